@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Request, Response, status
+
+from app.auth import service as auth_service
+from app.auth.schemas import AcceptInviteIn, LoginIn, RegisterIn, RegisterOut, TokenOut
+from app.core.config import get_settings
+from app.core.deps import ClientAddress, DbSession
+from app.organizations.schemas import OrganizationRead
+from app.users.models import User
+from app.users.schemas import UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+REFRESH_COOKIE = "refresh_token"
+REFRESH_COOKIE_PATH = "/api/v1/auth"
+RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE)]
+
+
+def _set_refresh_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=get_settings().REFRESH_TOKEN_EXPIRE_DAYS * 86400,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _token_out(session: auth_service.IssuedTokens, request: Request, response: Response) -> TokenOut:
+    _set_refresh_cookie(response, request, session.refresh_token)
+    response.headers["Cache-Control"] = "no-store"
+    return TokenOut(access_token=session.access_token, expires_in=session.expires_in)
+
+
+@router.post("/register", response_model=RegisterOut, status_code=status.HTTP_201_CREATED)
+def register(reg_in: RegisterIn, db: DbSession) -> RegisterOut:
+    user = auth_service.register(db=db, reg_in=reg_in)
+    return RegisterOut(
+        user=UserRead.model_validate(user),
+        organization=OrganizationRead.model_validate(user.organization),
+    )
+
+
+@router.post("/login", response_model=TokenOut)
+def login(
+    login_in: LoginIn, request: Request, response: Response, db: DbSession, address: ClientAddress
+) -> TokenOut:
+    session = auth_service.login(
+        db=db, email=str(login_in.email), password=login_in.password, address=address
+    )
+    return _token_out(session, request, response)
+
+
+@router.post("/refresh", response_model=TokenOut)
+def refresh(
+    request: Request, response: Response, db: DbSession, refresh_token: RefreshCookie = None
+) -> TokenOut:
+    session = auth_service.refresh(db=db, token=refresh_token)
+    return _token_out(session, request, response)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(response: Response, db: DbSession, refresh_token: RefreshCookie = None) -> None:
+    auth_service.logout(db=db, token=refresh_token)
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict")
+
+
+@router.post("/accept-invite", response_model=UserRead)
+def accept_invite(invite_in: AcceptInviteIn, db: DbSession) -> User:
+    return auth_service.accept_invite(db=db, invite_in=invite_in)

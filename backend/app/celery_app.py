@@ -1,0 +1,57 @@
+"""The Celery application: worker and beat run `celery -A app.celery_app:celery_app ...`."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready
+
+from app.core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+TASK_MODULES = ["app.health.tasks"]
+
+
+def create_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("teliporter", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        # A task is acknowledged after it ran, so a worker killed mid-task leaves it to another.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        result_expires=24 * 3600,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={
+            "worker-heartbeat": {"task": "health.heartbeat", "schedule": 60.0},
+        },
+    )
+    if settings.CELERY_BROKER_URL.startswith("sqla+"):
+        # The SQL transport polls; a short interval keeps "sync now" responsive in embedded mode.
+        app.conf.broker_transport_options = {"polling_interval": 1.0}
+    app.conf.include = TASK_MODULES
+    return app
+
+
+celery_app = create_celery()
+
+
+@worker_ready.connect
+def _announce_worker(**_: Any) -> None:
+    from app.core.db import session_scope
+    from app.health import service as health_service
+
+    try:
+        with session_scope() as db:
+            health_service.record_heartbeat(db=db, hostname=socket.gethostname())
+    except Exception:
+        log.exception("could not record the worker heartbeat at start")

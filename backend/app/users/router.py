@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.users import service as user_service
+from app.users.models import User
+from app.users.schemas import MeRead, MeUpdate, UserCreate, UserCreated, UserPage, UserRead, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me", response_model=MeRead)
+def read_me(user: CurrentUser) -> User:
+    return user
+
+
+@router.patch("/me", response_model=MeRead)
+def update_me(me_in: MeUpdate, db: DbSession, user: CurrentUser) -> User:
+    return user_service.update_me(db=db, user=user, me_in=me_in)
+
+
+@router.get("", response_model=UserPage)
+def list_users(db: DbSession, admin: AdminUser) -> UserPage:
+    users = user_service.list_users(db=db, org_id=admin.org_id)
+    return UserPage(items=[UserRead.model_validate(u) for u in users], total=len(users))
+
+
+@router.post("", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+def create_user(user_in: UserCreate, db: DbSession, admin: AdminUser) -> UserCreated:
+    user, invite_token = user_service.create(
+        db=db, org_id=admin.org_id, user_in=user_in, created_by=admin
+    )
+    return UserCreated(user=UserRead.model_validate(user), invite_token=invite_token)
+
+
+@router.get("/{user_id}", response_model=UserRead)
+def read_user(user_id: int, db: DbSession, admin: AdminUser) -> User:
+    return user_service.get(db=db, org_id=admin.org_id, user_id=user_id)
+
+
+@router.patch("/{user_id}", response_model=UserRead)
+def update_user(user_id: int, user_in: UserUpdate, db: DbSession, admin: AdminUser) -> User:
+    return user_service.update(
+        db=db, org_id=admin.org_id, user_id=user_id, user_in=user_in, actor=admin
+    )

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.organizations.schemas import OrganizationRead
+from app.users.models import Role
+
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    org_id: int
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    invite_pending: bool
+    created_at: datetime
+
+
+class MeRead(UserRead):
+    organization: OrganizationRead
+
+
+class UserCreate(BaseModel):
+    """Create a user in the caller's organization; with no password, an invite is issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    full_name: FullName
+    role: Role = Role.viewer
+    password: Password | None = None
+
+
+class UserCreated(BaseModel):
+    user: UserRead
+    invite_token: str | None = Field(
+        default=None,
+        description="One-time token for /auth/accept-invite when no password was given; "
+        "shown only once.",
+    )
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    current_password: Password | None = None
+    new_password: Password | None = None
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    total: int

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update as sql_update
+from sqlalchemy.orm import Session
+
+from app.auth.models import RefreshToken
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, InvalidField, NotFound
+from app.core.security import (
+    hash_password,
+    new_opaque_token,
+    password_problem,
+    token_digest,
+    verify_password,
+)
+from app.users.models import Role, User
+from app.users.schemas import MeUpdate, UserCreate, UserUpdate
+
+INVITE_LIFETIME = timedelta(days=7)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get(*, db: Session, org_id: int, user_id: int) -> User:
+    """A user of the organization; another organization's user is simply not found."""
+    user = db.get(User, user_id)
+    if user is None or user.org_id != org_id:
+        raise NotFound("user", user_id)
+    return user
+
+
+def get_by_email(*, db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def list_users(*, db: Session, org_id: int) -> list[User]:
+    """The organization's users, by name."""
+    return list(db.scalars(select(User).where(User.org_id == org_id).order_by(User.full_name)))
+
+
+def check_password(password: str, *, email: str, field: str = "password") -> None:
+    problem = password_problem(password, email=email)
+    if problem:
+        raise InvalidField(field, problem)
+
+
+def create(
+    *, db: Session, org_id: int, user_in: UserCreate, created_by: User | None = None
+) -> tuple[User, str | None]:
+    """Create a user; without a password, return the one-time invite token too."""
+    email = normalise_email(str(user_in.email))
+    if created_by is not None and user_in.role == Role.owner and created_by.role != Role.owner:
+        raise Forbidden("Only an owner can create another owner")
+    if get_by_email(db=db, email=email) is not None:
+        raise Conflict("A user with this email already exists", field="email")
+    invite_token = None
+    user = User(org_id=org_id, email=email, full_name=user_in.full_name, role=user_in.role)
+    if user_in.password is not None:
+        check_password(user_in.password, email=email)
+        user.password_hash = hash_password(user_in.password)
+    else:
+        invite_token = new_opaque_token()
+        user.invite_token_digest = token_digest(invite_token)
+        user.invite_expires_at = utcnow() + INVITE_LIFETIME
+    db.add(user)
+    db.flush()
+    return user, invite_token
+
+
+def _active_owner_count(db: Session, org_id: int) -> int:
+    return db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.org_id == org_id, User.role == Role.owner, User.is_active.is_(True))
+    ) or 0
+
+
+def revoke_refresh_tokens(*, db: Session, user_id: int) -> None:
+    """Sign a user out everywhere."""
+    db.execute(
+        sql_update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor: User) -> User:
+    """Change a user's name, role or active flag, keeping at least one active owner."""
+    user = get(db=db, org_id=org_id, user_id=user_id)
+    changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
+    touches_owner = user.role == Role.owner or changes.get("role") == Role.owner
+    if touches_owner and actor.role != Role.owner and ("role" in changes or "is_active" in changes):
+        raise Forbidden("Only an owner can change an owner's role or access")
+    losing_owner = user.role == Role.owner and (
+        changes.get("role", Role.owner) != Role.owner or changes.get("is_active") is False
+    )
+    if losing_owner and user.is_active and _active_owner_count(db, org_id) <= 1:
+        field = "role" if "role" in changes else "is_active"
+        raise InvalidField(field, "The organization must keep at least one active owner")
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes.get("is_active") is False:
+        revoke_refresh_tokens(db=db, user_id=user.id)
+    db.flush()
+    return user
+
+
+def update_me(*, db: Session, user: User, me_in: MeUpdate) -> User:
+    """Change one's own name or password (the current password is required for the latter)."""
+    if me_in.full_name is not None:
+        user.full_name = me_in.full_name
+    if me_in.new_password is not None:
+        if me_in.current_password is None or not verify_password(
+            me_in.current_password, user.password_hash
+        ):
+            raise InvalidField("current_password", "Current password is incorrect")
+        check_password(me_in.new_password, email=user.email, field="new_password")
+        user.password_hash = hash_password(me_in.new_password)
+    db.flush()
+    return user

@@ -1,0 +1,176 @@
+"""Test set-up: a fresh database per run (SQLite or the real PostgreSQL), the real Redis.
+
+`pytest --db sqlite` (default) or `pytest --db postgres`. The database is created before the app
+is imported, migrated with Alembic, emptied after every test that used it, and dropped at the end.
+A PostgreSQL or Redis that cannot be reached fails the run: it is never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+ADMIN_POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+_state: dict[str, Any] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db", choices=["sqlite", "postgres"], default="sqlite", help="database the app runs on"
+    )
+
+
+def create_postgres_database(prefix: str = "teliporter_test") -> str:
+    """Create an empty PostgreSQL database and return its URL (fails loudly when unreachable)."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(ADMIN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {ADMIN_POSTGRES_URL}: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+    return ADMIN_POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(ADMIN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="teliporter-tests-"))
+    _state["tmp"] = tmp
+    kind = config.getoption("--db")
+    _state["kind"] = kind
+    if kind == "postgres":
+        url = create_postgres_database()
+        _state["pg_url"] = url
+        broker, backend = TEST_REDIS_URL, TEST_REDIS_URL
+    else:
+        url = f"sqlite:///{tmp / 'app.sqlite3'}"
+        broker = f"sqla+sqlite:///{tmp / 'broker.sqlite3'}"
+        backend = f"db+sqlite:///{tmp / 'results.sqlite3'}"
+    # Everything the settings read, set before the app is imported; a developer's .env stays out.
+    os.environ.update(
+        {
+            "TELIPORTER_ENV_FILE": "",
+            "DEBUG": "false",
+            "DATABASE_URL": url,
+            "REDIS_URL": TEST_REDIS_URL,
+            "SECRET_KEY": secrets.token_hex(32),
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": backend,
+            "CORS_ORIGINS": '["http://localhost:5173"]',
+            "ALLOW_REGISTRATION": "true",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "pg_url" in _state:
+        from app.core.db import get_engine
+
+        get_engine().dispose()
+        drop_postgres_database(_state["pg_url"])
+
+
+@pytest.fixture(scope="session")
+def db_kind() -> str:
+    return str(_state["kind"])
+
+
+@pytest.fixture(scope="session")
+def migrated_engine() -> Any:
+    """The run's database, migrated to head with Alembic (the same path production takes)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.core.db import get_engine
+
+    cfg = Config(str(BACKEND_DIR / "alembic.ini"))
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+    return get_engine()
+
+
+def empty_all_tables(engine: Any) -> None:
+    from sqlalchemy import text
+
+    import app.core.models  # noqa: F401
+    from app.core.db import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def clean_db(migrated_engine: Any) -> Iterator[Any]:
+    yield migrated_engine
+    empty_all_tables(migrated_engine)
+
+
+@pytest.fixture
+def db(clean_db: Any) -> Iterator[Session]:
+    """A session for arranging and checking data; commits are real (the app sees them)."""
+    from app.core.db import get_sessionmaker
+
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@pytest.fixture
+def client(clean_db: Any) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from app.main import app
+
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at {TEST_REDIS_URL}: {exc}")
+    return TEST_REDIS_URL

@@ -1,0 +1,62 @@
+"""Builders for test data, through the services (never raw SQL)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.organizations import service as org_service
+from app.users import service as user_service
+from app.users.models import Role, User
+from app.users.schemas import UserCreate
+
+PASSWORD = "Correct-Horse-42"
+_seq = itertools.count(1)
+
+
+@dataclass
+class Member:
+    user: User
+    email: str
+    password: str
+    token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.token, "log in first"
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_org(db: Session, name: str | None = None) -> int:
+    org = org_service.create(db=db, name=name or f"Org {next(_seq)}")
+    db.commit()
+    return org.id
+
+
+def make_user(
+    db: Session, *, org_id: int, role: Role = Role.owner, email: str | None = None
+) -> Member:
+    email = email or f"user{next(_seq)}@example.com"
+    user, _ = user_service.create(
+        db=db,
+        org_id=org_id,
+        user_in=UserCreate(email=email, full_name=f"User {email}", role=role, password=PASSWORD),
+    )
+    db.commit()
+    return Member(user=user, email=email, password=PASSWORD)
+
+
+def login(client: TestClient, member: Member) -> Member:
+    response = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": member.password}
+    )
+    assert response.status_code == 200, response.text
+    member.token = response.json()["access_token"]
+    return member
+
+
+def member_of(client: TestClient, db: Session, *, org_id: int, role: Role) -> Member:
+    return login(client, make_user(db, org_id=org_id, role=role))
