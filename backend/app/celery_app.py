@@ -18,7 +18,9 @@ TASK_MODULES = ["app.health.tasks"]
 
 def create_celery() -> Celery:
     settings = get_settings()
-    app = Celery("teliporter", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND)
+    app = Celery(
+        "teliporter", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND
+    )
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -35,9 +37,6 @@ def create_celery() -> Celery:
             "worker-heartbeat": {"task": "health.heartbeat", "schedule": 60.0},
         },
     )
-    if settings.CELERY_BROKER_URL.startswith("sqla+"):
-        # The SQL transport polls; a short interval keeps "sync now" responsive in embedded mode.
-        app.conf.broker_transport_options = {"polling_interval": 1.0}
     app.conf.include = TASK_MODULES
     return app
 

@@ -31,7 +31,9 @@ def _set_refresh_cookie(response: Response, request: Request, token: str) -> Non
     )
 
 
-def _token_out(session: auth_service.IssuedTokens, request: Request, response: Response) -> TokenOut:
+def _token_out(
+    session: auth_service.IssuedTokens, request: Request, response: Response
+) -> TokenOut:
     _set_refresh_cookie(response, request, session.refresh_token)
     response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=session.access_token, expires_in=session.expires_in)
@@ -67,7 +69,9 @@ def refresh(
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(response: Response, db: DbSession, refresh_token: RefreshCookie = None) -> None:
     auth_service.logout(db=db, token=refresh_token)
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict")
+    response.delete_cookie(
+        REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict"
+    )
 
 
 @router.post("/accept-invite", response_model=UserRead)

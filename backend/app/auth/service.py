@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update as sql_update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.models import LoginAttempt, RefreshToken
 from app.auth.schemas import AcceptInviteIn, RegisterIn
@@ -59,13 +60,18 @@ def register(*, db: Session, reg_in: RegisterIn) -> User:
         db=db,
         org_id=org.id,
         user_in=UserCreate(
-            email=reg_in.email, full_name=reg_in.full_name, role=Role.owner, password=reg_in.password
+            email=reg_in.email,
+            full_name=reg_in.full_name,
+            role=Role.owner,
+            password=reg_in.password,
         ),
     )
     return user
 
 
-def _failures_since(db: Session, column: object, value: str, since: datetime) -> list[datetime]:
+def _failures_since(
+    db: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> list[datetime]:
     last_success = db.scalar(
         select(func.max(LoginAttempt.created_at)).where(
             column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= since
@@ -75,7 +81,9 @@ def _failures_since(db: Session, column: object, value: str, since: datetime) ->
     return list(
         db.scalars(
             select(LoginAttempt.created_at)
-            .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= start)
+            .where(
+                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= start
+            )
             .order_by(LoginAttempt.created_at)
         )
     )
@@ -129,7 +137,9 @@ def _issue(db: Session, user: User, family_id: str | None = None) -> IssuedToken
     )
     db.flush()
     access, expires_in = create_access_token(user_id=user.id, org_id=user.org_id)
-    return IssuedTokens(user=user, access_token=access, expires_in=expires_in, refresh_token=refresh)
+    return IssuedTokens(
+        user=user, access_token=access, expires_in=expires_in, refresh_token=refresh
+    )
 
 
 def login(*, db: Session, email: str, password: str, address: str) -> IssuedTokens:
@@ -190,5 +200,3 @@ def accept_invite(*, db: Session, invite_in: AcceptInviteIn) -> User:
     user.invite_expires_at = None
     db.flush()
     return user
-
-

@@ -165,4 +165,4 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings(_env_file=_env_file())  # type: ignore[call-arg]
+    return Settings(_env_file=_env_file())

@@ -16,7 +16,7 @@ from app.health.schemas import HealthRead, PartStatus
 
 log = logging.getLogger(__name__)
 
-# A worker beats every HEARTBEAT_SECONDS (beat schedule and worker start); twice that and more is stale.
+# A worker beats every HEARTBEAT_SECONDS (beat schedule, and at start); 3 beats missed is stale.
 HEARTBEAT_SECONDS = 60
 HEARTBEAT_STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 
@@ -65,10 +65,9 @@ def check_worker(db: Session) -> PartStatus:
 def record_heartbeat(*, db: Session, hostname: str) -> None:
     """Upsert this worker's heartbeat."""
     now = utcnow()
-    table = WorkerHeartbeat.__table__
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(hostname=hostname, seen_at=now)
+    stmt = insert(WorkerHeartbeat).values(hostname=hostname, seen_at=now)
     db.execute(stmt.on_conflict_do_update(index_elements=["hostname"], set_={"seen_at": now}))
 
 
@@ -78,7 +77,10 @@ def check(*, db: Session) -> HealthRead:
     if database == "error":
         db.rollback()
         return HealthRead(
-            status="error", version=app_version(), database="error", redis=check_redis(),
+            status="error",
+            version=app_version(),
+            database="error",
+            redis=check_redis(),
             worker="error",
         )
     redis_status = check_redis()

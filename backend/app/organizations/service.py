@@ -8,8 +8,39 @@ from app.organizations.schemas import OrganizationUpdate
 
 # ISO 4217 codes the ECB publishes reference rates for (the reporting currencies we can convert to).
 REPORTING_CURRENCIES = frozenset(
-    "AUD BGN BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR NOK NZD "
-    "PHP PLN RON SEK SGD THB TRY USD ZAR".split()
+    {
+        "AUD",
+        "BGN",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "PHP",
+        "PLN",
+        "RON",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "USD",
+        "ZAR",
+    }
 )
 
 

@@ -47,7 +47,9 @@ def ensure_owner(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--email", help="the owner's email (asked if left out)")
     parser.add_argument("--name", help="the owner's full name (asked if left out)")
     parser.add_argument("--org", help="organization name for a new owner (asked if left out)")

@@ -51,9 +51,9 @@ def main() -> int:
         print(f"Wrote {ENV_FILE} with generated SECRET_KEY and ENCRYPTION_KEY")
 
     # Settings are read only now, after the .env file exists.
-    from alembic import command
     from alembic.config import Config
 
+    from alembic import command
     from app.core.config import get_settings
     from app.core.db import session_scope
     from app.scripts.create_admin import ensure_owner
@@ -66,7 +66,11 @@ def main() -> int:
         ensure_owner(
             db=db, email=email, password=password, full_name="Demo Owner", org_name=DEMO_ORG_NAME
         )
-    database = settings.DATABASE_URL.split("@")[-1] if "@" in settings.DATABASE_URL else settings.DATABASE_URL
+    database = (
+        settings.DATABASE_URL.split("@")[-1]
+        if "@" in settings.DATABASE_URL
+        else settings.DATABASE_URL
+    )
     print(f"Database: {database}")
     print("Demo sign-in")
     print(f"  email:    {email}")

@@ -34,7 +34,9 @@ class User(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     full_name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invite is accepted
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255)
+    )  # None until an invite is accepted
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=16, validate_strings=True), default=Role.viewer
     )

@@ -5,7 +5,15 @@ from fastapi import APIRouter, status
 from app.core.deps import AdminUser, CurrentUser, DbSession
 from app.users import service as user_service
 from app.users.models import User
-from app.users.schemas import MeRead, MeUpdate, UserCreate, UserCreated, UserPage, UserRead, UserUpdate
+from app.users.schemas import (
+    MeRead,
+    MeUpdate,
+    UserCreate,
+    UserCreated,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update as sql_update
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.auth.models import RefreshToken
@@ -72,11 +73,14 @@ def create(
 
 
 def _active_owner_count(db: Session, org_id: int) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.org_id == org_id, User.role == Role.owner, User.is_active.is_(True))
-    ) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.org_id == org_id, User.role == Role.owner, User.is_active.is_(True))
+        )
+        or 0
+    )
 
 
 def revoke_refresh_tokens(*, db: Session, user_id: int) -> None:

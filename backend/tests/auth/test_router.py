@@ -122,13 +122,19 @@ def test_login_answers_bearer_token_and_sets_strict_httponly_refresh_cookie(
 
 def test_login_with_wrong_password_or_unknown_email_is_401(client: TestClient, db: Session) -> None:
     member = make_user(db, org_id=make_org(db))
-    wrong = client.post("/api/v1/auth/login", json={"email": member.email, "password": "Nope-12345"})
-    unknown = client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": PASSWORD})
+    wrong = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": "Nope-12345"}
+    )
+    unknown = client.post(
+        "/api/v1/auth/login", json={"email": "x@example.com", "password": PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"] == "Incorrect email or password"
 
 
-def test_repeated_failures_lock_the_account_with_retry_after(client: TestClient, db: Session) -> None:
+def test_repeated_failures_lock_the_account_with_retry_after(
+    client: TestClient, db: Session
+) -> None:
     member = make_user(db, org_id=make_org(db))
     limit = get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT
     for _ in range(limit):
@@ -144,7 +150,12 @@ def test_repeated_failures_lock_the_account_with_retry_after(client: TestClient,
     assert "Too many failed sign-in attempts" in locked.json()["detail"]
     # Another account from the same address is not locked by it.
     other = make_user(db, org_id=make_org(db))
-    assert client.post("/api/v1/auth/login", json={"email": other.email, "password": PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": other.email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 def test_many_failures_from_one_address_are_refused(
@@ -153,7 +164,10 @@ def test_many_failures_from_one_address_are_refused(
     monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
     member = make_user(db, org_id=make_org(db))
     for n in range(3):
-        client.post("/api/v1/auth/login", json={"email": f"guess{n}@example.com", "password": "Wrong-pass-1"})
+        client.post(
+            "/api/v1/auth/login",
+            json={"email": f"guess{n}@example.com", "password": "Wrong-pass-1"},
+        )
     response = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
     assert response.status_code == 429
     assert "this address" in response.json()["detail"]
@@ -170,7 +184,13 @@ def test_refresh_rotates_and_reuse_of_an_old_token_revokes_the_family(
     assert rotated.status_code == 200
     new = refresh_cookie(rotated)
     assert new != old
-    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {rotated.json()['access_token']}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/users/me",
+            headers={"Authorization": f"Bearer {rotated.json()['access_token']}"},
+        ).status_code
+        == 200
+    )
 
     # Replaying the rotated token: refused, and the newest token of the family dies with it.
     replay = post_with_cookie(client, "refresh", old)
@@ -190,7 +210,9 @@ def test_expired_refresh_token_is_refused(client: TestClient, db: Session) -> No
     from app.auth.models import RefreshToken
 
     member = make_user(db, org_id=make_org(db))
-    token = refresh_cookie(client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}))
+    token = refresh_cookie(
+        client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    )
     db.execute(update(RefreshToken).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
     response = post_with_cookie(client, "refresh", token)
@@ -198,9 +220,13 @@ def test_expired_refresh_token_is_refused(client: TestClient, db: Session) -> No
     assert "expired" in response.json()["detail"]
 
 
-def test_logout_revokes_the_refresh_token_and_clears_the_cookie(client: TestClient, db: Session) -> None:
+def test_logout_revokes_the_refresh_token_and_clears_the_cookie(
+    client: TestClient, db: Session
+) -> None:
     member = make_user(db, org_id=make_org(db))
-    token = refresh_cookie(client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}))
+    token = refresh_cookie(
+        client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    )
     out = post_with_cookie(client, "logout", token)
     assert out.status_code == 204
     assert 'refresh_token=""' in out.headers["set-cookie"]
@@ -214,9 +240,15 @@ def test_expired_access_token_is_refused(client: TestClient, db: Session) -> Non
     settings = get_settings()
     now = utcnow()
     expired = jwt.encode(
-        {"sub": str(member.user.id), "org": member.user.org_id, "type": "access",
-         "iat": now - timedelta(minutes=20), "exp": now - timedelta(minutes=5)},
-        settings.SECRET_KEY, algorithm=settings.ALGORITHM,
+        {
+            "sub": str(member.user.id),
+            "org": member.user.org_id,
+            "type": "access",
+            "iat": now - timedelta(minutes=20),
+            "exp": now - timedelta(minutes=5),
+        },
+        settings.SECRET_KEY,
+        algorithm=settings.ALGORITHM,
     )
     response = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
@@ -225,22 +257,35 @@ def test_expired_access_token_is_refused(client: TestClient, db: Session) -> Non
 
 
 @pytest.mark.parametrize("secret", ["another-secret-that-is-long-enough-123456"])
-def test_token_signed_with_another_key_is_refused(client: TestClient, db: Session, secret: str) -> None:
+def test_token_signed_with_another_key_is_refused(
+    client: TestClient, db: Session, secret: str
+) -> None:
     member = make_user(db, org_id=make_org(db))
     now = utcnow()
     forged = jwt.encode(
-        {"sub": str(member.user.id), "org": member.user.org_id, "type": "access", "iat": now,
-         "exp": now + timedelta(minutes=5)},
-        secret, algorithm="HS256",
+        {
+            "sub": str(member.user.id),
+            "org": member.user.org_id,
+            "type": "access",
+            "iat": now,
+            "exp": now + timedelta(minutes=5),
+        },
+        secret,
+        algorithm="HS256",
     )
-    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert (
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
 
 
 def test_deactivated_user_loses_access_at_once(client: TestClient, db: Session) -> None:
     org_id = make_org(db)
     owner = login(client, make_user(db, org_id=org_id))
     viewer = login(client, make_user(db, org_id=org_id, role="viewer"))  # type: ignore[arg-type]
-    response = client.patch(f"/api/v1/users/{viewer.user.id}", json={"is_active": False}, headers=owner.headers)
+    response = client.patch(
+        f"/api/v1/users/{viewer.user.id}", json={"is_active": False}, headers=owner.headers
+    )
     assert response.status_code == 200
     assert client.get("/api/v1/users/me", headers=viewer.headers).status_code == 401
     relogin = client.post("/api/v1/auth/login", json={"email": viewer.email, "password": PASSWORD})
@@ -250,22 +295,37 @@ def test_deactivated_user_loses_access_at_once(client: TestClient, db: Session) 
 def test_invited_user_sets_a_password_once(client: TestClient, db: Session) -> None:
     owner = login(client, make_user(db, org_id=make_org(db)))
     created = client.post(
-        "/api/v1/users", json={"email": "new@example.com", "full_name": "New Person", "role": "manager"},
+        "/api/v1/users",
+        json={"email": "new@example.com", "full_name": "New Person", "role": "manager"},
         headers=owner.headers,
     )
     assert created.status_code == 201
     token = created.json()["invite_token"]
     assert created.json()["user"]["invite_pending"] is True
     # Cannot sign in before accepting.
-    assert client.post("/api/v1/auth/login", json={"email": "new@example.com", "password": "x" * 10}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": "new@example.com", "password": "x" * 10}
+        ).status_code
+        == 401
+    )
 
     weak = client.post("/api/v1/auth/accept-invite", json={"token": token, "password": "weak"})
     assert weak.status_code == 422
     assert weak.json()["detail"][0]["field"] == "password"
-    accepted = client.post("/api/v1/auth/accept-invite", json={"token": token, "password": "Brand-New-Pass-7"})
+    accepted = client.post(
+        "/api/v1/auth/accept-invite", json={"token": token, "password": "Brand-New-Pass-7"}
+    )
     assert accepted.status_code == 200
     assert accepted.json()["invite_pending"] is False
-    assert client.post("/api/v1/auth/login", json={"email": "new@example.com", "password": "Brand-New-Pass-7"}).status_code == 200
-    again = client.post("/api/v1/auth/accept-invite", json={"token": token, "password": "Other-New-Pass-7"})
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": "new@example.com", "password": "Brand-New-Pass-7"}
+        ).status_code
+        == 200
+    )
+    again = client.post(
+        "/api/v1/auth/accept-invite", json={"token": token, "password": "Other-New-Pass-7"}
+    )
     assert again.status_code == 422
     assert again.json()["detail"][0]["field"] == "token"

@@ -1,0 +1,143 @@
+"""No request reaches another organization's data.
+
+Both tests walk every operation of the app's OpenAPI document, so routes added later are covered
+without touching this file: a new path parameter needs one entry in `ids_of_org_b`, and a new
+public route one entry in PUBLIC_OPERATIONS (which a reviewer then sees).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.main import app
+from app.users.models import Role
+from tests.factories import Member, make_org, make_user, member_of
+
+# Operations anyone may call without a token.
+PUBLIC_OPERATIONS = {
+    ("get", "/api/v1/health"),
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"),
+    ("post", "/api/v1/auth/accept-invite"),
+}
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    spec = app.openapi()
+    return [
+        (method, path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = app.openapi()["components"]["schemas"][name]
+    return schema
+
+
+def minimal_value(schema: dict[str, Any]) -> Any:
+    """The smallest valid instance of a request schema, so validation never answers first."""
+    schema = resolve(schema)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if resolve(s).get("type") != "null"]
+            return minimal_value(options[0])
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    kind = schema.get("type")
+    if kind == "object":
+        return {
+            name: minimal_value(prop)
+            for name, prop in schema.get("properties", {}).items()
+            if name in schema.get("required", [])
+        }
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        if schema.get("format") == "email":
+            return "walker@example.com"
+        if schema.get("format") == "date":
+            return "2026-01-05"
+        return "Walk-Value-123"
+    raise AssertionError(f"cannot build a value for schema {schema}")
+
+
+def request_body(op: dict[str, Any]) -> Any:
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        return minimal_value(content["application/json"]["schema"])
+    return None
+
+
+def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, Callable[[], Any]]:
+    """For each path parameter name, an id that belongs to organization B."""
+    viewer_b = make_user(db, org_id=owner_b.user.org_id, role=Role.viewer)
+    return {
+        "user_id": lambda: viewer_b.user.id,
+    }
+
+
+def test_every_route_answers_404_for_another_organizations_ids(
+    client: TestClient, db: Session
+) -> None:
+    owner_a = member_of(client, db, org_id=make_org(db, "A"), role=Role.owner)
+    owner_b = member_of(client, db, org_id=make_org(db, "B"), role=Role.owner)
+    ids = ids_of_org_b(client, db, owner_b)
+    before = client.get("/api/v1/users", headers=owner_b.headers).json()
+
+    walked = 0
+    for method, path, op in operations():
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        missing = [p for p in params if p not in ids]
+        assert not missing, (
+            f"{method.upper()} {path}: add an org-B id for {missing} to ids_of_org_b"
+        )
+        url = path.format(**{p: ids[p]() for p in params})
+        body = request_body(op)
+        response = client.request(
+            method, url, headers=owner_a.headers, json=body if body is not None else None
+        )
+        assert response.status_code == 404, (
+            f"{method.upper()} {url} -> {response.status_code} {response.text}"
+        )
+        walked += 1
+
+    assert walked >= 2
+    # Nothing of B's changed either.
+    assert client.get("/api/v1/users", headers=owner_b.headers).json() == before
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in operations()])
+def test_every_private_route_needs_a_token(client: TestClient, method: str, path: str) -> None:
+    op = app.openapi()["paths"][path][method]
+    if (method, path) in PUBLIC_OPERATIONS:
+        assert "security" not in op
+        return
+    assert "security" in op, (
+        f"{method.upper()} {path} is neither authenticated nor listed as public"
+    )
+    url = re.sub(r"{\w+}", "1", path)
+    response = client.request(method, url)
+    assert response.status_code == 401, f"{method.upper()} {path} -> {response.status_code}"

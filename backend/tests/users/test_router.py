@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.users.models import Role
+from tests.factories import PASSWORD, login, make_org, make_user, member_of
+
+
+def test_me_shows_the_user_and_organization(client: TestClient, db: Session) -> None:
+    org_id = make_org(db, "Corner Shops")
+    member = member_of(client, db, org_id=org_id, role=Role.manager)
+    body = client.get("/api/v1/users/me", headers=member.headers).json()
+    assert body["email"] == member.email
+    assert body["role"] == "manager"
+    assert body["organization"]["name"] == "Corner Shops"
+    assert "password_hash" not in body
+
+
+def test_unauthenticated_requests_are_401(client: TestClient) -> None:
+    response = client.get("/api/v1/users/me")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.manager])
+def test_only_admins_and_owners_manage_users(client: TestClient, db: Session, role: Role) -> None:
+    org_id = make_org(db)
+    member = member_of(client, db, org_id=org_id, role=role)
+    assert client.get("/api/v1/users", headers=member.headers).status_code == 403
+    created = client.post(
+        "/api/v1/users",
+        json={"email": "x@example.com", "full_name": "X", "password": "Good-Pass-123"},
+        headers=member.headers,
+    )
+    assert created.status_code == 403
+    assert "admin role" in created.json()["detail"]
+
+
+def test_admin_creates_lists_and_changes_roles(client: TestClient, db: Session) -> None:
+    org_id = make_org(db)
+    admin = member_of(client, db, org_id=org_id, role=Role.admin)
+    created = client.post(
+        "/api/v1/users",
+        json={
+            "email": "Shop@Example.com",
+            "full_name": "Shop Lead",
+            "role": "manager",
+            "password": "Good-Pass-123",
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 201
+    new_id = created.json()["user"]["id"]
+    assert created.json()["invite_token"] is None
+
+    listed = client.get("/api/v1/users", headers=admin.headers).json()
+    assert listed["total"] == 2
+    assert {u["email"] for u in listed["items"]} == {admin.email, "shop@example.com"}
+
+    changed = client.patch(
+        f"/api/v1/users/{new_id}", json={"role": "viewer"}, headers=admin.headers
+    )
+    assert changed.status_code == 200
+    assert changed.json()["role"] == "viewer"
+
+
+def test_admin_cannot_create_or_touch_owners(client: TestClient, db: Session) -> None:
+    org_id = make_org(db)
+    owner = make_user(db, org_id=org_id, role=Role.owner)
+    admin = member_of(client, db, org_id=org_id, role=Role.admin)
+    create_owner = client.post(
+        "/api/v1/users",
+        json={
+            "email": "o2@example.com",
+            "full_name": "O2",
+            "role": "owner",
+            "password": "Good-Pass-123",
+        },
+        headers=admin.headers,
+    )
+    assert create_owner.status_code == 403
+    demote = client.patch(
+        f"/api/v1/users/{owner.user.id}", json={"role": "viewer"}, headers=admin.headers
+    )
+    assert demote.status_code == 403
+    promote_self = client.patch(
+        f"/api/v1/users/{admin.user.id}", json={"role": "owner"}, headers=admin.headers
+    )
+    assert promote_self.status_code == 403
+
+
+def test_the_last_owner_cannot_be_demoted_or_deactivated(client: TestClient, db: Session) -> None:
+    owner = login(client, make_user(db, org_id=make_org(db)))
+    demote = client.patch(
+        f"/api/v1/users/{owner.user.id}", json={"role": "admin"}, headers=owner.headers
+    )
+    assert demote.status_code == 422
+    assert demote.json()["detail"][0]["field"] == "role"
+    deactivate = client.patch(
+        f"/api/v1/users/{owner.user.id}", json={"is_active": False}, headers=owner.headers
+    )
+    assert deactivate.status_code == 422
+    assert deactivate.json()["detail"][0]["field"] == "is_active"
+    assert client.get("/api/v1/users/me", headers=owner.headers).json()["role"] == "owner"
+
+
+def test_a_second_owner_makes_handover_possible(client: TestClient, db: Session) -> None:
+    org_id = make_org(db)
+    owner = login(client, make_user(db, org_id=org_id))
+    second = make_user(db, org_id=org_id, role=Role.owner)
+    response = client.patch(
+        f"/api/v1/users/{owner.user.id}", json={"role": "admin"}, headers=owner.headers
+    )
+    assert response.status_code == 200
+    assert second.user.role == Role.owner
+
+
+def test_creating_a_user_with_a_taken_email_is_409_on_email(
+    client: TestClient, db: Session
+) -> None:
+    org_id = make_org(db)
+    admin = member_of(client, db, org_id=org_id, role=Role.admin)
+    other_org_user = make_user(db, org_id=make_org(db))
+    response = client.post(
+        "/api/v1/users",
+        json={"email": other_org_user.email, "full_name": "Dup", "password": "Good-Pass-123"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 409
+    assert response.json()["field"] == "email"
+
+
+def test_bad_role_is_422_naming_role(client: TestClient, db: Session) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "r@example.com", "full_name": "R", "role": "superuser"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "role"
+
+
+def test_change_own_password_needs_the_current_one(client: TestClient, db: Session) -> None:
+    member = member_of(client, db, org_id=make_org(db), role=Role.viewer)
+    wrong = client.patch(
+        "/api/v1/users/me",
+        json={"current_password": "Not-The-One-1", "new_password": "Fresh-Pass-456"},
+        headers=member.headers,
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["field"] == "current_password"
+    ok = client.patch(
+        "/api/v1/users/me",
+        json={
+            "current_password": PASSWORD,
+            "new_password": "Fresh-Pass-456",
+            "full_name": "Renamed",
+        },
+        headers=member.headers,
+    )
+    assert ok.status_code == 200
+    assert ok.json()["full_name"] == "Renamed"
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": "Fresh-Pass-456"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 401
+    )

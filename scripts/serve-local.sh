@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Serves the platform for `make run`: Celery worker and beat in the background, the API in front.
+# Everything reads its configuration from the environment and backend/.env, so the same script
+# runs the embedded mode (SQLite, SQLite broker) and PostgreSQL + Redis.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.venv/bin"
+var="$root/backend/var"
+host="${HOST:-127.0.0.1}"
+port="${PORT:-8000}"
+mkdir -p "$var/log"
+cd "$root/backend"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+"$venv/celery" -A app.celery_app:celery_app worker --loglevel=info --pool=threads --concurrency=4 \
+  >"$var/log/worker.log" 2>&1 &
+pids+=($!)
+"$venv/celery" -A app.celery_app:celery_app beat --loglevel=info \
+  --schedule "$var/celerybeat-schedule" >"$var/log/beat.log" 2>&1 &
+pids+=($!)
+
+echo "Celery worker and beat started (logs in backend/var/log/)"
+echo "Teliporter: http://$host:$port  (API docs: http://$host:$port/api/v1/docs)"
+"$venv/uvicorn" app.main:app --host "$host" --port "$port" --proxy-headers
