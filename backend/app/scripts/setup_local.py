@@ -39,7 +39,7 @@ def demo_credentials(email: str, password: str) -> tuple[str, str]:
     if DEMO_CREDENTIALS.exists():
         saved = json.loads(DEMO_CREDENTIALS.read_text())
         return email or saved["email"], password or saved["password"]
-    generated = (email or "demo@teliporter.local", password or f"Demo-{secrets.token_urlsafe(9)}")
+    generated = (email or "demo@teliporter.local", password or f"Retail-{secrets.token_urlsafe(9)}")
     DEMO_CREDENTIALS.write_text(json.dumps({"email": generated[0], "password": generated[1]}))
     DEMO_CREDENTIALS.chmod(0o600)
     return generated
