@@ -19,8 +19,9 @@ DEMO_CREDENTIALS = VAR_DIR / "demo-credentials.json"
 DEMO_ORG_NAME = "Demo Retail Ltd"
 
 
-def ensure_env_file(path: Path = ENV_FILE) -> bool:
+def ensure_env_file(path: Path | None = None) -> bool:
     """Write backend/.env with freshly generated secrets when there is none; True if written."""
+    path = path or ENV_FILE
     if path.exists():
         return False
     path.write_text(
@@ -39,7 +40,7 @@ def demo_credentials(email: str, password: str) -> tuple[str, str]:
     if DEMO_CREDENTIALS.exists():
         saved = json.loads(DEMO_CREDENTIALS.read_text())
         return email or saved["email"], password or saved["password"]
-    generated = (email or "demo@teliporter.local", password or f"Retail-{secrets.token_urlsafe(9)}")
+    generated = (email or "demo@example.com", password or f"Retail-{secrets.token_urlsafe(9)}")
     DEMO_CREDENTIALS.write_text(json.dumps({"email": generated[0], "password": generated[1]}))
     DEMO_CREDENTIALS.chmod(0o600)
     return generated
