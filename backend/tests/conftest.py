@@ -110,9 +110,9 @@ def db_kind() -> str:
 @pytest.fixture(scope="session")
 def migrated_engine() -> Any:
     """The run's database, migrated to head with Alembic (the same path production takes)."""
+    from alembic import command
     from alembic.config import Config
 
-    from alembic import command
     from app.core.db import get_engine
 
     cfg = Config(str(BACKEND_DIR / "alembic.ini"))

@@ -52,9 +52,9 @@ def main() -> int:
         print(f"Wrote {ENV_FILE} with generated SECRET_KEY and ENCRYPTION_KEY")
 
     # Settings are read only now, after the .env file exists.
+    from alembic import command
     from alembic.config import Config
 
-    from alembic import command
     from app.core.config import get_settings
     from app.core.db import session_scope
     from app.scripts.create_admin import ensure_owner

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect
 
 import app.core.models  # noqa: F401
-from alembic import command
 from app.core.db import Base, make_engine
 from tests.conftest import create_postgres_database, drop_postgres_database
 
