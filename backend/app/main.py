@@ -16,6 +16,7 @@ from app.core.errors import DomainError
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.health.router import router as health_router
 from app.health.service import app_version
+from app.locations.router import router as locations_router
 from app.organizations.router import router as organization_router
 from app.users.router import router as users_router
 
@@ -66,7 +67,13 @@ def create_app() -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
         )
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, users_router, organization_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        organization_router,
+        locations_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.locations import service as location_service
+from app.locations.models import Location
+from app.locations.schemas import LocationCreate
 from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role, User
@@ -60,3 +63,23 @@ def login(client: TestClient, member: Member) -> Member:
 
 def member_of(client: TestClient, db: Session, *, org_id: int, role: Role) -> Member:
     return login(client, make_user(db, org_id=org_id, role=role))
+
+
+def make_location(
+    db: Session,
+    *,
+    org_id: int,
+    name: str | None = None,
+    timezone: str = "Europe/London",
+    currency: str = "GBP",
+    **extra: object,
+) -> Location:
+    location = location_service.create(
+        db=db,
+        org_id=org_id,
+        location_in=LocationCreate(
+            name=name or f"Store {next(_seq)}", timezone=timezone, currency=currency, **extra
+        ),
+    )
+    db.commit()
+    return location

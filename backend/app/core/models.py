@@ -2,7 +2,16 @@
 
 from app.auth.models import LoginAttempt, RefreshToken
 from app.health.models import WorkerHeartbeat
+from app.locations.models import Location, UserLocation
 from app.organizations.models import Organization
 from app.users.models import User
 
-__all__ = ["LoginAttempt", "Organization", "RefreshToken", "User", "WorkerHeartbeat"]
+__all__ = [
+    "Location",
+    "LoginAttempt",
+    "Organization",
+    "RefreshToken",
+    "User",
+    "UserLocation",
+    "WorkerHeartbeat",
+]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.main import app
 from app.users.models import Role
-from tests.factories import Member, make_org, make_user, member_of
+from tests.factories import Member, make_location, make_org, make_user, member_of
 
 # Operations anyone may call without a token.
 PUBLIC_OPERATIONS = {
@@ -91,9 +91,12 @@ def request_body(op: dict[str, Any]) -> Any:
 
 def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, Callable[[], Any]]:
     """For each path parameter name, an id that belongs to organization B."""
-    viewer_b = make_user(db, org_id=owner_b.user.org_id, role=Role.viewer)
+    org_b = owner_b.user.org_id
+    viewer_b = make_user(db, org_id=org_b, role=Role.viewer)
+    location_b = make_location(db, org_id=org_b, name="B's store")
     return {
         "user_id": lambda: viewer_b.user.id,
+        "location_id": lambda: location_b.id,
     }
 
 
@@ -103,7 +106,8 @@ def test_every_route_answers_404_for_another_organizations_ids(
     owner_a = member_of(client, db, org_id=make_org(db, "A"), role=Role.owner)
     owner_b = member_of(client, db, org_id=make_org(db, "B"), role=Role.owner)
     ids = ids_of_org_b(client, db, owner_b)
-    before = client.get("/api/v1/users", headers=owner_b.headers).json()
+    snapshot = ["/api/v1/users", "/api/v1/locations"]
+    before = [client.get(url, headers=owner_b.headers).json() for url in snapshot]
 
     walked = 0
     for method, path, op in operations():
@@ -126,7 +130,7 @@ def test_every_route_answers_404_for_another_organizations_ids(
 
     assert walked >= 2
     # Nothing of B's changed either.
-    assert client.get("/api/v1/users", headers=owner_b.headers).json() == before
+    assert [client.get(url, headers=owner_b.headers).json() for url in snapshot] == before
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in operations()])

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.organizations.schemas import CurrencyCode
+
+LocationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+]
+
+
+def _known_timezone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/London'")
+    return value
+
+
+Timezone = Annotated[str, AfterValidator(_known_timezone)]
+StartHour = Annotated[int, Field(ge=0, le=23)]
+
+
+class LocationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    square_location_id: str | None
+    name: str
+    timezone: str
+    currency: str
+    country: str | None
+    status: str
+    business_day_start_hour: int
+    opened_on: date | None
+    created_at: datetime
+
+
+class LocationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: LocationName
+    timezone: Timezone
+    currency: CurrencyCode
+    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")] | None = (
+        None
+    )
+    square_location_id: str | None = None
+    status: str = "ACTIVE"
+    business_day_start_hour: StartHour = 0
+    opened_on: date | None = None
+
+
+class LocationUpdate(BaseModel):
+    """What Teliporter itself lets an admin set; the rest comes from Square."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_day_start_hour: StartHour | None = None
+    opened_on: date | None = None
+
+
+class LocationPage(BaseModel):
+    items: list[LocationRead]
+    total: int
+
+
+class LocationGrants(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location_ids: list[int]

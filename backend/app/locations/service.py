@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.core.errors import Forbidden, InvalidField, NotFound
+from app.locations.models import Location, UserLocation
+from app.locations.schemas import LocationCreate, LocationUpdate
+from app.users.models import Role, User
+
+
+def create(*, db: Session, org_id: int, location_in: LocationCreate) -> Location:
+    """Add a location to the organization."""
+    location = Location(org_id=org_id, **location_in.model_dump())
+    db.add(location)
+    db.flush()
+    return location
+
+
+def granted_ids(*, db: Session, user: User) -> set[int] | None:
+    """The location ids a user may see; None means every location of the organization."""
+    if user.role != Role.manager:
+        return None
+    return set(db.scalars(select(UserLocation.location_id).where(UserLocation.user_id == user.id)))
+
+
+def list_locations(*, db: Session, user: User) -> list[Location]:
+    """The locations of the user's organization that the user may see, by name."""
+    query = select(Location).where(Location.org_id == user.org_id).order_by(Location.name)
+    allowed = granted_ids(db=db, user=user)
+    if allowed is not None:
+        query = query.where(Location.id.in_(allowed))
+    return list(db.scalars(query))
+
+
+def get(*, db: Session, user: User, location_id: int) -> Location:
+    """One location: another organization's is not found, an ungranted one is forbidden."""
+    location = db.get(Location, location_id)
+    if location is None or location.org_id != user.org_id:
+        raise NotFound("location", location_id)
+    check_access(db=db, user=user, location_ids=[location_id])
+    return location
+
+
+def check_access(
+    *, db: Session, user: User, location_ids: Iterable[int], field: str = "location_ids"
+) -> list[Location]:
+    """The named locations, all of the user's organization and within the user's grant."""
+    ids = list(dict.fromkeys(location_ids))
+    if not ids:
+        return []
+    found = {
+        loc.id: loc
+        for loc in db.scalars(
+            select(Location).where(Location.org_id == user.org_id, Location.id.in_(ids))
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound("location", missing[0])
+    allowed = granted_ids(db=db, user=user)
+    if allowed is not None:
+        refused = [found[i] for i in ids if i not in allowed]
+        if refused:
+            raise Forbidden(
+                f"You do not have access to location {refused[0].id} ({refused[0].name})",
+                field=field,
+            )
+    return [found[i] for i in ids]
+
+
+def update(*, db: Session, user: User, location_id: int, location_in: LocationUpdate) -> Location:
+    """Change Teliporter's own settings of a location."""
+    location = get(db=db, user=user, location_id=location_id)
+    for field, value in location_in.model_dump(exclude_unset=True).items():
+        if field == "business_day_start_hour" and value is None:
+            raise InvalidField(field, "business_day_start_hour must be an hour from 0 to 23")
+        setattr(location, field, value)
+    db.flush()
+    return location
+
+
+def list_grants(*, db: Session, org_id: int, user_id: int) -> list[int]:
+    """The location ids granted to a user of the organization."""
+    from app.users import service as user_service
+
+    user_service.get(db=db, org_id=org_id, user_id=user_id)
+    return sorted(
+        db.scalars(select(UserLocation.location_id).where(UserLocation.user_id == user_id))
+    )
+
+
+def set_grants(*, db: Session, org_id: int, user_id: int, location_ids: list[int]) -> list[int]:
+    """Replace a user's location grants (idempotent)."""
+    from app.users import service as user_service
+
+    user_service.get(db=db, org_id=org_id, user_id=user_id)
+    ids = sorted(set(location_ids))
+    known = set(
+        db.scalars(select(Location.id).where(Location.org_id == org_id, Location.id.in_(ids)))
+    )
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise InvalidField("location_ids", f"Location {unknown[0]} does not exist")
+    db.execute(delete(UserLocation).where(UserLocation.user_id == user_id))
+    db.add_all(UserLocation(user_id=user_id, location_id=i) for i in ids)
+    db.flush()
+    return ids
