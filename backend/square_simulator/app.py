@@ -37,6 +37,8 @@ from .store import ApiError, Hit, SimConfig, Simulator, bad_request, not_found
 from .util import JSON, b62encode, div_round_half_up, money, ms_to_rfc3339, parse_rfc3339
 from .webhooks import Webhooks
 
+MAX_MS = 2**62
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 # Refunds made through the API are PENDING for this long (simulated time), then COMPLETED
@@ -129,13 +131,18 @@ class State:
                     edited = int(b.upd2[ii]) == hit.key
                     order = orjson.loads(sim.gen_order_bytes(gi, dd, ii, now))
                     sim.emit("order.updated" if edited else "order.created", loc, "order", order)
+                    edit_at = ms_to_rfc3339(hit.key)
                     for p in sim.payments_of_hit(hit, now):
-                        sim.emit(
-                            "payment.updated" if edited else "payment.created", loc, "payment", p
-                        )
+                        if not edited:
+                            sim.emit("payment.created", loc, "payment", p)
+                        elif p["updated_at"] == edit_at:  # its processing fee settled
+                            sim.emit("payment.updated", loc, "payment", p)
                     if not edited:
                         for r in sim.refunds_of_hit(hit, now):
                             sim.emit("refund.created", loc, "refund", r)
+                            paid = sim.get_payment(r["payment_id"])
+                            if paid is not None:
+                                sim.emit("payment.updated", loc, "payment", paid)
                     sent += 1
             return sent
 
@@ -668,15 +675,23 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
             )
         if len(ids) > 100:
             raise bad_request("At most 100 order_ids.", "order_ids", "ARRAY_LENGTH_TOO_LONG")
+        only_loc = None
         if body.get("location_id"):
             own_location(acct, body["location_id"])
+            only_loc = body["location_id"]
         parts = []
+        seen: set[str] = set()
         for oid in ids:
+            # Unknown ids (and another seller's, or another location's when location_id is
+            # given) are left out, not errors; an id asked for twice is returned once.
+            if str(oid) in seen:
+                continue
+            seen.add(str(oid))
             found = sim.order_bytes(str(oid))
             if found is None:
                 continue
             data, loc_id = found
-            if sim.acct_by_loc[loc_id] is not acct:
+            if sim.acct_by_loc[loc_id] is not acct or (only_loc and loc_id != only_loc):
                 continue
             parts.append(data)
         return raw(b'{"orders":[' + b",".join(parts) + b"]}")
@@ -881,22 +896,84 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
 
     # --- payments and refunds ---------------------------------------------------------------
 
-    def _list_window(request: Request, acct: Account) -> tuple[list[int], int, int, bool, int]:
+    # ListPayments / ListPaymentRefunds: query parameters as the spec defines them.
+    # sort_field -> the scan key; other time ranges become extra (field, lo, hi) filters.
+    PAYMENT_SORT = {
+        "CREATED_AT": "created",
+        "UPDATED_AT": "updated",
+        "OFFLINE_CREATED_AT": ("offline_sort"),
+    }
+    REFUND_SORT = {"CREATED_AT": "created", "UPDATED_AT": "updated"}
+
+    def _list_query(
+        request: Request, acct: Account, coll: str
+    ) -> tuple[list[int], str, int, int, bool, int, list[tuple[str, int, int]]]:
+        """(locations, sort key, lo, hi of the sort key, ascending, limit, extra ranges)."""
         q = request.query_params
         now = st.clock.now()
         begin = _time_param(q.get("begin_time"), "begin_time")
         end = _time_param(q.get("end_time"), "end_time")
-        lo = begin if begin is not None else now - 365 * g.DAY_MS
-        hi = end if end is not None else now
+        ranges: dict[str, tuple[int, int]] = {
+            # created_at: default the year before now, as documented
+            "created": (
+                begin if begin is not None else now - 365 * g.DAY_MS,
+                end if end is not None else MAX_MS,
+            )
+        }
+        u_begin = _time_param(q.get("updated_at_begin_time"), "updated_at_begin_time")
+        u_end = _time_param(q.get("updated_at_end_time"), "updated_at_end_time")
+        if coll == "refunds":
+            # Refunds: updated_at starts at begin_time unless given, and ends now.
+            ranges["updated"] = (
+                u_begin if u_begin is not None else ranges["created"][0],
+                u_end if u_end is not None else MAX_MS,
+            )
+        elif u_begin is not None or u_end is not None:
+            ranges["updated"] = (
+                u_begin if u_begin is not None else 0,
+                u_end if u_end is not None else MAX_MS,
+            )
+        if coll == "payments":
+            o_begin = _time_param(q.get("offline_begin_time"), "offline_begin_time")
+            o_end = _time_param(q.get("offline_end_time"), "offline_end_time")
+            if o_begin is not None or o_end is not None:
+                ranges["offline"] = (
+                    o_begin if o_begin is not None else 0,
+                    o_end if o_end is not None else MAX_MS,
+                )
+            offline_flag = (q.get("is_offline_payment") or "").lower()
+            if offline_flag not in ("", "true", "false"):
+                raise bad_request(
+                    "is_offline_payment must be true or false.",
+                    "is_offline_payment",
+                    "EXPECTED_BOOLEAN",
+                )
+            if offline_flag == "true" and "offline" not in ranges:
+                ranges["offline"] = (1, MAX_MS)
         order = (q.get("sort_order") or "DESC").upper()
         if order not in ("ASC", "DESC"):
             raise bad_request("sort_order must be ASC or DESC.", "sort_order", "INVALID_SORT_ORDER")
+        sorts = PAYMENT_SORT if coll == "payments" else REFUND_SORT
+        sort_field = q.get("sort_field") or "CREATED_AT"
+        if sort_field not in sorts:
+            raise bad_request(
+                f"Invalid sort_field `{sort_field}`.", "sort_field", "INVALID_ENUM_VALUE"
+            )
+        field = sorts[sort_field]
         if q.get("location_id"):
             gidxs = [own_location(acct, q["location_id"])]
+        elif coll == "payments":
+            # ListPayments defaults to the seller's main location; ListPaymentRefunds to all.
+            gidxs = [acct.locations[0].gidx] if acct.locations else []
         else:
             gidxs = [loc.gidx for loc in acct.locations]
         limit = _limit(q.get("limit"), 100, 100, strict=False)
-        return gidxs, lo, hi, order == "ASC", limit
+        lo, hi = ranges.pop(field, (0, MAX_MS))
+        if field == "offline_sort" and "offline" in ranges:
+            lo, hi = ranges.pop("offline")
+            field = "offline"
+        extra = [(f, a, b) for f, (a, b) in ranges.items()]
+        return gidxs, field, lo, hi, order == "ASC", limit, extra
 
     async def _list_paged(
         request: Request,
@@ -906,7 +983,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
         expand: Callable[[Hit, int], list[JSON]],
         keep: Callable[[JSON], bool],
     ) -> Response:
-        gidxs, lo, hi, asc, limit = _list_window(request, acct)
+        gidxs, field, lo, hi, asc, limit, extra = _list_query(request, acct, coll)
         q = request.query_params
         qh = _qhash(coll, sorted((k, v) for k, v in q.items() if k != "cursor"))
         after = None
@@ -922,12 +999,13 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     "cursor",
                 )
             after = (int(cur["k"]), int(cur["u"]))
-            hi = min(hi, int(cur["hi"]))
+            # Open ends are fixed at the first page's time, so later pages see the same list.
+            now = min(now, int(cur["n"]))
         items: list[JSON] = []
         last: Hit | None = None
         more = False
         with sim.lock:
-            hits = sim.scan(coll, gidxs, "created", asc, lo, hi, None, limit, after, now)
+            hits = sim.scan(coll, gidxs, field, asc, lo, hi, None, limit, after, now, extra)
             for i, h in enumerate(hits):
                 got = [x for x in expand(h, now) if keep(x)]
                 if items and len(items) + len(got) > limit:
@@ -939,11 +1017,17 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     more = True
         out: JSON = {key: items}
         if more and last is not None:
-            out["cursor"] = _b64({"h": qh, "k": last.key, "u": last.uid, "hi": hi})
+            out["cursor"] = _b64({"h": qh, "k": last.key, "u": last.uid, "n": now})
         return jresp(out)
 
     async def list_payments(request: Request, tok: Token, acct: Account) -> Response:
         q = request.query_params
+        total_q = q.get("total")
+        if total_q:
+            try:
+                int(total_q)
+            except ValueError as exc:
+                raise bad_request("total must be an integer.", "total", "EXPECTED_INTEGER") from exc
 
         def keep(p: JSON) -> bool:
             card = (p.get("card_details") or {}).get("card") or {}
@@ -951,7 +1035,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                 return False
             if q.get("last_4") and card.get("last_4") != q["last_4"]:
                 return False
-            return not (q.get("total") and p["total_money"]["amount"] != int(q["total"]))
+            return not (total_q and p["total_money"]["amount"] != int(total_q))
 
         return await _list_paged(request, acct, "payments", "payments", sim.payments_of_hit, keep)
 
@@ -961,7 +1045,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
         def keep(r: JSON) -> bool:
             if q.get("status") and r.get("status") != q["status"]:
                 return False
-            return not q.get("source_type") or q["source_type"] == "CARD"
+            return not q.get("source_type") or r.get("destination_type") == q["source_type"]
 
         return await _list_paged(request, acct, "refunds", "refunds", sim.refunds_of_hit, keep)
 
@@ -1207,6 +1291,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                 "id": rid,
                 "status": "PENDING",
                 "location_id": p["location_id"],
+                "destination_type": p.get("source_type") or "CARD",
                 "amount_money": money(amount, cur),
                 "payment_id": p["id"],
                 "reason": body.get("reason") or "Refund",

@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from .oauth import DEMO_REDIRECT_URI
 from .util import parse_rfc3339
+
+if TYPE_CHECKING:
+    from .app import State
 
 DEMO_SCOPES = "MERCHANT_PROFILE_READ ITEMS_READ ORDERS_READ PAYMENTS_READ EMPLOYEES_READ"
 
@@ -95,9 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="OAuth access token lifetime: seconds or 90s/15m/12h/30d",
     )
     serve.add_argument(
+        "--demo-client-id",
+        default=None,
+        help="client id of the demo application (default: derived from --seed, "
+        "sq0idp-...; stable for a given seed)",
+    )
+    serve.add_argument(
+        "--demo-client-secret",
+        default=None,
+        help="client secret of the demo application (default: derived from --seed)",
+    )
+    serve.add_argument(
         "--demo-redirect-uri",
-        default="http://127.0.0.1:8000/api/v1/square/oauth/callback",
-        help="redirect URI registered for the demo application",
+        default=None,
+        help=f"redirect URI registered for the demo application (default: {DEMO_REDIRECT_URI})",
     )
     serve.add_argument(
         "--app",
@@ -112,12 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="JSON file with any of: seed, years, accounts, locations, now, "
-        "frozen, token_lifetime, applications [{client_id, client_secret, "
+        "frozen, token_lifetime, cache_mb, bucket_cache, demo_application "
+        "{client_id, client_secret, redirect_uri}, applications [{client_id, client_secret, "
         "redirect_uri, name}], faults [{kind, path, probability|count, "
         "delay_s, retry_after}], webhooks [{notification_url, event_types, "
         "signature_key}]; command-line options win",
     )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.set_defaults(years=2.0, cache_mb=64)
     bench = sub.add_parser(
         "bench",
         help="measure full 1000-order SearchOrders pages",
@@ -147,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_kwargs(args: argparse.Namespace, file_cfg: dict[str, Any]) -> dict[str, Any]:
     kw: dict[str, Any] = {}
-    for key in ("seed", "years", "accounts", "now", "frozen"):
+    for key in ("seed", "years", "accounts", "now", "frozen", "cache_mb", "bucket_cache"):
         if key in file_cfg:
             kw[key] = file_cfg[key]
     if "locations" in file_cfg:
@@ -179,17 +196,20 @@ def _config_kwargs(args: argparse.Namespace, file_cfg: dict[str, Any]) -> dict[s
     return kw
 
 
-def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .app import State, create_app
+def build_state(args: argparse.Namespace) -> State:
+    """The simulator ``serve`` runs: options, then the config file, then the defaults."""
+    from .app import State
     from .testing import make_config
 
     file_cfg: dict[str, Any] = json.loads(args.config.read_text()) if args.config else {}
     state = State(make_config(**_config_kwargs(args, file_cfg)))
-    base = f"http://{args.host}:{args.port}"
-    state.config.public_url = base
-    state.oauth.demo_app.redirect_uri = args.demo_redirect_uri
+    state.config.public_url = f"http://{args.host}:{args.port}"
+    demo_cfg = file_cfg.get("demo_application") or {}
+    state.oauth.set_demo_app(
+        client_id=args.demo_client_id or demo_cfg.get("client_id"),
+        client_secret=args.demo_client_secret or demo_cfg.get("client_secret"),
+        redirect_uri=args.demo_redirect_uri or demo_cfg.get("redirect_uri") or DEMO_REDIRECT_URI,
+    )
     apps = list(file_cfg.get("applications") or [])
     for spec in args.app:
         cid, secret, redirect = spec.split(":", 2)
@@ -210,6 +230,16 @@ def serve(args: argparse.Namespace) -> int:
             signature_key=w.get("signature_key"),
             merchant_id=w.get("merchant_id"),
         )
+    return state
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    state = build_state(args)
+    base = state.config.public_url
     demo = state.oauth.demo_app
     query = urlencode(
         {"client_id": demo.client_id, "scope": DEMO_SCOPES, "session": "false", "state": "demo"}

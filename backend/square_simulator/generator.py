@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,12 +24,13 @@ import numpy as np
 
 from . import pricing
 from .model import Account, Location, taxes_for
-from .util import JSON, b62decode, b62encode, div_round_half_up, money, ms_to_rfc3339
+from .util import JSON, b62decode, b62encode_int, div_round_half_up, money, ms_to_rfc3339
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DAY_MS = 86_400_000
+MAX_MS = 2**62
 SPAN_DAYS = 8
 SPAN_MS = SPAN_DAYS * DAY_MS
 
@@ -46,6 +49,11 @@ CARD_BRANDS: tuple[tuple[str, float], ...] = (
 )
 _BRANDS = [b for b, _ in CARD_BRANDS]
 _BRAND_CUM = [sum(w for _, w in CARD_BRANDS[: i + 1]) for i in range(len(CARD_BRANDS))]
+_BRAND_TOTAL = _BRAND_CUM[-1] + 0.0
+_below: Callable[[random.Random, int], int] = random.Random._randbelow  # type: ignore[attr-defined]
+# The hot paths below draw with ``rnd._randbelow`` and ``bisect`` exactly as ``choice``,
+# ``randint`` and ``choices(cum_weights=...)`` do inside (same draws, same results), without
+# their argument handling.
 
 
 def pack_uid(gidx: int, day_ord: int, idx: int) -> int:
@@ -78,9 +86,13 @@ class IdCodec:
 
     def encode(self, kind: str, uid: int, sub: int = 0) -> str:
         payload = kind.encode() + uid.to_bytes(7, "big") + bytes((sub,))
-        tag = self._tag(payload)
-        masked = int.from_bytes(payload, "big") ^ int.from_bytes(self._mask(tag), "big")
-        return b62encode(tag + masked.to_bytes(9, "big"), 27)
+        h = self._tag_h.copy()
+        h.update(payload)
+        tag = h.digest()
+        m = self._mask_h.copy()
+        m.update(tag)
+        masked = int.from_bytes(payload, "big") ^ int.from_bytes(m.digest(), "big")
+        return b62encode_int((int.from_bytes(tag, "big") << 72) | masked, 27)
 
     def decode(self, text: str, kind: str) -> tuple[int, int] | None:
         if len(text) != 27:
@@ -306,14 +318,14 @@ def _tenders(
             "payment_id": pid,
         }
         if ttype == "CARD":
-            brand = rnd.choices(_BRANDS, cum_weights=_BRAND_CUM)[0]
+            brand = _BRANDS[bisect(_BRAND_CUM, rnd.random() * _BRAND_TOTAL, 0, 3)]
             if brand == "DISCOVER" and acct.country != "US":
                 brand = "VISA"
             t["card_details"] = {
                 "status": "CAPTURED",
                 "card": {
                     "card_brand": brand,
-                    "last_4": f"{rnd.randint(0, 9999):04d}",
+                    "last_4": f"{_below(rnd, 10000):04d}",
                     "fingerprint": f"sq-1-{rnd.getrandbits(64):016x}",
                 },
                 "entry_method": "CONTACTLESS" if rnd.random() < 0.8 else "EMV",
@@ -344,6 +356,11 @@ class _Menu:
     std_taxes: list[str]
     team: list[str]
     mod_lists: dict[str, list[Any]]
+    # Prebuilt fields of a line (after its uid) per variation, and of a modifier per modifier:
+    # identical in every order of the location, so built once (never mutated).
+    var_static: dict[str, JSON]
+    mod_static: dict[str, JSON]
+    tax_static: dict[str, JSON]
 
 
 _MENUS: dict[tuple[int, str, int], _Menu] = {}
@@ -367,6 +384,41 @@ def _menu(ctx: GenContext) -> _Menu:
             [t.id for t in cat.taxes if t.location_ids is None or loc.id in t.location_ids],
             team,
             {ml[0]: ml[2] for ml in cat.modifier_lists},
+            {
+                v.id: {
+                    "name": it.name,
+                    "catalog_object_id": v.id,
+                    "catalog_version": cat.updated_at_ms,
+                    "variation_name": v.name,
+                    "item_type": "ITEM",
+                    "base_price_money": money(v.price, loc.currency),
+                }
+                for it in cat.items
+                for v in it.variations
+            },
+            {
+                mod.id: {
+                    "catalog_object_id": mod.id,
+                    "catalog_version": cat.updated_at_ms,
+                    "name": mod.name,
+                    "quantity": "1",
+                    "base_price_money": money(mod.price, loc.currency),
+                }
+                for ml in cat.modifier_lists
+                for mod in ml[2]
+            },
+            {
+                tx.id: {
+                    "uid": f"tx-{tx.id[:10]}",
+                    "catalog_object_id": tx.id,
+                    "catalog_version": cat.updated_at_ms,
+                    "name": tx.name,
+                    "type": tx.inclusion,
+                    "percentage": tx.percentage,
+                    "scope": "LINE_ITEM",
+                }
+                for tx in cat.taxes
+            },
         )
         _MENUS[key] = m
     return m
@@ -382,19 +434,21 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
     taxes: dict[str, JSON] = {}
     oid = order["id"]
 
+    by_uid: dict[str, JSON] = {}
+    acc: dict[str, int] = {}  # tax uid -> amount over the lines (no discounts)
+
     def tax_ref(tax_id: str) -> str:
-        if tax_id not in taxes:
-            tx = next(t for t in cat.taxes if t.id == tax_id)
-            taxes[tax_id] = {
-                "uid": f"tx-{tax_id[:10]}",
-                "catalog_object_id": tx.id,
-                "catalog_version": cat.updated_at_ms,
-                "name": tx.name,
-                "type": tx.inclusion,
-                "percentage": tx.percentage,
-                "scope": "LINE_ITEM",
-            }
-        return str(taxes[tax_id]["uid"])
+        tx = taxes.get(tax_id)
+        if tx is None:
+            tx = taxes[tax_id] = dict(menu.tax_static[tax_id])
+            by_uid[tx["uid"]] = tx
+        return str(tx["uid"])
+
+    def priced(li: JSON, key: tuple[Any, ...]) -> JSON:
+        # Lines are priced as they are made (a memo of identical lines); a line that gets a
+        # discount later is priced again with it, below.
+        pricing.price_line_memo(li, cur, by_uid, acc, key)
+        return li
 
     n_lines = 0 if gift_only else 1 + min(int(rnd.expovariate(0.8)), 6)
     for j in range(n_lines):
@@ -405,45 +459,37 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
                 "name": "Custom Amount",
                 "quantity": "1",
                 "item_type": "CUSTOM_AMOUNT",
-                "base_price_money": money(rnd.randint(2, 60) * 50, cur),
+                "base_price_money": money((2 + _below(rnd, 59)) * 50, cur),
             }
             if std:
                 li["applied_taxes"] = [{"uid": f"{oid[:10]}-L{j}-T0", "tax_uid": tax_ref(std[0])}]
-            lines.append(li)
+            ckey = ("c", li["base_price_money"]["amount"], std[0] if std else None)
+            lines.append(priced(li, ckey))
             continue
-        it = rnd.choices(items, cum_weights=menu.cum_weights)[0]
-        var = rnd.choice(it.variations)
-        li = {
-            "uid": f"{oid[:10]}-L{j}",
-            "name": it.name,
-            "catalog_object_id": var.id,
-            "catalog_version": cat.updated_at_ms,
-            "variation_name": var.name,
-            "item_type": "ITEM",
-            "base_price_money": money(var.price, cur),
-        }
+        cum = menu.cum_weights
+        it = items[bisect(cum, rnd.random() * (cum[-1] + 0.0), 0, len(cum) - 1)]
+        vs = it.variations
+        var = vs[_below(rnd, len(vs))]
+        li = {"uid": f"{oid[:10]}-L{j}"}
+        li.update(menu.var_static[var.id])
         if var.by_weight:
-            li["quantity"] = f"{rnd.randint(150, 1200) / 1000:.3f}"
+            li["quantity"] = f"{(150 + _below(rnd, 1051)) / 1000:.3f}"
             li["quantity_unit"] = {
                 "measurement_unit": {"weight_unit": "METRIC_KILOGRAM"},
                 "precision": 3,
             }
         else:
-            li["quantity"] = str(1 if rnd.random() < 0.85 else rnd.randint(2, 4))
+            li["quantity"] = str(1 if rnd.random() < 0.85 else 2 + _below(rnd, 3))
         mods: list[JSON] = []
+        key: tuple[Any, ...] = ("i", var.id, li["quantity"], loc.gidx)
         for ml_id in it.modifier_list_ids:
             if rnd.random() < 0.35:
-                mod = rnd.choice(menu.mod_lists[ml_id])
-                mods.append(
-                    {
-                        "uid": f"{li['uid']}-M{len(mods)}",
-                        "catalog_object_id": mod.id,
-                        "catalog_version": cat.updated_at_ms,
-                        "name": mod.name,
-                        "quantity": "1",
-                        "base_price_money": money(mod.price, cur),
-                    }
-                )
+                ml = menu.mod_lists[ml_id]
+                mod = ml[_below(rnd, len(ml))]
+                md: JSON = {"uid": f"{li['uid']}-M{len(mods)}"}
+                md.update(menu.mod_static[mod.id])
+                mods.append(md)
+                key += (mod.id,)
         if mods:
             li["modifiers"] = mods
         txs = menu.item_taxes[it.id]
@@ -451,16 +497,20 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
             li["applied_taxes"] = [
                 {"uid": f"{li['uid']}-T{k}", "tax_uid": tax_ref(t)} for k, t in enumerate(txs)
             ]
-        lines.append(li)
+        lines.append(priced(li, key))
     if gift_only or rnd.random() < 0.02:
+        gift = rnd.choice((10, 25, 50)) * 100
         lines.append(
-            {
-                "uid": f"{oid[:10]}-G",
-                "name": "Gift Card",
-                "quantity": "1",
-                "item_type": "GIFT_CARD",
-                "base_price_money": money(rnd.choice((10, 25, 50)) * 100, cur),
-            }
+            priced(
+                {
+                    "uid": f"{oid[:10]}-G",
+                    "name": "Gift Card",
+                    "quantity": "1",
+                    "item_type": "GIFT_CARD",
+                    "base_price_money": money(gift, cur),
+                },
+                ("g", gift),
+            )
         )
     order["line_items"] = lines
     if taxes:
@@ -483,6 +533,7 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
                 "scope": "LINE_ITEM",
             }
         )
+        _unprice(target)
         target["applied_discounts"] = [{"uid": f"{target['uid']}-D0", "discount_uid": uid}]
     if eligible and rnd.random() < 0.04:
         d = cat.discounts[1]
@@ -499,12 +550,17 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
             }
         )
         for li in eligible:
+            if "applied_discounts" not in li:
+                _unprice(li)
             li.setdefault("applied_discounts", []).append(
                 {"uid": f"{li['uid']}-D1", "discount_uid": uid}
             )
     if discounts:
         order["discounts"] = discounts
-    pricing.price_sale_lines(order, cur)
+        pricing.price_sale_lines(order, cur)
+    else:
+        for tx in taxes.values():
+            tx["applied_money"] = {"amount": acc.get(tx["uid"], 0), "currency": cur}
     if loc.service_charge_pct and eligible and rnd.random() < 0.3:
         order["service_charges"] = [
             {
@@ -519,6 +575,12 @@ def _sale_lines(rnd: random.Random, ctx: GenContext, order: JSON, gift_only: boo
             }
         ]
         pricing.price_service_charges(order, cur)
+
+
+def _unprice(line: JSON) -> None:
+    """Drop a line's totals so that pricing it again puts them after ``applied_discounts``."""
+    for k in pricing.LINE_MONEY_KEYS:
+        line.pop(k, None)
 
 
 def _base_order(ctx: GenContext, oid: str) -> JSON:
@@ -718,6 +780,8 @@ def _refunds(ctx: GenContext, src: JSON, uid: int, amount: int, t: int, oid: str
             r["processing_fee_money"] = money(div_round_half_up(fee * amt, cap), cur)
         r["_payment_id"] = tender["payment_id"]
         r["_order_id"] = oid
+        r["_at"] = t
+        r["_dest"] = {"CARD": "CARD", "CASH": "CASH"}.get(tender["type"], "EXTERNAL")
         out.append(r)
     return out
 
@@ -725,19 +789,39 @@ def _refunds(ctx: GenContext, src: JSON, uid: int, amount: int, t: int, oid: str
 # --- payments and refunds --------------------------------------------------------------------
 
 
+def payment_updated_ms(created_ms: int, fee_at_ms: int, refund_ms: list[int], now_ms: int) -> int:
+    """A generated Payment's ``updated_at`` at ``now_ms``: it moves when its processing fee
+    settles (card payments of orders edited late) and when a refund of it is created."""
+    upd = created_ms
+    if fee_at_ms and fee_at_ms <= now_ms and fee_at_ms > upd:
+        upd = fee_at_ms
+    for r in refund_ms:
+        if r <= now_ms and r > upd:
+            upd = r
+    return upd
+
+
 def payment_json(
-    order: JSON, tender: JSON, meta: JSON, refunds: list[JSON], pay_at_ms: int, app_id: str
+    order: JSON,
+    tender: JSON,
+    meta: JSON,
+    refunds: list[JSON],
+    pay_at_ms: int,
+    app_id: str,
+    fee_at_ms: int = 0,
 ) -> JSON:
-    """A Payments API ``Payment`` for one tender of an order."""
+    """A Payments API ``Payment`` for one tender of an order. ``refunds`` are the order
+    refunds (already visible) against this tender; ``fee_at_ms`` is when its processing fee
+    settled (0: it was known at once)."""
     cur = tender["amount_money"]["currency"]
     tip = (tender.get("tip_money") or {}).get("amount", 0)
     amt = tender["amount_money"]["amount"]
+    refund_ms = [int(r["_at"]) for r in refunds]
+    updated = payment_updated_ms(pay_at_ms, fee_at_ms, refund_ms, MAX_MS)
     p: JSON = {
         "id": tender["id"],
         "created_at": ms_to_rfc3339(pay_at_ms),
-        "updated_at": order["updated_at"]
-        if order["updated_at"] > ms_to_rfc3339(pay_at_ms)
-        else ms_to_rfc3339(pay_at_ms),
+        "updated_at": ms_to_rfc3339(updated),
         "amount_money": money(amt - tip, cur),
     }
     if tip:
@@ -754,7 +838,6 @@ def payment_json(
         ]
     if refunds:
         p["refunded_money"] = money(sum(r["amount_money"]["amount"] for r in refunds), cur)
-        p["updated_at"] = max(p["updated_at"], max(r["created_at"] for r in refunds))
     p["status"] = "COMPLETED"
     if tender["type"] == "CARD":
         card = tender["card_details"]["card"]
@@ -813,6 +896,7 @@ def payment_refund_json(refund: JSON, order: JSON, meta: JSON) -> JSON:
         "payment_id": refund.get("_payment_id") or refund.get("tender_id"),
         "order_id": refund.get("_order_id") or order["id"],
         "reason": refund.get("reason"),
+        "destination_type": refund.get("_dest"),
         "created_at": refund["created_at"],
         "updated_at": refund["created_at"],
         "team_member_id": meta.get("tm"),
@@ -839,3 +923,72 @@ def day_range_for(loc: Location, lo_ms: int, hi_ms: int) -> tuple[int, int]:
     first = local_day_of(loc.tz, lo_ms) - timedelta(days=SPAN_DAYS + 1)
     last = local_day_of(loc.tz, hi_ms) + timedelta(days=1)
     return first.toordinal(), last.toordinal()
+
+
+@dataclass
+class PayTable:
+    """The generated Payments of one bucket, one row per tender, with the times that make up
+    each payment's ``updated_at`` (independent of the clock; see ``payment_updated_ms``)."""
+
+    idx: NDArray[np.int32]  # index of the order in the bucket
+    uid: NDArray[np.int64]  # (order uid << 2) | tender position
+    created: NDArray[np.int64]
+    fee_at: NDArray[np.int64]  # when the processing fee settled late, else 0
+    refund_at: NDArray[np.int64]  # when the (last) refund of this payment was created, else 0
+    offline_at: NDArray[np.int64]  # offline_payment_details.client_created_at, else 0
+
+    @property
+    def n(self) -> int:
+        return int(self.idx.shape[0])
+
+    def updated(self, now: int) -> NDArray[np.int64]:
+        upd = self.created.copy()
+        fee = np.where((self.fee_at > 0) & (self.fee_at <= now), self.fee_at, 0)
+        ref = np.where((self.refund_at > 0) & (self.refund_at <= now), self.refund_at, 0)
+        return np.maximum(upd, np.maximum(fee, ref))
+
+
+PAY_KINDS = (K_SALE, K_OFFLINE, K_EXCHANGE)
+
+
+def build_pay_table(ctx: GenContext) -> PayTable:
+    """Every payment of the bucket's orders (built from their bodies, at their final state)."""
+    b = ctx.bucket
+    rows: list[tuple[int, int, int, int, int]] = []  # idx, k, created, fee_at, offline_at
+    row_of: dict[str, int] = {}
+    refund_at: dict[str, int] = {}
+    kinds = b.kind.tolist()
+    pay_at = b.pay_at.tolist()
+    upd2 = b.upd2.tolist()
+    uids = b.uids.tolist()
+    for i, kind in enumerate(kinds):
+        if kind in (K_RETURN, K_AMOUNT, K_EXCHANGE):
+            ret, _ = gen_order(ctx, i, MAX_MS)
+            for r in ret.get("refunds") or ():
+                pid = r["_payment_id"]
+                refund_at[pid] = max(refund_at.get(pid, 0), int(r["_at"]))
+        if kind not in PAY_KINDS or not pay_at[i]:
+            continue
+        order, meta = gen_order(ctx, i, MAX_MS)
+        for k, t in enumerate(order.get("tenders") or ()):
+            fee_at = upd2[i] if (t["type"] == "CARD" and upd2[i]) else 0
+            row_of[t["id"]] = len(rows)
+            rows.append((i, (uids[i] << 2) | k, pay_at[i], fee_at, meta.get("offline_at") or 0))
+    n = len(rows)
+    ref = np.zeros(n, dtype=np.int64)
+    for pid, at in refund_at.items():
+        j = row_of.get(pid)
+        if j is not None:
+            ref[j] = at
+    if not n:
+        z = np.zeros(0, dtype=np.int64)
+        return PayTable(np.zeros(0, dtype=np.int32), z, z, z, z, z)
+    cols = list(zip(*rows, strict=True))
+    return PayTable(
+        np.array(cols[0], dtype=np.int32),
+        np.array(cols[1], dtype=np.int64),
+        np.array(cols[2], dtype=np.int64),
+        np.array(cols[3], dtype=np.int64),
+        ref,
+        np.array(cols[4], dtype=np.int64),
+    )

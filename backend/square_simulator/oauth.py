@@ -10,6 +10,8 @@ from .store import ApiError
 from .util import ms_to_rfc3339, short_id
 
 CODE_LIFETIME_MS = 5 * 60_000
+# The deployment plan's callback of the Teliporter API (``SQUARE_REDIRECT_URI``).
+DEMO_REDIRECT_URI = "http://127.0.0.1:8000/api/v1/square/callback"
 
 
 @dataclass
@@ -67,9 +69,28 @@ class OAuth:
         self.demo_app = self.register_app(
             client_id="sq0idp-" + short_id("demo-app", seed, length=22),
             client_secret="sq0csp-" + short_id("demo-secret", seed, length=43),
-            redirect_uri="http://127.0.0.1:8000/api/v1/square/oauth/callback",
+            redirect_uri=DEMO_REDIRECT_URI,
             name="Teliporter (demo)",
         )
+
+    def set_demo_app(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> OAuthApp:
+        """Replace the demo application's credentials or redirect URI (``serve`` options)."""
+        old = self.demo_app
+        with self.lock:
+            self.apps.pop(old.client_id, None)
+        self.demo_app = self.register_app(
+            client_id=client_id or old.client_id,
+            client_secret=client_secret or old.client_secret,
+            redirect_uri=redirect_uri or old.redirect_uri,
+            name=old.name,
+        )
+        return self.demo_app
 
     def register_app(
         self,

@@ -144,11 +144,80 @@ def apply_scoped(order: JSON) -> None:
                     ads.append({"uid": f"{line['uid']}-{disc['uid']}", "discount_uid": disc["uid"]})
 
 
+_LINE_MEMO: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+LINE_MONEY_KEYS = (
+    "variation_total_price_money",
+    "gross_sales_money",
+    "total_discount_money",
+    "total_tax_money",
+    "total_money",
+    "total_service_charge_money",
+)
+
+
+def price_line_memo(
+    line: JSON,
+    currency: str,
+    taxes: dict[str, JSON],
+    acc: dict[str, int],
+    key: tuple[Any, ...] | None = None,
+) -> None:
+    """``price_line_core`` for a sale line with no discount, from a memo of lines with the same
+    prices, quantities and taxes (most lines of generated orders repeat); adds each applied
+    tax's amount to ``acc``. ``key``, when given, must identify all of those (the generator
+    passes catalog ids, which never change)."""
+    mods = line.get("modifiers") or ()
+    applied = line.get("applied_taxes") or ()
+    if key is None:
+        key = (
+            line["quantity"],
+            line["base_price_money"]["amount"] if line.get("base_price_money") else 0,
+            tuple((m.get("quantity") or "1", _amount(m.get("base_price_money"))) for m in mods),
+            tuple(
+                (
+                    taxes.get(a["tax_uid"], {}).get("type"),
+                    taxes.get(a["tax_uid"], {}).get("percentage"),
+                )
+                for a in applied
+            ),
+        )
+    hit = _LINE_MEMO.get(key)
+    if hit is None:
+        price_line_core(line, currency, taxes, {})
+        hit = (
+            tuple(m["total_price_money"]["amount"] for m in mods),
+            tuple(a["applied_money"]["amount"] for a in applied),
+            tuple(line[k]["amount"] for k in LINE_MONEY_KEYS),
+        )
+        if len(_LINE_MEMO) > 100_000:
+            _LINE_MEMO.clear()
+        _LINE_MEMO[key] = hit
+    else:
+        for m, amt in zip(mods, hit[0], strict=True):
+            m["total_price_money"] = {"amount": amt, "currency": currency}
+        for k, amt in zip(LINE_MONEY_KEYS, hit[2], strict=True):
+            line[k] = {"amount": amt, "currency": currency}
+        for a, amt in zip(applied, hit[1], strict=True):
+            a["applied_money"] = {"amount": amt, "currency": currency}
+    for a, amt in zip(applied, hit[1], strict=True):
+        acc[a["tax_uid"]] = acc.get(a["tax_uid"], 0) + amt
+
+
 def price_sale_lines(order: JSON, currency: str) -> None:
     """Compute discounts, taxes and totals of an order's sale lines."""
     lines = order.get("line_items") or []
     taxes = {t["uid"]: t for t in order.get("taxes") or ()}
     discounts = order.get("discounts") or []
+    if not discounts and not any(
+        li.get("applied_discounts") or "source_line_item_uid" in li or li.get("_return")
+        for li in lines
+    ):
+        acc: dict[str, int] = {}
+        for li in lines:
+            price_line_memo(li, currency, taxes, acc)
+        for tax in order.get("taxes") or ():
+            tax["applied_money"] = money(acc.get(tax["uid"], 0), currency)
+        return
     per_line: list[dict[str, int]] = [{} for _ in lines]
     remaining = [_line_gross_preview(li) for li in lines]
     # Percentage discounts first, then fixed amounts on what is left, so a fixed discount never
@@ -229,21 +298,42 @@ def sale_total_before_tip(order: JSON) -> int:
 
 def fill_order_totals(order: JSON, currency: str, tip: int) -> None:
     """Order-level totals, return_amounts and net_amounts from lines, charges, tip, returns."""
-    lines = order.get("line_items") or []
-    scs = order.get("service_charges") or []
-    sc_total = sum(_amount(sc["total_money"]) for sc in scs)
-    tax = sum(_amount(li["total_tax_money"]) for li in lines) + sum(
-        _amount(sc["total_tax_money"]) for sc in scs
-    )
-    disc = sum(_amount(li["total_discount_money"]) for li in lines)
-    total = sum(_amount(li["total_money"]) for li in lines) + sc_total + tip
+    lines = order.get("line_items") or ()
+    scs = order.get("service_charges") or ()
+    sc_total = tax = disc = total = 0
+    for li in lines:
+        tax += li["total_tax_money"]["amount"]
+        disc += li["total_discount_money"]["amount"]
+        total += li["total_money"]["amount"]
+    for sc in scs:
+        sc_total += sc["total_money"]["amount"]
+        tax += sc["total_tax_money"]["amount"]
+    total += sc_total + tip
     order["total_money"] = money(total, currency)
     order["total_tax_money"] = money(tax, currency)
     order["total_discount_money"] = money(disc, currency)
     order["total_tip_money"] = money(tip, currency)
     order["total_service_charge_money"] = money(sc_total, currency)
+    returns = order.get("returns")
+    if not returns:
+        zero = {"amount": 0, "currency": currency}
+        order["return_amounts"] = {
+            "total_money": zero,
+            "tax_money": zero,
+            "discount_money": zero,
+            "tip_money": zero,
+            "service_charge_money": zero,
+        }
+        order["net_amounts"] = {
+            "total_money": {"amount": total, "currency": currency},
+            "tax_money": {"amount": tax, "currency": currency},
+            "discount_money": {"amount": disc, "currency": currency},
+            "tip_money": {"amount": tip, "currency": currency},
+            "service_charge_money": {"amount": sc_total, "currency": currency},
+        }
+        return
     ret = dict.fromkeys(MONEY_KEYS, 0)
-    for r in order.get("returns") or ():
+    for r in returns:
         ra = r.get("return_amounts") or {}
         for k in MONEY_KEYS:
             ret[k] += _amount(ra.get(k))

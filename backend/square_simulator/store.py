@@ -150,12 +150,15 @@ class Simulator:
         self.app_id = "sq0idp-" + short_id("app", self.config.seed, length=22)
         self._index()
         self.buckets = LRU(max_items=self.config.bucket_cache)
+        # Payment tables (one per bucket, built from order bodies) for ListPayments.
+        self.pay_tables = LRU(max_items=max(64, self.config.bucket_cache // 4))
         self.bodies = LRU(max_bytes=self.config.cache_mb * 1024 * 1024)
         self.orders: dict[str, OverlayRec] = {}
         self.payments: dict[str, OverlayRec] = {}
         self.refunds: dict[str, OverlayRec] = {}
         self.shadow_uids: set[int] = set()  # generated orders replaced by an overlay copy
         self.shadow_payments: set[str] = set()
+        self.shadow_pay_uids: set[int] = set()  # (order uid << 2) | tender of shadowed payments
         self._seq = 0
         self.idempotency: dict[tuple[str, str], bytes] = {}
         self.pending_refunds: dict[str, tuple[int, str | None]] = {}  # id -> (due, return order)
@@ -282,6 +285,14 @@ class Simulator:
         last = local_day_of(loc.tz, now).toordinal()
         return first, last
 
+    def pay_table(self, loc: Location, b: g.Bucket) -> g.PayTable:
+        key = (b.gidx, b.day_ord)
+        t: g.PayTable | None = self.pay_tables.get(key)
+        if t is None:
+            t = g.build_pay_table(self.ctx(loc, b))
+            self.pay_tables.put(key, t)
+        return t
+
     def ctx(self, loc: Location, b: g.Bucket) -> g.GenContext:
         return g.GenContext(self.config.seed, self.ids, self.acct_by_loc[loc.id], loc, b)
 
@@ -356,13 +367,18 @@ class Simulator:
         limit: int,
         after: tuple[int, int] | None,
         now: int,
+        extra: list[tuple[str, int, int]] | None = None,
     ) -> list[Hit]:
         """The next ``limit + 1`` hits in (key, uid) order, over generated and stored data.
 
-        Walks the time range in windows (growing while they come back sparse); each window
-        only reads the buckets of the days that can hold its keys."""
+        ``field`` is the sort key, ranged by [lo, hi]; ``extra`` are further (field, lo, hi)
+        ranges every hit must also satisfy. Walks the time range in windows (growing while
+        they come back sparse); each window only reads the buckets of the days that can hold
+        its keys (and the extra ranges' keys)."""
         with self.lock:
-            return self._scan(coll, gidxs, field, asc, lo, hi, states, limit, after, now)
+            return self._scan(
+                coll, gidxs, field, asc, lo, hi, states, limit, after, now, extra or []
+            )
 
     def _scan(
         self,
@@ -376,8 +392,10 @@ class Simulator:
         limit: int,
         after: tuple[int, int] | None,
         now: int,
+        extra: list[tuple[str, int, int]],
     ) -> list[Hit]:
         hi = min(hi, now)
+        extra = [(f, xlo, min(xhi, now)) for f, xlo, xhi in extra]
         if after is not None:
             if asc:
                 lo = max(lo, after[0])
@@ -386,7 +404,7 @@ class Simulator:
         lo = max(lo, 0)
         if lo > hi:
             return []
-        over = self._overlay_sorted(coll, gidxs, field, lo, hi, states)
+        over = self._overlay_sorted(coll, gidxs, field, lo, hi, states, extra)
         locs = [self.loc_by_gidx[x] for x in gidxs if x in self.loc_by_gidx]
         bounds = {loc.gidx: self._day_bounds(loc, now) for loc in locs}
         hist_lo = min(
@@ -409,7 +427,9 @@ class Simulator:
         out: list[Hit] = []
         width = g.DAY_MS
         state_arr = np.array(sorted(states), dtype=np.int8) if states is not None else None
-        shadow = np.fromiter(self.shadow_uids, dtype=np.int64) if self.shadow_uids else None
+        shadow_set = self.shadow_pay_uids if coll == "payments" else self.shadow_uids
+        shadow = np.fromiter(shadow_set, dtype=np.int64) if shadow_set else None
+        extra_days = [x for x in extra if x[0] in ("created", "updated")]
         w_lo, w_hi = (lo, min(hi, lo + width - 1)) if asc else (max(lo, hi - width + 1), hi)
         while True:
             keys_parts: list[np.ndarray[Any, Any]] = []
@@ -417,26 +437,43 @@ class Simulator:
             for loc in locs:
                 first, last = bounds[loc.gidx]
                 d0, d1 = g.day_range_for(loc, w_lo, w_hi)
-                for d in range(max(d0, first), min(d1, last) + 1):
+                d0, d1 = max(d0, first), min(d1, last)
+                for _f, xlo, xhi in extra_days:
+                    x0, x1 = g.day_range_for(loc, max(xlo, 0), xhi)
+                    d0, d1 = max(d0, x0), min(d1, x1)
+                for d in range(d0, d1 + 1):
                     b = self.bucket(loc, d)
                     if b.n == 0:
                         continue
-                    k, mask = self._keys(b, coll, field, now)
+                    rows: Any = b
+                    if coll == "payments":
+                        rows = self.pay_table(loc, b)
+                        if rows.n == 0:
+                            continue
+                    k, mask = self._keys(b, rows, coll, field, now)
                     mask &= (k >= w_lo) & (k <= w_hi)
+                    for f, xlo, xhi in extra:
+                        k2, m2 = self._keys(b, rows, coll, f, now)
+                        mask &= m2 & (k2 >= xlo) & (k2 <= xhi)
                     if state_arr is not None:
                         mask &= np.isin(b.state, state_arr)
                     if shadow is not None:
-                        mask &= ~np.isin(b.uids, shadow)
+                        mask &= ~np.isin(rows.uid if coll == "payments" else b.uids, shadow)
                     if mask.any():
                         keys_parts.append(k[mask])
-                        uid_parts.append(b.uids[mask])
+                        uid_parts.append((rows.uid if coll == "payments" else b.uids)[mask])
             hits: list[tuple[int, int, tuple[Any, ...]]] = []
             if keys_parts:
                 ks = np.concatenate(keys_parts)
                 us = np.concatenate(uid_parts)
-                for kk, uu in zip(ks.tolist(), us.tolist(), strict=True):
-                    gi, dd, ii = g.unpack_uid(uu)
-                    hits.append((kk, uu, ("g", gi, dd, ii)))
+                if coll == "payments":
+                    for kk, uu in zip(ks.tolist(), us.tolist(), strict=True):
+                        gi, dd, ii = g.unpack_uid(uu >> 2)
+                        hits.append((kk, uu, ("p", gi, dd, ii, uu & 3)))
+                else:
+                    for kk, uu in zip(ks.tolist(), us.tolist(), strict=True):
+                        gi, dd, ii = g.unpack_uid(uu)
+                        hits.append((kk, uu, ("g", gi, dd, ii)))
             for rec_key, rec_uid, rec_id in over:
                 if w_lo <= rec_key <= w_hi:
                     hits.append((rec_key, rec_uid, ("o", rec_id)))
@@ -468,10 +505,12 @@ class Simulator:
 
     @staticmethod
     def _keys(
-        b: g.Bucket, coll: str, field: str, now: int
+        b: g.Bucket, rows: Any, coll: str, field: str, now: int
     ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        vis = b.visible <= now
+        """A bucket's keys for ``field`` and the mask of rows that exist at ``now`` and have
+        the key. Payments use the bucket's ``PayTable`` rows (one per payment)."""
         if coll == "orders":
+            vis = b.visible <= now
             if field == "created":
                 return b.created, vis
             if field == "closed":
@@ -479,13 +518,30 @@ class Simulator:
             upd = np.where((b.upd2 > 0) & (b.upd2 <= now), b.upd2, b.upd1)
             return upd, vis
         if coll == "payments":
-            kinds = (b.kind == g.K_SALE) | (b.kind == g.K_OFFLINE) | (b.kind == g.K_EXCHANGE)
-            return b.pay_at, vis & kinds & (b.pay_at > 0)
+            t: g.PayTable = rows
+            vis = t.created <= now
+            if field == "created":
+                return t.created, vis
+            if field == "updated":
+                return t.updated(now), vis
+            if field == "offline":  # only offline payments have this key
+                return t.offline_at, vis & (t.offline_at > 0)
+            # offline_sort: the offline time where there is one, else created_at
+            return np.where(t.offline_at > 0, t.offline_at, t.created), vis
+        vis = b.visible <= now
         kinds = (b.kind == g.K_RETURN) | (b.kind == g.K_AMOUNT) | (b.kind == g.K_EXCHANGE)
+        # Generated refunds are complete when created: updated_at == created_at.
         return b.created, vis & kinds
 
     def _overlay_sorted(
-        self, coll: str, gidxs: list[int], field: str, lo: int, hi: int, states: set[int] | None
+        self,
+        coll: str,
+        gidxs: list[int],
+        field: str,
+        lo: int,
+        hi: int,
+        states: set[int] | None,
+        extra: list[tuple[str, int, int]] | None = None,
     ) -> list[tuple[int, int, str]]:
         src = {"orders": self.orders, "payments": self.payments, "refunds": self.refunds}[coll]
         if not src:
@@ -499,6 +555,10 @@ class Simulator:
                 continue
             k = rec.keys.get(field, 0)
             if not k or not lo <= k <= hi:
+                continue
+            if extra and not all(
+                rec.keys.get(f, 0) and xlo <= rec.keys.get(f, 0) <= xhi for f, xlo, xhi in extra
+            ):
                 continue
             out.append((k, rec.uid, rec.id))
         out.sort()
@@ -518,7 +578,7 @@ class Simulator:
     ) -> None:
         """Generate (into the byte cache) the page that follows ``after``."""
         with self.lock:
-            hits = self._scan("orders", gidxs, field, asc, lo, hi, states, limit, after, now)
+            hits = self._scan("orders", gidxs, field, asc, lo, hi, states, limit, after, now, [])
             self.hit_bodies(hits[:limit], now)
 
     def hit_bodies(self, hits: list[Hit], now: int) -> list[bytes]:
@@ -559,6 +619,10 @@ class Simulator:
     def payments_of_hit(self, hit: Hit, now: int) -> list[JSON]:
         if hit.ref[0] == "o":
             return [orjson.loads(self.payments[hit.ref[1]].body)]
+        if hit.ref[0] == "p":  # one generated payment: (order uid << 2) | tender position
+            _, gi, dd, ii, k = hit.ref
+            pid = self.ids.encode("P", hit.uid >> 2, k)
+            return [p for p in self._generated_payments(gi, dd, ii, now) if p["id"] == pid]
         _, gi, dd, ii = hit.ref
         return [
             p
@@ -578,8 +642,18 @@ class Simulator:
             for r in ret.get("refunds") or ():
                 refunds_by_pay.setdefault(r["_payment_id"], []).append(r)
         pay_at = int(b.pay_at[ii])
+        upd2 = int(b.upd2[ii])
+        fee_at = upd2 if upd2 and upd2 <= now else 0
         return [
-            g.payment_json(order, t, meta, refunds_by_pay.get(t["id"], []), pay_at, self.app_id)
+            g.payment_json(
+                order,
+                t,
+                meta,
+                refunds_by_pay.get(t["id"], []),
+                pay_at,
+                self.app_id,
+                fee_at if t["type"] == "CARD" else 0,
+            )
             for t in order.get("tenders") or ()
         ]
 
@@ -677,16 +751,15 @@ class Simulator:
                 raise bad_request("Payment location not found.", "location_id", "NOT_FOUND")
             pid = payment["id"]
             prev = self.payments.get(pid)
-            if self.ids.decode(pid, "P") is not None:
+            dec = self.ids.decode(pid, "P")
+            if dec is not None:
                 self.shadow_payments.add(pid)
+                self.shadow_pay_uids.add((dec[0] << 2) | dec[1])
             self.payments[pid] = OverlayRec(
                 id=pid,
                 gidx=loc.gidx,
                 uid=prev.uid if prev else self.next_uid(),
-                keys={
-                    "created": _ts(payment.get("created_at")),
-                    "updated": _ts(payment.get("updated_at") or payment.get("created_at")),
-                },
+                keys=_payment_keys(payment),
                 state=0,
                 version=1,
                 body=orjson.dumps(payment),
@@ -772,6 +845,17 @@ def _ts(value: Any) -> int:
         return parse_rfc3339(str(value))
     except ValueError as exc:
         raise bad_request(f"Invalid timestamp `{value}`.") from exc
+
+
+def _payment_keys(payment: JSON) -> dict[str, int]:
+    created = _ts(payment.get("created_at"))
+    offline = _ts((payment.get("offline_payment_details") or {}).get("client_created_at"))
+    return {
+        "created": created,
+        "updated": _ts(payment.get("updated_at") or payment.get("created_at")),
+        "offline": offline,
+        "offline_sort": offline or created,
+    }
 
 
 def _public(order: JSON) -> JSON:

@@ -16,16 +16,51 @@ JSON = dict[str, Any]
 _PAIRS = [a + b for a in _B62 for b in _B62]
 
 
+_P6 = 62**6  # six digits per chunk: the big-number divisions are the slow part
+
+
+def _b62_27(n: int) -> str:
+    """``b62encode_int(n, 27)`` unrolled: every generated id goes through here."""
+    p = _PAIRS
+    n, r1 = divmod(n, _P6)
+    n, r2 = divmod(n, _P6)
+    n, r3 = divmod(n, _P6)
+    n, r4 = divmod(n, _P6)
+    a, b = divmod(n % 238_328, 3844)  # the top three digits
+    out = [_B62[a % 62], p[b]]
+    for r in (r4, r3, r2, r1):
+        a, b = divmod(r, 14_776_336)
+        c, d = divmod(b, 3844)
+        out.append(p[a])
+        out.append(p[c])
+        out.append(p[d])
+    return "".join(out)
+
+
+def b62encode_int(n: int, width: int) -> str:
+    """Fixed-width base62 of a non-negative integer (its last ``width`` digits)."""
+    if width == 27:
+        return _b62_27(n)
+    pairs = _PAIRS
+    out = []
+    left = width
+    while left >= 6:
+        n, r = divmod(n, _P6)
+        a, b = divmod(r, 14_776_336)  # 62**4
+        c, d = divmod(b, 3844)
+        out.append(pairs[a] + pairs[c] + pairs[d])
+        left -= 6
+    if left:
+        r = n % _P6
+        a, b = divmod(r, 14_776_336)
+        c, d = divmod(b, 3844)
+        out.append((pairs[a] + pairs[c] + pairs[d])[6 - left :])
+    return "".join(reversed(out))
+
+
 def b62encode(data: bytes, width: int) -> str:
     """Fixed-width base62 of a byte string (so ids have Square's look and length)."""
-    n = int.from_bytes(data, "big")
-    out = []
-    for _ in range(width // 2):
-        n, r = divmod(n, 3844)
-        out.append(_PAIRS[r])
-    if width % 2:
-        out.append(_B62[n % 62])
-    return "".join(reversed(out))
+    return b62encode_int(int.from_bytes(data, "big"), width)
 
 
 def b62decode(text: str, nbytes: int) -> bytes | None:
@@ -47,20 +82,30 @@ def short_id(*parts: object, length: int = 13) -> str:
 
 
 _DAY_PREFIX: dict[int, str] = {}
+_MIN_PREFIX: dict[int, str] = {}
+_SEC_MS = [f"{s:02d}.{m:03d}Z" for s in range(60) for m in range(1000)]  # "SS.mmmZ"
 
 
-def ms_to_rfc3339(ms: int) -> str:
-    """Square writes instants as RFC 3339 UTC with milliseconds: 2024-01-15T10:30:12.345Z."""
-    day, rem = divmod(int(ms), 86_400_000)
+def _day_prefix(day: int) -> str:
     prefix = _DAY_PREFIX.get(day)
     if prefix is None:
         prefix = f"{datetime.fromtimestamp(day * 86_400, UTC):%Y-%m-%d}T"
         if len(_DAY_PREFIX) < 100_000:
             _DAY_PREFIX[day] = prefix
-    sec, milli = divmod(rem, 1000)
-    h, sec = divmod(sec, 3600)
-    m, sec = divmod(sec, 60)
-    return f"{prefix}{h:02d}:{m:02d}:{sec:02d}.{milli:03d}Z"
+    return prefix
+
+
+def ms_to_rfc3339(ms: int) -> str:
+    """Square writes instants as RFC 3339 UTC with milliseconds: 2024-01-15T10:30:12.345Z."""
+    minute, rem = divmod(int(ms), 60_000)
+    prefix = _MIN_PREFIX.get(minute)
+    if prefix is None:
+        day, mins = divmod(minute, 1440)
+        prefix = f"{_day_prefix(day)}{mins // 60:02d}:{mins % 60:02d}:"
+        if len(_MIN_PREFIX) > 200_000:
+            _MIN_PREFIX.clear()
+        _MIN_PREFIX[minute] = prefix
+    return prefix + _SEC_MS[rem]
 
 
 def parse_rfc3339(text: str) -> int:
