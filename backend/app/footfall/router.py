@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, UploadFile, status
+
+from app.core.deps import CurrentUser, DbSession, ManagerUser
+from app.core.errors import InvalidField
+from app.footfall import service as footfall_service
+from app.footfall.schemas import (
+    FootfallAuditPage,
+    FootfallBulk,
+    FootfallBulkResult,
+    FootfallCreate,
+    FootfallPage,
+    FootfallRead,
+    FootfallUpdate,
+    ImportReport,
+)
+
+router = APIRouter(prefix="/footfall", tags=["footfall"])
+
+Limit = Annotated[int, Query(ge=1, le=50_000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def _ids(values: list[str] | None) -> list[int] | None:
+    """`location_ids` repeated (?location_ids=1&location_ids=2) or comma-separated (?…=1,2)."""
+    if not values:
+        return None
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                raise InvalidField(
+                    "location_ids", f"{part!r} is not a location id", location="query"
+                )
+            ids.append(int(part))
+    return ids or None
+
+
+# Static paths come before /footfall/{entry_id}, which would otherwise claim "bulk", "audit"...
+
+
+@router.get("", response_model=FootfallPage)
+def list_footfall(
+    db: DbSession,
+    user: CurrentUser,
+    location_ids: Annotated[
+        list[str] | None,
+        Query(description="Repeated or comma-separated; default: every location you may see"),
+    ] = None,
+    date_from: Annotated[date | None, Query(description="Default: 27 days before date_to")] = None,
+    date_to: Annotated[date | None, Query(description="Default: today (UTC)")] = None,
+    limit: Limit = 5000,
+    offset: Offset = 0,
+) -> FootfallPage:
+    date_to = date_to or datetime.now(UTC).date()
+    date_from = date_from or date_to - timedelta(days=27)
+    return footfall_service.list_entries(
+        db=db,
+        user=user,
+        location_ids=_ids(location_ids),
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("", response_model=FootfallRead, status_code=status.HTTP_201_CREATED)
+def create_footfall(entry_in: FootfallCreate, db: DbSession, user: ManagerUser) -> FootfallRead:
+    return footfall_service.create(db=db, user=user, entry_in=entry_in)
+
+
+@router.put("/bulk", response_model=FootfallBulkResult)
+def bulk_footfall(bulk_in: FootfallBulk, db: DbSession, user: ManagerUser) -> FootfallBulkResult:
+    """Upsert a grid of cells all or nothing: a count sets, `closed` closes, neither clears."""
+    return footfall_service.bulk_upsert(db=db, user=user, bulk_in=bulk_in)
+
+
+@router.post("/import", response_model=ImportReport)
+def import_footfall(
+    file: UploadFile,
+    db: DbSession,
+    user: ManagerUser,
+    dry_run: Annotated[bool, Query(description="Only report what would happen")] = False,
+    report_limit: Annotated[
+        int, Query(ge=0, le=1_000_000, description="Rows listed besides the rejected ones")
+    ] = 1000,
+) -> ImportReport:
+    """Import a CSV (columns location, date, count, optional hour); all or nothing.
+
+    Dates are YYYY-MM-DD or DD/MM/YYYY (day first). A count of `closed` marks the day closed; a
+    blank count skips the row. With a rejected row nothing is written and the answer is 422 with
+    the row report under `report`.
+    """
+    return footfall_service.import_csv(
+        db=db, user=user, content=file.file.read(), dry_run=dry_run, report_limit=report_limit
+    )
+
+
+@router.get(
+    "/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV to fill in"}},
+)
+def footfall_template(db: DbSession, user: ManagerUser) -> Response:
+    """A CSV template: one row per location you may write, dated yesterday, count to fill in."""
+    return Response(
+        footfall_service.template_csv(db=db, user=user),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="footfall-template.csv"'},
+    )
+
+
+@router.get("/audit", response_model=FootfallAuditPage)
+def footfall_audit(
+    db: DbSession,
+    user: ManagerUser,
+    location_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> FootfallAuditPage:
+    """Every change to footfall, newest first (managers: their granted locations)."""
+    return footfall_service.list_audit(
+        db=db,
+        user=user,
+        location_id=location_id,
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.put("/{entry_id}", response_model=FootfallRead)
+def update_footfall(
+    entry_id: int, entry_in: FootfallUpdate, db: DbSession, user: ManagerUser
+) -> FootfallRead:
+    return footfall_service.update(db=db, user=user, entry_id=entry_id, entry_in=entry_in)
+
+
+@router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_footfall(entry_id: int, db: DbSession, user: ManagerUser) -> None:
+    footfall_service.delete_entry(db=db, user=user, entry_id=entry_id)

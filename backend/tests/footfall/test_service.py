@@ -1,0 +1,143 @@
+"""The functions the reports read footfall through, and the unusual-value rule."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.footfall import service as footfall_service
+from app.footfall.schemas import FootfallBulk, FootfallCell, FootfallCreate
+from app.users.models import Role, User
+from tests.factories import make_location, make_org, make_user
+from tests.footfall.helpers import MONDAY
+
+
+def grid(db: Session, user: User, cells: list[FootfallCell]) -> None:
+    footfall_service.bulk_upsert(db=db, user=user, bulk_in=FootfallBulk(entries=cells))
+    db.commit()
+
+
+def test_day_footfall_tells_counted_closed_and_unknown_days_apart(db: Session) -> None:
+    org_id = make_org(db)
+    owner = make_user(db, org_id=org_id, role=Role.owner).user
+    soho = make_location(db, org_id=org_id, name="Soho")
+    leeds = make_location(db, org_id=org_id, name="Leeds")
+    tuesday, wednesday = MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)
+    grid(
+        db,
+        owner,
+        [
+            FootfallCell(location_id=soho.id, date=MONDAY, count=120),
+            FootfallCell(location_id=soho.id, date=tuesday, closed=True),
+            FootfallCell(location_id=leeds.id, date=MONDAY, hour=9, count=7),
+            FootfallCell(location_id=leeds.id, date=MONDAY, hour=10, count=0),
+            FootfallCell(location_id=leeds.id, date=MONDAY, hour=11, count=12),
+        ],
+    )
+    days = footfall_service.day_footfall(
+        db=db, org_id=org_id, location_ids=[soho.id, leeds.id], date_from=MONDAY, date_to=wednesday
+    )
+    assert len(days) == 6  # every location x date, unknown ones included
+    view = {k: (d.status, d.count, d.hourly) for k, d in days.items()}
+    assert view == {
+        (soho.id, MONDAY): ("counted", 120, False),
+        (soho.id, tuesday): ("closed", None, False),
+        (soho.id, wednesday): ("unknown", None, False),
+        (leeds.id, MONDAY): ("counted", 19, True),  # the sum of its hours
+        (leeds.id, tuesday): ("unknown", None, False),
+        (leeds.id, wednesday): ("unknown", None, False),
+    }
+    with_counts = footfall_service.days_with_footfall(
+        db=db, org_id=org_id, location_ids=[soho.id, leeds.id], date_from=MONDAY, date_to=wednesday
+    )
+    assert with_counts == {soho.id: {MONDAY}, leeds.id: {MONDAY}}
+
+
+def test_reads_for_the_reports_stay_within_the_organization(db: Session) -> None:
+    org_id, other_org = make_org(db), make_org(db)
+    other_owner = make_user(db, org_id=other_org, role=Role.owner).user
+    foreign = make_location(db, org_id=other_org, name="Foreign")
+    grid(db, other_owner, [FootfallCell(location_id=foreign.id, date=MONDAY, count=5)])
+    assert footfall_service.days_with_footfall(
+        db=db, org_id=org_id, location_ids=[foreign.id], date_from=MONDAY, date_to=MONDAY
+    ) == {foreign.id: set()}
+    days = footfall_service.day_footfall(
+        db=db, org_id=org_id, location_ids=[foreign.id], date_from=MONDAY, date_to=MONDAY
+    )
+    assert days[(foreign.id, MONDAY)].status == "unknown"
+
+
+def test_unusual_rule_uses_the_median_of_the_same_weekday(db: Session) -> None:
+    org_id = make_org(db)
+    owner = make_user(db, org_id=org_id, role=Role.owner).user
+    soho = make_location(db, org_id=org_id, name="Soho")
+
+    def weeks_before(day: date, counts: list[int | None]) -> list[FootfallCell]:
+        return [
+            FootfallCell(
+                location_id=soho.id, date=day - timedelta(weeks=k + 1), count=c, closed=c is None
+            )
+            for k, c in enumerate(counts)
+        ]
+
+    # Mondays: median 100. Tuesdays (busier) are a different series and do not count.
+    grid(db, owner, weeks_before(MONDAY, [100, 90, 110, 100, None, 95, 105, 100]))
+    grid(db, owner, [FootfallCell(location_id=soho.id, date=MONDAY + timedelta(days=1), count=900)])
+
+    def flag(count: int) -> bool:
+        entry = footfall_service.bulk_upsert(
+            db=db,
+            user=owner,
+            bulk_in=FootfallBulk(
+                entries=[FootfallCell(location_id=soho.id, date=MONDAY, count=count)]
+            ),
+        )
+        db.commit()
+        day = footfall_service.day_footfall(
+            db=db, org_id=org_id, location_ids=[soho.id], date_from=MONDAY, date_to=MONDAY
+        )[(soho.id, MONDAY)]
+        assert day.unusual is entry.items[0].unusual
+        return day.unusual
+
+    assert flag(300) is False  # exactly 3x is still usual
+    assert flag(301) is True
+    assert flag(34) is False  # a third of 100 is 33.3
+    assert flag(33) is True
+    assert flag(0) is True
+    # With fewer than 3 weeks of history nothing is judged.
+    thursday = MONDAY + timedelta(days=3)
+    grid(
+        db, owner, [FootfallCell(location_id=soho.id, date=thursday - timedelta(weeks=1), count=10)]
+    )
+    grid(
+        db, owner, [FootfallCell(location_id=soho.id, date=thursday - timedelta(weeks=2), count=10)]
+    )
+    grid(db, owner, [FootfallCell(location_id=soho.id, date=thursday, count=500)])
+    days = footfall_service.day_footfall(
+        db=db, org_id=org_id, location_ids=[soho.id], date_from=thursday, date_to=thursday
+    )
+    assert days[(soho.id, thursday)].unusual is False
+
+
+def test_hourly_entries_are_judged_against_the_same_hour(db: Session) -> None:
+    org_id = make_org(db)
+    owner = make_user(db, org_id=org_id, role=Role.owner).user
+    soho = make_location(db, org_id=org_id, name="Soho")
+    history = [
+        FootfallCell(location_id=soho.id, date=MONDAY - timedelta(weeks=k), hour=h, count=c)
+        for k in range(1, 5)
+        for h, c in ((9, 10), (12, 80))
+    ]
+    grid(db, owner, history)
+    nine = footfall_service.create(
+        db=db,
+        user=owner,
+        entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=9, count=80),
+    )
+    noon = footfall_service.create(
+        db=db,
+        user=owner,
+        entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=12, count=80),
+    )
+    assert (nine.unusual, noon.unusual) == (True, False)
