@@ -19,6 +19,20 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# OAuth comes back to this server, whatever port it runs on (unless configured otherwise).
+if [ -z "${SQUARE_REDIRECT_URI:-}" ] && ! grep -qs '^SQUARE_REDIRECT_URI=' .env; then
+  export SQUARE_REDIRECT_URI="http://$host:$port/api/v1/square/callback"
+fi
+
+# The Square simulator stands in for Square unless the settings point elsewhere.
+read -r -a sim_args <<<"$("$venv/python" -m app.scripts.connect_demo --simulator-args)"
+if [ "${#sim_args[@]}" -gt 0 ]; then
+  "$venv/python" -m square_simulator serve --seed 42 --years 2 "${sim_args[@]}" \
+    >"$var/log/simulator.log" 2>&1 &
+  pids+=($!)
+  echo "Square simulator started (${sim_args[*]:0:2}; log in backend/var/log/simulator.log)"
+fi
+
 "$venv/celery" -A app.celery_app:celery_app worker --loglevel=info --pool=threads --concurrency=4 \
   >"$var/log/worker.log" 2>&1 &
 pids+=($!)
@@ -27,5 +41,10 @@ pids+=($!)
 pids+=($!)
 
 echo "Celery worker and beat started (logs in backend/var/log/)"
+if [ "${#sim_args[@]}" -gt 0 ]; then
+  # In the background: it waits for the simulator, then queues the first sync for the worker.
+  ("$venv/python" -m app.scripts.connect_demo || echo "demo connection failed: see above") &
+  pids+=($!)
+fi
 echo "Teliporter: http://$host:$port  (API docs: http://$host:$port/api/v1/docs)"
 "$venv/uvicorn" app.main:app --host "$host" --port "$port" --proxy-headers

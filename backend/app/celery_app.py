@@ -13,7 +13,7 @@ from app.core.config import get_settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["app.health.tasks"]
+TASK_MODULES = ["app.health.tasks", "app.square.tasks"]
 
 
 def create_celery() -> Celery:
@@ -35,6 +35,11 @@ def create_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule={
             "worker-heartbeat": {"task": "health.heartbeat", "schedule": 60.0},
+            "square-sync": {
+                "task": "square.schedule_syncs",
+                "schedule": settings.SYNC_INTERVAL_MINUTES * 60.0,
+            },
+            "square-refresh-tokens": {"task": "square.refresh_tokens", "schedule": 3600.0},
         },
     )
     app.conf.include = TASK_MODULES
@@ -42,6 +47,8 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+# One line per Square request would drown the worker's log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @worker_ready.connect

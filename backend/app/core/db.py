@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -99,3 +100,22 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# JSON columns are JSONB on PostgreSQL (indexable, compact) and JSON text on SQLite.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's current transaction has committed (e.g. enqueue a task
+    that reads what the transaction wrote); nothing runs if it rolls back."""
+
+    def _after_commit(_: Session) -> None:
+        action()
+
+    def _after_rollback(_: Session) -> None:
+        if event.contains(session, "after_commit", _after_commit):
+            event.remove(session, "after_commit", _after_commit)
+
+    event.listen(session, "after_commit", _after_commit, once=True)
+    event.listen(session, "after_soft_rollback", _after_rollback, once=True)

@@ -1,17 +1,47 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
 from app.auth.models import LoginAttempt, RefreshToken
+from app.footfall.models import FootfallAudit, FootfallEntry
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, UserLocation
 from app.organizations.models import Organization
+from app.sales.models import (
+    CatalogCategory,
+    CatalogItem,
+    CatalogVariation,
+    SaleLine,
+    SaleOrder,
+    SalePayment,
+    SalePaymentRefund,
+    SaleRefund,
+    SaleTender,
+    TeamMember,
+)
+from app.square.models import OAuthState, SquareConnection, SyncRun, WebhookEvent
 from app.users.models import User
 
 __all__ = [
+    "CatalogCategory",
+    "CatalogItem",
+    "CatalogVariation",
+    "FootfallAudit",
+    "FootfallEntry",
     "Location",
     "LoginAttempt",
+    "OAuthState",
     "Organization",
     "RefreshToken",
+    "SaleLine",
+    "SaleOrder",
+    "SalePayment",
+    "SalePaymentRefund",
+    "SaleRefund",
+    "SaleTender",
+    "SquareConnection",
+    "SyncRun",
+    "TeamMember",
     "User",
     "UserLocation",
+    "WebhookEvent",
     "WorkerHeartbeat",
 ]

@@ -17,6 +17,9 @@ class Location(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     square_location_id: Mapped[str | None] = mapped_column(String(64))
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("square_connection.id", ondelete="SET NULL"), index=True
+    )
     name: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64))  # IANA, from Square's Location.timezone
     currency: Mapped[str] = mapped_column(String(3))  # ISO 4217, from Square's Location.currency

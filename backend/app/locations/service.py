@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -108,3 +109,46 @@ def set_grants(*, db: Session, org_id: int, user_id: int, location_ids: list[int
     db.add_all(UserLocation(user_id=user_id, location_id=i) for i in ids)
     db.flush()
     return ids
+
+
+def upsert_from_square(
+    *, db: Session, org_id: int, connection_id: int, square_locations: list[dict[str, Any]]
+) -> dict[str, Location]:
+    """Create or refresh the organization's locations from Square `Location` objects."""
+    existing = {
+        loc.square_location_id: loc
+        for loc in db.scalars(
+            select(Location).where(
+                Location.org_id == org_id,
+                Location.square_location_id.in_([s["id"] for s in square_locations]),
+            )
+        )
+    }
+    result: dict[str, Location] = {}
+    for square in square_locations:
+        location = existing.get(square["id"])
+        if location is None:
+            location = Location(org_id=org_id, square_location_id=square["id"])
+            db.add(location)
+        location.connection_id = connection_id
+        location.name = square.get("name") or square["id"]
+        location.timezone = square.get("timezone") or "UTC"
+        location.currency = square.get("currency") or "USD"
+        location.country = square.get("country")
+        location.status = square.get("status") or "ACTIVE"
+        result[square["id"]] = location
+    db.flush()
+    return result
+
+
+def by_square_id(*, db: Session, org_id: int) -> dict[str, Location]:
+    """The organization's Square locations keyed by Square location id."""
+    return {
+        loc.square_location_id: loc
+        for loc in db.scalars(
+            select(Location).where(
+                Location.org_id == org_id, Location.square_location_id.is_not(None)
+            )
+        )
+        if loc.square_location_id
+    }

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from app.main import app
 from app.users.models import Role
-from tests.factories import Member, make_location, make_org, make_user, member_of
+from tests.factories import (
+    Member,
+    make_connection,
+    make_location,
+    make_org,
+    make_sync_run,
+    make_user,
+    member_of,
+)
+from tests.footfall.helpers import make_footfall_entry
 
 # Operations anyone may call without a token.
 PUBLIC_OPERATIONS = {
@@ -27,6 +36,9 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/auth/accept-invite"),
+    # Square's OAuth redirect (checked by its single-use state) and webhooks (by signature).
+    ("get", "/api/v1/square/callback"),
+    ("post", "/api/v1/square/webhooks"),
 }
 
 
@@ -94,9 +106,15 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
     org_b = owner_b.user.org_id
     viewer_b = make_user(db, org_id=org_b, role=Role.viewer)
     location_b = make_location(db, org_id=org_b, name="B's store")
+    entry_b = make_footfall_entry(db, owner=owner_b, location_id=location_b.id)
+    connection_b = make_connection(db, org_id=org_b)
+    run_b = make_sync_run(db, connection=connection_b)
     return {
         "user_id": lambda: viewer_b.user.id,
         "location_id": lambda: location_b.id,
+        "entry_id": lambda: entry_b,
+        "connection_id": lambda: connection_b.id,
+        "run_id": lambda: run_b.id,
     }
 
 

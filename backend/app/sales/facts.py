@@ -1,0 +1,267 @@
+"""The per-order figures of shared/METRICS.md, derived from a Square `Order` document.
+
+This is the only place that reads Square's money fields; reports sum what it produces. Amounts are
+integer minor units of the order's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+COUNTED_STATE = "COMPLETED"
+COUNTED_REFUND_STATUSES = frozenset({"APPROVED", "PENDING"})
+GIFT_CARD = "GIFT_CARD"
+
+
+def money(obj: dict[str, Any] | None, key: str) -> int:
+    value = (obj or {}).get(key) or {}
+    return int(value.get("amount") or 0)
+
+
+def parse_time(value: str) -> datetime:
+    """Square's RFC 3339 timestamps (with Z or an offset, with or without fractions)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def business_day(instant: datetime, timezone: str, start_hour: int = 0) -> tuple[date, int]:
+    """The local business date and local hour of an instant at a location.
+
+    With a business-day start hour (a bar trading until 03:00 sets 4), the hours before it belong
+    to the previous date; the hour itself stays the wall-clock hour.
+    """
+    local = instant.astimezone(ZoneInfo(timezone))
+    business = (local - timedelta(hours=start_hour)).date() if start_hour else local.date()
+    return business, local.hour
+
+
+@dataclass
+class LineFacts:
+    kind: str  # sale | return
+    uid: str | None
+    source_line_item_uid: str | None
+    item_type: str
+    catalog_object_id: str | None
+    name: str | None
+    variation_name: str | None
+    quantity: Decimal
+    units: Decimal
+    gross_sales_money: int
+    inclusive_tax: int
+    gross_ex_tax: int
+    discount: int
+    tax: int
+    total: int
+
+    @property
+    def is_gift_card(self) -> bool:
+        return self.item_type == GIFT_CARD
+
+
+@dataclass
+class TenderFacts:
+    square_tender_id: str | None
+    tender_type: str
+    card_brand: str | None
+    amount: int
+    tip: int
+    processing_fee: int
+    payment_id: str | None
+
+
+@dataclass
+class RefundFacts:
+    square_refund_id: str
+    tender_id: str | None
+    status: str
+    counted: bool
+    amount: int
+    processing_fee: int
+    created_at: datetime
+
+
+@dataclass
+class OrderFacts:
+    counted: bool
+    is_transaction: bool
+    gross_sales: int = 0
+    returns: int = 0
+    discounts: int = 0
+    gift_card_sales: int = 0
+    tax: int = 0
+    additive_tax: int = 0
+    tips: int = 0
+    service_charges: int = 0
+    refunds_by_amount: int = 0
+    rounding: int = 0
+    units_sold: Decimal = Decimal(0)
+    tender_total: int = 0
+    tender_fees: int = 0
+    lines: list[LineFacts] = field(default_factory=list)
+    tenders: list[TenderFacts] = field(default_factory=list)
+    refunds: list[RefundFacts] = field(default_factory=list)
+
+    @property
+    def net_sales(self) -> int:
+        return self.gross_sales - self.returns - self.discounts
+
+    @property
+    def total_collected(self) -> int:
+        return (
+            self.net_sales
+            + self.tax
+            + self.tips
+            + self.service_charges
+            + self.gift_card_sales
+            - self.refunds_by_amount
+            + self.rounding
+        )
+
+    @property
+    def counted_refund_total(self) -> int:
+        return sum(r.amount for r in self.refunds if r.counted)
+
+
+def _units(line: dict[str, Any], quantity: Decimal) -> Decimal:
+    # A line sold by measure (2.25 kg) is one unit.
+    unit = line.get("quantity_unit") or {}
+    return Decimal(1) if unit.get("measurement_unit") else quantity
+
+
+def _line(line: dict[str, Any], kind: str, tax_types: dict[str, str], gross_key: str) -> LineFacts:
+    quantity = Decimal(str(line.get("quantity") or "0"))
+    inclusive = sum(
+        money(applied, "applied_money")
+        for applied in line.get("applied_taxes") or []
+        if tax_types.get(applied.get("tax_uid", "")) == "INCLUSIVE"
+    )
+    gross = money(line, gross_key)
+    return LineFacts(
+        kind=kind,
+        uid=line.get("uid"),
+        source_line_item_uid=line.get("source_line_item_uid"),
+        item_type=line.get("item_type") or "ITEM",
+        catalog_object_id=line.get("catalog_object_id"),
+        name=line.get("name"),
+        variation_name=line.get("variation_name"),
+        quantity=quantity,
+        units=_units(line, quantity),
+        gross_sales_money=gross,
+        inclusive_tax=inclusive,
+        # Gross sales are ex-tax everywhere: inclusive VAT comes out (METRICS.md gross_sales).
+        gross_ex_tax=gross - inclusive,
+        discount=money(line, "total_discount_money"),
+        tax=money(line, "total_tax_money"),
+        total=money(line, "total_money"),
+    )
+
+
+def _service_charge_ex_tax(charge: dict[str, Any]) -> int:
+    return money(charge, "total_money") - money(charge, "total_tax_money")
+
+
+def derive(order: dict[str, Any]) -> OrderFacts:
+    """Every per-order figure of METRICS.md for one Square Order document."""
+    counted = order.get("state") == COUNTED_STATE
+    tax_types = {t.get("uid", ""): t.get("type", "") for t in order.get("taxes") or []}
+
+    sale_lines = [
+        _line(li, "sale", tax_types, "gross_sales_money") for li in order.get("line_items") or []
+    ]
+    return_lines: list[LineFacts] = []
+    returned_additive_tax = 0
+    returned_service_charges = 0
+    returned_rounding = 0
+    for ret in order.get("returns") or []:
+        return_tax_types = {
+            t.get("uid", ""): t.get("type", "") for t in ret.get("return_taxes") or []
+        }
+        return_lines.extend(
+            _line(li, "return", return_tax_types, "gross_return_money")
+            for li in ret.get("return_line_items") or []
+        )
+        returned_additive_tax += sum(
+            money(t, "applied_money")
+            for t in ret.get("return_taxes") or []
+            if t.get("type") == "ADDITIVE"
+        )
+        returned_service_charges += sum(
+            _service_charge_ex_tax(c) for c in ret.get("return_service_charges") or []
+        )
+        returned_rounding += money(ret.get("rounding_adjustment"), "amount_money")
+
+    tenders = [
+        TenderFacts(
+            square_tender_id=t.get("id"),
+            tender_type=t.get("type") or "OTHER",
+            card_brand=((t.get("card_details") or {}).get("card") or {}).get("card_brand"),
+            amount=money(t, "amount_money"),
+            tip=money(t, "tip_money"),
+            processing_fee=money(t, "processing_fee_money"),
+            payment_id=t.get("payment_id"),
+        )
+        for t in order.get("tenders") or []
+    ]
+    refunds = [
+        RefundFacts(
+            square_refund_id=r["id"],
+            tender_id=r.get("tender_id"),
+            status=r.get("status") or "PENDING",
+            counted=(r.get("status") or "PENDING") in COUNTED_REFUND_STATUSES,
+            amount=money(r, "amount_money"),
+            processing_fee=money(r, "processing_fee_money"),
+            created_at=parse_time(r.get("created_at") or order["created_at"]),
+        )
+        for r in order.get("refunds") or []
+        if r.get("id")
+    ]
+    facts = OrderFacts(
+        counted=counted,
+        is_transaction=counted and any(not li.is_gift_card for li in sale_lines),
+        lines=sale_lines + return_lines,
+        tenders=tenders,
+        refunds=refunds,
+    )
+    if not counted:
+        return facts
+
+    itemized_returns = [
+        li for li in return_lines if li.source_line_item_uid and not li.is_gift_card
+    ]
+    facts.gross_sales = sum(li.gross_ex_tax for li in sale_lines if not li.is_gift_card)
+    facts.returns = sum(li.gross_ex_tax for li in itemized_returns)
+    facts.discounts = sum(li.discount for li in sale_lines if not li.is_gift_card) - sum(
+        li.discount for li in itemized_returns
+    )
+    facts.gift_card_sales = sum(li.total for li in sale_lines if li.is_gift_card) - sum(
+        li.total for li in return_lines if li.is_gift_card
+    )
+    net_amounts = order.get("net_amounts") or {}
+    facts.tax = money(net_amounts, "tax_money")
+    facts.tips = money(net_amounts, "tip_money")
+    facts.additive_tax = (
+        sum(
+            money(t, "applied_money")
+            for t in order.get("taxes") or []
+            if t.get("type") == "ADDITIVE"
+        )
+        - returned_additive_tax
+    )
+    facts.service_charges = (
+        sum(_service_charge_ex_tax(c) for c in order.get("service_charges") or [])
+        - returned_service_charges
+    )
+    # Custom-amount refunds: money back with no item coming back.
+    facts.refunds_by_amount = sum(
+        li.total for li in return_lines if not li.source_line_item_uid and not li.is_gift_card
+    )
+    facts.rounding = money(order.get("rounding_adjustment"), "amount_money") - returned_rounding
+    facts.units_sold = sum(
+        (li.units for li in sale_lines if not li.is_gift_card), Decimal(0)
+    ) - sum((li.units for li in itemized_returns), Decimal(0))
+    facts.tender_total = sum(t.amount for t in tenders)
+    facts.tender_fees = sum(t.processing_fee for t in tenders)
+    return facts

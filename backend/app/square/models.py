@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JsonDocument, utcnow
+
+
+class ConnectionStatus(StrEnum):
+    active = "active"
+    needs_reconnect = (
+        "needs_reconnect"  # revoked or invalid grant: syncing stopped until reconnected
+    )
+    disconnected = "disconnected"
+
+
+class SquareConnection(Base):
+    """One Square seller account connected to an organization with OAuth."""
+
+    __tablename__ = "square_connection"
+    __table_args__ = (UniqueConstraint("org_id", "merchant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    merchant_name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[ConnectionStatus] = mapped_column(
+        Enum(ConnectionStatus, native_enum=False, length=20, validate_strings=True),
+        default=ConnectionStatus.active,
+    )
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    # Fernet-encrypted (app.core.crypto); never returned by the API or logged.
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None]
+    connected_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_sync_at: Mapped[datetime | None]  # last successful sync
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Incremental sync checkpoint: orders updated at/after this instant (minus an overlap) are
+    # fetched next time. None until the first backfill has finished.
+    orders_synced_until: Mapped[datetime | None]
+    # Backfill progress (newest first): history before this instant is still to fetch.
+    backfill_cursor_at: Mapped[datetime | None]
+    backfill_from: Mapped[datetime | None]
+    backfill_complete: Mapped[bool] = mapped_column(default=False)
+    payments_synced_until: Mapped[datetime | None]
+    # A lease so that two syncs of one connection never run at once, even across machines; it
+    # expires by itself if the worker holding it dies.
+    sync_lock_token: Mapped[str | None] = mapped_column(String(32))
+    sync_lock_until: Mapped[datetime | None]
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split() if s]
+
+
+class OAuthState(Base):
+    """A single-use, short-lived OAuth `state`, bound to the organization and user who asked."""
+
+    __tablename__ = "square_oauth_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SyncRunState(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    skipped = "skipped"  # another sync of the connection was running
+
+
+class SyncRun(Base):
+    """One run of the sync of one connection, with its progress and outcome."""
+
+    __tablename__ = "square_sync_run"
+    __table_args__ = (
+        Index("ix_square_sync_run_connection_id_created_at", "connection_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("square_connection.id", ondelete="CASCADE")
+    )
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule, manual, connect, webhook, cli
+    state: Mapped[SyncRunState] = mapped_column(
+        Enum(SyncRunState, native_enum=False, length=16, validate_strings=True),
+        default=SyncRunState.queued,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    pages: Mapped[int] = mapped_column(default=0)
+    orders_seen: Mapped[int] = mapped_column(default=0)
+    orders_written: Mapped[int] = mapped_column(default=0)
+    phase: Mapped[str | None] = mapped_column(String(32))
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookEvent(Base):
+    """Square webhook events already accepted, so a replayed delivery is refused."""
+
+    __tablename__ = "square_webhook_event"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str | None] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

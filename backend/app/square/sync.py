@@ -1,0 +1,593 @@
+"""The sales sync of one Square connection.
+
+A run fetches locations, catalog and team members, then orders (and payments and refunds):
+- the first run backfills SYNC_BACKFILL_DAYS of history in windows, newest first, so recent reports
+  fill in first; the window reached is checkpointed, so a run that dies resumes where it stopped;
+- later runs fetch what was updated since the last checkpoint minus SYNC_OVERLAP_MINUTES, oldest
+  first, moving the checkpoint forward page by page.
+Every write is an idempotent upsert keyed by Square ids, committed page by page: running a sync
+twice, or overlapping runs, changes nothing. A lease on the connection row keeps two runs of one
+connection apart, on any number of workers and machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.core.db import on_commit, session_scope, utcnow
+from app.locations import service as location_service
+from app.locations.models import Location
+from app.sales import service as sales_service
+from app.sales.facts import parse_time
+from app.square import service as square_service
+from app.square.client import MAX_LOCATIONS_PER_SEARCH, SquareApi, SquareAuthError, SquareError
+from app.square.models import ConnectionStatus, SquareConnection, SyncRun, SyncRunState
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BACKFILL_WINDOW = timedelta(days=30)
+# Square-side instants are compared with a margin: the sync never asks for "up to now" exactly,
+# so clocks that differ a little (or a simulator's clock) do not hide recent orders.
+FUTURE_MARGIN = timedelta(days=1)
+
+Progress = Callable[[SyncRun], None]
+
+
+def rfc3339(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# -- starting runs ----------------------------------------------------------------------------
+
+
+def start(
+    *, db: Any, org_id: int, connection_id: int | None, trigger: str, dispatch: bool = True
+) -> list[SyncRun]:
+    """Queue a run for one connection (or every active one) and hand it to a worker."""
+    if connection_id is not None:
+        connections = [square_service.get(db=db, org_id=org_id, connection_id=connection_id)]
+    else:
+        connections = [
+            c
+            for c in square_service.list_connections(db=db, org_id=org_id)
+            if c.status == ConnectionStatus.active
+        ]
+    runs = []
+    for connection in connections:
+        if connection.status != ConnectionStatus.active:
+            from app.core.errors import Conflict
+
+            raise Conflict(
+                f"Square connection {connection.id} is {connection.status.value}; "
+                "reconnect it first"
+            )
+        run = SyncRun(org_id=org_id, connection_id=connection.id, trigger=trigger, counts={})
+        db.add(run)
+        runs.append(run)
+    db.flush()
+    if dispatch:
+        run_ids = [run.id for run in runs]
+
+        def _send() -> None:
+            from app.square import tasks
+
+            for run_id in run_ids:
+                tasks.run_sync.delay(run_id)
+
+        on_commit(db, _send)
+    return runs
+
+
+def get_run(*, db: Any, org_id: int, run_id: int) -> SyncRun:
+    """A sync run of the organization."""
+    from app.core.errors import NotFound
+
+    run: SyncRun | None = db.get(SyncRun, run_id)
+    if run is None or run.org_id != org_id:
+        raise NotFound("sync run", run_id)
+    return run
+
+
+def schedule_all() -> list[int]:
+    """Queue a scheduled run for every active connection (beat, every SYNC_INTERVAL_MINUTES)."""
+    with session_scope() as db:
+        connections = list(
+            db.scalars(
+                select(SquareConnection).where(SquareConnection.status == ConnectionStatus.active)
+            )
+        )
+        runs = []
+        for connection in connections:
+            runs += start(
+                db=db, org_id=connection.org_id, connection_id=connection.id, trigger="schedule"
+            )
+        return [run.id for run in runs]
+
+
+# -- the lease --------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=get_settings().SYNC_LEASE_SECONDS)
+
+
+def _acquire(connection_id: int) -> str | None:
+    token = uuid.uuid4().hex
+    now = utcnow()
+    with session_scope() as db:
+        result = db.execute(
+            update(SquareConnection)
+            .where(
+                SquareConnection.id == connection_id,
+                or_(
+                    SquareConnection.sync_lock_until.is_(None),
+                    SquareConnection.sync_lock_until < now,
+                ),
+            )
+            .values(sync_lock_token=token, sync_lock_until=now + _lease())
+        )
+        return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _renew(connection_id: int, token: str) -> None:
+    with session_scope() as db:
+        _renew_in(db, connection_id, token)
+
+
+def _renew_in(db: Session, connection_id: int, token: str) -> None:
+    result = db.execute(
+        update(SquareConnection)
+        .where(SquareConnection.id == connection_id, SquareConnection.sync_lock_token == token)
+        .values(sync_lock_until=utcnow() + _lease())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise SquareError("lost the sync lease of this connection")
+
+
+def _release(connection_id: int, token: str) -> None:
+    with session_scope() as db:
+        db.execute(
+            update(SquareConnection)
+            .where(SquareConnection.id == connection_id, SquareConnection.sync_lock_token == token)
+            .values(sync_lock_token=None, sync_lock_until=None)
+        )
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+class _Run:
+    """State of one run while it executes; every method commits its own unit of work."""
+
+    def __init__(self, run_id: int, progress: Progress | None) -> None:
+        self.run_id = run_id
+        self.progress = progress
+        with session_scope() as db:
+            run = db.get(SyncRun, run_id)
+            if run is None:
+                raise LookupError(f"sync run {run_id} does not exist")
+            self.connection_id = run.connection_id
+            self.org_id = run.org_id
+        self.lease: str | None = None
+        self.api: SquareApi | None = None
+        self.counts: dict[str, int] = {}
+
+    def update(self, **values: Any) -> None:
+        with session_scope() as db:
+            self.update_in(db, **values)
+
+    def update_in(self, db: Session, **values: Any) -> None:
+        run = db.get(SyncRun, self.run_id)
+        assert run is not None
+        for key, value in values.items():
+            setattr(run, key, value)
+        run.counts = dict(self.counts)
+        if self.progress is not None:
+            self.progress(run)
+
+    def add(self, key: str, n: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def _token_refresher(self) -> str:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, self.connection_id)
+            assert connection is not None
+            return square_service.refresh_access_token(db=db, connection=connection)
+
+    def open_api(self) -> SquareApi:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, self.connection_id)
+            assert connection is not None
+            token = square_service.access_token(db=db, connection=connection)
+        self.api = SquareApi(token, on_token_expired=self._token_refresher)
+        return self.api
+
+
+def run(
+    run_id: int, *, progress: Progress | None = None, backfill_days: int | None = None
+) -> SyncRun:
+    """Execute a queued run to its end; returns the finished run."""
+    state = _Run(run_id, progress)
+    lease = _acquire(state.connection_id)
+    if lease is None:
+        state.update(
+            state=SyncRunState.skipped,
+            finished_at=utcnow(),
+            error="Another sync of this connection is running",
+        )
+        return _load(run_id)
+    state.lease = lease
+    state.update(state=SyncRunState.running, started_at=utcnow(), phase="starting")
+    try:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            if connection.status != ConnectionStatus.active:
+                raise SquareAuthError(f"connection is {connection.status.value}")
+        api = state.open_api()
+        _sync_reference_data(state, api)
+        _sync_orders(state, api, backfill_days=backfill_days)
+        _sync_payments(state, api)
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            connection.last_sync_at = utcnow()
+            connection.last_error = None
+        state.update(state=SyncRunState.succeeded, finished_at=utcnow(), phase="done")
+    except SquareAuthError as exc:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            if connection.status == ConnectionStatus.active:
+                square_service.mark_needs_reconnect(
+                    db=db,
+                    connection=connection,
+                    reason=f"Square refused access ({exc.code or exc}); reconnect the account",
+                )
+        state.update(state=SyncRunState.failed, finished_at=utcnow(), error=str(exc))
+    except Exception as exc:
+        log.exception("sync run %s failed", run_id)
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            connection.last_error = f"Sync failed: {exc}"
+        state.update(state=SyncRunState.failed, finished_at=utcnow(), error=str(exc))
+    finally:
+        if state.api is not None:
+            state.api.close()
+        _release(state.connection_id, lease)
+    return _load(run_id)
+
+
+def _load(run_id: int) -> SyncRun:
+    with session_scope() as db:
+        run = db.get(SyncRun, run_id)
+        assert run is not None
+        db.expunge(run)
+        return run
+
+
+def _sync_reference_data(state: _Run, api: SquareApi) -> None:
+    state.update(phase="locations")
+    square_locations = api.locations()
+    with session_scope() as db:
+        location_service.upsert_from_square(
+            db=db,
+            org_id=state.org_id,
+            connection_id=state.connection_id,
+            square_locations=square_locations,
+        )
+    state.add("locations", len(square_locations))
+    state.update(phase="catalog")
+    catalog = list(api.catalog_objects())
+    with session_scope() as db:
+        written = sales_service.upsert_catalog(
+            db=db, org_id=state.org_id, connection_id=state.connection_id, objects=catalog
+        )
+    state.add("catalog_items", written["items"])
+    state.update(phase="team")
+    members = list(api.team_members())
+    with session_scope() as db:
+        sales_service.upsert_team_members(
+            db=db, org_id=state.org_id, connection_id=state.connection_id, members=members
+        )
+    state.add("team_members", len(members))
+
+
+def _location_groups(state: _Run) -> tuple[list[list[str]], dict[str, Location]]:
+    with session_scope() as db:
+        locations = {
+            sq: loc
+            for sq, loc in location_service.by_square_id(db=db, org_id=state.org_id).items()
+            if loc.connection_id == state.connection_id
+        }
+        for loc in locations.values():
+            db.expunge(loc)
+    ids = sorted(locations)
+    groups = [
+        ids[i : i + MAX_LOCATIONS_PER_SEARCH] for i in range(0, len(ids), MAX_LOCATIONS_PER_SEARCH)
+    ]
+    return groups, locations
+
+
+def _order_pages(
+    api: SquareApi, groups: list[list[str]], start: datetime, end: datetime
+) -> Iterator[list[dict[str, Any]]]:
+    for group in groups:
+        cursor: str | None = None
+        while True:
+            orders, cursor = api.search_orders(
+                location_ids=group,
+                updated_from=rfc3339(start),
+                updated_to=rfc3339(end),
+                cursor=cursor,
+            )
+            yield orders
+            if not cursor:
+                break
+
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Iterate `pages` in a background thread, `depth` pages ahead, so fetching and decoding the
+    next page overlaps with writing this one. Errors are raised in the consumer."""
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        buffer.put(page, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            buffer.put(exc)
+
+    thread = threading.Thread(target=produce, name="square-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+PAYMENT_FETCHERS = 4
+
+
+def merged(
+    sources: list[tuple[str, Iterator[T]]], *, fetchers: int, depth: int = 8
+) -> Iterator[tuple[str, T]]:
+    """Iterate several tagged sources at once on `fetchers` threads, yielding (tag, item) as they
+    arrive. Errors are raised in the consumer; the rest are stopped."""
+    work: queue.Queue[tuple[str, Iterator[T]]] = queue.Queue()
+    for source in sources:
+        work.put(source)
+    out: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    tag, items = work.get_nowait()
+                except queue.Empty:
+                    break
+                for item in items:
+                    if stop.is_set():
+                        return
+                    out.put((tag, item))
+        except BaseException as exc:  # handed to the consumer
+            out.put(exc)
+        finally:
+            out.put(_DONE)
+
+    threads = [
+        threading.Thread(target=fetch, name=f"square-fetch-{i}", daemon=True)
+        for i in range(max(1, min(fetchers, len(sources))))
+    ]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            item = out.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        # Unblock fetchers waiting on a full queue, then let them finish.
+        while any(t.is_alive() for t in threads):
+            with contextlib.suppress(queue.Empty):
+                out.get(timeout=0.1)
+
+
+def _fetch_window(
+    state: _Run,
+    api: SquareApi,
+    groups: list[list[str]],
+    locations: dict[str, Location],
+    start: datetime,
+    end: datetime,
+) -> datetime | None:
+    """Fetch and store every order updated in [start, end); returns the newest updated_at seen."""
+    newest: datetime | None = None
+    for orders in prefetched(_order_pages(api, groups, start, end)):
+        for order in orders:
+            updated = parse_time(order.get("updated_at") or order["created_at"])
+            newest = updated if newest is None or updated > newest else newest
+        # The page, the run's progress and the lease renewal commit together.
+        with session_scope() as db:
+            counts = sales_service.upsert_orders(
+                db=db,
+                org_id=state.org_id,
+                connection_id=state.connection_id,
+                orders=orders,
+                locations=locations,
+            )
+            state.add("pages", 1)
+            state.add("orders_seen", counts.seen)
+            state.add("orders_written", counts.written)
+            if counts.skipped_unknown_location:
+                state.add("orders_unknown_location", counts.skipped_unknown_location)
+            state.update_in(
+                db,
+                pages=state.counts["pages"],
+                orders_seen=state.counts["orders_seen"],
+                orders_written=state.counts["orders_written"],
+            )
+            if state.lease:
+                _renew_in(db, state.connection_id, state.lease)
+    return newest
+
+
+def _windows(newest_end: datetime, oldest: datetime) -> Iterator[tuple[datetime, datetime]]:
+    end = newest_end
+    while end > oldest:
+        start = max(oldest, end - BACKFILL_WINDOW)
+        yield start, end
+        end = start
+
+
+def _sync_orders(state: _Run, api: SquareApi, *, backfill_days: int | None) -> None:
+    settings = get_settings()
+    groups, locations = _location_groups(state)
+    now = utcnow()
+    with session_scope() as db:
+        connection = db.get(SquareConnection, state.connection_id)
+        assert connection is not None
+        if connection.backfill_from is None:
+            days = backfill_days or settings.SYNC_BACKFILL_DAYS
+            connection.backfill_from = now - timedelta(days=days)
+            connection.backfill_cursor_at = now + FUTURE_MARGIN
+        backfill_complete = connection.backfill_complete
+        cursor_at = connection.backfill_cursor_at
+        oldest = connection.backfill_from
+        checkpoint = connection.orders_synced_until
+
+    if not backfill_complete:
+        state.update(phase="backfill")
+        assert cursor_at is not None and oldest is not None
+        for start, end in _windows(cursor_at, oldest):
+            newest = _fetch_window(state, api, groups, locations, start, end)
+            with session_scope() as db:
+                connection = db.get(SquareConnection, state.connection_id)
+                assert connection is not None
+                connection.backfill_cursor_at = start
+                if newest is not None and (
+                    connection.orders_synced_until is None
+                    or newest > connection.orders_synced_until
+                ):
+                    connection.orders_synced_until = newest
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            connection.backfill_complete = True
+            if connection.orders_synced_until is None:
+                connection.orders_synced_until = connection.backfill_from
+            checkpoint = connection.orders_synced_until
+
+    # Incremental: everything updated since the checkpoint, less the overlap.
+    state.update(phase="orders")
+    assert checkpoint is not None
+    start = checkpoint - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
+    newest = _fetch_window(state, api, groups, locations, start, utcnow() + FUTURE_MARGIN)
+    if newest is not None:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            if connection.orders_synced_until is None or newest > connection.orders_synced_until:
+                connection.orders_synced_until = newest
+
+
+def _sync_payments(state: _Run, api: SquareApi) -> None:
+    """Payments (team member, settled fees) and payment refunds updated since the last run."""
+    settings = get_settings()
+    state.update(phase="payments")
+    groups, _ = _location_groups(state)
+    with session_scope() as db:
+        connection = db.get(SquareConnection, state.connection_id)
+        assert connection is not None
+        since = connection.payments_synced_until or connection.backfill_from or utcnow()
+        history_start = (connection.backfill_from or since) - timedelta(days=30)
+    start = since - timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
+    end = utcnow() + FUTURE_MARGIN
+    newest: datetime | None = None
+    sources: list[tuple[str, Iterator[list[dict[str, Any]]]]] = []
+    for square_location_id in (sq for group in groups for sq in group):
+        sources.append(
+            (
+                "payments",
+                api.payments(
+                    location_id=square_location_id,
+                    updated_from=rfc3339(start),
+                    updated_to=rfc3339(end),
+                    created_from=rfc3339(history_start),
+                ),
+            )
+        )
+        sources.append(
+            (
+                "refunds",
+                api.refunds(
+                    location_id=square_location_id,
+                    begin_time=rfc3339(start - timedelta(days=7)),
+                    end_time=rfc3339(end),
+                ),
+            )
+        )
+    # Payments come 100 a page; several locations are fetched at once to keep the writer busy.
+    for kind, page in merged(sources, fetchers=PAYMENT_FETCHERS):
+        with session_scope() as db:
+            if kind == "payments":
+                sales_service.upsert_payments(
+                    db=db, org_id=state.org_id, connection_id=state.connection_id, payments=page
+                )
+            else:
+                sales_service.upsert_payment_refunds(
+                    db=db, org_id=state.org_id, connection_id=state.connection_id, refunds=page
+                )
+            state.add(kind, len(page))
+            if state.lease:
+                _renew_in(db, state.connection_id, state.lease)
+        if kind == "payments":
+            for payment in page:
+                updated = parse_time(payment.get("updated_at") or payment["created_at"])
+                newest = updated if newest is None or updated > newest else newest
+    if newest is not None:
+        with session_scope() as db:
+            connection = db.get(SquareConnection, state.connection_id)
+            assert connection is not None
+            connection.payments_synced_until = newest
+    state.update()

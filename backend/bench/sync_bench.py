@@ -1,0 +1,241 @@
+"""Sync throughput: a backfill of a many-store account from the simulator into PostgreSQL, beside
+the simulator's own serving rate for the same pages.
+
+    python -m bench.sync_bench [--stores 20] [--days 365] [--sqlite]
+
+Prints orders/s for the sync (orders phase, and the whole run with payments) and for the
+simulator serving the same SearchOrders pages to a client that only decodes them; both go over
+real HTTP on loopback. Figures are merged into bench/results.json under "sync".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stores", type=int, default=20)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
+    args = parser.parse_args(argv)
+
+    from cryptography.fernet import Fernet
+
+    from bench.common import drop_postgres, record, scratch_postgres
+
+    pg_name = None
+    if args.sqlite:
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    else:
+        url, pg_name = scratch_postgres()
+    os.environ.update(
+        TELIPORTER_ENV_FILE="",
+        DEBUG="false",
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+        SECRET_KEY=secrets.token_hex(32),
+        ENCRYPTION_KEY=Fernet.generate_key().decode(),
+    )
+    # The simulator runs in its own process, as Square runs on its own servers: it does not share
+    # this process's interpreter lock with the sync it is measured beside.
+    import httpx
+
+    port = _free_port()
+    years = args.days / 365 + 0.02
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "square_simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--seed",
+            "2026",
+            "--accounts",
+            "1",
+            "--locations",
+            str(args.stores),
+            "--years",
+            f"{years:.3f}",
+            "--cache-mb",
+            "512",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                accounts = httpx.get(f"{base_url}/_simulator/accounts").json()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the simulator did not start") from None
+                time.sleep(0.2)
+        account = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
+        os.environ["SQUARE_API_BASE_URL"] = base_url
+        sim = _Sim(base_url, account)
+        figures = _run(sim, args.days, args.stores, url)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if pg_name:
+            from app.core.db import get_engine
+
+            get_engine().dispose()
+            drop_postgres(pg_name)
+    record("sync", figures)
+    return 0
+
+
+class _Sim:
+    """What the benchmark needs of the simulator it started: its URL and the seller account."""
+
+    def __init__(self, base_url: str, account: dict[str, Any]) -> None:
+        self.base_url = base_url
+        self.merchant_id = account["merchant_id"]
+        self.access_token = account["personal_access_token"]
+        self.location_ids = [loc["id"] for loc in account["locations"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serving_rate(sim: Any, days: int) -> tuple[float, int]:
+    """The simulator alone: every SearchOrders page of the backfill, fetched and decoded."""
+    from datetime import timedelta
+
+    import httpx
+    import orjson
+
+    from app.core.db import utcnow
+    from app.square.sync import rfc3339
+
+    headers = {"Authorization": f"Bearer {sim.access_token}"}
+    ids = sim.location_ids
+    end = utcnow() + timedelta(days=1)
+    start = end - timedelta(days=days + 1)
+    total = 0
+    began = time.perf_counter()
+    with httpx.Client(base_url=sim.base_url, headers=headers, timeout=60) as client:
+        for i in range(0, len(ids), 10):
+            cursor = None
+            while True:
+                body: dict[str, Any] = {
+                    "location_ids": ids[i : i + 10],
+                    "limit": 1000,
+                    "query": {
+                        "filter": {
+                            "date_time_filter": {
+                                "updated_at": {"start_at": rfc3339(start), "end_at": rfc3339(end)}
+                            }
+                        },
+                        "sort": {"sort_field": "UPDATED_AT", "sort_order": "DESC"},
+                    },
+                }
+                if cursor:
+                    body["cursor"] = cursor
+                page = orjson.loads(client.post("/v2/orders/search", json=body).content)
+                total += len(page.get("orders", []))
+                cursor = page.get("cursor")
+                if not cursor:
+                    break
+    return total / (time.perf_counter() - began), total
+
+
+def _run(sim: Any, days: int, stores: int, url: str) -> dict[str, Any]:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.core import crypto
+    from app.core.config import BACKEND_DIR
+    from app.core.db import session_scope
+    from app.organizations import service as org_service
+    from app.square import sync
+    from app.square.models import SquareConnection
+
+    cfg = Config(str(BACKEND_DIR / "alembic.ini"))
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+
+    serving_rate, served = _serving_rate(sim, days)
+    # Again now that the simulator's caches are warm, as the sync will find them.
+    serving_rate, served = _serving_rate(sim, days)
+
+    with session_scope() as db:
+        org = org_service.create(db=db, name="Bench Retail")
+        connection = SquareConnection(
+            org_id=org.id,
+            merchant_id=sim.merchant_id,
+            scopes="",
+            access_token_enc=crypto.encrypt(sim.access_token),
+        )
+        db.add(connection)
+        db.flush()
+        [run] = sync.start(
+            db=db, org_id=org.id, connection_id=connection.id, trigger="cli", dispatch=False
+        )
+        run_id = run.id
+
+    phases: dict[str, float] = {}
+    current: list[Any] = [None, time.perf_counter()]  # phase, since
+
+    def progress(run: Any) -> None:
+        now = time.perf_counter()
+        if run.phase != current[0]:
+            if current[0] is not None:
+                phases[str(current[0])] = phases.get(str(current[0]), 0.0) + now - current[1]
+            current[0], current[1] = run.phase, now
+
+    began = time.perf_counter()
+    finished = sync.run(run_id, progress=progress, backfill_days=days)
+    total_time = time.perf_counter() - began
+    orders_time = phases.get("backfill", 0) + phases.get("orders", 0)
+    orders = finished.orders_seen
+    figures = {
+        "database": url.split(":", 1)[0],
+        "stores": stores,
+        "days": days,
+        "orders": orders,
+        "state": finished.state.value,
+        "sync_orders_per_s": round(orders / orders_time) if orders_time else None,
+        "sync_total_s": round(total_time, 1),
+        "sync_orders_per_s_including_payments": round(orders / total_time),
+        "simulator_serving_orders_per_s": round(serving_rate),
+        "simulator_orders_served": served,
+        "sync_share_of_simulator_rate": round(orders / orders_time / serving_rate, 2)
+        if orders_time
+        else None,
+        "phase_seconds": {k: round(v, 1) for k, v in phases.items()},
+    }
+    f = figures
+    print(
+        f"sync backfill ({stores} stores, {days} days, {f['database']}): {orders} orders\n"
+        f"  simulator serving the same pages : {f['simulator_serving_orders_per_s']:>8} orders/s\n"
+        f"  sync, orders phase               : {f['sync_orders_per_s']:>8} orders/s "
+        f"({f['sync_share_of_simulator_rate']:.0%} of the simulator's rate)\n"
+        f"  sync, whole run incl. payments   : "
+        f"{f['sync_orders_per_s_including_payments']:>8} orders/s in {f['sync_total_s']} s\n"
+        f"  phases (s): {f['phase_seconds']}",
+        file=sys.stdout,
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core import crypto
+from app.square.models import SquareConnection, SyncRun
+from app.users.models import Role
+from square_simulator.testing import RunningSimulator
+from tests.factories import make_org, member_of
+from tests.square.conftest import approve_on_square
+
+
+def outcome(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 303, response.text
+    location = urlsplit(response.headers["location"])
+    assert location.path == "/settings/square"
+    return {k: v[0] for k, v in parse_qs(location.query).items()}
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the sync runs the app hands to Celery instead of sending them to a broker."""
+    sent: list[int] = []
+    from app.square import tasks
+
+    monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: sent.append(run_id))
+    return sent
+
+
+def test_connect_stores_encrypted_tokens_locations_and_starts_the_first_sync(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    response = approve_on_square(client, admin.headers, simulator)
+    assert outcome(response)["square"] == "connected"
+
+    connections = client.get("/api/v1/square/connections", headers=admin.headers).json()
+    assert connections["total"] == 1
+    [conn] = connections["items"]
+    assert conn["merchant_id"] == simulator.accounts[0].merchant_id
+    assert conn["status"] == "active"
+    assert conn["location_count"] == 2
+    assert "ORDERS_READ" in conn["scopes"]
+    assert conn["next_sync_at"] is not None
+    assert "token" not in str(connections).lower().replace("access_token", "")
+
+    row = db.scalar(select(SquareConnection))
+    assert row is not None and row.access_token_enc is not None
+    plain = crypto.decrypt(row.access_token_enc)
+    assert plain not in row.access_token_enc
+    # The stored token really works at Square.
+    me = httpx.get(
+        f"{simulator.base_url}/v2/merchants/me", headers={"Authorization": f"Bearer {plain}"}
+    )
+    assert me.status_code == 200
+
+    stores = client.get("/api/v1/locations", headers=admin.headers).json()["items"]
+    assert {s["square_location_id"] for s in stores} == {
+        loc.id for loc in simulator.accounts[0].locations
+    }
+    assert all(s["timezone"] and s["currency"] for s in stores)
+    runs = list(db.scalars(select(SyncRun)))
+    assert [r.trigger for r in runs] == ["connect"]
+    assert no_dispatch == [runs[0].id]
+
+
+def test_denied_on_square_connects_nothing(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    result = outcome(approve_on_square(client, admin.headers, simulator, decision="deny"))
+    assert result["square"] == "denied"
+    assert "not granted" in result["message"]
+    assert client.get("/api/v1/square/connections", headers=admin.headers).json()["total"] == 0
+    assert no_dispatch == []
+
+
+def test_state_is_single_use_and_forged_states_are_refused(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    first = approve_on_square(client, admin.headers, simulator)
+    assert outcome(first)["square"] == "connected"
+    replay = client.get(
+        first.request.url.path + "?" + first.request.url.query.decode(), follow_redirects=False
+    )
+    assert outcome(replay)["square"] == "invalid_state"
+    forged = client.get("/api/v1/square/callback?code=abc&state=forged", follow_redirects=False)
+    assert outcome(forged)["square"] == "invalid_state"
+
+
+def test_token_exchange_failure_is_reported(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    authorize_url = client.get("/api/v1/square/connect", headers=admin.headers).json()[
+        "authorize_url"
+    ]
+    state = parse_qs(urlsplit(authorize_url).query)["state"][0]
+    # A code Square never issued: the exchange fails.
+    response = client.get(
+        f"/api/v1/square/callback?code=sq0cgp-bogus&state={state}", follow_redirects=False
+    )
+    result = outcome(response)
+    assert result["square"] == "exchange_failed"
+    assert client.get("/api/v1/square/connections", headers=admin.headers).json()["total"] == 0
+
+
+def test_only_admins_connect(client: TestClient, db: Session, simulator: RunningSimulator) -> None:
+    manager = member_of(client, db, org_id=make_org(db), role=Role.manager)
+    assert client.get("/api/v1/square/connect", headers=manager.headers).status_code == 403
+
+
+def test_disconnect_revokes_at_square_and_keeps_history_unless_purged(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    approve_on_square(client, admin.headers, simulator)
+    row = db.scalar(select(SquareConnection))
+    assert row is not None and row.access_token_enc
+    token = crypto.decrypt(row.access_token_enc)
+
+    response = client.delete(f"/api/v1/square/connections/{row.id}", headers=admin.headers)
+    assert response.status_code == 204
+    refused = httpx.get(
+        f"{simulator.base_url}/v2/locations", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["code"] == "ACCESS_TOKEN_REVOKED"
+    [conn] = client.get("/api/v1/square/connections", headers=admin.headers).json()["items"]
+    assert conn["status"] == "disconnected"
+    assert (
+        client.post(
+            "/api/v1/square/sync", json={"connection_id": row.id}, headers=admin.headers
+        ).status_code
+        == 409
+    )

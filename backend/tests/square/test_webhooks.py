@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.square.models import SyncRun
+from square_simulator.webhooks import sign
+from tests.factories import make_connection, make_org
+
+KEY = "webhook-signature-key-for-tests"
+URL = "http://testserver/api/v1/square/webhooks"
+
+
+@pytest.fixture(autouse=True)
+def webhook_settings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    monkeypatch.setattr(get_settings(), "SQUARE_WEBHOOK_SIGNATURE_KEY", KEY)
+    monkeypatch.setattr(get_settings(), "SQUARE_WEBHOOK_NOTIFICATION_URL", URL)
+    sent: list[int] = []
+    from app.square import tasks
+
+    monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: sent.append(run_id))
+    return sent
+
+
+def event(merchant_id: str, event_type: str = "order.updated") -> bytes:
+    return json.dumps(
+        {
+            "merchant_id": merchant_id,
+            "type": event_type,
+            "event_id": str(uuid.uuid4()),
+            "created_at": "2026-11-25T10:00:00Z",
+            "data": {"type": "order_updated", "id": "ORDER1", "object": {}},
+        }
+    ).encode()
+
+
+def post(client: TestClient, body: bytes, signature: str | None) -> tuple[int, dict[str, object]]:
+    headers = {"content-type": "application/json"}
+    if signature is not None:
+        headers["x-square-hmacsha256-signature"] = signature
+    response = client.post("/api/v1/square/webhooks", content=body, headers=headers)
+    return response.status_code, response.json()
+
+
+def test_signed_event_queues_a_sync_of_that_merchant(
+    client: TestClient, db: Session, webhook_settings: list[int]
+) -> None:
+    connection = make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    make_connection(db, org_id=make_org(db), merchant_id="MERCH-B")
+    body = event("MERCH-A")
+    status, answer = post(client, body, sign(KEY, URL, body))
+    assert status == 200
+    assert answer["status"] == "accepted"
+    runs = list(db.scalars(select(SyncRun)))
+    assert [(r.connection_id, r.trigger) for r in runs] == [(connection.id, "webhook")]
+    assert webhook_settings == [runs[0].id]
+
+
+def test_bad_or_missing_signature_is_refused(client: TestClient, db: Session) -> None:
+    make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    body = event("MERCH-A")
+    assert post(client, body, sign("another-key", URL, body))[0] == 401
+    assert post(client, body, sign(KEY, "https://elsewhere.example/hook", body))[0] == 401
+    assert post(client, body, None)[0] == 401
+    tampered = body.replace(b"MERCH-A", b"MERCH-X")
+    assert post(client, tampered, sign(KEY, URL, body))[0] == 401
+    assert db.scalar(select(SyncRun)) is None
+
+
+def test_replayed_event_is_acknowledged_but_not_acted_on(
+    client: TestClient, db: Session, webhook_settings: list[int]
+) -> None:
+    make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    body = event("MERCH-A")
+    assert post(client, body, sign(KEY, URL, body))[1]["status"] == "accepted"
+    status, answer = post(client, body, sign(KEY, URL, body))
+    assert (status, answer["status"]) == (200, "duplicate")
+    assert len(webhook_settings) == 1
+
+
+def test_unconfigured_webhooks_answer_503(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "SQUARE_WEBHOOK_SIGNATURE_KEY", "")
+    body = event("M")
+    assert post(client, body, sign(KEY, URL, body))[0] == 503

@@ -1,0 +1,180 @@
+"""The whole path over real HTTP: the app under uvicorn, a real Celery worker on the run's broker
+(the SQLite broker or Redis), the simulator as Square, webhooks delivered by the simulator."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from app.core.db import utcnow
+from app.square.sync import rfc3339
+from square_simulator import testing
+from square_simulator.testing import RunningSimulator
+from tests.square.helpers import assert_same_orders, create_sale, stored_orders
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+KEY = "flow-webhook-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def stack(clean_db: Any) -> Iterator[tuple[str, RunningSimulator]]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sim = testing.start(
+        seed=5, accounts=1, locations_per_account=2, years=0.02, now=rfc3339(utcnow())
+    )
+    sim.state.oauth.register_app(
+        client_id="flow-client",
+        client_secret="flow-secret",
+        redirect_uri=f"{base}/api/v1/square/callback",
+    )
+    env = dict(
+        os.environ,
+        SQUARE_API_BASE_URL=sim.base_url,
+        SQUARE_APPLICATION_ID="flow-client",
+        SQUARE_APPLICATION_SECRET="flow-secret",
+        SQUARE_REDIRECT_URI=f"{base}/api/v1/square/callback",
+        SQUARE_WEBHOOK_SIGNATURE_KEY=KEY,
+        SQUARE_WEBHOOK_NOTIFICATION_URL=f"{base}/api/v1/square/webhooks",
+    )
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "app.celery_app:celery_app",
+                "worker",
+                "--loglevel=warning",
+                "--pool=threads",
+                "--concurrency=2",
+                "--hostname=flow-test@%h",
+            ],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{base}/api/v1/health").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, "the API to start", 60)
+        yield base, sim
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sim.stop()
+
+
+def test_connect_first_sync_and_webhook_through_a_real_worker(
+    stack: tuple[str, RunningSimulator], db: Session
+) -> None:
+    base, sim = stack
+    api = httpx.Client(base_url=base)
+    registered = api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "flow@example.com",
+            "password": "Steady-Pass-123",
+            "full_name": "Flo",
+            "organization_name": "Flow Retail",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    org_id = registered.json()["organization"]["id"]
+    token = api.post(
+        "/api/v1/auth/login", json={"email": "flow@example.com", "password": "Steady-Pass-123"}
+    ).json()["access_token"]
+    api.headers["Authorization"] = f"Bearer {token}"
+
+    # Connect through Square's OAuth pages.
+    authorize_url = api.get("/api/v1/square/connect").json()["authorize_url"]
+    query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+    decided = httpx.post(
+        f"{sim.base_url}/oauth2/authorize",
+        data={
+            **{k: query[k] for k in ("client_id", "scope", "state", "redirect_uri")},
+            "merchant_id": sim.accounts[0].merchant_id,
+            "decision": "approve",
+        },
+    )
+    callback = httpx.get(decided.headers["location"], follow_redirects=False)
+    assert callback.status_code == 303
+    assert "square=connected" in callback.headers["location"]
+
+    # The worker runs the first sync.
+    def synced() -> dict[str, Any] | None:
+        items = api.get("/api/v1/square/connections").json()["items"]
+        return items[0] if items and items[0]["last_sync_at"] else None
+
+    connection = wait_for(synced, "the first sync")
+    assert connection["status"] == "active"
+    assert connection["backfill_complete"] is True
+    assert_same_orders(db, org_id, sim)
+
+    # A sale rung up at the till reaches the database through the webhook, before any schedule.
+    sim.state.webhooks.subscribe(url=f"{base}/api/v1/square/webhooks", signature_key=KEY)
+    sale = create_sale(sim, amount=4321)
+
+    def arrived() -> bool:
+        db.expire_all()
+        order = stored_orders(db, org_id).get(sale["id"])
+        return order is not None and order.state == "COMPLETED"
+
+    wait_for(arrived, "the webhook-triggered sync", 60)
+    assert stored_orders(db, org_id)[sale["id"]].gross_sales == 4321
