@@ -1,0 +1,125 @@
+"""Report responses: metrics under their METRICS.md names, money as strings, ratios as numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+MetricValue = str | int | float | None
+MetricValues = dict[str, MetricValue]
+
+
+class Compare(StrEnum):
+    previous_period = "previous_period"
+    previous_year = "previous_year"
+    none = "none"
+
+
+class Granularity(StrEnum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class BreakdownBy(StrEnum):
+    location = "location"
+    item = "item"
+    category = "category"
+    team_member = "team_member"
+    payment_method = "payment_method"
+    hour = "hour"
+    weekday = "weekday"
+
+
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class RatesUsed(BaseModel):
+    source: str | None  # null when nothing needed converting
+    base: str
+    pairs: list[str]
+    dates: dict[str, str]  # business date -> date of the reference rate used
+
+
+class Coverage(BaseModel):
+    days: int  # calendar days of the period
+    location_days: int  # days x locations reported on
+    days_with_sales: int  # location-days with counted orders
+    days_with_footfall: int  # location-days with a footfall count
+    days_used_for_conversion: int  # location-days with both
+    days_left_out_of_conversion: int  # location-days with one of the two but not both
+
+
+class ComparisonPeriod(BaseModel):
+    date_from: date
+    date_to: date
+    metrics: MetricValues
+
+
+class SummaryRead(BaseModel):
+    currency: str
+    date_from: date
+    date_to: date
+    location_ids: list[int]
+    lfl: bool
+    metrics: MetricValues
+    comparison: ComparisonPeriod | None
+    change: dict[str, float | None]  # fractions: 0.125 is +12.5 %; null when not defined
+    coverage: Coverage
+    rates: RatesUsed
+
+
+class TimeseriesPoint(BaseModel):
+    start: str  # ISO date (day, week's Monday, month's 1st) or local date-time for hours
+    metrics: MetricValues
+    comparison_metrics: MetricValues | None
+
+
+class TimeseriesRead(BaseModel):
+    currency: str
+    granularity: Granularity
+    date_from: date
+    date_to: date
+    comparison: ComparisonPeriod | None
+    points: list[TimeseriesPoint]
+    rates: RatesUsed
+
+
+class BreakdownRow(BaseModel):
+    key: str
+    label: str
+    metrics: MetricValues
+
+
+class BreakdownTotal(BaseModel):
+    metrics: MetricValues
+
+
+class BreakdownRead(BaseModel):
+    currency: str
+    by: BreakdownBy
+    date_from: date
+    date_to: date
+    rows: list[BreakdownRow]
+    total: BreakdownTotal
+    rates: RatesUsed
+
+
+class HeatmapCell(BaseModel):
+    weekday: int  # 0 Monday .. 6 Sunday, of the business date
+    hour: int  # local hour of closed_at
+    net_sales: str
+    transactions: int
+
+
+class HeatmapRead(BaseModel):
+    currency: str
+    date_from: date
+    date_to: date
+    cells: list[HeatmapCell]
+    rates: RatesUsed
