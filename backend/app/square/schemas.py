@@ -12,35 +12,6 @@ class AuthorizeUrl(BaseModel):
     authorize_url: str
 
 
-class ConnectionRead(BaseModel):
-    """A connection as the API shows it: never its tokens."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    merchant_id: str
-    merchant_name: str | None
-    status: ConnectionStatus
-    scopes: list[str]
-    created_at: datetime
-    last_sync_at: datetime | None
-    next_sync_at: datetime | None
-    last_error: str | None
-    backfill_complete: bool
-    location_count: int
-
-
-class ConnectionPage(BaseModel):
-    items: list[ConnectionRead]
-    total: int
-
-
-class SyncRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    connection_id: int | None = None
-
-
 class SyncRunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -57,6 +28,36 @@ class SyncRunRead(BaseModel):
     orders_written: int
     counts: dict[str, Any]
     error: str | None
+
+
+class ConnectionRead(BaseModel):
+    """A connection as the API shows it: never its tokens."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    merchant_id: str
+    merchant_name: str | None
+    status: ConnectionStatus
+    scopes: list[str]
+    created_at: datetime
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    last_error: str | None
+    backfill_complete: bool
+    location_count: int
+    latest_run: SyncRunRead | None = None  # the newest run, to follow the first sync's progress
+
+
+class ConnectionPage(BaseModel):
+    items: list[ConnectionRead]
+    total: int
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connection_id: int | None = None
 
 
 class SyncStarted(BaseModel):

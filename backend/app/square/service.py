@@ -20,8 +20,8 @@ from app.locations.models import Location
 from app.sales import service as sales_service
 from app.sales.facts import parse_time
 from app.square.client import READ_SCOPES, SquareApi, SquareAuthError, SquareError
-from app.square.models import ConnectionStatus, OAuthState, SquareConnection
-from app.square.schemas import ConnectionRead
+from app.square.models import ConnectionStatus, OAuthState, SquareConnection, SyncRun
+from app.square.schemas import ConnectionRead, SyncRunRead
 from app.users.models import User
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,12 @@ def describe(*, db: Session, connection: SquareConnection) -> ConnectionRead:
     if connection.status == ConnectionStatus.active:
         base = connection.last_sync_at or utcnow()
         next_sync = base + timedelta(minutes=settings.SYNC_INTERVAL_MINUTES)
+    latest = db.scalar(
+        select(SyncRun)
+        .where(SyncRun.connection_id == connection.id)
+        .order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
+        .limit(1)
+    )
     return ConnectionRead(
         id=connection.id,
         merchant_id=connection.merchant_id,
@@ -197,6 +203,7 @@ def describe(*, db: Session, connection: SquareConnection) -> ConnectionRead:
         last_error=connection.last_error,
         backfill_complete=connection.backfill_complete,
         location_count=location_count or 0,
+        latest_run=SyncRunRead.model_validate(latest) if latest is not None else None,
     )
 
 

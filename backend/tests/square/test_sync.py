@@ -75,6 +75,8 @@ def test_first_sync_holds_exactly_the_simulators_orders_and_a_resync_changes_not
     [conn] = client.get("/api/v1/square/connections", headers=admin.headers).json()["items"]
     assert conn["last_sync_at"] is not None
     assert conn["backfill_complete"] is True
+    assert conn["latest_run"]["id"] == again.id
+    assert conn["latest_run"]["state"] == "succeeded"
 
 
 def test_live_sale_and_late_completion_are_picked_up_by_the_next_sync(
