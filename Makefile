@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
 
-.PHONY: help install run serve test test-sqlite test-postgres lint format bench migrate clean
+.PHONY: help install run serve test test-sqlite test-postgres test-deploy test-frontend frontend client lint format bench migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,21 +23,53 @@ $(UV):
 install: $(UV) ## create .venv with the locked Python dependencies
 	$(UV) sync --project backend --frozen --quiet
 
-run: install ## set everything up from nothing and serve on http://127.0.0.1:8000 (or PORT)
+run: install frontend ## set everything up from nothing and serve on http://127.0.0.1:8000 (or PORT)
 	cd backend && $(PY) -m app.scripts.setup_local
 	bash scripts/serve-local.sh
+
+# The web app is rebuilt only when its sources or locked packages changed.
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+
+frontend: ## build the web app into frontend/dist (served by `make run`), when its sources changed
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory frontend/dist/index.html; \
+	else \
+	  echo "Node.js (20.19+) and npm are not installed: the web app is not built, only the API is served."; \
+	fi
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && VITE_API_BASE_URL=/api/v1 npm run build
+
+client: install ## regenerate the typed API client (frontend/src/client) from the backend's OpenAPI
+	cd frontend && npm run client:generate
 
 migrate: install ## apply database migrations (alembic upgrade head)
 	cd backend && $(VENV)/bin/alembic upgrade head
 
 test: install ## every test: on SQLite, then on the real PostgreSQL (both with the real Redis)
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-sqlite test-postgres test-frontend test-deploy
 
 test-sqlite: install
-	cd backend && $(PY) -m pytest tests --db sqlite
+	cd backend && $(PY) -m pytest tests --db sqlite --ignore=tests/deploy
 
 test-postgres: install
-	cd backend && $(PY) -m pytest tests --db postgres --ignore=tests/square_simulator
+	cd backend && $(PY) -m pytest tests --db postgres --ignore=tests/square_simulator --ignore=tests/deploy
+
+# The production kit makes its own PostgreSQL databases, so it runs once, not per database;
+# after test-frontend, so nginx serves (and Chromium loads) the build just made.
+test-deploy: install ## the production kit: nginx -t, shellcheck, hadolint, backups, nginx in front of the API
+	cd backend && $(PY) -m pytest tests/deploy --db postgres
+
+# Playwright drives Debian's chromium against the real backend serving the fresh build.
+test-frontend: install ## the web app: npm ci, API client up to date, Vitest, build + size budget, Playwright e2e
+	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npm run client:check
+	cd frontend && npx vitest run
+	cd frontend && VITE_API_BASE_URL=/api/v1 npm run build && npm run size
+	cd frontend && npx playwright test
 
 lint: install ## ruff (lint and format check) and mypy
 	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app tests
@@ -47,7 +79,9 @@ format: install ## apply ruff's formatting and fixes
 
 bench: install ## print the benchmarks' figures (also written to bench/results.json)
 	@mkdir -p bench
-	@echo "No benchmarks yet: they arrive with the simulator, sync, reports and export issues."
+	cd backend && $(PY) -m square_simulator bench
+	cd backend && $(PY) -m bench.sync_bench --stores 20 --days 365
+	cd backend && $(PY) bench/footfall_import.py --results $(ROOT)/bench/results.json
 
 clean: ## remove the virtualenvs and local data (backend/var)
 	rm -rf $(VENV) $(TOOLS) backend/var

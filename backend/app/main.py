@@ -9,15 +9,20 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.router import router as auth_router
 from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.core.logging import RequestContextMiddleware, configure_logging
+from app.footfall.router import router as footfall_router
 from app.health.router import router as health_router
 from app.health.service import app_version
 from app.locations.router import router as locations_router
 from app.organizations.router import router as organization_router
+from app.reports.router import router as reports_router
+from app.spa import mount_spa
+from app.square.router import router as square_router
 from app.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -67,14 +72,21 @@ def create_app() -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
         )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so everything inside (logs, login throttling, the refresh cookie's Secure flag)
+    # sees the client's address and scheme as nginx received them, from trusted proxies only.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     for router in (
         health_router,
         auth_router,
         users_router,
         organization_router,
         locations_router,
+        footfall_router,
+        square_router,
+        reports_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    mount_spa(app)  # the built frontend/dist, when there is one
     return app
 
 

@@ -1,0 +1,74 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import type { components } from "@/client/schema";
+import { useSession } from "@/features/auth/session";
+import { api, unwrap } from "@/lib/api";
+
+export type Me = components["schemas"]["MeRead"];
+export type RegisterIn = components["schemas"]["RegisterIn"];
+export type LoginIn = components["schemas"]["LoginIn"];
+
+export const authKeys = {
+  all: ["auth"] as const,
+  me: () => [...authKeys.all, "me"] as const,
+};
+
+/** The signed-in user with their organization. */
+export function useMe() {
+  const { status } = useSession();
+  return useQuery({
+    queryKey: authKeys.me(),
+    queryFn: async () => unwrap(await api.GET("/users/me")),
+    enabled: status === "authenticated",
+    staleTime: 60_000,
+  });
+}
+
+export function useSignIn() {
+  const { signedIn } = useSession();
+  return useMutation({
+    mutationFn: async (body: LoginIn) => unwrap(await api.POST("/auth/login", { body })),
+    onSuccess: (token) => signedIn(token.access_token),
+  });
+}
+
+/** Creates the organization and its owner, then signs the owner in. */
+export function useRegister() {
+  const { signedIn } = useSession();
+  return useMutation({
+    mutationFn: async (body: RegisterIn) => {
+      unwrap(await api.POST("/auth/register", { body }));
+      return unwrap(
+        await api.POST("/auth/login", { body: { email: body.email, password: body.password } }),
+      );
+    },
+    onSuccess: (token) => signedIn(token.access_token),
+  });
+}
+
+/** Sets the invited user's password, then signs them in. */
+export function useAcceptInvite() {
+  const { signedIn } = useSession();
+  return useMutation({
+    mutationFn: async ({ token, password }: { token: string; password: string }) => {
+      const user = unwrap(await api.POST("/auth/accept-invite", { body: { token, password } }));
+      return unwrap(await api.POST("/auth/login", { body: { email: user.email, password } }));
+    },
+    onSuccess: (token) => signedIn(token.access_token),
+  });
+}
+
+export function useSignOut() {
+  const { signedOut } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      // Signing out locally matters more than the server's answer.
+      await api.POST("/auth/logout").catch(() => undefined);
+    },
+    onSettled: () => {
+      signedOut();
+      queryClient.clear();
+    },
+  });
+}

@@ -1,0 +1,119 @@
+import { Group, MultiSelect, Paper, Select, Stack, Text, TextInput } from "@mantine/core";
+import { useMemo } from "react";
+
+import { useMe } from "@/features/auth/api";
+import {
+  type Compare,
+  COMPARE_LABELS,
+  COMPARES,
+  isIsoDate,
+  type Preset,
+  PRESET_LABELS,
+  PRESETS,
+} from "@/features/filters/dateRange";
+import { useFilters } from "@/features/filters/useFilters";
+import { useLocations } from "@/features/locations/api";
+import { currencyCodes, formatDateRange } from "@/lib/format";
+
+/** The filters every report page shares: dates, stores, comparison and currency, in the URL. */
+export function FilterBar() {
+  const { filters, range, comparison, setFilters } = useFilters();
+  const locations = useLocations();
+  const me = useMe();
+  const orgCurrency = me.data?.organization.reporting_currency ?? "GBP";
+  const currencies = useMemo(() => currencyCodes(), []);
+
+  const stores = locations.data?.items ?? [];
+  const storeOptions = stores.map((l) => ({ value: String(l.id), label: l.name }));
+  const noStores = locations.isSuccess && stores.length === 0;
+
+  const onPreset = (value: string | null) => {
+    if (!value) return;
+    const preset = value as Preset;
+    // A custom range starts from the dates on screen, so it is a small step to adjust.
+    setFilters(preset === "custom" ? { preset, custom: range } : { preset, custom: null });
+  };
+  const onDate = (key: "from" | "to") => (value: string) => {
+    if (!isIsoDate(value)) return;
+    const next = { ...range, [key]: value };
+    if (next.from > next.to) {
+      if (key === "from") next.to = value;
+      else next.from = value;
+    }
+    setFilters({ preset: "custom", custom: next });
+  };
+
+  return (
+    <Paper withBorder p="sm" radius="md" component="section" aria-label="Filters">
+      <Stack gap="xs">
+        <Group gap="sm" align="flex-end" wrap="wrap">
+          <Select
+            label="Date range"
+            data={PRESETS.map((p) => ({ value: p, label: PRESET_LABELS[p] }))}
+            value={filters.preset}
+            onChange={onPreset}
+            allowDeselect={false}
+            w={170}
+            data-testid="filter-range"
+          />
+          {filters.preset === "custom" && (
+            <>
+              <TextInput
+                label="From"
+                type="date"
+                value={range.from}
+                onChange={(e) => onDate("from")(e.currentTarget.value)}
+                w={160}
+              />
+              <TextInput
+                label="To"
+                type="date"
+                value={range.to}
+                onChange={(e) => onDate("to")(e.currentTarget.value)}
+                w={160}
+              />
+            </>
+          )}
+          <MultiSelect
+            label="Stores"
+            data={storeOptions}
+            value={filters.stores.map(String)}
+            onChange={(values) => setFilters({ stores: values.map(Number) })}
+            placeholder={filters.stores.length ? undefined : noStores ? "No stores yet" : "All stores"}
+            disabled={noStores || locations.isError}
+            error={locations.isError ? "Could not load the stores" : undefined}
+            searchable
+            clearable
+            miw={200}
+            maw={420}
+          />
+          <Select
+            label="Compare with"
+            data={COMPARES.map((c) => ({ value: c, label: COMPARE_LABELS[c] }))}
+            value={filters.compare}
+            onChange={(value) => value && setFilters({ compare: value as Compare })}
+            allowDeselect={false}
+            w={170}
+          />
+          <Select
+            label="Currency"
+            data={currencies}
+            value={filters.currency ?? orgCurrency}
+            onChange={(value) =>
+              setFilters({ currency: value && value !== orgCurrency ? value : null })
+            }
+            searchable
+            allowDeselect={false}
+            w={110}
+          />
+        </Group>
+        <Text size="sm" c="gray.7" data-testid="filter-summary">
+          {formatDateRange(range.from, range.to)}
+          {comparison
+            ? ` · compared with ${formatDateRange(comparison.from, comparison.to)}`
+            : " · no comparison"}
+        </Text>
+      </Stack>
+    </Paper>
+  );
+}

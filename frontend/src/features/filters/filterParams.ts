@@ -1,0 +1,81 @@
+// The shared report filters and their URL form, so a view can be bookmarked, shared and reloaded.
+// Defaults are left out of the URL.
+import {
+  type Compare,
+  COMPARES,
+  type DateRange,
+  isIsoDate,
+  localToday,
+  type Preset,
+  PRESETS,
+  presetRange,
+} from "@/features/filters/dateRange";
+
+export type Filters = {
+  preset: Preset;
+  /** Only for the custom preset. */
+  custom: DateRange | null;
+  /** Selected location ids; empty means every store the user may see. */
+  stores: number[];
+  compare: Compare;
+  /** ISO 4217 code; null means the organization's reporting currency. */
+  currency: string | null;
+};
+
+export const DEFAULT_FILTERS: Filters = {
+  preset: "last_7_days",
+  custom: null,
+  stores: [],
+  compare: "previous_period",
+  currency: null,
+};
+
+export function parseFilters(params: URLSearchParams): Filters {
+  const presetParam = params.get("range");
+  let preset = PRESETS.includes(presetParam as Preset)
+    ? (presetParam as Preset)
+    : DEFAULT_FILTERS.preset;
+  let custom: DateRange | null = null;
+  if (preset === "custom") {
+    const from = params.get("from");
+    const to = params.get("to");
+    if (isIsoDate(from) && isIsoDate(to)) {
+      custom = from <= to ? { from, to } : { from: to, to: from };
+    } else {
+      preset = DEFAULT_FILTERS.preset;
+    }
+  }
+  const stores = (params.get("stores") ?? "")
+    .split(",")
+    .map((s) => Number(s))
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const compareParam = params.get("compare");
+  const compare = COMPARES.includes(compareParam as Compare)
+    ? (compareParam as Compare)
+    : DEFAULT_FILTERS.compare;
+  const currencyParam = params.get("currency");
+  const currency =
+    currencyParam && /^[A-Za-z]{3}$/.test(currencyParam) ? currencyParam.toUpperCase() : null;
+  return { preset, custom, stores: [...new Set(stores)].sort((a, b) => a - b), compare, currency };
+}
+
+/** Writes the filters into `params`, keeping any other parameters the page uses. */
+export function writeFilters(filters: Filters, params: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams(params);
+  for (const key of ["range", "from", "to", "stores", "compare", "currency"]) next.delete(key);
+  if (filters.preset !== DEFAULT_FILTERS.preset) next.set("range", filters.preset);
+  if (filters.preset === "custom" && filters.custom) {
+    next.set("from", filters.custom.from);
+    next.set("to", filters.custom.to);
+  }
+  if (filters.stores.length) next.set("stores", filters.stores.join(","));
+  if (filters.compare !== DEFAULT_FILTERS.compare) next.set("compare", filters.compare);
+  if (filters.currency) next.set("currency", filters.currency);
+  return next;
+}
+
+/** The dates the filters select on `today`. */
+export function selectedRange(filters: Filters, today: string = localToday()): DateRange {
+  if (filters.preset === "custom") return filters.custom ?? presetRange("last_7_days", today);
+  return presetRange(filters.preset, today);
+}

@@ -1,0 +1,53 @@
+import { Stack, Tabs } from "@mantine/core";
+import { useLocation, useNavigate } from "react-router";
+
+import { Loading } from "@/components/ui/Loading";
+import { PageHeader } from "@/components/ui/PageHeader";
+import { useMe } from "@/features/auth/api";
+import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
+import { UsersSection } from "@/features/settings/components/UsersSection";
+import { SquareConnectionsSection } from "@/features/square/components/SquareConnectionsSection";
+
+const TABS = [
+  { value: "general", label: "Organization and users", path: "/settings" },
+  { value: "square", label: "Square connections", path: "/settings/square" },
+] as const;
+
+export default function SettingsPage() {
+  const me = useMe();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const tab = location.pathname.replace(/\/$/, "") === "/settings/square" ? "square" : "general";
+  if (!me.data) return <Loading label="Loading settings" />;
+  const canEdit = me.data.role === "owner" || me.data.role === "admin";
+  return (
+    <Stack gap="lg">
+      <PageHeader title="Settings" description="Your organization, who can use Teliporter, and Square" />
+      <Tabs
+        value={tab}
+        onChange={(value) => {
+          const target = TABS.find((t) => t.value === value);
+          if (target) navigate(target.path);
+        }}
+        keepMounted={false}
+      >
+        <Tabs.List aria-label="Settings sections">
+          {TABS.map((t) => (
+            <Tabs.Tab key={t.value} value={t.value}>
+              {t.label}
+            </Tabs.Tab>
+          ))}
+        </Tabs.List>
+        <Tabs.Panel value="general" pt="lg">
+          <Stack gap="lg">
+            <OrganizationSection canEdit={canEdit} />
+            <UsersSection canEdit={canEdit} meId={me.data.id} />
+          </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="square" pt="lg">
+          <SquareConnectionsSection canEdit={canEdit} />
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  );
+}

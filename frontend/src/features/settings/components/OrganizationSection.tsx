@@ -1,0 +1,94 @@
+import { Alert, Button, Group, Paper, Select, Stack, Text, TextInput, Title } from "@mantine/core";
+import { type FormEvent, useEffect, useMemo, useState } from "react";
+
+import { ErrorState } from "@/components/ui/ErrorState";
+import { Loading } from "@/components/ui/Loading";
+import { useOrganization, useUpdateOrganization } from "@/features/settings/api";
+import { ApiError, errorMessage } from "@/lib/api";
+import { currencyCodes, currencyName } from "@/lib/format";
+
+export function OrganizationSection({ canEdit }: { canEdit: boolean }) {
+  const org = useOrganization();
+  const update = useUpdateOrganization();
+  const [name, setName] = useState("");
+  const [currency, setCurrency] = useState("");
+  const currencies = useMemo(
+    () => currencyCodes().map((code) => ({ value: code, label: `${code} · ${currencyName(code)}` })),
+    [],
+  );
+
+  useEffect(() => {
+    if (org.data) {
+      setName(org.data.name);
+      setCurrency(org.data.reporting_currency);
+    }
+  }, [org.data]);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    update.mutate({ name, reporting_currency: currency });
+  };
+  const fields = update.error instanceof ApiError ? update.error.fields : {};
+  const dirty =
+    org.data !== undefined && (name !== org.data.name || currency !== org.data.reporting_currency);
+
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="org-heading">
+      <Stack gap="md">
+        <Title order={2} size="h4" id="org-heading">
+          Organization
+        </Title>
+        {org.isPending && <Loading label="Loading the organization" />}
+        {org.isError && (
+          <ErrorState message={errorMessage(org.error)} onRetry={() => void org.refetch()} />
+        )}
+        {org.data && (
+          <form onSubmit={onSubmit} noValidate>
+            <Stack gap="md" maw={480}>
+              <TextInput
+                label="Name"
+                value={name}
+                onChange={(e) => setName(e.currentTarget.value)}
+                readOnly={!canEdit}
+                required
+                error={fields.name}
+              />
+              <Select
+                label="Reporting currency"
+                description="Every store's sales are converted into this currency in reports"
+                data={currencies}
+                value={currency}
+                onChange={(value) => value && setCurrency(value)}
+                searchable
+                allowDeselect={false}
+                readOnly={!canEdit}
+                error={fields.reporting_currency}
+              />
+              {update.error && !Object.keys(fields).length && (
+                <Alert color="red" variant="light" role="alert">
+                  {errorMessage(update.error)}
+                </Alert>
+              )}
+              {update.isSuccess && !dirty && (
+                <Text size="sm" c="green.8" role="status">
+                  Saved.
+                </Text>
+              )}
+              {canEdit ? (
+                <Group>
+                  <Button type="submit" loading={update.isPending} disabled={!dirty}>
+                    Save
+                  </Button>
+                </Group>
+              ) : (
+                <Text size="sm" c="gray.7">
+                  Only owners and admins can change these.
+                </Text>
+              )}
+            </Stack>
+          </form>
+        )}
+      </Stack>
+    </Paper>
+  );
+}

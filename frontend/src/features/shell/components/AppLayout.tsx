@@ -1,0 +1,122 @@
+import {
+  AppShell,
+  Avatar,
+  Burger,
+  Group,
+  Menu,
+  NavLink,
+  Stack,
+  Text,
+  UnstyledButton,
+} from "@mantine/core";
+import { useDisclosure, useMediaQuery } from "@mantine/hooks";
+import {
+  IconChartBar,
+  IconChevronDown,
+  IconLayoutDashboard,
+  IconSettings,
+  IconUsers,
+} from "@tabler/icons-react";
+import { Suspense, useEffect } from "react";
+import { NavLink as RouterNavLink, Outlet, useLocation } from "react-router";
+
+import { ErrorState } from "@/components/ui/ErrorState";
+import { Loading } from "@/components/ui/Loading";
+import { useMe, useSignOut } from "@/features/auth/api";
+import { errorMessage } from "@/lib/api";
+
+const NAV = [
+  { to: "/", label: "Dashboard", icon: IconLayoutDashboard, end: true },
+  { to: "/reports", label: "Reports", icon: IconChartBar, end: false },
+  { to: "/footfall", label: "Footfall", icon: IconUsers, end: false },
+  { to: "/settings", label: "Settings", icon: IconSettings, end: false },
+];
+
+/** The signed-in frame: header with the user menu, navigation (a drawer on a phone), content. */
+export function AppLayout() {
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+  const me = useMe();
+  const signOut = useSignOut();
+  // On a phone the closed drawer is only moved off screen: keep it out of the tab order too.
+  const phone = useMediaQuery("(max-width: 47.99em)");
+
+  useEffect(close, [location.pathname, close]);
+
+  const onSignOut = () => signOut.mutate();
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={opened ? "Close navigation" : "Open navigation"}
+            />
+            <Text fw={700} size="lg" c="indigo.8">
+              Teliporter
+            </Text>
+          </Group>
+          <Menu position="bottom-end" withinPortal>
+            <Menu.Target>
+              <UnstyledButton aria-label="Account menu" data-testid="account-menu">
+                <Group gap="xs" wrap="nowrap">
+                  <Avatar size="sm" radius="xl" color="indigo" alt="">
+                    {me.data?.full_name.slice(0, 1).toUpperCase()}
+                  </Avatar>
+                  <Stack gap={0} visibleFrom="xs">
+                    <Text size="sm" fw={500} lh={1.2}>
+                      {me.data?.full_name ?? "…"}
+                    </Text>
+                    <Text size="xs" c="gray.7" lh={1.2}>
+                      {me.data?.organization.name}
+                    </Text>
+                  </Stack>
+                  <IconChevronDown size={14} aria-hidden />
+                </Group>
+              </UnstyledButton>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Label>{me.data?.email}</Menu.Label>
+              <Menu.Item onClick={onSignOut}>Sign out</Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main" inert={phone && !opened}>
+        {NAV.map((item) => (
+          <NavLink
+            key={item.to}
+            component={RouterNavLink}
+            to={item.to}
+            end={item.end}
+            label={item.label}
+            variant="filled"
+            leftSection={<item.icon size={18} aria-hidden />}
+            active={item.end ? location.pathname === item.to : location.pathname.startsWith(item.to)}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main id="main" tabIndex={-1}>
+        {me.isError ? (
+          <ErrorState message={errorMessage(me.error)} onRetry={() => void me.refetch()} />
+        ) : (
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        )}
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "Blue-Harbour-2031";
+const SCREENSHOTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../artifacts/screenshots");
+
+let seq = 0;
+export function uniqueEmail(prefix: string): string {
+  seq += 1;
+  return `${prefix}-${Date.now().toString(36)}-${process.pid}-${seq}@example.com`;
+}
+
+/** Axe on the page as it is: no serious or critical violations. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+  ).toEqual([]);
+}
+
+/** A full-page screenshot in artifacts/screenshots/<name>.png, after the axe check. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  await expectAccessible(page);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+export type Owner = { email: string; name: string; org: string };
+
+/** Signs up a new organization through the register page and lands on the dashboard. */
+export async function registerOwner(page: Page, org = "Harbour Books"): Promise<Owner> {
+  const owner = { email: uniqueEmail("owner"), name: "Ada Owner", org };
+  await page.goto("/register");
+  await page.getByLabel("Your name").fill(owner.name);
+  await page.getByLabel("Business name").fill(owner.org);
+  await page.getByLabel("Work email").fill(owner.email);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  return owner;
+}
+
+/** A link of the main navigation. */
+export function navLink(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByTestId("account-menu").click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+}
+
+/**
+ * Connects the simulated Square account (tests/e2e-server.sh) through Square's authorize page:
+ * its 2 stores exist as soon as the browser is back on /settings/square.
+ */
+export async function connectSquare(page: Page): Promise<void> {
+  await page.goto("/settings/square");
+  await page.getByRole("button", { name: "Connect Square account" }).click();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page.getByTestId("square-outcome")).toContainText("Square account connected");
+  await expect(page.getByTestId("square-connection")).toContainText("Connected");
+}

@@ -1,0 +1,72 @@
+import { expect, test } from "@playwright/test";
+
+import { checkPage, navLink, registerOwner } from "./helpers";
+
+// Square's OAuth pages are the simulator's (started by tests/e2e-server.sh): a small seeded
+// account with 2 stores and about 18 days of sales.
+
+test("connect a Square account through Square's authorize page and watch the first sync", async ({ page }) => {
+  test.setTimeout(180_000);
+  await registerOwner(page, "Square Shop");
+  await navLink(page, "Settings").click();
+  await page.getByRole("tab", { name: "Square connections" }).click();
+  await expect(page).toHaveURL(/\/settings\/square$/);
+  await expect(page.getByRole("heading", { name: "No Square account connected yet" })).toBeVisible();
+  await checkPage(page, "settings-square-empty");
+
+  await page.getByRole("button", { name: "Connect Square account" }).click();
+  // The simulator's authorize page.
+  await expect(page.getByRole("heading", { name: /^Allow .* access\?$/ })).toBeVisible();
+  await page.getByRole("button", { name: "Allow" }).click();
+
+  await expect(page).toHaveURL(/\/settings\/square$/); // the outcome is read, then the URL cleaned
+  const outcome = page.getByTestId("square-outcome");
+  await expect(outcome).toContainText("Square account connected");
+  const card = page.getByTestId("square-connection");
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText("Connected");
+  await expect(card.getByText("Stores").locator("..")).toContainText("2");
+  // The first sync (started by the callback) runs in the worker; the list follows it.
+  await expect(card).toContainText("Backfill complete", { timeout: 120_000 });
+  await expect(card.getByText("Last sync").locator("..")).not.toContainText("Not yet");
+
+  // Sync now: the run's phase and counts, polled until it has finished.
+  await card.getByRole("button", { name: "Sync now" }).click();
+  const progress = card.getByTestId("sync-progress");
+  await expect(progress).toBeVisible();
+  await expect(progress).toHaveAttribute("data-state", /succeeded|skipped/, { timeout: 120_000 });
+  await expect(progress).toContainText(/orders seen/);
+  await checkPage(page, "settings-square-connected");
+
+  // The stores came from Square.
+  await navLink(page, "Footfall").click();
+  await expect(page.getByRole("heading", { name: "Footfall" })).toBeVisible();
+  await expect(page.getByTestId("empty-state")).toHaveCount(0);
+
+  // Disconnect, keeping the history.
+  await navLink(page, "Settings").click();
+  await page.getByRole("tab", { name: "Square connections" }).click();
+  await card.getByRole("button", { name: "Disconnect" }).click();
+  const dialog = page.getByRole("dialog", { name: /^Disconnect/ });
+  await expect(dialog.getByLabel("Also delete the synced sales history")).not.toBeChecked();
+  await checkPage(page, "settings-square-disconnect");
+  await dialog.getByRole("button", { name: "Disconnect", exact: true }).click();
+  await expect(card).toContainText("Disconnected");
+});
+
+test("denying access on Square's page says so and connects nothing", async ({ page }) => {
+  await registerOwner(page, "Careful Cafe");
+  await page.goto("/settings/square");
+  await page.getByRole("button", { name: "Connect Square account" }).click();
+  await page.getByRole("button", { name: "Deny" }).click();
+  await expect(page).toHaveURL(/\/settings\/square$/);
+  const outcome = page.getByTestId("square-outcome");
+  await expect(outcome).toContainText("Square connection cancelled");
+  await expect(outcome).toContainText("Square access was not granted");
+  await expect(page.getByRole("heading", { name: "No Square account connected yet" })).toBeVisible();
+  await checkPage(page, "settings-square-denied");
+  // Dismissed, it stays gone on reload (the URL no longer carries it).
+  await outcome.getByRole("button", { name: "Dismiss" }).click();
+  await page.reload();
+  await expect(page.getByTestId("square-outcome")).toHaveCount(0);
+});
