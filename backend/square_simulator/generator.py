@@ -330,7 +330,9 @@ def _tenders(
                 },
                 "entry_method": "CONTACTLESS" if rnd.random() < 0.8 else "EMV",
             }
-            fee = (amt * acct.fee_bps + 5000) // 10000 + acct.fee_fixed
+            # Square never charges more than the payment: a tiny split card tender with a
+            # fixed fee part is capped at its amount.
+            fee = min((amt * acct.fee_bps + 5000) // 10000 + acct.fee_fixed, amt)
             t["_fee"] = fee
             if fees_now:
                 t["processing_fee_money"] = money(fee, cur)
@@ -630,9 +632,8 @@ def gen_order(ctx: GenContext, idx: int, now_ms: int) -> tuple[JSON, JSON]:
         last = tenders[-1]
         last["tip_money"] = money(tip, cur)
         last["amount_money"] = money(last["amount_money"]["amount"] + tip, cur)
-        fee = (
-            last["amount_money"]["amount"] * ctx.account.fee_bps + 5000
-        ) // 10000 + ctx.account.fee_fixed
+        paid = last["amount_money"]["amount"]
+        fee = min((paid * ctx.account.fee_bps + 5000) // 10000 + ctx.account.fee_fixed, paid)
         last["_fee"] = fee
         if "processing_fee_money" in last:
             last["processing_fee_money"] = money(fee, cur)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -29,6 +30,12 @@ ADMIN_POSTGRES_URL = os.environ.get(
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 _state: dict[str, Any] = {}
+
+# Property tests explore new examples on developers' machines; under CI they replay a fixed
+# sequence, so a run is reproducible (a failure found locally is fixed, not left to chance).
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -292,9 +292,7 @@ def _upsert_simple(
     existing: dict[Any, int] = dict(
         db.execute(
             select(key_column, model.id).where(model.org_id == org_id, key_column.in_(list(by_key)))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     fresh = [row for k, row in by_key.items() if k not in existing]
     _bulk_insert(db, model, fresh)
