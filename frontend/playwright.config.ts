@@ -2,15 +2,19 @@ import { execFileSync } from "node:child_process";
 
 import { defineConfig, devices } from "@playwright/test";
 
+// Through the production topology (backend/tests/deploy: nginx in front of the API), the harness
+// serves everything and hands its URL over; otherwise the suite starts its own server below.
+const topologyURL = process.env.TOPOLOGY_URL;
+
 // One free loopback port for the whole run; workers inherit it through the environment.
-if (!process.env.E2E_PORT) {
+if (!topologyURL && !process.env.E2E_PORT) {
   process.env.E2E_PORT = execFileSync(
     "python3",
     ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"],
     { encoding: "utf8" },
   ).trim();
 }
-const baseURL = `http://127.0.0.1:${process.env.E2E_PORT}`;
+const baseURL = topologyURL ?? `http://127.0.0.1:${process.env.E2E_PORT}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -39,14 +43,16 @@ export default defineConfig({
     },
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], channel: undefined } }],
-  webServer: {
-    // The real backend serving the built app (frontend/dist) on a fresh SQLite database, with a
-    // Celery worker; access tokens last one minute so the silent refresh is exercised.
-    command: `bash tests/e2e-server.sh ${process.env.E2E_PORT}`,
-    url: `${baseURL}/sign-in`,
-    timeout: 90_000,
-    reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: topologyURL
+    ? undefined
+    : {
+        // The real backend serving the built app (frontend/dist) on a fresh SQLite database, with a
+        // Celery worker; access tokens last one minute so the silent refresh is exercised.
+        command: `bash tests/e2e-server.sh ${process.env.E2E_PORT}`,
+        url: `${baseURL}/sign-in`,
+        timeout: 90_000,
+        reuseExistingServer: false,
+        stdout: "ignore",
+        stderr: "pipe",
+      },
 });
