@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.db import get_sessionmaker
-from app.core.errors import DomainError, Forbidden, Unauthorized
+from app.core.errors import DomainError, Forbidden, InvalidField, Unauthorized
 from app.core.security import decode_access_token
 from app.organizations.models import Organization
 from app.users.models import Role, User
@@ -94,3 +94,22 @@ def client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def parse_location_ids(values: list[str] | None) -> list[int] | None:
+    """`location_ids` repeated (?location_ids=1&location_ids=2) or comma-separated (?…=1,2);
+    None when absent (every location the caller may see)."""
+    if not values:
+        return None
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                raise InvalidField(
+                    "location_ids", f"{part!r} is not a location id", location="query"
+                )
+            ids.append(int(part))
+    return ids or None

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile, status
 
-from app.core.deps import CurrentUser, DbSession, ManagerUser
-from app.core.errors import InvalidField
+from app.core.deps import CurrentUser, DbSession, ManagerUser, parse_location_ids
 from app.footfall import service as footfall_service
 from app.footfall.schemas import (
     FootfallAuditPage,
@@ -23,24 +22,6 @@ router = APIRouter(prefix="/footfall", tags=["footfall"])
 
 Limit = Annotated[int, Query(ge=1, le=50_000)]
 Offset = Annotated[int, Query(ge=0)]
-
-
-def _ids(values: list[str] | None) -> list[int] | None:
-    """`location_ids` repeated (?location_ids=1&location_ids=2) or comma-separated (?…=1,2)."""
-    if not values:
-        return None
-    ids: list[int] = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit():
-                raise InvalidField(
-                    "location_ids", f"{part!r} is not a location id", location="query"
-                )
-            ids.append(int(part))
-    return ids or None
 
 
 # Static paths come before /footfall/{entry_id}, which would otherwise claim "bulk", "audit"...
@@ -64,7 +45,7 @@ def list_footfall(
     return footfall_service.list_entries(
         db=db,
         user=user,
-        location_ids=_ids(location_ids),
+        location_ids=parse_location_ids(location_ids),
         date_from=date_from,
         date_to=date_to,
         limit=limit,

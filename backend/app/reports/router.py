@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.deps import CurrentUser, DbSession
-from app.core.errors import InvalidField
+from app.core.deps import CurrentUser, DbSession, parse_location_ids
 from app.reports import service as report_service
 from app.reports.schemas import (
     BreakdownBy,
@@ -37,23 +36,6 @@ CompareQuery = Annotated[Compare, Query()]
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
 
 
-def _ids(values: list[str] | None) -> list[int] | None:
-    if not values:
-        return None
-    ids: list[int] = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit():
-                raise InvalidField(
-                    "location_ids", f"{part!r} is not a location id", location="query"
-                )
-            ids.append(int(part))
-    return ids or None
-
-
 def _request(
     db: DbSession,
     user: User,
@@ -69,7 +51,7 @@ def _request(
         user=user,
         date_from=date_from,
         date_to=date_to,
-        location_ids=_ids(location_ids),
+        location_ids=parse_location_ids(location_ids),
         currency=currency,
         compare=compare,
         lfl=lfl,

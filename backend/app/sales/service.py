@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import JSON, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.locations.models import Location
@@ -38,12 +38,8 @@ def _bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> None:
         return
     columns = list(rows[0])
     table = model.__table__
-    json_columns = {c.name for c in table.columns if c.type.__class__.__name__ in ("JSON", "JSONB")}
-    json_columns |= {
-        c.name
-        for c in table.columns
-        if getattr(c.type, "_variant_mapping", None) and "postgresql" in c.type._variant_mapping
-    }
+    # JsonDocument columns: JSON, with a JSONB variant on PostgreSQL.
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     raw = bind.connection.driver_connection
     assert raw is not None
     with (

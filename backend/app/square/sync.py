@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import on_commit, session_scope, utcnow
+from app.core.errors import Conflict, NotFound
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.sales import service as sales_service
@@ -54,7 +55,7 @@ def rfc3339(instant: datetime) -> str:
 
 
 def start(
-    *, db: Any, org_id: int, connection_id: int | None, trigger: str, dispatch: bool = True
+    *, db: Session, org_id: int, connection_id: int | None, trigger: str, dispatch: bool = True
 ) -> list[SyncRun]:
     """Queue a run for one connection (or every active one) and hand it to a worker."""
     if connection_id is not None:
@@ -68,8 +69,6 @@ def start(
     runs = []
     for connection in connections:
         if connection.status != ConnectionStatus.active:
-            from app.core.errors import Conflict
-
             raise Conflict(
                 f"Square connection {connection.id} is {connection.status.value}; "
                 "reconnect it first"
@@ -91,10 +90,8 @@ def start(
     return runs
 
 
-def get_run(*, db: Any, org_id: int, run_id: int) -> SyncRun:
+def get_run(*, db: Session, org_id: int, run_id: int) -> SyncRun:
     """A sync run of the organization."""
-    from app.core.errors import NotFound
-
     run: SyncRun | None = db.get(SyncRun, run_id)
     if run is None or run.org_id != org_id:
         raise NotFound("sync run", run_id)
