@@ -230,7 +230,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Locations */
+        /**
+         * List Locations
+         * @description The stores the caller may see, each with its footfall coverage over the period.
+         */
         get: operations["list_locations_api_v1_locations_get"];
         put?: never;
         post?: never;
@@ -285,6 +288,97 @@ export interface paths {
         };
         /** Report Breakdown */
         get: operations["report_breakdown_api_v1_reports_breakdown_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export Csv */
+        get: operations["export_csv_api_v1_reports_export_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Xlsx
+         * @description The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days).
+         */
+        get: operations["export_xlsx_api_v1_reports_export_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Export
+         * @description Queue a workbook export; poll GET /reports/exports/{id} for its progress.
+         */
+        post: operations["create_export_api_v1_reports_exports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Export */
+        get: operations["get_export_api_v1_reports_exports__export_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Export */
+        get: operations["download_export_api_v1_reports_exports__export_id__download_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -680,6 +774,89 @@ export interface components {
             /** Location Days */
             location_days: number;
         };
+        /**
+         * CsvTable
+         * @description The tables `export.csv?by=` can give: the summary, the daily series, or a breakdown.
+         * @enum {string}
+         */
+        CsvTable: "summary" | "day" | "location" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
+        /** ExportCreate */
+        ExportCreate: {
+            /** @default previous_period */
+            compare: components["schemas"]["Compare"];
+            /**
+             * Currency
+             * @description ISO 4217; default the organization's reporting currency
+             */
+            currency?: string | null;
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /**
+             * Lfl
+             * @default false
+             */
+            lfl: boolean;
+            /**
+             * Location Ids
+             * @description Default: every location the caller may see
+             */
+            location_ids?: number[] | null;
+        };
+        /** ExportRead */
+        ExportRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string | null;
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Download Url */
+            download_url: string | null;
+            /** Error */
+            error: string | null;
+            /** Expired */
+            expired: boolean;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Filename */
+            filename: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Progress */
+            progress: number;
+            /** Size Bytes */
+            size_bytes: number | null;
+            state: components["schemas"]["ExportState"];
+        };
+        /**
+         * ExportState
+         * @enum {string}
+         */
+        ExportState: "queued" | "running" | "done" | "failed";
         /** FootfallAuditPage */
         FootfallAuditPage: {
             /** Items */
@@ -780,6 +957,32 @@ export interface components {
             hour?: number | null;
             /** Location Id */
             location_id: number;
+        };
+        /**
+         * FootfallCoverage
+         * @description How complete a store's footfall is over a period (app/locations/service.py).
+         */
+        FootfallCoverage: {
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Days */
+            days: number;
+            /** Days Closed */
+            days_closed: number;
+            /** Days Counted */
+            days_counted: number;
+            /** Days Missing */
+            days_missing: number;
+            /** Last Entry Date */
+            last_entry_date: string | null;
         };
         /**
          * FootfallCreate
@@ -1008,7 +1211,7 @@ export interface components {
         /** LocationPage */
         LocationPage: {
             /** Items */
-            items: components["schemas"]["LocationRead"][];
+            items: components["schemas"]["LocationSummary"][];
             /** Total */
             total: number;
         };
@@ -1025,6 +1228,33 @@ export interface components {
             created_at: string;
             /** Currency */
             currency: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Opened On */
+            opened_on: string | null;
+            /** Square Location Id */
+            square_location_id: string | null;
+            /** Status */
+            status: string;
+            /** Timezone */
+            timezone: string;
+        };
+        /** LocationSummary */
+        LocationSummary: {
+            /** Business Day Start Hour */
+            business_day_start_hour: number;
+            /** Country */
+            country: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            footfall_coverage: components["schemas"]["FootfallCoverage"];
             /** Id */
             id: number;
             /** Name */
@@ -1811,7 +2041,12 @@ export interface operations {
     };
     list_locations_api_v1_locations_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Footfall coverage from; default: 27 days before date_to */
+                date_from?: string | null;
+                /** @description Footfall coverage to; default: each store's yesterday */
+                date_to?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1825,6 +2060,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LocationPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1981,6 +2225,199 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["BreakdownRead"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_csv_api_v1_reports_export_csv_get: {
+        parameters: {
+            query: {
+                /** @description Which table */
+                by?: components["schemas"]["CsvTable"];
+                compare?: components["schemas"]["Compare"];
+                /** @description ISO 4217; default the organization's reporting currency */
+                currency?: string | null;
+                /** @description First local business date (inclusive) */
+                date_from: string;
+                /** @description Last local business date (inclusive) */
+                date_to: string;
+                /** @description Like-for-like locations only (needs compare) */
+                lfl?: boolean;
+                /** @description Location ids, repeated or comma-separated; default all the caller may see */
+                location_ids?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One table as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_xlsx_api_v1_reports_export_xlsx_get: {
+        parameters: {
+            query: {
+                compare?: components["schemas"]["Compare"];
+                /** @description ISO 4217; default the organization's reporting currency */
+                currency?: string | null;
+                /** @description First local business date (inclusive) */
+                date_from: string;
+                /** @description Last local business date (inclusive) */
+                date_to: string;
+                /** @description Like-for-like locations only (needs compare) */
+                lfl?: boolean;
+                /** @description Location ids, repeated or comma-separated; default all the caller may see */
+                location_ids?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_export_api_v1_reports_exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_export_api_v1_reports_exports__export_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_export_api_v1_reports_exports__export_id__download_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not ready yet, or failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

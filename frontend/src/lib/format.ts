@@ -1,5 +1,18 @@
 // Numbers, money and dates, formatted with Intl in the user's locale and the given currency.
 
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** One Intl.NumberFormat per locale and options: building one costs far more than using it. */
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
 export function userLocale(): string {
   return typeof navigator !== "undefined" && navigator.language ? navigator.language : "en-GB";
 }
@@ -11,19 +24,16 @@ export function formatMoney(
   locale: string = userLocale(),
 ): string {
   const value = typeof amount === "string" ? Number(amount) : amount;
-  return new Intl.NumberFormat(locale, { style: "currency", currency }).format(value);
+  return numberFormat(locale, { style: "currency", currency }).format(value);
 }
 
 export function formatNumber(value: number, locale: string = userLocale(), digits = 0): string {
-  return new Intl.NumberFormat(locale, {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(value);
+  return numberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
 /** A ratio (0.125) as a percentage ("12.5%"). */
 export function formatPercent(ratio: number, locale: string = userLocale(), digits = 1): string {
-  return new Intl.NumberFormat(locale, {
+  return numberFormat(locale, {
     style: "percent",
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
@@ -32,7 +42,7 @@ export function formatPercent(ratio: number, locale: string = userLocale(), digi
 
 /** A signed change ("+4.2%", "−1.0%"), for comparisons. */
 export function formatChange(ratio: number, locale: string = userLocale()): string {
-  return new Intl.NumberFormat(locale, {
+  return numberFormat(locale, {
     style: "percent",
     signDisplay: "exceptZero",
     minimumFractionDigits: 1,

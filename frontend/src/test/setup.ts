@@ -28,3 +28,12 @@ class ResizeObserverStub {
 }
 window.ResizeObserver = ResizeObserverStub;
 window.HTMLElement.prototype.scrollIntoView = () => {};
+
+// Node's Request (which openapi-fetch uses) wants absolute URLs; a browser resolves "/api/v1/…"
+// against the page, so the tests do the same.
+const NodeRequest = globalThis.Request;
+globalThis.Request = class extends NodeRequest {
+  constructor(input: RequestInfo | URL, init?: RequestInit) {
+    super(typeof input === "string" && input.startsWith("/") ? new URL(input, window.location.href) : input, init);
+  }
+} as typeof Request;

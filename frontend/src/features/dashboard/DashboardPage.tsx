@@ -1,25 +1,172 @@
-import { Alert, Stack } from "@mantine/core";
+import { Box, Paper, Stack, Text, Title } from "@mantine/core";
+import { IconCalendarOff } from "@tabler/icons-react";
+import { lazy, type ReactNode, Suspense, useEffect, useMemo } from "react";
 
+import { EmptyState } from "@/components/ui/EmptyState";
+import { ErrorState } from "@/components/ui/ErrorState";
+import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
+import { KpiCards } from "@/features/dashboard/components/KpiCards";
+import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
+import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
 import { FilterBar } from "@/features/filters/components/FilterBar";
+import { COMPARE_LABELS, dayCount } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
+import {
+  type Coverage,
+  granularityFor,
+  useBreakdown,
+  useHeatmap,
+  useReportParams,
+  useStoreSummaries,
+  useSummary,
+  useTimeseries,
+} from "@/features/reports/api";
+import { errorMessage } from "@/lib/api";
+import { formatDateRange } from "@/lib/format";
+
+// recharts is large: the chart comes in its own chunk, fetched once the figures have been asked
+// for (so evaluating it does not hold their requests back) rather than when the trend is drawn.
+let chartModule: Promise<typeof import("@/features/dashboard/components/TrendChart")> | null = null;
+function loadTrendChart() {
+  chartModule ??= import("@/features/dashboard/components/TrendChart");
+  return chartModule;
+}
+const TrendChart = lazy(loadTrendChart);
+
+function Section({ title, children, busy }: { title: string; children: ReactNode; busy?: boolean }) {
+  const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
+  return (
+    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined}>
+      <Title order={2} size="h4" id={id} mb="sm">
+        {title}
+      </Title>
+      <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
+    </Paper>
+  );
+}
+
+function Trend({ compareLabel }: { compareLabel: string | null }) {
+  const params = useReportParams();
+  const granularity = granularityFor(dayCount({ from: params.date_from, to: params.date_to }));
+  const series = useTimeseries(params, granularity);
+  return (
+    <Section title="Sales trend" busy={series.isPlaceholderData}>
+      {series.isPending ? (
+        <Loading label="Loading the sales trend" />
+      ) : series.isError ? (
+        <ErrorState message={errorMessage(series.error)} onRetry={() => void series.refetch()} />
+      ) : (
+        <Suspense fallback={<Loading label="Loading the chart" />}>
+          <div role="img" aria-label={`Net sales by ${granularity}${compareLabel ? `, with the ${compareLabel.toLowerCase()}` : ""}`}>
+            <TrendChart data={series.data} compareLabel={compareLabel} />
+          </div>
+        </Suspense>
+      )}
+    </Section>
+  );
+}
+
+function League() {
+  const params = useReportParams();
+  const stores = useBreakdown(params, "location");
+  const ids = useMemo(
+    () => (stores.data?.by === "location" ? stores.data.rows.map((r) => Number(r.key)) : []),
+    [stores.data],
+  );
+  const summaries = useStoreSummaries(params, ids);
+  const coverage = new Map<string, Coverage | undefined>(
+    ids.map((id, i) => [String(id), summaries[i]?.data?.coverage]),
+  );
+  return (
+    <Section title="Store league table" busy={stores.isPlaceholderData}>
+      {stores.isPending ? (
+        <Loading label="Loading the stores' figures" />
+      ) : stores.isError ? (
+        <ErrorState message={errorMessage(stores.error)} onRetry={() => void stores.refetch()} />
+      ) : (
+        <LeagueTable data={stores.data} coverage={coverage} />
+      )}
+    </Section>
+  );
+}
+
+function HeatmapSection() {
+  const params = useReportParams();
+  const heatmap = useHeatmap(params);
+  return (
+    <Section title="When you sell: weekday × hour" busy={heatmap.isPlaceholderData}>
+      {heatmap.isPending ? (
+        <Loading label="Loading the heatmap" />
+      ) : heatmap.isError ? (
+        <ErrorState message={errorMessage(heatmap.error)} onRetry={() => void heatmap.refetch()} />
+      ) : (
+        <SalesHeatmap data={heatmap.data} />
+      )}
+    </Section>
+  );
+}
+
+function DashboardFigures() {
+  const params = useReportParams();
+  const summary = useSummary(params);
+  // Every section's request starts now, in parallel with the summary (the sections read the
+  // same queries), instead of one after the other.
+  useTimeseries(params, granularityFor(dayCount({ from: params.date_from, to: params.date_to })));
+  useBreakdown(params, "location");
+  useHeatmap(params);
+  useEffect(() => {
+    const timer = setTimeout(() => void loadTrendChart(), 0);
+    return () => clearTimeout(timer);
+  }, []);
+  const compareLabel = params.compare === "none" ? null : COMPARE_LABELS[params.compare];
+  if (summary.isPending) return <Loading label="Loading your figures" />;
+  if (summary.isError) {
+    return (
+      <ErrorState
+        title="Could not load your figures"
+        message={errorMessage(summary.error)}
+        onRetry={() => void summary.refetch()}
+      />
+    );
+  }
+  const data = summary.data;
+  if (data.coverage.days_with_sales === 0 && !summary.isPlaceholderData) {
+    return (
+      <EmptyState
+        title="No sales in this period"
+        icon={<IconCalendarOff size={40} stroke={1.5} aria-hidden />}
+      >
+        Nothing was sold between {formatDateRange(data.date_from, data.date_to)} in the stores
+        selected. Choose another date range, or check Settings if your first Square sync is still
+        running.
+      </EmptyState>
+    );
+  }
+  return (
+    <Stack gap="md" data-testid="dashboard-figures" aria-busy={summary.isPlaceholderData || undefined}>
+      <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
+        <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
+      </Box>
+      {data.comparison && (
+        <Text size="xs" c="gray.7">
+          Figures in {data.currency}; change against{" "}
+          {formatDateRange(data.comparison.date_from, data.comparison.date_to)}.
+        </Text>
+      )}
+      <Trend compareLabel={compareLabel} />
+      <League />
+      <HeatmapSection />
+    </Stack>
+  );
+}
 
 export default function DashboardPage() {
   return (
     <Stack gap="md">
       <PageHeader title="Dashboard" description="How your stores are trading" />
       <FilterBar />
-      <StoresGate>
-        {(stores) => (
-          // The KPI cards, trend, league table and heatmap arrive with the reports API; until
-          // then we say so rather than show numbers we do not have.
-          <Alert variant="light" color="indigo" title="Sales figures are on their way" role="status">
-            {stores.length === 1 ? "Your store is" : `Your ${stores.length} stores are`} connected.
-            Net sales, transactions and the other figures appear here once the first sync has
-            finished.
-          </Alert>
-        )}
-      </StoresGate>
+      <StoresGate>{() => <DashboardFigures />}</StoresGate>
     </Stack>
   );
 }

@@ -103,6 +103,9 @@ export function FilterBar() {
               setFilters({ currency: value && value !== orgCurrency ? value : null })
             }
             searchable
+            // Type to find any other code: rendering every ISO currency as an option on each
+            // filter change costs the first paint more than it helps.
+            limit={40}
             allowDeselect={false}
             w={110}
           />

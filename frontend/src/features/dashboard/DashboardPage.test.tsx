@@ -1,0 +1,104 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import DashboardPage from "@/features/dashboard/DashboardPage";
+import {
+  breakdown,
+  coverage,
+  heatmap,
+  json,
+  locationRows,
+  renderPage,
+  stubApi,
+  summary,
+  timeseries,
+} from "@/test/reportFixtures";
+
+function reportRoutes(url: URL): Response | undefined {
+  switch (url.pathname) {
+    case "/api/v1/reports/summary": {
+      // A store's own summary (for its footfall gaps): Quay Street is missing 3 days.
+      const store = url.searchParams.get("location_ids");
+      if (store === "4") return json(summary({ coverage: { ...coverage, days_with_sales: 7, days_used_for_conversion: 4 } }));
+      if (store === "9") return json(summary({ coverage: { ...coverage, days_with_sales: 7, days_used_for_conversion: 7 } }));
+      return json(summary());
+    }
+    case "/api/v1/reports/timeseries":
+      return json(timeseries);
+    case "/api/v1/reports/breakdown":
+      return json(breakdown("location", locationRows));
+    case "/api/v1/reports/heatmap":
+      return json(heatmap);
+  }
+  return undefined;
+}
+
+// Whole pages render in jsdom: slow on a busy machine, so more than the 5 s default.
+vi.setConfig({ testTimeout: 20_000 });
+
+describe("DashboardPage", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("shows the KPI cards with their change, for the filters in the URL", async () => {
+    const seen = stubApi(reportRoutes);
+    renderPage(<DashboardPage />, "/?range=last_week&compare=previous_year&currency=EUR&stores=4,9");
+    const net = await screen.findByTestId("kpi-net_sales", {}, { timeout: 5000 });
+    expect(within(net).getByTestId("kpi-value")).toHaveTextContent(/1,200\.00/);
+    expect(within(net).getByTestId("kpi-change")).toHaveTextContent("+20.0% vs previous year");
+    expect(within(net).getByTestId("kpi-change")).toHaveAttribute("data-direction", "up");
+    expect(within(screen.getByTestId("kpi-units_per_transaction")).getByTestId("kpi-change")).toHaveTextContent(
+      "-10.0% vs previous year",
+    );
+    // Conversion with store-days left out says so; its comparison had no footfall.
+    const conversion = screen.getByTestId("kpi-conversion_rate");
+    expect(within(conversion).getByTestId("kpi-value")).toHaveTextContent("25.0%");
+    expect(within(conversion).getByTestId("kpi-change")).toHaveTextContent("Nothing to compare in the previous year");
+    expect(within(conversion).getByTestId("conversion-coverage")).toHaveTextContent("2 store-days left out");
+
+    const asked = seen.find((u) => u.pathname === "/api/v1/reports/summary" && u.searchParams.get("location_ids") === "4,9");
+    expect(asked?.searchParams.get("compare")).toBe("previous_year");
+    expect(asked?.searchParams.get("currency")).toBe("EUR");
+  });
+
+  it("ranks the stores, flags footfall gaps, and sorts from the keyboard", async () => {
+    stubApi(reportRoutes);
+    renderPage(<DashboardPage />);
+    const table = await screen.findByTestId("league-table", {}, { timeout: 5000 });
+    const storeNames = () => within(table).getAllByRole("rowheader").map((th) => th.textContent);
+    expect(storeNames()).toEqual(["Quay Street", "Dublin Docks"]);
+    await waitFor(() => expect(within(table).getByTestId("footfall-gap")).toHaveTextContent("3 days without footfall"));
+    const quay = within(table).getByRole("rowheader", { name: "Quay Street" }).closest("tr") as HTMLElement;
+    expect(within(quay).getByText("30.0%")).toBeInTheDocument();
+
+    const sortByNet = within(table).getByRole("button", { name: /^Net sales/ });
+    sortByNet.focus();
+    await userEvent.keyboard("{Enter}");
+    expect(storeNames()).toEqual(["Dublin Docks", "Quay Street"]);
+    expect(sortByNet.closest("th")).toHaveAttribute("aria-sort", "ascending");
+  });
+
+  it("says so when the period has no sales", async () => {
+    stubApi((url) =>
+      url.pathname === "/api/v1/reports/summary"
+        ? json(summary({ coverage: { ...coverage, days_with_sales: 0 } }))
+        : reportRoutes(url),
+    );
+    renderPage(<DashboardPage />);
+    expect(await screen.findByRole("heading", { name: "No sales in this period" }, { timeout: 5000 })).toBeInTheDocument();
+    expect(screen.queryByTestId("kpi-net_sales")).not.toBeInTheDocument();
+  });
+
+  it("shows a failed load with a way to try again", async () => {
+    let fail = true;
+    stubApi((url) =>
+      url.pathname === "/api/v1/reports/summary" && fail ? json({ detail: "No EUR rate for 2026-01-10" }, 422) : reportRoutes(url),
+    );
+    renderPage(<DashboardPage />);
+    const alert = await screen.findByRole("alert", {}, { timeout: 5000 });
+    expect(alert).toHaveTextContent("No EUR rate for 2026-01-10");
+    fail = false;
+    await userEvent.click(within(alert).getByRole("button", { name: "Try again" }));
+    expect(await screen.findByTestId("kpi-net_sales", {}, { timeout: 5000 })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,107 @@
+import { Anchor, Group, Paper, SimpleGrid, Text } from "@mantine/core";
+import { IconAlertTriangle, IconArrowDownRight, IconArrowUpRight, IconMinus } from "@tabler/icons-react";
+import { Link } from "react-router";
+
+import type { Summary } from "@/features/reports/api";
+import { compareDecimal } from "@/lib/decimal";
+import {
+  changeDirection,
+  formatMetric,
+  formatMetricChange,
+  type MetricName,
+  metricLabel,
+} from "@/features/reports/metrics";
+
+/** The dashboard's headline figures, in this order. */
+export const KPIS: MetricName[] = [
+  "net_sales",
+  "transactions",
+  "average_transaction_value",
+  "units_per_transaction",
+  "footfall",
+  "conversion_rate",
+  "sales_per_visitor",
+];
+
+const FOOTFALL_KPIS: ReadonlySet<MetricName> = new Set(["footfall", "conversion_rate", "sales_per_visitor"]);
+
+const COLORS = { up: "teal.9", down: "red.9", flat: "gray.7", none: "gray.7" } as const;
+const ICONS = { up: IconArrowUpRight, down: IconArrowDownRight, flat: IconMinus, none: IconMinus };
+
+/** The change line of a card: "+4.2% vs previous period", or why there is none. */
+export function changeText(summary: Summary, name: MetricName, compareLabel: string): string {
+  if (!summary.comparison) return "No comparison";
+  const change = summary.change[name];
+  if (change === null || change === undefined) {
+    const before = summary.comparison.metrics[name];
+    return before === null || before === undefined || compareDecimal(String(before), "0") === 0
+      ? `Nothing to compare in the ${compareLabel.toLowerCase()}`
+      : "No change figure";
+  }
+  return `${formatMetricChange(change)} vs ${compareLabel.toLowerCase()}`;
+}
+
+type Props = { summary: Summary; compareLabel: string };
+
+export function KpiCards({ summary, compareLabel }: Props) {
+  const currency = summary.currency;
+  const { coverage } = summary;
+  return (
+    <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm" component="section" aria-label="Key figures">
+      {KPIS.map((name) => {
+        const value = summary.metrics[name];
+        const direction = changeDirection(summary.change[name]);
+        const Icon = ICONS[direction];
+        const before = summary.comparison?.metrics[name];
+        return (
+          <Paper key={name} withBorder p="md" radius="md" data-testid={`kpi-${name}`} component="article" aria-labelledby={`kpi-${name}-label`}>
+            <Text id={`kpi-${name}-label`} size="sm" c="gray.7" fw={500}>
+              {metricLabel(name)}
+            </Text>
+            <Text
+              className="kpi-value"
+              fz={26}
+              fw={700}
+              lh={1.3}
+              data-testid="kpi-value"
+              data-value={value === null || value === undefined ? "" : String(value)}
+            >
+              {formatMetric(name, value, currency)}
+            </Text>
+            {value !== null && (
+              <Group gap={4} wrap="nowrap" c={COLORS[direction]} data-testid="kpi-change" data-direction={direction}>
+                <Icon size={16} aria-hidden />
+                <Text size="sm" c="inherit">
+                  {changeText(summary, name, compareLabel)}
+                </Text>
+              </Group>
+            )}
+            {value !== null && before !== null && before !== undefined && (
+              <Text size="xs" c="gray.7">
+                Was {formatMetric(name, before, currency)}
+              </Text>
+            )}
+            {FOOTFALL_KPIS.has(name) && value === null && (
+              <Text size="xs" c="gray.7" mt={4}>
+                <Anchor component={Link} to="/footfall" size="xs" underline="always">
+                  Enter footfall
+                </Anchor>{" "}
+                to see this figure.
+              </Text>
+            )}
+            {name === "conversion_rate" && value !== null && coverage.days_left_out_of_conversion > 0 && (
+              <Group gap={4} wrap="nowrap" mt={4} align="flex-start">
+                <IconAlertTriangle size={14} color="var(--mantine-color-orange-8)" aria-hidden style={{ flexShrink: 0, marginTop: 2 }} />
+                <Text size="xs" c="gray.8" data-testid="conversion-coverage">
+                  {coverage.days_left_out_of_conversion} store-
+                  {coverage.days_left_out_of_conversion === 1 ? "day" : "days"} left out (sales or
+                  footfall missing)
+                </Text>
+              </Group>
+            )}
+          </Paper>
+        );
+      })}
+    </SimpleGrid>
+  );
+}

@@ -1,0 +1,59 @@
+// The sales trend, drawn with @mantine/charts (recharts). This module is loaded lazily so the
+// chart library stays out of the first page's JavaScript.
+import "@mantine/charts/styles.css";
+
+import { LineChart } from "@mantine/charts";
+
+import type { Granularity, Timeseries } from "@/features/reports/api";
+import { formatMoney, userLocale } from "@/lib/format";
+
+type Props = { data: Timeseries; compareLabel: string | null; height?: number };
+
+/** A bucket's label: "14:00" for hours, "18 Nov" for days, "w/c 16 Nov" for weeks, "Nov 2026". */
+export function bucketLabel(start: string, granularity: Granularity, locale: string = userLocale()): string {
+  if (granularity === "hour") return start.slice(11, 16) || start;
+  const date = new Date(`${start.slice(0, 10)}T00:00:00Z`);
+  if (granularity === "month") {
+    return new Intl.DateTimeFormat(locale, { month: "short", year: "numeric", timeZone: "UTC" }).format(date);
+  }
+  const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(date);
+  return granularity === "week" ? `w/c ${day}` : day;
+}
+
+export default function TrendChart({ data, compareLabel, height = 280 }: Props) {
+  const currency = data.currency;
+  // Plotting needs numbers; the figures shown in text elsewhere stay decimal strings.
+  const rows = data.points.map((point) => ({
+    bucket: bucketLabel(point.start, data.granularity),
+    net_sales: Number(point.metrics.net_sales ?? 0),
+    ...(point.comparison_metrics
+      ? { comparison: Number(point.comparison_metrics.net_sales ?? 0) }
+      : {}),
+  }));
+  const series = [
+    { name: "net_sales", label: "Net sales", color: "indigo.7" },
+    ...(compareLabel && data.comparison ? [{ name: "comparison", label: compareLabel, color: "gray.6", strokeDasharray: "5 5" }] : []),
+  ];
+  const compact = new Intl.NumberFormat(userLocale(), {
+    style: "currency",
+    currency,
+    notation: "compact",
+    maximumFractionDigits: 1,
+  });
+  return (
+    <LineChart
+      h={height}
+      data={rows}
+      dataKey="bucket"
+      series={series}
+      curveType="monotone"
+      withLegend
+      legendProps={{ verticalAlign: "bottom" }}
+      withDots={rows.length <= 31}
+      valueFormatter={(value) => formatMoney(value, currency)}
+      yAxisProps={{ tickFormatter: (value: number) => compact.format(value), width: 72 }}
+      gridAxis="y"
+      lineProps={{ isAnimationActive: false }}
+    />
+  );
+}

@@ -1,0 +1,130 @@
+// The report API (GET /reports/summary, /timeseries, /breakdown, /heatmap) through the typed
+// client, keyed by the shared URL filters so every page asks for the same figures.
+import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+
+import type { components } from "@/client/schema";
+import type { Compare } from "@/features/filters/dateRange";
+import { useFilters } from "@/features/filters/useFilters";
+import { api, unwrap } from "@/lib/api";
+
+export type Summary = components["schemas"]["SummaryRead"];
+export type Timeseries = components["schemas"]["TimeseriesRead"];
+export type Breakdown = components["schemas"]["BreakdownRead"];
+export type BreakdownBy = components["schemas"]["BreakdownBy"];
+export type Heatmap = components["schemas"]["HeatmapRead"];
+export type Granularity = components["schemas"]["Granularity"];
+export type Coverage = components["schemas"]["Coverage"];
+
+/** What every report request carries: the filters of the page, as the API names them. */
+export type ReportParams = {
+  date_from: string;
+  date_to: string;
+  /** Empty: every store the user may see. */
+  location_ids: number[];
+  /** Null: the organization's reporting currency. */
+  currency: string | null;
+  compare: Compare;
+};
+
+/** The report parameters the page's URL filters select. */
+export function useReportParams(): ReportParams {
+  const { filters, range } = useFilters();
+  return useMemo(
+    () => ({
+      date_from: range.from,
+      date_to: range.to,
+      location_ids: filters.stores,
+      currency: filters.currency,
+      compare: filters.compare,
+    }),
+    [range, filters],
+  );
+}
+
+/** The query string form of the parameters (what openapi-fetch and the export URLs send). */
+export function reportQuery(params: ReportParams, compare: Compare = params.compare) {
+  return {
+    date_from: params.date_from,
+    date_to: params.date_to,
+    compare,
+    ...(params.location_ids.length ? { location_ids: [params.location_ids.join(",")] } : {}),
+    ...(params.currency ? { currency: params.currency } : {}),
+  };
+}
+
+export const reportKeys = {
+  all: ["reports"] as const,
+  summary: (p: ReportParams) => [...reportKeys.all, "summary", p] as const,
+  timeseries: (p: ReportParams, g: Granularity) => [...reportKeys.all, "timeseries", g, p] as const,
+  breakdown: (p: ReportParams, by: BreakdownBy) => [...reportKeys.all, "breakdown", by, p] as const,
+  heatmap: (p: ReportParams) => [...reportKeys.all, "heatmap", p] as const,
+};
+
+export async function fetchSummary(params: ReportParams): Promise<Summary> {
+  return unwrap(await api.GET("/reports/summary", { params: { query: reportQuery(params) } }));
+}
+
+export function useSummary(params: ReportParams) {
+  return useQuery({
+    queryKey: reportKeys.summary(params),
+    queryFn: () => fetchSummary(params),
+    // Changing a filter keeps the old figures on screen (dimmed) until the new ones arrive.
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** One summary per store (no comparison), for each store's footfall coverage. */
+export function useStoreSummaries(params: ReportParams, storeIds: number[]) {
+  return useQueries({
+    queries: storeIds.map((id) => {
+      const one: ReportParams = { ...params, location_ids: [id], compare: "none" };
+      return { queryKey: reportKeys.summary(one), queryFn: () => fetchSummary(one) };
+    }),
+  });
+}
+
+/** The bucket size that keeps a trend readable: hours for a day, days up to ~3 months, ... */
+export function granularityFor(days: number): Granularity {
+  if (days <= 1) return "hour";
+  if (days <= 92) return "day";
+  if (days <= 731) return "week";
+  return "month";
+}
+
+export function useTimeseries(params: ReportParams, granularity: Granularity) {
+  return useQuery({
+    queryKey: reportKeys.timeseries(params, granularity),
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/reports/timeseries", {
+          params: { query: { ...reportQuery(params), granularity } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = true) {
+  return useQuery({
+    queryKey: reportKeys.breakdown(params, by),
+    enabled,
+    // Breakdowns carry no comparison: asking for none spares the server the work.
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/reports/breakdown", {
+          params: { query: { ...reportQuery(params, "none"), by } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useHeatmap(params: ReportParams) {
+  return useQuery({
+    queryKey: reportKeys.heatmap(params),
+    queryFn: async () =>
+      unwrap(await api.GET("/reports/heatmap", { params: { query: reportQuery(params, "none") } })),
+    placeholderData: keepPreviousData,
+  });
+}
