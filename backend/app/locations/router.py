@@ -1,20 +1,48 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from app.core.deps import AdminUser, CurrentUser, DbSession
 from app.locations import service as location_service
 from app.locations.models import Location
-from app.locations.schemas import LocationGrants, LocationPage, LocationRead, LocationUpdate
+from app.locations.schemas import (
+    LocationGrants,
+    LocationPage,
+    LocationRead,
+    LocationSummary,
+    LocationUpdate,
+)
 
 router = APIRouter(tags=["locations"])
 
 
 @router.get("/locations", response_model=LocationPage)
-def list_locations(db: DbSession, user: CurrentUser) -> LocationPage:
+def list_locations(
+    db: DbSession,
+    user: CurrentUser,
+    date_from: Annotated[
+        date | None, Query(description="Footfall coverage from; default: 27 days before date_to")
+    ] = None,
+    date_to: Annotated[
+        date | None, Query(description="Footfall coverage to; default: each store's yesterday")
+    ] = None,
+) -> LocationPage:
+    """The stores the caller may see, each with its footfall coverage over the period."""
     locations = location_service.list_locations(db=db, user=user)
+    coverage = location_service.footfall_coverage(
+        db=db, locations=locations, date_from=date_from, date_to=date_to
+    )
     return LocationPage(
-        items=[LocationRead.model_validate(loc) for loc in locations], total=len(locations)
+        items=[
+            LocationSummary(
+                **LocationRead.model_validate(loc).model_dump(), footfall_coverage=coverage[loc.id]
+            )
+            for loc in locations
+        ],
+        total=len(locations),
     )
 
 

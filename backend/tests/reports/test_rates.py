@@ -3,14 +3,24 @@ rates through EUR, an exact 1 for the same currency, and an error naming what is
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.errors import InvalidField
 from app.reports import rates
-from app.reports.rates import Converter, MissingRate
+from app.reports.models import ExchangeRate, ExchangeRateFetch
+from app.reports.rates import Converter, ExchangeRatesApi, MissingRate, RateApiError, refresh_rates
+from tests.reports.conftest import Synced
+from tests.reports.fake_rates_api import FakeRatesApi, PublishedRates
 
 # ECB reference rates per EUR as published (the bundled file's 30 and 29 October 2026 rows).
 FRIDAY = date(2026, 10, 30)
@@ -76,3 +86,322 @@ def test_a_missing_rate_is_an_error_naming_the_currency_and_the_date(
 
 def test_rates_are_loaded_once_per_process() -> None:
     assert rates.provider() is rates.provider()
+
+
+# --- the exchange-rate API (EXCHANGE_RATE_API_KEY set), against a local fake of its contract --
+
+API_FRIDAY = date(2026, 11, 20)
+API_START = date(2025, 6, 2)
+BANK_HOLIDAY = date(2026, 11, 11)  # a Wednesday the fake publishes nothing for
+
+
+def published_rates(start: date = API_START, end: date = API_FRIDAY) -> PublishedRates:
+    """Weekday rates per EUR that move every day (and differ from the bundled ECB file's)."""
+    rates: PublishedRates = {}
+    day, step = start, 0
+    while day <= end:
+        if day.weekday() < 5 and day != BANK_HOLIDAY:
+            step += 1
+            rates[day] = {
+                "USD": Decimal("1.05") + Decimal(step) / 10_000,
+                "GBP": Decimal("0.86") - Decimal(step) / 100_000,
+                "JPY": Decimal("160.5") + Decimal(step) / 100,
+            }
+        day += timedelta(days=1)
+    return rates
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeRatesApi]:
+    api = FakeRatesApi(published=published_rates()).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.fixture
+def with_key(monkeypatch: pytest.MonkeyPatch, fake_api: FakeRatesApi) -> FakeRatesApi:
+    settings = get_settings()
+    monkeypatch.setattr(settings, "EXCHANGE_RATE_API_KEY", fake_api.key)
+    monkeypatch.setattr(settings, "EXCHANGE_RATE_API_URL", fake_api.url)
+    monkeypatch.setattr(settings, "EXCHANGE_RATE_BACKFILL_DAYS", 400)
+    return fake_api
+
+
+def client_for(fake: FakeRatesApi, key: str | None = None) -> ExchangeRatesApi:
+    return ExchangeRatesApi(fake.url, key or fake.key, timeout=5)
+
+
+def refresh(db: Session, fake: FakeRatesApi, **options: Any) -> rates.RefreshResult:
+    api = client_for(fake)
+    try:
+        return refresh_rates(db, api, today=API_FRIDAY + timedelta(days=1), **options)
+    finally:
+        api.close()
+
+
+def test_the_client_reads_latest_historical_and_timeseries_exactly(
+    fake_api: FakeRatesApi,
+) -> None:
+    api = client_for(fake_api)
+    published = fake_api.published
+    day, latest = api.latest()
+    assert (day, latest) == (API_FRIDAY, published[API_FRIDAY])
+    # A Saturday is answered with Friday's rates, dated Friday.
+    assert api.historical(API_FRIDAY + timedelta(days=1)) == (API_FRIDAY, published[API_FRIDAY])
+    week = api.timeseries(date(2026, 11, 9), date(2026, 11, 15))
+    assert sorted(week) == [date(2026, 11, d) for d in (9, 10, 12, 13)]
+    assert week[date(2026, 11, 13)] == published[date(2026, 11, 13)]
+    assert all(isinstance(rate, Decimal) for rate in week[date(2026, 11, 9)].values())
+    assert fake_api.requests == [
+        "/v1/latest?",
+        "/v1/2026-11-21?",
+        "/v1/timeseries?start_date=2026-11-09&end_date=2026-11-15",
+    ]
+    api.close()
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected", "retryable"),
+    [
+        ({"key": "wrong-key"}, "invalid_access_key (101)", False),
+        ({"quota": 0}, "usage_limit_reached (104): Your monthly API request volume", True),
+        ({"down": True}, "HTTP 503", True),
+        ({"stopped": True}, "the API could not be reached", True),
+        ({"plan": "free"}, "function_access_restricted (105)", False),
+    ],
+)
+def test_provider_failures_name_the_problem_and_never_the_key(
+    fake_api: FakeRatesApi, setup: dict[str, Any], expected: str, retryable: bool
+) -> None:
+    key = setup.pop("key", None)
+    if setup.pop("stopped", False):
+        fake_api.stop()
+    for name, value in setup.items():
+        setattr(fake_api, name, value)
+    api = client_for(fake_api, key)
+    with pytest.raises(RateApiError) as raised:
+        api.timeseries(date(2026, 11, 2), date(2026, 11, 6))
+    message = str(raised.value)
+    assert expected in message and "timeseries 2026-11-02..2026-11-06" in message
+    assert raised.value.retryable is retryable
+    assert fake_api.key not in message and (key or fake_api.key) not in message
+    api.close()
+
+
+def test_the_first_refresh_backfills_by_timeseries_and_the_next_only_fetches_new_days(
+    db: Session, with_key: FakeRatesApi
+) -> None:
+    first = refresh(db, with_key)
+    since = API_FRIDAY + timedelta(days=1) - timedelta(days=400)
+    # 400 days in windows of at most 365, newest first, up to yesterday.
+    assert with_key.requests == [
+        f"/v1/timeseries?start_date={API_FRIDAY - timedelta(days=364)}&end_date={API_FRIDAY}",
+        f"/v1/timeseries?start_date={since}&end_date={API_FRIDAY - timedelta(days=365)}",
+    ]
+    expected = {d: r for d, r in with_key.published.items() if d >= since}
+    stored = db.execute(select(ExchangeRate.rate_date, ExchangeRate.currency, ExchangeRate.rate))
+    assert {(d, c): Decimal(r) for d, c, r in stored} == {
+        (d, c): rate for d, day_rates in expected.items() for c, rate in day_rates.items()
+    }
+    assert first.rates_stored == 3 * len(expected) and first.requests == 2
+
+    # Monday: only the days after the last cached one are asked for.
+    monday = API_FRIDAY + timedelta(days=3)
+    with_key.published[monday] = {"USD": Decimal("1.2"), "GBP": Decimal("0.8"), "JPY": Decimal(170)}
+    with_key.requests.clear()
+    api = client_for(with_key)
+    again = refresh_rates(db, api, today=monday + timedelta(days=1))
+    api.close()
+    assert with_key.requests == [
+        f"/v1/timeseries?start_date={API_FRIDAY + timedelta(days=1)}&end_date={monday}"
+    ]
+    assert again.dates == {monday} and again.rates_stored == 3
+    fetches = db.scalars(select(ExchangeRateFetch).order_by(ExchangeRateFetch.id)).all()
+    assert [(f.error, f.rates_stored) for f in fetches][-1] == (None, 3)
+
+
+def test_a_plan_without_timeseries_fetches_one_day_per_request_newest_first(
+    db: Session, with_key: FakeRatesApi
+) -> None:
+    with_key.plan = "free"
+    since = API_FRIDAY - timedelta(days=13)
+    first = refresh(db, with_key, backfill_from=since, max_requests=6)
+    # The refused timeseries counts as one request; then Friday, Thursday, ... one a request.
+    assert with_key.requests[0].startswith("/v1/timeseries")
+    assert with_key.requests[1:] == [f"/v1/{API_FRIDAY - timedelta(days=i)}?" for i in range(5)]
+    assert first.dates == {API_FRIDAY - timedelta(days=i) for i in range(5)}
+    assert len(first.left) == 14 - 5
+    # The next run goes on with the older days, without asking for timeseries again; `since` is
+    # a Saturday, answered with (and stored as) the Friday before it.
+    with_key.requests.clear()
+    second = refresh(db, with_key, backfill_from=since, max_requests=20)
+    assert not any(r.startswith("/v1/timeseries") for r in with_key.requests)
+    assert second.left == [] and min(second.dates) == since - timedelta(days=1)
+    cached = set(db.scalars(select(ExchangeRate.rate_date).distinct()))
+    assert cached == {d for d in with_key.published if since - timedelta(days=1) <= d}
+    refused = db.scalars(select(ExchangeRateFetch).where(ExchangeRateFetch.error.is_not(None)))
+    assert all("function_access_restricted (105)" in (f.error or "") for f in refused)
+
+
+def test_reports_read_the_cached_rates_with_the_last_one_for_a_weekend_or_holiday(
+    db: Session, with_key: FakeRatesApi
+) -> None:
+    refresh(db, with_key)
+    published = with_key.published
+    saturday, holiday = API_FRIDAY + timedelta(days=1), BANK_HOLIDAY
+    converter = Converter("GBP", db=db, date_from=holiday, date_to=saturday, currencies={"USD"})
+    assert (
+        converter.rate("USD", saturday)
+        == published[API_FRIDAY]["GBP"] / (published[API_FRIDAY]["USD"])
+    )
+    day_before = holiday - timedelta(days=1)
+    assert (
+        converter.rate("JPY", holiday)
+        == published[day_before]["GBP"] / (published[day_before]["JPY"])
+    )
+    assert converter.rate("EUR", holiday) == published[day_before]["GBP"]
+    assert Decimal(1234) * converter.factor("USD", saturday) == Decimal("12.34") * (
+        published[API_FRIDAY]["GBP"] / published[API_FRIDAY]["USD"]
+    )
+    described = converter.describe()
+    assert described["source"] == "exchangeratesapi.io (cached)"
+    assert described["dates"] == {
+        holiday.isoformat(): day_before.isoformat(),
+        saturday.isoformat(): API_FRIDAY.isoformat(),
+    }
+    # Without a session or a period, the same answer (the configured source is the cache).
+    assert Converter("GBP").rate("USD", saturday) == converter.rate("USD", saturday)
+    with pytest.raises(MissingRate) as raised:
+        converter.rate("CHF", saturday)
+    assert raised.value.status_code == 422 and "not in the rate source" in raised.value.detail
+
+
+def test_when_the_provider_fails_reports_keep_the_cache_and_a_gap_quotes_the_error(
+    db: Session, with_key: FakeRatesApi
+) -> None:
+    with pytest.raises(InvalidField) as nothing_yet:
+        Converter("GBP")
+    assert nothing_yet.value.status_code == 503
+    assert "No exchange rates for GBP: no rates have been fetched from exchangeratesapi.io yet" in (
+        nothing_yet.value.detail
+    )
+
+    refresh(db, with_key)
+    with_key.down = True
+    later = API_FRIDAY + timedelta(days=60)
+    with pytest.raises(RateApiError):
+        api = client_for(with_key)
+        try:
+            refresh_rates(db, api, today=later)
+        finally:
+            api.close()
+    # Still within the allowed age: the cached Friday rate serves the days after it.
+    converter = Converter("GBP")
+    assert converter.rate("USD", API_FRIDAY + timedelta(days=10)) == converter.rate(
+        "USD", API_FRIDAY
+    )
+    with pytest.raises(MissingRate) as raised:
+        converter.rate("USD", later)
+    error = raised.value
+    assert error.status_code == 503
+    assert f"No exchange rate for USD on {later}" in error.detail
+    assert "more than 45 days before" in error.detail
+    assert "failed: HTTP 503" in error.detail
+    assert f"timeseries {API_FRIDAY + timedelta(days=1)}" in error.detail
+
+
+def test_a_cache_nobody_fetched_into_for_days_says_so(db: Session, with_key: FakeRatesApi) -> None:
+    refresh(db, with_key)
+    later = API_FRIDAY + timedelta(days=50)
+    with pytest.raises(MissingRate) as fresh:
+        Converter("GBP").rate("USD", later)
+    assert fresh.value.status_code == 422  # the fetches work: the provider has no newer rate
+    db.execute(update(ExchangeRateFetch).values(attempted_at=utcnow() - timedelta(days=4)))
+    db.commit()
+    with pytest.raises(MissingRate) as stale:
+        Converter("GBP").rate("USD", later)
+    assert stale.value.status_code == 503
+    assert "nothing has been fetched from exchangeratesapi.io since" in stale.value.detail
+    assert "is Celery beat running?" in stale.value.detail
+
+
+def test_the_daily_task_retries_a_failed_fetch_later_and_skips_without_a_key(
+    db: Session, with_key: FakeRatesApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery.exceptions import Retry
+
+    from app.reports import tasks
+
+    asked: list[dict[str, Any]] = []
+
+    def retry(**options: Any) -> Retry:
+        asked.append(options)
+        return Retry("retry later", when=options["countdown"])
+
+    monkeypatch.setattr(tasks.refresh_exchange_rates, "retry", retry)
+    with_key.quota = 0
+    assert tasks.refresh_exchange_rates.apply().state == "RETRY"
+    assert asked[0]["countdown"] == get_settings().EXCHANGE_RATE_RETRY_MINUTES * 60
+    assert "usage_limit_reached (104)" in str(asked[0]["exc"])
+
+    with_key.quota = None
+    done = tasks.refresh_exchange_rates.apply()
+    today = datetime.now(UTC).date()
+    cached = set(db.scalars(select(ExchangeRate.rate_date).distinct()))
+    assert cached == {d for d in with_key.published if d >= today - timedelta(days=400)}
+    assert done.state == "SUCCESS" and f"{len(cached)} dates" in done.result
+
+    monkeypatch.setattr(get_settings(), "EXCHANGE_RATE_API_KEY", "")
+    with_key.requests.clear()
+    skipped = tasks.refresh_exchange_rates.apply()
+    assert "bundled ECB" in skipped.result and with_key.requests == []
+    assert Converter("GBP").describe()["base"] == "EUR"
+    assert isinstance(rates.provider(), rates.EcbBundled)
+
+
+def test_a_report_through_the_api_converts_at_the_cached_rates_and_names_a_missing_one(
+    client: TestClient, db: Session, synced: Synced, with_key: FakeRatesApi
+) -> None:
+    refresh(db, with_key)
+    usd_day = date(2026, 10, 26)  # the scenario's one USD sale day (a Monday)
+    params = {"date_from": "2026-10-24", "date_to": "2026-10-28", "compare": "none"}
+    response = client.get("/api/v1/reports/summary", params=params, headers=synced.owner.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    day_rates = with_key.published[usd_day]
+    usd_gross = Decimal("100.00") * day_rates["GBP"] / day_rates["USD"]
+    expected = (Decimal("25.00") + usd_gross).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert body["metrics"]["gross_sales"] == str(expected)
+    assert body["rates"]["source"] == "exchangeratesapi.io (cached)"
+    assert body["rates"]["dates"][usd_day.isoformat()] == usd_day.isoformat()
+
+    # A hole in the cache longer than the allowed age: an error naming USD and the day.
+    db.execute(
+        delete(ExchangeRate).where(
+            ExchangeRate.currency == "USD",
+            ExchangeRate.rate_date.between(date(2026, 9, 1), date(2026, 10, 31)),
+        )
+    )
+    db.commit()
+    refused = client.get("/api/v1/reports/summary", params=params, headers=synced.owner.headers)
+    assert refused.status_code == 422
+    assert refused.json()["currency"] == "USD" and refused.json()["date"] == usd_day.isoformat()
+    assert "the last rate was published on 2026-08-31" in refused.json()["detail"][0]["msg"]
+
+
+def test_the_command_checks_the_key_and_backfills_older_dates(
+    db: Session, with_key: FakeRatesApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.reports import tasks
+
+    assert tasks.main(["check"]) == 0
+    assert f"published for {API_FRIDAY}" in capsys.readouterr().out
+    assert tasks.main(["backfill", "--from", API_START.isoformat()]) == 0
+    assert "rates for" in capsys.readouterr().out
+    cached = set(db.scalars(select(ExchangeRate.rate_date).distinct()))
+    assert min(cached) == API_START and max(cached) == API_FRIDAY
+    with_key.key = "rotated-elsewhere"
+    assert tasks.main(["check"]) == 1
+    assert "invalid_access_key (101)" in capsys.readouterr().err
