@@ -15,6 +15,7 @@ from app.auth.router import router as auth_router
 from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.core.logging import RequestContextMiddleware, configure_logging
+from app.exports.router import router as exports_router
 from app.footfall.router import router as footfall_router
 from app.health.router import router as health_router
 from app.health.service import app_version
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         footfall_router,
         square_router,
         reports_router,
+        exports_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app)  # the built frontend/dist, when there is one

@@ -1,0 +1,101 @@
+"""Export endpoints: the workbook or one table streamed now, or a workbook made in the background.
+
+The same filters and access rules as the reports (managers: their granted stores only, 403 naming
+the store).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse, StreamingResponse
+
+from app.core.deps import CurrentUser, DbSession
+from app.exports import service
+from app.exports.schemas import CsvTable, ExportCreate, ExportRead
+from app.reports.router import CompareQuery, Currency, DateFrom, DateTo, Lfl, LocationIds, _request
+from app.reports.schemas import Compare
+
+router = APIRouter(prefix="/reports", tags=["exports"])
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get(
+    "/export.xlsx",
+    response_class=StreamingResponse,
+    responses={200: {"content": {service.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
+)
+def export_xlsx(
+    db: DbSession,
+    user: CurrentUser,
+    date_from: DateFrom,
+    date_to: DateTo,
+    location_ids: LocationIds = None,
+    currency: Currency = None,
+    compare: CompareQuery = Compare.previous_period,
+    lfl: Lfl = False,
+) -> Response:
+    """The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days)."""
+    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
+    path, name = service.direct_workbook(db=db, user=user, req=req)
+    return StreamingResponse(
+        service.file_chunks(path),
+        media_type=service.XLSX_MEDIA_TYPE,
+        headers={**_attachment(name), "Content-Length": str(path.stat().st_size)},
+    )
+
+
+@router.get(
+    "/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One table as CSV"}},
+)
+def export_csv(
+    db: DbSession,
+    user: CurrentUser,
+    date_from: DateFrom,
+    date_to: DateTo,
+    by: Annotated[CsvTable, Query(description="Which table")] = CsvTable.summary,
+    location_ids: LocationIds = None,
+    currency: Currency = None,
+    compare: CompareQuery = Compare.previous_period,
+    lfl: Lfl = False,
+) -> Response:
+    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
+    text = service.csv_table(db=db, req=req, table=by)
+    name = service.filename(user.organization.name, req, "csv", by.value)
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(name),
+    )
+
+
+@router.post("/exports", response_model=ExportRead, status_code=202)
+def create_export(db: DbSession, user: CurrentUser, body: ExportCreate) -> ExportRead:
+    """Queue a workbook export; poll GET /reports/exports/{id} for its progress."""
+    export = service.create(db=db, user=user, body=body)
+    return service.read(export)
+
+
+@router.get("/exports/{export_id}", response_model=ExportRead)
+def get_export(db: DbSession, user: CurrentUser, export_id: str) -> ExportRead:
+    return service.read(service.get(db=db, user=user, export_id=export_id))
+
+
+@router.get(
+    "/exports/{export_id}/download",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {service.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"},
+        409: {"description": "Not ready yet, or failed"},
+        410: {"description": "Expired"},
+    },
+)
+def download_export(db: DbSession, user: CurrentUser, export_id: str) -> Response:
+    path, name = service.download(db=db, user=user, export_id=export_id)
+    return FileResponse(path, media_type=service.XLSX_MEDIA_TYPE, filename=name)

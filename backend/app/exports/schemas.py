@@ -1,0 +1,55 @@
+"""Export requests and job states (POST /reports/exports, GET /reports/exports/{id})."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from app.exports.models import ExportState
+from app.reports.schemas import Compare
+
+
+class CsvTable(StrEnum):
+    """The tables `export.csv?by=` can give: the summary, the daily series, or a breakdown."""
+
+    summary = "summary"
+    day = "day"
+    location = "location"
+    item = "item"
+    category = "category"
+    team_member = "team_member"
+    payment_method = "payment_method"
+    hour = "hour"
+    weekday = "weekday"
+
+
+class ExportCreate(BaseModel):
+    date_from: date
+    date_to: date
+    location_ids: list[int] | None = Field(
+        default=None, description="Default: every location the caller may see"
+    )
+    currency: str | None = Field(
+        default=None, description="ISO 4217; default the organization's reporting currency"
+    )
+    compare: Compare = Compare.previous_period
+    lfl: bool = False
+
+
+class ExportRead(BaseModel):
+    id: str
+    state: ExportState
+    progress: float  # 0..1
+    error: str | None
+    filename: str | None
+    download_url: str | None  # set when the file is ready and has not expired
+    expires_at: datetime
+    expired: bool
+    size_bytes: int | None
+    date_from: date
+    date_to: date
+    currency: str | None
+    created_at: datetime
+    finished_at: datetime | None

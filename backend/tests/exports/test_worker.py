@@ -1,0 +1,71 @@
+"""A background export made by a real Celery worker on the run's broker, polled as the SPA does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+from fastapi.testclient import TestClient
+
+from tests.exports.test_workbook import SHEETS
+from tests.reports.conftest import Synced
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_a_real_worker_makes_the_export_with_progress(
+    client: TestClient, synced: Synced, export_dir: Path, tmp_path: Path
+) -> None:
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.celery_app:celery_app",
+            "worker",
+            "--loglevel=warning",
+            "--pool=threads",
+            "--concurrency=1",
+            "--hostname=export-test@%h",
+        ],
+        cwd=BACKEND_DIR,
+        env=dict(os.environ, EXPORT_DIR=str(export_dir)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        headers = synced.owner.headers
+        created = client.post(
+            "/api/v1/reports/exports",
+            json={"date_from": "2026-10-01", "date_to": "2026-10-31", "currency": "EUR"},
+            headers=headers,
+        )
+        assert created.status_code == 202, created.text
+        url = f"/api/v1/reports/exports/{created.json()['id']}"
+        seen = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = client.get(url, headers=headers).json()
+            seen.append((status["state"], status["progress"]))
+            if status["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert status["state"] == "done", (status, seen)
+        progress = [p for _, p in seen]
+        assert progress == sorted(progress) and progress[-1] == 1
+        file = client.get(status["download_url"], headers=headers)
+        assert file.status_code == 200
+        path = tmp_path / status["filename"]
+        path.write_bytes(file.content)
+        assert openpyxl.load_workbook(path, read_only=True).sheetnames == SHEETS
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
