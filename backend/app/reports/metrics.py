@@ -218,7 +218,9 @@ def present(metrics: Metrics, currency: str) -> dict[str, Any]:
         if value is None:
             shown[name] = None
         elif name in MONEY_METRICS or name in MONEY_RATIOS:
-            shown[name] = str(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
+            rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+            # A negated zero (a return's discount of 0) or a tiny negative shows as 0.00.
+            shown[name] = str(rounded if rounded else abs(rounded))
         else:
             shown[name] = _number(value)
     return shown

@@ -1,29 +1,54 @@
 """Reports: the metrics of METRICS.md per period, bucket and group, in one reporting currency.
 
-Each report reads *cells*: sums per (location, business date, extra key) straight from the order
-tables with a GROUP BY (a rollup table can later produce the same cells), converts each cell at its
-date's rate (amounts are converted before they are added), adds cells into buckets and hands each
-bucket's `Sums` to `metrics.compute`, the one implementation of the definitions.
+Every report reads the rollups of app/reports/rollups.py (kept by the sync in the same transaction
+as the orders), aggregated in SQL down to what it shows and the (currency, business date) the
+conversion needs — on PostgreSQL the conversion itself is in the query: each (currency, date)'s
+factor from `Converter.factor` is joined in and the products summed exactly as NUMERIC. Amounts
+are converted before they are added; the sums go into `Sums` and `metrics.compute`, the one
+implementation of the definitions. Conversion's "days with footfall and sales" are found in SQL
+too (rollup_day joined to the day's footfall), like-for-like with EXISTS on traded days.
+
+`source="orders"` (a keyword of summary/timeseries/breakdown/heatmap, for the tests and the
+benchmark) computes the same answer straight from the order tables: *cells* — sums per (location,
+business date, extra key) from GROUP BYs over sale_order/sale_line/sale_tender/sale_refund —
+converted per cell and folded into buckets. The team-member breakdown always reads that way: it
+splits each order by its payments' team members, which are not rolled up.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Date,
+    Numeric,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, aliased
 
 from app.core.errors import InvalidField
 from app.footfall import service as footfall_service
+from app.footfall.models import FootfallEntry
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.reports import metrics as m
-from app.reports.rates import Converter
+from app.reports.rates import Converter, MissingRate
+from app.reports.rollups import RollupDay, RollupHour, RollupLine, RollupOrgLine, RollupTender
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -638,15 +663,495 @@ def _comparison(req: ReportRequest, metrics: m.Metrics | None) -> ComparisonPeri
     )
 
 
+# --- reading rollups ----------------------------------------------------------------------------
+# The same cells, read from app/reports/rollups.py and aggregated in SQL down to what each report
+# shows (a date, a location, an item, ...) and the (currency, date) the conversion needs. On
+# PostgreSQL the conversion itself happens in the query: each (currency, date)'s factor is joined
+# in and the products summed exactly (NUMERIC), so a three-year report returns a few rows.
+Source = Literal["rollups", "orders"]
+Values = dict[str, Decimal]
+KeyedValues = dict[tuple[Any, ...], Values]
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+@dataclass(frozen=True)
+class _Window:
+    date_from: date
+    date_to: date
+    lfl_shift: int | None  # like-for-like: the day this one compares with is `lfl_shift` away
+    key_shift: int  # days added to a date key (the comparison lands on the period's dates)
+
+
+def _windows(req: ReportRequest) -> tuple[_Window, _Window | None]:
+    offset = req.offset
+    window = req.comparison_range()
+    lfl = req.lfl and offset is not None
+    main = _Window(req.date_from, req.date_to, -offset if lfl and offset else None, 0)
+    if window is None or offset is None:
+        return main, None
+    return main, _Window(window[0], window[1], offset if lfl else None, offset)
+
+
+def _is_postgres(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def _plus_days(db: Session, day: Any, days: int) -> Any:
+    if _is_postgres(db):
+        return day + literal(days)
+    return func.date(day, f"{days:+d} days")
+
+
+def _traded_on(location: Any, day: Any) -> Any:
+    traded = aliased(RollupDay)
+    return exists().where(
+        traded.location_id == location, traded.business_date == day, traded.orders > 0
+    )
+
+
+def _lfl(db: Session, window: _Window, location: Any, day: Any) -> list[Any]:
+    """Like-for-like: keep a location-day only when it and its comparison day both traded."""
+    if window.lfl_shift is None:
+        return []
+    return [
+        _traded_on(location, day),
+        _traded_on(location, _plus_days(db, day, window.lfl_shift)),
+    ]
+
+
+@dataclass
+class _Query:
+    """One rollup read: its FROM, its location/date/currency columns, summed expressions
+    (money: converted; plain: counted as is) and extra conditions."""
+
+    source: Any
+    location: Any  # None: organization-wide rows (every location, never like-for-like)
+    day: Any
+    currency: Any
+    money: dict[str, Any]
+    plain: dict[str, Any]
+    where: list[Any] = field(default_factory=list)
+
+
+def _aggregate(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[Any],
+    window: _Window,
+) -> KeyedValues:
+    """Σ of the query's expressions per key, money converted at each (currency, date)'s rate."""
+    where = [query.day >= window.date_from, query.day <= window.date_to, *query.where]
+    if query.location is not None:
+        where += [
+            query.location.in_(req.location_ids),
+            *_lfl(db, window, query.location, query.day),
+        ]
+    if _is_postgres(db):
+        found = _aggregate_in_sql(db, req, conv, query, keys, where, window)
+        if found is not None:
+            return found
+    # Elsewhere (and when a rate is missing, to raise the error naming it): per currency and
+    # date from SQL, converted here.
+    rows = db.execute(
+        select(
+            *keys,
+            query.currency,
+            query.day,
+            *(func.sum(e) for e in query.money.values()),
+            *(func.sum(e) for e in query.plain.values()),
+        )
+        .select_from(query.source)
+        .where(*where)
+        .group_by(*keys, query.currency, query.day)
+    )
+    n = len(keys)
+    money = list(query.money)
+    plain = list(query.plain)
+    result: KeyedValues = {}
+    for row in rows:
+        key = tuple(row[:n])
+        currency, day = row[n], row[n + 1]
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        factor = conv.factor(currency, day)
+        values = result.get(key)
+        if values is None:
+            values = result[key] = dict.fromkeys((*money, *plain), Decimal(0))
+        for i, name in enumerate(money):
+            values[name] += _dec(row[n + 2 + i]) * factor
+        for i, name in enumerate(plain):
+            values[name] += _dec(row[n + 2 + len(money) + i])
+    return result
+
+
+def _aggregate_in_sql(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[Any],
+    where: list[Any],
+    window: _Window,
+) -> KeyedValues | None:
+    """PostgreSQL: the factors of every (currency, date) of the window joined into the query;
+    None when a row has no factor (a missing rate: the caller raises it)."""
+    currencies = sorted(
+        set(
+            db.scalars(
+                select(Location.currency).where(
+                    Location.org_id == req.org_id, Location.id.in_(req.location_ids)
+                )
+            )
+        )
+    )
+    codes: list[str] = []
+    days: list[date] = []
+    factors: list[Decimal] = []
+    day = window.date_from
+    while day <= window.date_to:
+        for currency in currencies:
+            try:
+                factor = conv.factor(currency, day)
+            except MissingRate:
+                continue
+            codes.append(currency)
+            days.append(day)
+            factors.append(factor)
+        day += timedelta(days=1)
+    rates = (
+        func.unnest(
+            bindparam("rate_currencies", codes, type_=ARRAY(String)),
+            bindparam("rate_days", days, type_=ARRAY(Date)),
+            bindparam("rate_factors", factors, type_=ARRAY(Numeric)),
+        )
+        .table_valued(column("currency", String), column("day", Date), column("factor", Numeric))
+        .render_derived(name="rates")
+    )
+    rows = db.execute(
+        select(
+            *keys,
+            *(func.sum(e * rates.c.factor) for e in query.money.values()),
+            *(func.sum(e) for e in query.plain.values()),
+            func.sum(case((rates.c.factor.is_(None), 1), else_=0)),
+        )
+        .select_from(query.source)
+        .outerjoin(rates, and_(rates.c.currency == query.currency, rates.c.day == query.day))
+        .where(*where)
+        .group_by(*keys)
+    ).all()
+    n = len(keys)
+    names = [*query.money, *query.plain]
+    if any(row[-1] for row in rows):
+        return None
+    return {
+        tuple(row[:n]): {name: _dec(row[n + i]) for i, name in enumerate(names)} for row in rows
+    }
+
+
+def _footfall_days(req: ReportRequest, window: _Window) -> Any:
+    """Counted footfall per location-day of the window (a closed day is not counted)."""
+    fe = FootfallEntry.__table__.c
+    closed = func.max(
+        case((and_(fe.hour.is_(None), or_(fe.closed.is_(True), fe["count"].is_(None))), 1), else_=0)
+    )
+    return (
+        select(
+            fe.location_id.label("location_id"),
+            fe.entry_date.label("entry_date"),
+            func.sum(func.coalesce(fe["count"], 0)).label("n"),
+        )
+        .where(
+            fe.org_id == req.org_id,
+            fe.location_id.in_(req.location_ids),
+            fe.entry_date >= window.date_from,
+            fe.entry_date <= window.date_to,
+        )
+        .group_by(fe.location_id, fe.entry_date)
+        .having(closed == 0)
+        .subquery()
+    )
+
+
+DayKey = Literal["location", "date"]
+
+
+def _day_values(
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+) -> tuple[KeyedValues, KeyedValues]:
+    """Day sums with conversion's inputs (location-days with both footfall and sales), and the
+    footfall of every counted day, per key."""
+    d = RollupDay
+    ff = _footfall_days(req, window)
+    traded = d.orders > 0
+    used = and_(traded, ff.c.n.is_not(None))
+    net = d.gross_sales - d.returns - d.discounts
+    query = _Query(
+        source=d.__table__.outerjoin(
+            ff, and_(ff.c.location_id == d.location_id, ff.c.entry_date == d.business_date)
+        ),
+        location=d.location_id,
+        day=d.business_date,
+        currency=d.currency,
+        money={
+            **{name: getattr(d, name) for name in m.ORDER_MONEY},
+            "refund_fees": d.refund_fees,
+            "conv_net": case((used, net), else_=0),
+        },
+        plain={
+            "transactions": d.transactions,
+            "units_sold": d.units_sold,
+            "traded": case((traded, 1), else_=0),
+            "used_days": case((used, 1), else_=0),
+            "conv_footfall": case((used, ff.c.n), else_=0),
+            "conv_transactions": case((used, d.transactions), else_=0),
+        },
+    )
+    columns = {"location": d.location_id, "date": d.business_date}
+    sales = _aggregate(db, req, conv, query, [columns[k] for k in keys], window)
+    ff_columns = {"location": ff.c.location_id, "date": ff.c.entry_date}
+    ff_keys = [ff_columns[k] for k in keys]
+    footfall: KeyedValues = {}
+    for row in db.execute(
+        select(*ff_keys, func.sum(ff.c.n), func.count())
+        .where(*_lfl(db, window, ff.c.location_id, ff.c.entry_date))
+        .group_by(*ff_keys)
+    ):
+        key = tuple(
+            date.fromisoformat(v) if isinstance(v, str) and k == "date" else v
+            for k, v in zip(keys, row[: len(keys)], strict=True)
+        )
+        footfall[key] = {"footfall": _dec(row[-2]), "footfall_days": _dec(row[-1])}
+    return _date_keys(sales, keys), footfall
+
+
+def _date_keys(values: KeyedValues, keys: Sequence[str]) -> KeyedValues:
+    """SQLite hands dates back as text from some expressions: make every date key a date."""
+    if "date" not in keys:
+        return values
+    i = list(keys).index("date")
+    fixed: KeyedValues = {}
+    for key, v in values.items():
+        if isinstance(key[i], str):
+            key = (*key[:i], date.fromisoformat(key[i]), *key[i + 1 :])
+        fixed[key] = v
+    return fixed
+
+
+def _day_sums(sales: Values | None, footfall: Values | None) -> m.Sums:
+    sums = m.Sums()
+    if sales is not None:
+        for name in m.ORDER_MONEY:
+            sums.money[name] = sales[name]
+        sums.refund_fees = sales["refund_fees"]
+        sums.transactions = sales["transactions"]
+        sums.units_sold = sales["units_sold"]
+        sums.conversion_footfall = int(sales["conv_footfall"])
+        sums.conversion_transactions = sales["conv_transactions"]
+        sums.conversion_net_sales = sales["conv_net"]
+    if footfall is not None and footfall["footfall_days"]:
+        sums.footfall = int(footfall["footfall"])
+    return sums
+
+
+def _shifted(values: dict[tuple[Any, ...], m.Sums], index: int | None, days: int) -> Any:
+    if index is None or not days:
+        return values
+    delta = timedelta(days=days)
+    return {(*k[:index], k[index] + delta, *k[index + 1 :]): v for k, v in values.items()}
+
+
+@dataclass
+class _Read:
+    """Sums per key for the period and (shifted onto its dates) the comparison, with the
+    period's day counts for coverage (day reads only)."""
+
+    sums: dict[tuple[Any, ...], m.Sums]
+    before: dict[tuple[Any, ...], m.Sums] | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _read_days(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey]) -> _Read:
+    date_index = list(keys).index("date") if "date" in keys else None
+    main, before = _windows(req)
+    result: list[dict[tuple[Any, ...], m.Sums]] = []
+    counts: dict[str, int] = {}
+    for window in (main, before):
+        if window is None:
+            continue
+        sales, footfall = _day_values(db, req, conv, keys, window)
+        sums = {k: _day_sums(sales.get(k), footfall.get(k)) for k in sales.keys() | footfall}
+        result.append(_shifted(sums, date_index, window.key_shift))
+        if window is main:
+            counts = {
+                "traded": int(sum(v["traded"] for v in sales.values())),
+                "used": int(sum(v["used_days"] for v in sales.values())),
+                "footfall_days": int(sum(v["footfall_days"] for v in footfall.values())),
+            }
+    return _Read(result[0], result[1] if len(result) > 1 else None, counts)
+
+
+HourKey = Literal["date", "hour"]
+
+
+def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[HourKey]) -> _Read:
+    h = RollupHour
+    query = _Query(
+        source=h.__table__,
+        location=h.location_id,
+        day=h.business_date,
+        currency=h.currency,
+        money={**{n: getattr(h, n) for n in m.ORDER_MONEY}, "refund_fees": h.refund_fees},
+        plain={"transactions": h.transactions, "units_sold": h.units_sold},
+    )
+    columns = {"date": h.business_date, "hour": h.hour}
+    date_index = list(keys).index("date") if "date" in keys else None
+    main, before = _windows(req)
+    result: list[dict[tuple[Any, ...], m.Sums]] = []
+    for window in (main, before):
+        if window is None:
+            continue
+        values = _date_keys(
+            _aggregate(db, req, conv, query, [columns[k] for k in keys], window), keys
+        )
+        result.append(
+            _shifted(
+                {k: _day_sums({**v, **_NO_CONVERSION}, None) for k, v in values.items()},
+                date_index,
+                window.key_shift,
+            )
+        )
+    return _Read(result[0], result[1] if len(result) > 1 else None)
+
+
+_NO_CONVERSION = {
+    "conv_footfall": Decimal(0),
+    "conv_transactions": Decimal(0),
+    "conv_net": Decimal(0),
+}
+
+
+def _read_lines(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:
+    """Line sums per identity (item type, variation, name) for the period."""
+    r = RollupLine
+    query = _Query(
+        source=r.__table__,
+        location=r.location_id,
+        day=r.business_date,
+        currency=r.currency,
+        money={"gross": r.gross, "discount": r.discount},
+        plain={"units": r.units},
+    )
+    main, _ = _windows(req)
+    keys = [r.kind, r.item_type, r.catalog_object_id, r.name]
+    if not req.lfl and _every_location(db, req):
+        # Every store: the organization-wide lines, ~stores times fewer rows.
+        o = RollupOrgLine
+        query = _Query(
+            source=o.__table__,
+            location=None,
+            day=o.business_date,
+            currency=o.currency,
+            money={"gross": o.gross, "discount": o.discount},
+            plain={"units": o.units},
+            where=[o.org_id == req.org_id],
+        )
+        keys = [o.kind, o.item_type, o.catalog_object_id, o.name]
+    values = _aggregate(db, req, conv, query, keys, main)
+    result: dict[Hashable, m.Sums] = defaultdict(m.Sums)
+    for (kind, item_type, variation_id, name), v in values.items():
+        sums = m.Sums()
+        if kind == "sale":
+            sums.money["gross_sales"] = v["gross"]
+            sums.money["discounts"] = v["discount"]
+            sums.units_sold = v["units"]
+        else:
+            sums.money["returns"] = v["gross"]
+            sums.money["discounts"] = -v["discount"]
+            sums.units_sold = -v["units"]
+        result[(item_type, variation_id, name or "")] += sums
+    return result
+
+
+def _every_location(db: Session, req: ReportRequest) -> bool:
+    every = set(db.scalars(select(Location.id).where(Location.org_id == req.org_id)))
+    return every == set(req.location_ids)
+
+
+def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:
+    """Payment-method sums per (tender type, card brand) for the period."""
+    t = RollupTender
+    query = _Query(
+        source=t.__table__,
+        location=t.location_id,
+        day=t.business_date,
+        currency=t.currency,
+        money={
+            "tendered": t.tendered,
+            "tender_fees": t.tender_fees,
+            "refunded": t.refunded,
+            "refund_fees": t.refund_fees,
+        },
+        plain={},
+    )
+    main, _ = _windows(req)
+    values = _aggregate(db, req, conv, query, [t.tender_type, t.card_brand], main)
+    result: dict[Hashable, m.Sums] = {}
+    for key, v in values.items():
+        sums = m.Sums(tendered=v["tendered"], refunded=v["refunded"], refund_fees=v["refund_fees"])
+        sums.money["tender_fees"] = v["tender_fees"]
+        result[key] = sums
+    return result
+
+
+def _sum_all(values: Iterable[m.Sums]) -> m.Sums:
+    total = m.Sums()
+    for sums in values:
+        total += sums
+    return total
+
+
+def _fold_sums(
+    values: dict[tuple[Any, ...], m.Sums], bucket: Callable[[tuple[Any, ...]], Hashable]
+) -> dict[Hashable, m.Sums]:
+    folded: dict[Hashable, m.Sums] = defaultdict(m.Sums)
+    for key, sums in values.items():
+        folded[bucket(key)] += sums
+    return folded
+
+
 # --- reports ----------------------------------------------------------------------------------
-def summary(*, db: Session, req: ReportRequest) -> SummaryRead:
+# Every report reads the rollups (source="rollups", the default); source="orders" computes the
+# same answer straight from the order tables, for the tests and the benchmark to compare with.
+def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> SummaryRead:
     """The period's metrics, the comparison's, change and coverage."""
     conv = Converter(req.currency)
-    cells, before = _read(db, req, conv, _day_cells)
-    current = m.compute(_total(cells))
-    previous = m.compute(_total(before)) if before is not None else None
-    footfall_days = set(cells.footfall)
-    used = footfall_days & cells.traded
+    if source == "orders":
+        cells, before = _read(db, req, conv, _day_cells)
+        current_sums = _total(cells)
+        before_sums = _total(before) if before is not None else None
+        footfall_days = set(cells.footfall)
+        used = len(footfall_days & cells.traded)
+        traded, counted = len(cells.traded), len(footfall_days)
+    else:
+        read = _read_days(db, req, conv, ())
+        current_sums = _sum_all(read.sums.values())
+        before_sums = _sum_all(read.before.values()) if read.before is not None else None
+        used, traded, counted = (
+            read.counts["used"],
+            read.counts["traded"],
+            read.counts["footfall_days"],
+        )
+    current = m.compute(current_sums)
+    previous = m.compute(before_sums) if before_sums is not None else None
     return SummaryRead(
         currency=req.currency,
         date_from=req.date_from,
@@ -659,10 +1164,10 @@ def summary(*, db: Session, req: ReportRequest) -> SummaryRead:
         coverage=Coverage(
             days=req.days,
             location_days=req.days * len(req.location_ids),
-            days_with_sales=len(cells.traded),
-            days_with_footfall=len(footfall_days),
-            days_used_for_conversion=len(used),
-            days_left_out_of_conversion=len((footfall_days | cells.traded) - used),
+            days_with_sales=traded,
+            days_with_footfall=counted,
+            days_used_for_conversion=used,
+            days_left_out_of_conversion=counted + traded - 2 * used,
         ),
         rates=_rates(conv),
     )
@@ -682,7 +1187,9 @@ def _bucket_start(granularity: Granularity) -> Callable[[CellKey], str]:
     return start
 
 
-def timeseries(*, db: Session, req: ReportRequest, granularity: Granularity) -> TimeseriesRead:
+def timeseries(
+    *, db: Session, req: ReportRequest, granularity: Granularity, source: Source = "rollups"
+) -> TimeseriesRead:
     """Metrics per hour, day, ISO week or month, every bucket of the period present."""
     if granularity == Granularity.hour and req.days > MAX_HOURLY_DAYS:
         raise InvalidField(
@@ -691,11 +1198,27 @@ def timeseries(*, db: Session, req: ReportRequest, granularity: Granularity) -> 
             location="query",
         )
     conv = Converter(req.currency)
-    reader = _hour_cells if granularity == Granularity.hour else _day_cells
-    cells, before = _read(db, req, conv, reader)
     start = _bucket_start(granularity)
-    current = _fold(cells.sums.items(), start)
-    previous = _fold(before.sums.items(), start) if before is not None else None
+    current: dict[Hashable, m.Sums]
+    previous: dict[Hashable, m.Sums] | None
+    if source == "orders":
+        reader = _hour_cells if granularity == Granularity.hour else _day_cells
+        cells, before = _read(db, req, conv, reader)
+        current = _fold(cells.sums.items(), start)
+        previous = _fold(before.sums.items(), start) if before is not None else None
+        previous_total = m.compute(_total(before)) if before is not None else None
+    else:
+        if granularity == Granularity.hour:
+            read = _read_hours(db, req, conv, ("date", "hour"))
+            bucket: Callable[[tuple[Any, ...]], Hashable] = lambda k: start((0, k[0], k[1]))  # noqa: E731
+        else:
+            read = _read_days(db, req, conv, ("date",))
+            bucket = lambda k: start((0, k[0], None))  # noqa: E731
+        current = _fold_sums(read.sums, bucket)
+        previous = _fold_sums(read.before, bucket) if read.before is not None else None
+        previous_total = (
+            m.compute(_sum_all(read.before.values())) if read.before is not None else None
+        )
     starts: list[str] = []
     day = req.date_from
     while day <= req.date_to:
@@ -714,7 +1237,6 @@ def timeseries(*, db: Session, req: ReportRequest, granularity: Granularity) -> 
         )
         for label in starts
     ]
-    previous_total = m.compute(_total(before)) if before is not None else None
     return TimeseriesRead(
         currency=req.currency,
         granularity=granularity,
@@ -795,23 +1317,47 @@ def _tender_label(extra: Hashable) -> tuple[str, str]:
     return str(tender_type), str(tender_type).replace("_", " ").capitalize()
 
 
-def breakdown(
-    *,
-    db: Session,
-    req: ReportRequest,
-    by: BreakdownBy,
-    sort: str | None,
-    order: SortOrder,
-) -> BreakdownRead:
-    """Metrics per group with a total row equal to the summary; rows add up to it."""
-    if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
-        raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
-    conv = Converter(req.currency)
-    day_cells, _ = _read(db, req, conv, _day_cells)
-    total = m.compute(_total(day_cells))
+def _breakdown_groups(
+    db: Session, req: ReportRequest, conv: Converter, by: BreakdownBy, source: Source
+) -> tuple[dict[Hashable, m.Sums], m.Sums]:
+    """Sums per (key, label) group, and the summary's sums for the same filters."""
+    if source == "orders" or by == BreakdownBy.team_member:
+        # Team members split each order by its payments: always from the order tables.
+        day_cells, _ = _read(db, req, conv, _day_cells)
+        return _cell_groups(db, req, conv, by, day_cells), _total(day_cells)
+    names = {loc.id: loc.name for loc in _locations(db, req).values()}
+    total: m.Sums | None = None
+    groups: dict[Hashable, m.Sums]
+    if by == BreakdownBy.location:
+        read = _read_days(db, req, conv, ("location",))
+        groups = _fold_sums(read.sums, lambda k: (str(k[0]), names.get(k[0], str(k[0]))))
+        total = _sum_all(read.sums.values())
+    elif by == BreakdownBy.weekday:
+        read = _read_days(db, req, conv, ("date",))
+        groups = _fold_sums(read.sums, lambda k: (str(k[0].weekday()), WEEKDAYS[k[0].weekday()]))
+        total = _sum_all(read.sums.values())
+    elif by == BreakdownBy.hour:
+        read = _read_hours(db, req, conv, ("hour",))
+        groups = _fold_sums(read.sums, lambda k: (str(k[0]), f"{_hour(k[0]):02d}:00"))
+    elif by in (BreakdownBy.item, BreakdownBy.category):
+        line_group = _line_grouping(db, req.org_id, by)
+        groups = defaultdict(m.Sums)
+        for key, sums in _read_lines(db, req, conv).items():
+            groups[line_group(key)] += sums
+    else:
+        groups = defaultdict(m.Sums)
+        for key, sums in _read_tenders(db, req, conv).items():
+            groups[_tender_label(key)] += sums
+    if total is None:
+        total = _sum_all(_read_days(db, req, conv, ()).sums.values())
+    return groups, total
+
+
+def _cell_groups(
+    db: Session, req: ReportRequest, conv: Converter, by: BreakdownBy, day_cells: Cells
+) -> dict[Hashable, m.Sums]:
+    """The straight computation's groups, from cells of the order tables."""
     group: Callable[[CellKey], tuple[str, str]]
-    shown: tuple[str, ...] = m.METRIC_NAMES
-    compute: Callable[[m.Sums], m.Metrics] = m.compute
     if by == BreakdownBy.location:
         names = {loc.id: loc.name for loc in _locations(db, req).values()}
         cells = day_cells
@@ -826,12 +1372,9 @@ def breakdown(
         cells, _ = _read(db, req, conv, _line_cells)
         line_group = _line_grouping(db, req.org_id, by)
         group = lambda key: line_group(key[2])  # noqa: E731
-        shown = m.LINE_METRICS
     elif by == BreakdownBy.payment_method:
         cells, _ = _read(db, req, conv, _tender_cells)
         group = lambda key: _tender_label(key[2])  # noqa: E731
-        shown = m.PAYMENT_METRICS
-        compute = m.compute_payments
     else:
         cells, _ = _read(db, req, conv, _team_cells)
         members = _pairs(
@@ -844,7 +1387,31 @@ def breakdown(
             if key[2]
             else ("unattributed", UNATTRIBUTED)
         )
-    folded = _fold(cells.sums.items(), group)
+    return _fold(cells.sums.items(), group)
+
+
+def breakdown(
+    *,
+    db: Session,
+    req: ReportRequest,
+    by: BreakdownBy,
+    sort: str | None,
+    order: SortOrder,
+    source: Source = "rollups",
+) -> BreakdownRead:
+    """Metrics per group with a total row equal to the summary; rows add up to it."""
+    if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
+        raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
+    conv = Converter(req.currency)
+    folded, total_sums = _breakdown_groups(db, req, conv, by, source)
+    total = m.compute(total_sums)
+    shown: tuple[str, ...] = m.METRIC_NAMES
+    compute: Callable[[m.Sums], m.Metrics] = m.compute
+    if by in (BreakdownBy.item, BreakdownBy.category):
+        shown = m.LINE_METRICS
+    elif by == BreakdownBy.payment_method:
+        shown = m.PAYMENT_METRICS
+        compute = m.compute_payments
     rows = [
         BreakdownRow(
             key=key,
@@ -879,11 +1446,16 @@ def _sort_key(row: BreakdownRow, sort: str) -> Any:
     return (1, Decimal(str(value)))
 
 
-def heatmap(*, db: Session, req: ReportRequest) -> HeatmapRead:
+def heatmap(*, db: Session, req: ReportRequest, source: Source = "rollups") -> HeatmapRead:
     """Net sales and transactions by weekday (of the business date) x local hour."""
     conv = Converter(req.currency)
-    cells, _ = _read(db, req, conv, _hour_cells)
-    folded = _fold(cells.sums.items(), lambda key: (key[1].weekday(), _hour(key[2])))
+    folded: dict[Hashable, m.Sums]
+    if source == "orders":
+        cells, _ = _read(db, req, conv, _hour_cells)
+        folded = _fold(cells.sums.items(), lambda key: (key[1].weekday(), _hour(key[2])))
+    else:
+        read = _read_hours(db, req, conv, ("date", "hour"))
+        folded = _fold_sums(read.sums, lambda k: (k[0].weekday(), _hour(k[1])))
     result = []
     for weekday in range(7):
         for hour in range(24):

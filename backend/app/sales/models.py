@@ -111,7 +111,8 @@ class SaleTender(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
     business_date: Mapped[date | None]
-    square_tender_id: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: refunds find the tender they return money to (rollups, payment-method rows).
+    square_tender_id: Mapped[str | None] = mapped_column(String(64), index=True)
     tender_type: Mapped[str] = mapped_column(String(32))  # CARD, CASH, OTHER, ...
     card_brand: Mapped[str | None] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(Minor)
@@ -136,13 +137,14 @@ class SaleRefund(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
     square_refund_id: Mapped[str] = mapped_column(String(64))
-    tender_id: Mapped[str | None] = mapped_column(String(64))
+    tender_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))
     counted: Mapped[bool]  # APPROVED or PENDING
     amount: Mapped[int] = mapped_column(Minor)
     processing_fee: Mapped[int] = mapped_column(Minor)
     created_at: Mapped[datetime]
     business_date: Mapped[date]
+    local_hour: Mapped[int | None]  # local hour of created_at (null: stored before 0005_rollups)
 
 
 class SalePayment(Base):

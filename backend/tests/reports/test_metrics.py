@@ -103,3 +103,12 @@ def test_money_is_rounded_only_when_shown_in_the_currencys_minor_unit() -> None:
     assert gbp["transactions"] == 3
     assert gbp["conversion_rate"] is None
     assert m.minor_digits("KWD") == 3
+
+
+def test_a_negated_zero_shows_as_zero() -> None:
+    # A return with no discount gives discounts of -0 (found by the rollup property test).
+    sums = m.Sums()
+    sums.money["discounts"] = -(Decimal(0) * Decimal("0.0112"))
+    shown = m.present(m.compute(sums), "EUR")
+    assert shown["discounts"] == "0.00"
+    assert shown["net_sales"] == "0.00"
