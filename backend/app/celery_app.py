@@ -7,13 +7,14 @@ import socket
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_ready
 
 from app.core.config import get_settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["app.health.tasks", "app.square.tasks"]
+TASK_MODULES = ["app.health.tasks", "app.square.tasks", "app.reports.tasks", "app.exports.tasks"]
 
 
 def create_celery() -> Celery:
@@ -40,6 +41,13 @@ def create_celery() -> Celery:
                 "schedule": settings.SYNC_INTERVAL_MINUTES * 60.0,
             },
             "square-refresh-tokens": {"task": "square.refresh_tokens", "schedule": 3600.0},
+            # Deletes export files past their expiry (a day after they were made).
+            "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 900.0},
+            # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).
+            "reports-refresh-exchange-rates": {
+                "task": "reports.refresh_exchange_rates",
+                "schedule": crontab(hour=0, minute=30),
+            },
         },
     )
     app.conf.include = TASK_MODULES

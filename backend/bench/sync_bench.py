@@ -1,11 +1,14 @@
 """Sync throughput: a backfill of a many-store account from the simulator into PostgreSQL, beside
 the simulator's own serving rate for the same pages.
 
-    python -m bench.sync_bench [--stores 20] [--days 365] [--sqlite]
+    python -m bench.sync_bench [--stores 20] [--days 365] [--workers 2] [--sqlite]
 
 Prints orders/s for the sync (orders phase, and the whole run with payments) and for the
 simulator serving the same SearchOrders pages to a client that only decodes them; both go over
-real HTTP on loopback. Figures are merged into bench/results.json under "sync".
+real HTTP on loopback. The backfill is split across `--workers` processes as Celery would split
+it (the run's own worker plus helper processes running `sync.work_windows`). Figures are merged
+into bench/results.json under "sync", with whether the report rollups were maintained in the
+same transactions (they are part of the cost once the sales upsert calls them).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stores", type=int, default=20)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--workers", type=int, default=2, help="processes sharing the backfill")
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
     args = parser.parse_args(argv)
 
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         account = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
         os.environ["SQUARE_API_BASE_URL"] = base_url
         sim = _Sim(base_url, account)
-        figures = _run(sim, args.days, args.stores, url)
+        figures = _run(sim, args.days, args.stores, url, workers=args.workers)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -158,7 +162,41 @@ def _serving_rate(sim: Any, days: int) -> tuple[float, int]:
     return total / (time.perf_counter() - began), total
 
 
-def _run(sim: Any, days: int, stores: int, url: str) -> dict[str, Any]:
+HELPER = "import sys; from app.square import sync; sync.work_windows(int(sys.argv[1]))"
+
+
+def _start_helpers(count: int, started: list[subprocess.Popen[bytes]]) -> Any:
+    """The `helpers` hook of sync.run: `count` more processes on the run's backfill windows."""
+    from app.core.config import BACKEND_DIR
+
+    def start(run_id: int) -> None:
+        for _ in range(count):
+            started.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        HELPER,
+                        str(run_id),
+                    ],
+                    cwd=BACKEND_DIR,
+                    env=dict(os.environ),
+                )
+            )
+
+    return start
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the helpers)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[str, Any]:
     from alembic import command
     from alembic.config import Config
 
@@ -202,15 +240,37 @@ def _run(sim: Any, days: int, stores: int, url: str) -> dict[str, Any]:
                 phases[str(current[0])] = phases.get(str(current[0]), 0.0) + now - current[1]
             current[0], current[1] = run.phase, now
 
+    helpers: list[subprocess.Popen[bytes]] = []
+    cpu_before = _cpu_seconds()
     began = time.perf_counter()
-    finished = sync.run(run_id, progress=progress, backfill_days=days)
+    try:
+        finished = sync.run(
+            run_id,
+            progress=progress,
+            backfill_days=days,
+            helpers=_start_helpers(workers - 1, helpers) if workers > 1 else None,
+        )
+    finally:
+        for helper in helpers:
+            try:
+                helper.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                helper.kill()
+                helper.wait()
     total_time = time.perf_counter() - began
+    cpu = _cpu_seconds() - cpu_before
     orders_time = phases.get("backfill", 0) + phases.get("orders", 0)
     orders = finished.orders_seen
+    from app.sales import service as sales_service
+
     figures = {
         "database": url.split(":", 1)[0],
         "stores": stores,
         "days": days,
+        "workers": workers,
+        "rollups_maintained": hasattr(sales_service, "rollups"),
+        "load_average_1m": round(os.getloadavg()[0], 1),
+        "sync_process_cpu_s": round(cpu, 1),
         "orders": orders,
         "state": finished.state.value,
         "sync_orders_per_s": round(orders / orders_time) if orders_time else None,
@@ -225,13 +285,15 @@ def _run(sim: Any, days: int, stores: int, url: str) -> dict[str, Any]:
     }
     f = figures
     print(
-        f"sync backfill ({stores} stores, {days} days, {f['database']}): {orders} orders\n"
+        f"sync backfill ({stores} stores, {days} days, {f['database']}, {workers} worker(s), "
+        f"rollups {'maintained' if f['rollups_maintained'] else 'absent'}): {orders} orders\n"
         f"  simulator serving the same pages : {f['simulator_serving_orders_per_s']:>8} orders/s\n"
         f"  sync, orders phase               : {f['sync_orders_per_s']:>8} orders/s "
         f"({f['sync_share_of_simulator_rate']:.0%} of the simulator's rate)\n"
         f"  sync, whole run incl. payments   : "
         f"{f['sync_orders_per_s_including_payments']:>8} orders/s in {f['sync_total_s']} s\n"
-        f"  phases (s): {f['phase_seconds']}",
+        f"  phases (s): {f['phase_seconds']}; load average {f['load_average_1m']} "
+        f"on {os.cpu_count()} cores",
         file=sys.stdout,
     )
     return figures

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # How long a sync's hold on its connection lasts without renewal (renewed every page): the time
     # after which a crashed worker's sync can be resumed by another.
     SYNC_LEASE_SECONDS: int = Field(default=600, ge=1)
+    # Workers one connection's first backfill is split across: the run's own worker and this many
+    # minus one helper tasks, each claiming windows of history (app/square/sync.py).
+    SYNC_BACKFILL_WORKERS: int = Field(default=4, ge=1)
     SQUARE_TIMEOUT_SECONDS: float = 30.0
     SQUARE_RETRY_BASE_SECONDS: float = 0.5
 
@@ -115,6 +118,20 @@ class Settings(BaseSettings):
     EXCHANGE_RATE_API_URL: str = "https://api.exchangeratesapi.io/v1/latest"
     # A rate older than this (days after its last publication) is missing, not reused.
     EXCHANGE_RATE_MAX_AGE_DAYS: int = Field(default=45, ge=1)
+    # With a key (app/reports/rates.py): the first fetch caches this many days back; a run makes
+    # at most this many requests (timeseries needs ~1 a year; a plan without it, 1 per day).
+    EXCHANGE_RATE_BACKFILL_DAYS: int = Field(default=3 * 366, ge=1)
+    EXCHANGE_RATE_MAX_REQUESTS_PER_RUN: int = Field(default=25, ge=1)
+    EXCHANGE_RATE_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0)
+    # A failed fetch (provider down, quota) is retried this much later, up to 12 times.
+    EXCHANGE_RATE_RETRY_MINUTES: int = Field(default=30, ge=1)
+
+    # Excel/CSV exports: workbooks made by the worker are kept here until they expire.
+    EXPORT_DIR: str = str(VAR_DIR / "exports")
+    EXPORT_EXPIRY_HOURS: int = Field(default=24, ge=1)
+    # Longest period GET /reports/export.xlsx builds while the client waits; longer ones go
+    # through POST /reports/exports (a worker, with progress).
+    EXPORT_DIRECT_MAX_DAYS: int = Field(default=92, ge=1)
 
     # Celery: SQLite broker and result store by default.
     CELERY_BROKER_URL: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"

@@ -1,10 +1,19 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
 from app.auth.models import LoginAttempt, RefreshToken
+from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, UserLocation
 from app.organizations.models import Organization
+from app.reports.models import ExchangeRate, ExchangeRateFetch
+from app.reports.rollups import (
+    RollupDay,
+    RollupHour,
+    RollupLine,
+    RollupOrgLine,
+    RollupTender,
+)
 from app.sales.models import (
     CatalogCategory,
     CatalogItem,
@@ -17,13 +26,22 @@ from app.sales.models import (
     SaleTender,
     TeamMember,
 )
-from app.square.models import OAuthState, SquareConnection, SyncRun, WebhookEvent
+from app.square.models import (
+    OAuthState,
+    SquareConnection,
+    SyncRun,
+    SyncWindow,
+    WebhookEvent,
+)
 from app.users.models import User
 
 __all__ = [
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",
+    "ExchangeRate",
+    "ExchangeRateFetch",
+    "Export",
     "FootfallAudit",
     "FootfallEntry",
     "Location",
@@ -31,6 +49,11 @@ __all__ = [
     "OAuthState",
     "Organization",
     "RefreshToken",
+    "RollupDay",
+    "RollupHour",
+    "RollupLine",
+    "RollupOrgLine",
+    "RollupTender",
     "SaleLine",
     "SaleOrder",
     "SalePayment",
@@ -39,6 +62,7 @@ __all__ = [
     "SaleTender",
     "SquareConnection",
     "SyncRun",
+    "SyncWindow",
     "TeamMember",
     "User",
     "UserLocation",

@@ -124,3 +124,40 @@ class WebhookEvent(Base):
     merchant_id: Mapped[str | None] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncWindowState(StrEnum):
+    pending = "pending"
+    running = "running"  # claimed by a worker, under its lease
+    done = "done"
+
+
+class SyncWindow(Base):
+    """One slice of a connection's first backfill: orders updated in [start_at, end_at) at a group
+    of locations. The backfill planner writes them; any number of workers claim them one at a
+    time with a lease (a dead worker's window is claimed again once its lease runs out, and
+    resumes from `cursor`); the incremental checkpoint moves only once every window is done."""
+
+    __tablename__ = "square_sync_window"
+    __table_args__ = (Index("ix_square_sync_window_connection_id_state", "connection_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("square_connection.id", ondelete="CASCADE")
+    )
+    location_ids: Mapped[str] = mapped_column(Text)  # Square location ids, space-separated
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    state: Mapped[SyncWindowState] = mapped_column(
+        Enum(SyncWindowState, native_enum=False, length=16, validate_strings=True),
+        default=SyncWindowState.pending,
+    )
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+    # Square's cursor for the next page, saved with each page written (resume point).
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(default=0)
+    orders: Mapped[int] = mapped_column(default=0)
+    newest_updated_at: Mapped[datetime | None]  # newest order updated_at seen in the window
+    finished_at: Mapped[datetime | None]

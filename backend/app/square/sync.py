@@ -1,13 +1,18 @@
 """The sales sync of one Square connection.
 
 A run fetches locations, catalog and team members, then orders (and payments and refunds):
-- the first run backfills SYNC_BACKFILL_DAYS of history in windows, newest first, so recent reports
-  fill in first; the window reached is checkpointed, so a run that dies resumes where it stopped;
+- the first run backfills SYNC_BACKFILL_DAYS of history in windows (30 days of updated_at x up
+  to 10 locations), newest first, so recent reports fill in first. The windows are rows
+  (square_sync_window) that the run's worker and SYNC_BACKFILL_WORKERS - 1 helper tasks claim
+  one at a time under a lease, each page committed with the window's resume point, so the
+  backfill is split across workers and a worker that dies is resumed from its last page; the
+  incremental checkpoint is set only once every window is done (see "the split backfill");
 - later runs fetch what was updated since the last checkpoint minus SYNC_OVERLAP_MINUTES, oldest
   first, moving the checkpoint forward page by page.
 Every write is an idempotent upsert keyed by Square ids, committed page by page: running a sync
-twice, or overlapping runs, changes nothing. A lease on the connection row keeps two runs of one
-connection apart, on any number of workers and machines.
+twice, or overlapping runs, changes nothing; two workers meeting on one order take turns on its
+row, and a page that loses a race on a unique key is written again. A lease on the connection row
+keeps two runs of one connection apart, on any number of workers and machines.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+import psycopg
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -32,8 +40,21 @@ from app.locations.models import Location
 from app.sales import service as sales_service
 from app.sales.facts import parse_time
 from app.square import service as square_service
-from app.square.client import MAX_LOCATIONS_PER_SEARCH, SquareApi, SquareAuthError, SquareError
-from app.square.models import ConnectionStatus, SquareConnection, SyncRun, SyncRunState
+from app.square.client import (
+    MAX_LOCATIONS_PER_SEARCH,
+    ORDERS_PAGE_LIMIT,
+    SquareApi,
+    SquareAuthError,
+    SquareError,
+)
+from app.square.models import (
+    ConnectionStatus,
+    SquareConnection,
+    SyncRun,
+    SyncRunState,
+    SyncWindow,
+    SyncWindowState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +66,8 @@ BACKFILL_WINDOW = timedelta(days=30)
 FUTURE_MARGIN = timedelta(days=1)
 
 Progress = Callable[[SyncRun], None]
+# Called with the run id once the backfill's windows are planned, to start more workers on them.
+Helpers = Callable[[int], None]
 
 
 def rfc3339(instant: datetime) -> str:
@@ -181,6 +204,8 @@ class _Run:
         self.lease: str | None = None
         self.api: SquareApi | None = None
         self.counts: dict[str, int] = {}
+        self.helpers: Helpers | None = None
+        self.window_pages = 0  # backfill pages this worker wrote
 
     def update(self, **values: Any) -> None:
         with session_scope() as db:
@@ -191,7 +216,13 @@ class _Run:
         assert run is not None
         for key, value in values.items():
             setattr(run, key, value)
-        run.counts = dict(self.counts)
+        # Pages and orders are counted in the row itself (every worker of the run adds to them).
+        run.counts = {
+            **self.counts,
+            "pages": run.pages,
+            "orders_seen": run.orders_seen,
+            "orders_written": run.orders_written,
+        }
         if self.progress is not None:
             self.progress(run)
 
@@ -214,10 +245,16 @@ class _Run:
 
 
 def run(
-    run_id: int, *, progress: Progress | None = None, backfill_days: int | None = None
+    run_id: int,
+    *,
+    progress: Progress | None = None,
+    backfill_days: int | None = None,
+    helpers: Helpers | None = None,
 ) -> SyncRun:
-    """Execute a queued run to its end; returns the finished run."""
+    """Execute a queued run to its end; returns the finished run. `helpers`, when given, is
+    called once a backfill's windows are planned, to put more workers on them (`work_windows`)."""
     state = _Run(run_id, progress)
+    state.helpers = helpers
     lease = _acquire(state.connection_id)
     if lease is None:
         state.update(
@@ -430,6 +467,61 @@ def merged(
                 out.get(timeout=0.1)
 
 
+# Database errors a page write can meet when several workers write at once: a unique key taken
+# by a concurrent insert of the same order or rollup row, a deadlock, SQLite's busy database.
+# The page's transaction is rolled back whole and written again (it is idempotent).
+_RETRYABLE = (IntegrityError, OperationalError, psycopg.IntegrityError, psycopg.OperationalError)
+WRITE_ATTEMPTS = 5
+
+
+def _write_page(
+    state: _Run,
+    orders: list[dict[str, Any]],
+    locations: dict[str, Location],
+    also: Callable[[Session], None] | None = None,
+) -> None:
+    """Upsert one page of orders and count it in the run, in one transaction (with `also`)."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with session_scope() as db:
+                counts = sales_service.upsert_orders(
+                    db=db,
+                    org_id=state.org_id,
+                    connection_id=state.connection_id,
+                    orders=orders,
+                    locations=locations,
+                )
+                db.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == state.run_id)
+                    .values(
+                        pages=SyncRun.pages + 1,
+                        orders_seen=SyncRun.orders_seen + counts.seen,
+                        orders_written=SyncRun.orders_written + counts.written,
+                    )
+                )
+                if also is not None:
+                    also(db)
+                if state.lease:
+                    _renew_in(db, state.connection_id, state.lease)
+                    state.update_in(db)
+            break
+        except _RETRYABLE as exc:
+            if attempt + 1 == WRITE_ATTEMPTS:
+                raise
+            log.info("sync run %s: page write retried after %s", state.run_id, exc)
+            time.sleep(0.05 * (attempt + 1))
+    if counts.skipped_unknown_location:
+        state.add("orders_unknown_location", counts.skipped_unknown_location)
+
+
+def _newest(orders: list[dict[str, Any]], newest: datetime | None) -> datetime | None:
+    for order in orders:
+        updated = parse_time(order.get("updated_at") or order["created_at"])
+        newest = updated if newest is None or updated > newest else newest
+    return newest
+
+
 def _fetch_window(
     state: _Run,
     api: SquareApi,
@@ -441,32 +533,238 @@ def _fetch_window(
     """Fetch and store every order updated in [start, end); returns the newest updated_at seen."""
     newest: datetime | None = None
     for orders in prefetched(_order_pages(api, groups, start, end)):
-        for order in orders:
-            updated = parse_time(order.get("updated_at") or order["created_at"])
-            newest = updated if newest is None or updated > newest else newest
+        newest = _newest(orders, newest)
         # The page, the run's progress and the lease renewal commit together.
-        with session_scope() as db:
-            counts = sales_service.upsert_orders(
-                db=db,
-                org_id=state.org_id,
-                connection_id=state.connection_id,
-                orders=orders,
-                locations=locations,
-            )
-            state.add("pages", 1)
-            state.add("orders_seen", counts.seen)
-            state.add("orders_written", counts.written)
-            if counts.skipped_unknown_location:
-                state.add("orders_unknown_location", counts.skipped_unknown_location)
-            state.update_in(
-                db,
-                pages=state.counts["pages"],
-                orders_seen=state.counts["orders_seen"],
-                orders_written=state.counts["orders_written"],
-            )
-            if state.lease:
-                _renew_in(db, state.connection_id, state.lease)
+        _write_page(state, orders, locations)
     return newest
+
+
+# -- the split backfill -----------------------------------------------------------------------
+#
+# The first sync's history is cut into windows (BACKFILL_WINDOW of updated_at x a group of up to
+# MAX_LOCATIONS_PER_SEARCH locations), written as square_sync_window rows. Workers claim them one
+# at a time, newest first, with a compare-and-set on the row (state, lease): the run's own worker,
+# and as many helpers (`work_windows`, the `square.backfill_windows` task) as are started. Each page
+# is written in one transaction with the window's resume point (Square's cursor) and its lease
+# renewal, so a killed worker's window is claimed again when its lease runs out and resumes from
+# its last page. Orders are keyed by Square id and a concurrent write of the same order waits for
+# the other (row locks) or is retried, so windows never duplicate an order. The run's worker
+# finishes the backfill, and moves the incremental checkpoint, only once every window is done.
+
+
+def _plan_windows(
+    state: _Run, groups: list[list[str]], newest_end: datetime, oldest: datetime
+) -> None:
+    with session_scope() as db:
+        planned = db.scalar(
+            select(func.count())
+            .select_from(SyncWindow)
+            .where(SyncWindow.connection_id == state.connection_id)
+        )
+        if planned:
+            return
+        for start, end in _windows(newest_end, oldest):
+            for group in groups:
+                db.add(
+                    SyncWindow(
+                        org_id=state.org_id,
+                        connection_id=state.connection_id,
+                        location_ids=" ".join(group),
+                        start_at=start,
+                        end_at=end,
+                        state=SyncWindowState.pending,
+                        pages=0,
+                        orders=0,
+                    )
+                )
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        SyncWindow.state == SyncWindowState.pending,
+        and_(SyncWindow.state == SyncWindowState.running, SyncWindow.lease_until < now),
+    )
+
+
+def _retrying(unit: Callable[[], T]) -> T:
+    """Run a unit of work that commits, again if it met another worker's write (see
+    _RETRYABLE: on SQLite, a transaction that read before another process committed cannot
+    write; it starts over)."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return unit()
+        except _RETRYABLE:
+            if attempt + 1 == WRITE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _claim(connection_id: int) -> tuple[int, str] | None:
+    return _retrying(lambda: _claim_once(connection_id))
+
+
+def _claim_once(connection_id: int) -> tuple[int, str] | None:
+    """Take the newest window nobody holds (or whose holder's lease ran out)."""
+    token = uuid.uuid4().hex
+    while True:
+        now = utcnow()
+        with session_scope() as db:
+            candidates = db.scalars(
+                select(SyncWindow.id)
+                .where(SyncWindow.connection_id == connection_id, _claimable(now))
+                .order_by(SyncWindow.end_at.desc(), SyncWindow.id)
+                .limit(8)
+            ).all()
+            if not candidates:
+                return None
+            for window_id in candidates:
+                # Compare-and-set: exactly one worker gets each window.
+                result = db.execute(
+                    update(SyncWindow)
+                    .where(SyncWindow.id == window_id, _claimable(now))
+                    .values(
+                        state=SyncWindowState.running,
+                        lease_token=token,
+                        lease_until=now + _lease(),
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    return window_id, token
+        # Every candidate went to other workers in the meantime: look again.
+
+
+WINDOW_PAGE_SIZE = ORDERS_PAGE_LIMIT  # orders a page (tests use small pages to get many)
+
+
+def _window_pages(
+    api: SquareApi, location_ids: list[str], start: datetime, end: datetime, cursor: str | None
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """The window's pages from `cursor` on, each with the cursor of the page after it."""
+    while True:
+        try:
+            orders, following = api.search_orders(
+                location_ids=location_ids,
+                updated_from=rfc3339(start),
+                updated_to=rfc3339(end),
+                cursor=cursor,
+                limit=WINDOW_PAGE_SIZE,
+            )
+        except SquareError as exc:
+            if cursor is None or exc.status != 400:
+                raise
+            # Square no longer takes the saved cursor: the window starts over (idempotent).
+            log.warning("saved cursor refused (%s); the window starts over", exc)
+            cursor = None
+            continue
+        yield orders, following
+        if not following:
+            return
+        cursor = following
+
+
+class _LeaseLost(SquareError):
+    """Another worker took this window over (our lease ran out)."""
+
+
+def _work_window(
+    state: _Run, api: SquareApi, locations: dict[str, Location], window_id: int, token: str
+) -> None:
+    with session_scope() as db:
+        window = db.get(SyncWindow, window_id)
+        assert window is not None
+        location_ids = window.location_ids.split()
+        start, end, cursor = window.start_at, window.end_at, window.cursor
+        newest = window.newest_updated_at
+
+    for orders, following in prefetched(_window_pages(api, location_ids, start, end, cursor)):
+        newest = _newest(orders, newest)
+
+        def progress(
+            db: Session,
+            following: str | None = following,
+            seen: int = len(orders),
+            newest_at: datetime | None = newest,
+        ) -> None:
+            # The last page (no cursor after it) finishes the window in the same transaction.
+            last = following is None
+            result = db.execute(
+                update(SyncWindow)
+                .where(SyncWindow.id == window_id, SyncWindow.lease_token == token)
+                .values(
+                    cursor=following,
+                    pages=SyncWindow.pages + 1,
+                    orders=SyncWindow.orders + seen,
+                    newest_updated_at=newest_at,
+                    state=SyncWindowState.done if last else SyncWindowState.running,
+                    lease_token=None if last else token,
+                    lease_until=None if last else utcnow() + _lease(),
+                    finished_at=utcnow() if last else None,
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise _LeaseLost(f"lost the lease of backfill window {window_id}")
+
+        _write_page(state, orders, locations, also=progress)
+        state.window_pages += 1
+
+
+WINDOW_POLL_SECONDS = 0.5
+
+
+def _work_windows(
+    state: _Run, api: SquareApi, locations: dict[str, Location], *, until_all_done: bool
+) -> None:
+    """Claim and fetch windows until none is left to claim; with `until_all_done`, then wait for
+    the windows other workers hold (taking over any whose lease runs out)."""
+    while True:
+        claimed = _claim(state.connection_id)
+        if claimed is not None:
+            try:
+                _work_window(state, api, locations, *claimed)
+            except _LeaseLost:
+                log.warning("sync run %s: %s", state.run_id, "a window was taken over")
+            continue
+        if not until_all_done:
+            return
+
+        def windows_left() -> int:
+            with session_scope() as db:
+                left = db.scalar(
+                    select(func.count())
+                    .select_from(SyncWindow)
+                    .where(
+                        SyncWindow.connection_id == state.connection_id,
+                        SyncWindow.state != SyncWindowState.done,
+                    )
+                )
+                if state.lease:
+                    _renew_in(db, state.connection_id, state.lease)
+                state.update_in(db)
+                return left or 0
+
+        if not _retrying(windows_left):
+            return
+        time.sleep(WINDOW_POLL_SECONDS)
+
+
+def work_windows(run_id: int) -> int:
+    """A helper worker of a run's backfill: fetch windows until none is left to claim; returns
+    the pages it wrote. It holds no connection lease: each window has its own."""
+    state = _Run(run_id, None)
+    with session_scope() as db:
+        run = db.get(SyncRun, run_id)
+        connection = db.get(SquareConnection, state.connection_id)
+        assert run is not None and connection is not None
+        if run.state != SyncRunState.running or connection.status != ConnectionStatus.active:
+            return 0
+    _, locations = _location_groups(state)
+    api = state.open_api()
+    try:
+        _work_windows(state, api, locations, until_all_done=False)
+    finally:
+        api.close()
+    return state.window_pages
 
 
 def _windows(newest_end: datetime, oldest: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -496,23 +794,27 @@ def _sync_orders(state: _Run, api: SquareApi, *, backfill_days: int | None) -> N
     if not backfill_complete:
         state.update(phase="backfill")
         assert cursor_at is not None and oldest is not None
-        for start, end in _windows(cursor_at, oldest):
-            newest = _fetch_window(state, api, groups, locations, start, end)
-            with session_scope() as db:
-                connection = db.get(SquareConnection, state.connection_id)
-                assert connection is not None
-                connection.backfill_cursor_at = start
-                if newest is not None and (
-                    connection.orders_synced_until is None
-                    or newest > connection.orders_synced_until
-                ):
-                    connection.orders_synced_until = newest
+        _plan_windows(state, groups, cursor_at, oldest)
+        if state.helpers is not None:
+            state.helpers(state.run_id)
+        _work_windows(state, api, locations, until_all_done=True)
         with session_scope() as db:
             connection = db.get(SquareConnection, state.connection_id)
             assert connection is not None
-            connection.backfill_complete = True
+            newest = db.scalar(
+                select(func.max(SyncWindow.newest_updated_at)).where(
+                    SyncWindow.connection_id == state.connection_id
+                )
+            )
+            if newest is not None and (
+                connection.orders_synced_until is None or newest > connection.orders_synced_until
+            ):
+                connection.orders_synced_until = newest
             if connection.orders_synced_until is None:
                 connection.orders_synced_until = connection.backfill_from
+            connection.backfill_cursor_at = connection.backfill_from
+            connection.backfill_complete = True
+            db.execute(delete(SyncWindow).where(SyncWindow.connection_id == state.connection_id))
             checkpoint = connection.orders_synced_until
 
     # Incremental: everything updated since the checkpoint, less the overlap.

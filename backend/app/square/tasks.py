@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from app.celery_app import celery_app
+from app.core.config import get_settings
 from app.core.db import session_scope
 from app.square import service as square_service
 from app.square import sync
@@ -10,11 +11,24 @@ from app.square import sync
 log = logging.getLogger(__name__)
 
 
+def _start_backfill_helpers(run_id: int) -> None:
+    """Queue SYNC_BACKFILL_WORKERS - 1 helpers on a run's backfill windows; whichever workers
+    pick them up share the windows (a helper that finds none left just ends)."""
+    for _ in range(get_settings().SYNC_BACKFILL_WORKERS - 1):
+        backfill_windows.delay(run_id)
+
+
 @celery_app.task(name="square.run_sync", ignore_result=True, acks_late=True)
 def run_sync(run_id: int) -> None:
     """Run one queued sync (a worker killed mid-run leaves checkpoints; the next run resumes)."""
-    finished = sync.run(run_id)
+    finished = sync.run(run_id, helpers=_start_backfill_helpers)
     log.info("sync run %s: %s", run_id, finished.state)
+
+
+@celery_app.task(name="square.backfill_windows", ignore_result=True, acks_late=True)
+def backfill_windows(run_id: int) -> None:
+    """Help a running sync with its backfill: fetch windows of history until none is left."""
+    sync.work_windows(run_id)
 
 
 @celery_app.task(name="square.schedule_syncs", ignore_result=True)

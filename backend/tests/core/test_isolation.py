@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.exports import service as export_service
+from app.exports.schemas import ExportCreate
 from app.main import app
 from app.users.models import Role
 from tests.factories import (
@@ -109,12 +112,20 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
     entry_b = make_footfall_entry(db, owner=owner_b, location_id=location_b.id)
     connection_b = make_connection(db, org_id=org_b)
     run_b = make_sync_run(db, connection=connection_b)
+    export_b = export_service.create(
+        db=db,
+        user=owner_b.user,
+        body=ExportCreate(date_from=date(2026, 10, 1), date_to=date(2026, 10, 7)),
+        dispatch=False,
+    )
+    db.commit()
     return {
         "user_id": lambda: viewer_b.user.id,
         "location_id": lambda: location_b.id,
         "entry_id": lambda: entry_b,
         "connection_id": lambda: connection_b.id,
         "run_id": lambda: run_b.id,
+        "export_id": lambda: export_b.id,
     }
 
 
