@@ -7,6 +7,7 @@ A PostgreSQL or Redis that cannot be reached fails the run: it is never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -70,6 +71,16 @@ def drop_postgres_database(url: str) -> None:
     engine.dispose()
 
 
+def _purge_test_redis() -> None:
+    """Empty the tests' Redis database: a task left queued (or unacknowledged by a killed worker)
+    by an earlier run would otherwise reach this run's workers, which read a new database whose
+    ids start again at 1. Unreachable Redis is reported by the tests that need it."""
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).flushdb()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="teliporter-tests-"))
     _state["tmp"] = tmp
@@ -79,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         url = create_postgres_database()
         _state["pg_url"] = url
         broker, backend = TEST_REDIS_URL, TEST_REDIS_URL
+        _purge_test_redis()
     else:
         url = f"sqlite:///{tmp / 'app.sqlite3'}"
         broker = f"sqla+sqlite:///{tmp / 'broker.sqlite3'}"

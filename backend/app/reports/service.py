@@ -816,6 +816,9 @@ def _aggregate_in_sql(
     codes: list[str] = []
     days: list[date] = []
     factors: list[Decimal] = []
+    # Every day's factor is joined in, but a response names only the rates its rows used: what
+    # the converter notes while preparing the factors is put back, then the days with rows added.
+    used, pairs = dict(conv.used), set(conv.pairs)
     day = window.date_from
     while day <= window.date_to:
         for currency in currencies:
@@ -827,6 +830,10 @@ def _aggregate_in_sql(
             days.append(day)
             factors.append(factor)
         day += timedelta(days=1)
+    conv.used.clear()
+    conv.used.update(used)
+    conv.pairs.clear()
+    conv.pairs.update(pairs)
     rates = (
         func.unnest(
             bindparam("rate_currencies", codes, type_=ARRAY(String)),
@@ -852,6 +859,15 @@ def _aggregate_in_sql(
     names = [*query.money, *query.plain]
     if any(row[-1] for row in rows):
         return None
+    if any(currency != conv.target for currency in currencies):
+        converted = (
+            select(query.currency, query.day)
+            .select_from(query.source)
+            .where(*where, query.currency != conv.target)
+            .distinct()
+        )
+        for currency, day in db.execute(converted):
+            conv.rate(currency, day)  # notes the rate's date for the response
     return {
         tuple(row[:n]): {name: _dec(row[n + i]) for i, name in enumerate(names)} for row in rows
     }
