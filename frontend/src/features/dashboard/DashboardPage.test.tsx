@@ -17,12 +17,19 @@ import {
 
 function reportRoutes(url: URL): Response | undefined {
   switch (url.pathname) {
-    case "/api/v1/reports/summary": {
-      // A store's own summary (for its footfall gaps): Quay Street is missing 3 days.
-      const store = url.searchParams.get("location_ids");
-      if (store === "4") return json(summary({ coverage: { ...coverage, days_with_sales: 7, days_used_for_conversion: 4 } }));
-      if (store === "9") return json(summary({ coverage: { ...coverage, days_with_sales: 7, days_used_for_conversion: 7 } }));
+    case "/api/v1/reports/summary":
       return json(summary());
+    case "/api/v1/locations": {
+      // Every store's footfall coverage over the period in one answer: Quay Street misses 3 days.
+      const period = { date_from: url.searchParams.get("date_from"), date_to: url.searchParams.get("date_to"), days: 7 };
+      const cover = (counted: number) => ({ ...period, days_counted: counted, days_closed: 0, days_missing: 7 - counted, last_entry_date: null });
+      return json({
+        total: 2,
+        items: [
+          { id: 4, name: "Quay Street", currency: "GBP", timezone: "Europe/London", footfall_coverage: cover(4) },
+          { id: 9, name: "Dublin Docks", currency: "EUR", timezone: "Europe/Dublin", footfall_coverage: cover(7) },
+        ],
+      });
     }
     case "/api/v1/reports/timeseries":
       return json(timeseries);
@@ -62,12 +69,17 @@ describe("DashboardPage", () => {
   });
 
   it("ranks the stores, flags footfall gaps, and sorts from the keyboard", async () => {
-    stubApi(reportRoutes);
+    const seen = stubApi(reportRoutes);
     renderPage(<DashboardPage />);
     const table = await screen.findByTestId("league-table", {}, { timeout: 5000 });
     const storeNames = () => within(table).getAllByRole("rowheader").map((th) => th.textContent);
     expect(storeNames()).toEqual(["Quay Street", "Dublin Docks"]);
     await waitFor(() => expect(within(table).getByTestId("footfall-gap")).toHaveTextContent("3 days without footfall"));
+    // One request gives every store's gaps, for the period on screen.
+    const asked = seen.filter((u) => u.pathname === "/api/v1/locations");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.searchParams.get("date_from")).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(within(table).getAllByTestId("footfall-gap")).toHaveLength(1);
     const quay = within(table).getByRole("rowheader", { name: "Quay Street" }).closest("tr") as HTMLElement;
     expect(within(quay).getByText("30.0%")).toBeInTheDocument();
 

@@ -12,13 +12,12 @@ import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
 import { FilterBar } from "@/features/filters/components/FilterBar";
 import { COMPARE_LABELS, dayCount } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
+import { type FootfallCoverage, useFootfallCoverage } from "@/features/locations/api";
 import {
-  type Coverage,
   granularityFor,
   useBreakdown,
   useHeatmap,
   useReportParams,
-  useStoreSummaries,
   useSummary,
   useTimeseries,
 } from "@/features/reports/api";
@@ -70,13 +69,13 @@ function Trend({ compareLabel }: { compareLabel: string | null }) {
 function League() {
   const params = useReportParams();
   const stores = useBreakdown(params, "location");
-  const ids = useMemo(
-    () => (stores.data?.by === "location" ? stores.data.rows.map((r) => Number(r.key)) : []),
-    [stores.data],
-  );
-  const summaries = useStoreSummaries(params, ids);
-  const coverage = new Map<string, Coverage | undefined>(
-    ids.map((id, i) => [String(id), summaries[i]?.data?.coverage]),
+  const footfall = useFootfallCoverage(params.date_from, params.date_to);
+  const coverage = useMemo(
+    () =>
+      new Map<string, FootfallCoverage>(
+        (footfall.data?.items ?? []).map((store) => [String(store.id), store.footfall_coverage]),
+      ),
+    [footfall.data],
   );
   return (
     <Section title="Store league table" busy={stores.isPlaceholderData}>
@@ -115,6 +114,7 @@ function DashboardFigures() {
   useTimeseries(params, granularityFor(dayCount({ from: params.date_from, to: params.date_to })));
   useBreakdown(params, "location");
   useHeatmap(params);
+  useFootfallCoverage(params.date_from, params.date_to);
   useEffect(() => {
     const timer = setTimeout(() => void loadTrendChart(), 0);
     return () => clearTimeout(timer);

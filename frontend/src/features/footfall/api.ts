@@ -1,12 +1,23 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import type { components } from "@/client/schema";
+import { locationKeys } from "@/features/locations/api";
 import { ApiError, api, unwrap } from "@/lib/api";
 
 export type FootfallEntry = components["schemas"]["FootfallRead"];
 export type FootfallCell = components["schemas"]["FootfallCell"];
 export type ImportReport = components["schemas"]["ImportReport"];
 export type ImportRow = components["schemas"]["ImportRow"];
+
+/**
+ * Footfall feeds conversion, sales per visitor and the stores' footfall gaps: after a change,
+ * those figures are asked for again rather than shown stale for up to the cache's lifetime.
+ */
+function invalidateFootfall(queryClient: QueryClient) {
+  for (const queryKey of [footfallKeys.all, ["reports"], locationKeys.all]) {
+    void queryClient.invalidateQueries({ queryKey });
+  }
+}
 
 export const footfallKeys = {
   all: ["footfall"] as const,
@@ -41,7 +52,7 @@ export function useSaveFootfall() {
   return useMutation({
     mutationFn: async (entries: FootfallCell[]) =>
       unwrap(await api.PUT("/footfall/bulk", { body: { entries, source: "manual" } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: footfallKeys.all }),
+    onSuccess: () => invalidateFootfall(queryClient),
   });
 }
 
@@ -75,7 +86,7 @@ export function useImportFootfall() {
       return unwrap(result);
     },
     onSuccess: (report) => {
-      if (report.applied) void queryClient.invalidateQueries({ queryKey: footfallKeys.all });
+      if (report.applied) invalidateFootfall(queryClient);
     },
   });
 }

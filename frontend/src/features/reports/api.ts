@@ -1,6 +1,6 @@
 // The report API (GET /reports/summary, /timeseries, /breakdown, /heatmap) through the typed
 // client, keyed by the shared URL filters so every page asks for the same figures.
-import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 
 import type { components } from "@/client/schema";
@@ -71,16 +71,6 @@ export function useSummary(params: ReportParams) {
     queryFn: () => fetchSummary(params),
     // Changing a filter keeps the old figures on screen (dimmed) until the new ones arrive.
     placeholderData: keepPreviousData,
-  });
-}
-
-/** One summary per store (no comparison), for each store's footfall coverage. */
-export function useStoreSummaries(params: ReportParams, storeIds: number[]) {
-  return useQueries({
-    queries: storeIds.map((id) => {
-      const one: ReportParams = { ...params, location_ids: [id], compare: "none" };
-      return { queryKey: reportKeys.summary(one), queryFn: () => fetchSummary(one) };
-    }),
   });
 }
 

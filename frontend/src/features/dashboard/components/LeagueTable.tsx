@@ -1,7 +1,8 @@
 import { Badge, Loader, Text, Tooltip } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 
-import type { Breakdown, Coverage } from "@/features/reports/api";
+import type { FootfallCoverage } from "@/features/locations/api";
+import type { Breakdown } from "@/features/reports/api";
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import { formatMetric, metricLabel, type MetricName } from "@/features/reports/metrics";
 
@@ -18,18 +19,17 @@ const FIGURES: MetricName[] = [
 ];
 
 /**
- * Trading days of a store with no footfall count: they are left out of its conversion rate.
- * Null while the store's coverage is not known yet.
+ * Days of the period a store has neither a footfall count nor a "closed" mark (from
+ * `GET /locations`): their sales are left out of its conversion rate. Null while not known yet.
  */
-export function daysMissingFootfall(coverage: Coverage | undefined): number | null {
-  if (!coverage) return null;
-  return Math.max(0, coverage.days_with_sales - coverage.days_used_for_conversion);
+export function daysMissingFootfall(coverage: FootfallCoverage | undefined): number | null {
+  return coverage ? coverage.days_missing : null;
 }
 
 type Props = {
   data: Breakdown;
-  /** Each store's footfall coverage (from its own summary), by location id. */
-  coverage: Map<string, Coverage | undefined>;
+  /** Each store's footfall coverage over the period, by location id. */
+  coverage: Map<string, FootfallCoverage>;
 };
 
 /** The stores ranked by net sales, with conversion, and the days each is missing footfall. */
@@ -54,7 +54,7 @@ export function LeagueTable({ data, coverage }: Props) {
         if (missing === 0) return <Text size="sm" c="gray.7">None</Text>;
         const label = `${missing} ${missing === 1 ? "day" : "days"} without footfall`;
         return (
-          <Tooltip label="Trading days with no footfall count are left out of conversion" withArrow>
+          <Tooltip label="Days with no footfall count (and not marked closed) are left out of conversion" withArrow>
             <Badge
               color="orange"
               variant="light"
