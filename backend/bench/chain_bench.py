@@ -6,7 +6,8 @@ Generates a chain straight into a fresh PostgreSQL database with COPY (not throu
 `--stores` stores trading in GBP, EUR and USD (a third each) for `--years` years, about
 `--orders-per-day` orders per store and day (50 x 3 years: ~5M orders, ~15M line items, with
 inclusive VAT / additive sales tax, discounts, tips, card and cash tenders with fees, and 2 %
-return orders with refunds against earlier tenders). Then it builds the rollups
+return orders with refunds against earlier tenders), and a daily footfall count for ~95 % of
+store-days, so summaries compute conversion as a chain's would. Then it builds the rollups
 (`rollups.rebuild`) and starts the app under uvicorn in its own process, and measures over real
 HTTP on loopback the p50/p95 latency of summary, timeseries (day), breakdown by location and
 breakdown by item over the last month, year and `--years` years (reporting currency GBP, no
@@ -460,11 +461,32 @@ def _generate(
                     s(hour[returns]),
                 ],
             )
+            # Footfall: a daily count for ~95 % of the store's days (about four visitors per
+            # order), the rest unknown, as staff forget a day now and then.
+            entered = np.flatnonzero(rng.random(n_days) < 0.95)
+            visitors = np.round(per_day_orders[entered] * rng.uniform(3.0, 5.0, len(entered)))
+            f = len(entered)
+            now = np.full(f, "2026-10-29 00:00:00+00")
+            _copy(
+                cursor,
+                "footfall_entry (org_id, location_id, entry_date, count, closed, source, "
+                "created_at, updated_at)",
+                [
+                    s(np.full(f, org_id)),
+                    s(np.full(f, location_id)),
+                    s((np.datetime64(first.isoformat()) + entered).astype("datetime64[D]")),
+                    s(visitors.astype(np.int64)),
+                    np.full(f, "f"),
+                    np.full(f, "import"),
+                    now,
+                    now,
+                ],
+            )
             raw.commit()
             counts["orders"] += n
             counts["lines"] += m
             counts["refunds"] += r
-        for table in ("sale_order", "sale_line", "sale_tender", "sale_refund"):
+        for table in ("sale_order", "sale_line", "sale_tender", "sale_refund", "footfall_entry"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"

@@ -109,6 +109,10 @@ def pytest_configure(config: pytest.Config) -> None:
             "CORS_ORIGINS": '["http://localhost:5173"]',
             "ALLOW_REGISTRATION": "true",
             "LOG_LEVEL": "WARNING",
+            # The suite hashes hundreds of throwaway passwords: argon2id at its cheapest
+            # (tests/core/test_config.py checks the production defaults).
+            "PASSWORD_HASH_TIME_COST": "1",
+            "PASSWORD_HASH_MEMORY_KIB": "1024",
         }
     )
 

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     CELERY_BROKER_URL: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
     CELERY_RESULT_BACKEND: str = f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
 
+    # Argon2id cost of new password hashes (existing hashes carry their own parameters, so a
+    # change applies as users next set a password). The defaults are argon2's recommended ones;
+    # the test suite lowers them, since it hashes hundreds of throwaway passwords.
+    PASSWORD_HASH_TIME_COST: int = Field(default=3, ge=1)
+    PASSWORD_HASH_MEMORY_KIB: int = Field(default=65536, ge=1024)
+
     # Login throttling: failures allowed in the window before 429.
     LOGIN_MAX_FAILURES_PER_ACCOUNT: int = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS: int = 20

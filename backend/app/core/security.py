@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -15,10 +16,22 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from app.core.config import get_settings
 from app.core.db import utcnow
 
-_password_hash = PasswordHash((Argon2Hasher(),))
 
-# A hash to verify against when the account does not exist, so the timing does not tell.
-_DUMMY_HASH = _password_hash.hash("dummy-password-for-timing")
+@lru_cache
+def _hasher() -> tuple[PasswordHash, str]:
+    """The password hasher at the configured cost, and a hash to verify against when the
+    account does not exist, so the timing does not tell."""
+    settings = get_settings()
+    password_hash = PasswordHash(
+        (
+            Argon2Hasher(
+                time_cost=settings.PASSWORD_HASH_TIME_COST,
+                memory_cost=settings.PASSWORD_HASH_MEMORY_KIB,
+            ),
+        )
+    )
+    return password_hash, password_hash.hash("dummy-password-for-timing")
+
 
 COMMON_PASSWORDS = frozenset(
     {
@@ -61,14 +74,15 @@ def password_problem(password: str, *, email: str | None = None) -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return _password_hash.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password: str, hashed: str | None) -> bool:
+    password_hash, dummy = _hasher()
     if hashed is None:
-        _password_hash.verify(password, _DUMMY_HASH)
+        password_hash.verify(password, dummy)
         return False
-    return _password_hash.verify(password, hashed)
+    return password_hash.verify(password, hashed)
 
 
 def create_access_token(*, user_id: int, org_id: int) -> tuple[str, int]:

@@ -35,8 +35,8 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
@@ -703,6 +703,18 @@ def _is_postgres(db: Session) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
 
+def _plan_each_time(db: Session) -> None:
+    """PostgreSQL: plan this transaction's report queries for their own parameters. psycopg
+    prepares a statement on the server after five executions, and PostgreSQL may then switch to
+    a generic plan that ignores the period and the rate arrays: measured on a 50-store chain, a
+    one-year day series went from 90 ms to 3.6 s on the sixth request. Planning costs well
+    under a millisecond against reads of tens of thousands of rollup rows."""
+    if _is_postgres(db):
+        db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # Years of rollup rows are sorted and hashed in memory, not spilled to disk.
+        db.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def _plus_days(db: Session, day: Any, days: int) -> Any:
     if _is_postgres(db):
         return day + literal(days)
@@ -738,6 +750,7 @@ class _Query:
     money: dict[str, Any]
     plain: dict[str, Any]
     where: list[Any] = field(default_factory=list)
+    base: Any = None  # the rollup table alone, when `source` joins more (for the rates used)
 
 
 def _aggregate(
@@ -843,17 +856,47 @@ def _aggregate_in_sql(
         .table_valued(column("currency", String), column("day", Date), column("factor", Numeric))
         .render_derived(name="rates")
     )
+    money_sums: list[Any]
+    plain_sums: list[Any]
+    if query.location is not None and not any(k is query.location for k in keys):
+        # Locations are not in the answer: add them up per (key, currency, date) in whole minor
+        # units first, then convert those few sums (Σ a·f = (Σ a)·f exactly; three years of a
+        # 50-store chain: 55 k rollup rows become 3 k products instead of 55 k, 70 -> 25 ms).
+        grouped = (
+            select(
+                *(k.label(f"k{i}") for i, k in enumerate(keys)),
+                query.currency.label("currency"),
+                query.day.label("day"),
+                *(func.sum(e).label(f"m{i}") for i, e in enumerate(query.money.values())),
+                *(func.sum(e).label(f"p{i}") for i, e in enumerate(query.plain.values())),
+            )
+            .select_from(query.source)
+            .where(*where)
+            .group_by(*keys, query.currency, query.day)
+            .subquery()
+        )
+        source, currency_col, day_col = grouped, grouped.c.currency, grouped.c.day
+        outer_keys: list[Any] = [grouped.c[f"k{i}"] for i in range(len(keys))]
+        money_sums = [grouped.c[f"m{i}"] for i in range(len(query.money))]
+        plain_sums = [grouped.c[f"p{i}"] for i in range(len(query.plain))]
+        outer_where: list[Any] = []
+    else:
+        source, currency_col, day_col = query.source, query.currency, query.day
+        outer_keys = list(keys)
+        money_sums = list(query.money.values())
+        plain_sums = list(query.plain.values())
+        outer_where = where
     rows = db.execute(
         select(
-            *keys,
-            *(func.sum(e * rates.c.factor) for e in query.money.values()),
-            *(func.sum(e) for e in query.plain.values()),
+            *outer_keys,
+            *(func.sum(e * rates.c.factor) for e in money_sums),
+            *(func.sum(e) for e in plain_sums),
             func.sum(case((rates.c.factor.is_(None), 1), else_=0)),
         )
-        .select_from(query.source)
-        .outerjoin(rates, and_(rates.c.currency == query.currency, rates.c.day == query.day))
-        .where(*where)
-        .group_by(*keys)
+        .select_from(source)
+        .outerjoin(rates, and_(rates.c.currency == currency_col, rates.c.day == day_col))
+        .where(*outer_where)
+        .group_by(*outer_keys)
     ).all()
     n = len(keys)
     names = [*query.money, *query.plain]
@@ -862,7 +905,7 @@ def _aggregate_in_sql(
     if any(currency != conv.target for currency in currencies):
         converted = (
             select(query.currency, query.day)
-            .select_from(query.source)
+            .select_from(query.base if query.base is not None else query.source)
             .where(*where, query.currency != conv.target)
             .distinct()
         )
@@ -873,26 +916,41 @@ def _aggregate_in_sql(
     }
 
 
-def _footfall_days(req: ReportRequest, window: _Window) -> Any:
+def _footfall_days(db: Session, req: ReportRequest, window: _Window) -> Any:
     """Counted footfall per location-day of the window (a closed day is not counted)."""
     fe = FootfallEntry.__table__.c
-    closed = func.max(
-        case((and_(fe.hour.is_(None), or_(fe.closed.is_(True), fe["count"].is_(None))), 1), else_=0)
-    )
+    # A day holds one daily row or hourly rows (the footfall service keeps them apart), so a
+    # closed day is one row with no count: leaving such rows out leaves the day out. (A WHERE,
+    # not a HAVING over the day's rows: PostgreSQL estimates a HAVING at a few rows and then
+    # joins the rollups to tens of thousands of days by merging with a filter.)
+    where = [
+        fe.org_id == req.org_id,
+        fe.location_id.in_(req.location_ids),
+        fe.entry_date >= window.date_from,
+        fe.entry_date <= window.date_to,
+        fe.closed.is_(False),
+        fe["count"].is_not(None),
+    ]
+    hourly = db.scalar(select(exists().where(*where, fe.hour.is_not(None))))
+    if not hourly:
+        # Only whole-day figures (the usual case): each row is a day, nothing to add up.
+        return (
+            select(
+                fe.location_id.label("location_id"),
+                fe.entry_date.label("entry_date"),
+                fe["count"].label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
     return (
         select(
             fe.location_id.label("location_id"),
             fe.entry_date.label("entry_date"),
-            func.sum(func.coalesce(fe["count"], 0)).label("n"),
+            func.sum(fe["count"]).label("n"),
         )
-        .where(
-            fe.org_id == req.org_id,
-            fe.location_id.in_(req.location_ids),
-            fe.entry_date >= window.date_from,
-            fe.entry_date <= window.date_to,
-        )
+        .where(*where)
         .group_by(fe.location_id, fe.entry_date)
-        .having(closed == 0)
         .subquery()
     )
 
@@ -906,7 +964,7 @@ def _day_values(
     """Day sums with conversion's inputs (location-days with both footfall and sales), and the
     footfall of every counted day, per key."""
     d = RollupDay
-    ff = _footfall_days(req, window)
+    ff = _footfall_days(db, req, window)
     traded = d.orders > 0
     used = and_(traded, ff.c.n.is_not(None))
     net = d.gross_sales - d.returns - d.discounts
@@ -914,6 +972,7 @@ def _day_values(
         source=d.__table__.outerjoin(
             ff, and_(ff.c.location_id == d.location_id, ff.c.entry_date == d.business_date)
         ),
+        base=d.__table__,
         location=d.location_id,
         day=d.business_date,
         currency=d.currency,
@@ -1149,6 +1208,7 @@ def _fold_sums(
 # same answer straight from the order tables, for the tests and the benchmark to compare with.
 def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> SummaryRead:
     """The period's metrics, the comparison's, change and coverage."""
+    _plan_each_time(db)
     conv = Converter(req.currency)
     if source == "orders":
         cells, before = _read(db, req, conv, _day_cells)
@@ -1207,6 +1267,7 @@ def timeseries(
     *, db: Session, req: ReportRequest, granularity: Granularity, source: Source = "rollups"
 ) -> TimeseriesRead:
     """Metrics per hour, day, ISO week or month, every bucket of the period present."""
+    _plan_each_time(db)
     if granularity == Granularity.hour and req.days > MAX_HOURLY_DAYS:
         raise InvalidField(
             "granularity",
@@ -1416,6 +1477,7 @@ def breakdown(
     source: Source = "rollups",
 ) -> BreakdownRead:
     """Metrics per group with a total row equal to the summary; rows add up to it."""
+    _plan_each_time(db)
     if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
         raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
     conv = Converter(req.currency)
@@ -1464,6 +1526,7 @@ def _sort_key(row: BreakdownRow, sort: str) -> Any:
 
 def heatmap(*, db: Session, req: ReportRequest, source: Source = "rollups") -> HeatmapRead:
     """Net sales and transactions by weekday (of the business date) x local hour."""
+    _plan_each_time(db)
     conv = Converter(req.currency)
     folded: dict[Hashable, m.Sums]
     if source == "orders":

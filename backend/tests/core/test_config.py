@@ -118,3 +118,13 @@ def test_env_example_lists_every_setting() -> None:
         if "=" in line and line.lstrip("# ").split("=", 1)[0].isupper()
     }
     assert set(Settings.model_fields) <= listed, set(Settings.model_fields) - listed
+
+
+def test_password_hashes_default_to_argon2s_recommended_cost() -> None:
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    settings = make(**GOOD)
+    hasher = Argon2Hasher(
+        time_cost=settings.PASSWORD_HASH_TIME_COST, memory_cost=settings.PASSWORD_HASH_MEMORY_KIB
+    )
+    assert "$m=65536,t=3," in hasher.hash("a long enough passphrase")

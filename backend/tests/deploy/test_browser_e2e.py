@@ -1,6 +1,10 @@
-"""The web app's whole Playwright suite, through the production topology: nginx with the real site
-in front of uvicorn (2 workers), PostgreSQL, Redis, a Celery worker and beat, and the Square
-simulator as Square — the same suite `make test-frontend` runs against a bare uvicorn."""
+"""The web app's Playwright specs that cross what nginx changes, through the production topology:
+nginx with the real site in front of uvicorn (2 workers), PostgreSQL, Redis, a Celery worker and
+beat, and the Square simulator as Square. `make test-frontend` runs the whole suite against a bare
+uvicorn; here the specs for the refresh cookie and reloads (auth), Square's OAuth redirect back
+through the proxy (square), uploads (footfall CSV import) and invitations (settings). The dashboard
+and session specs (a minute each: the first sync, and waiting out a one-minute access token) add
+nothing nginx-specific and stay in test-frontend, to keep `make test` within its budget."""
 
 from __future__ import annotations
 
@@ -19,8 +23,15 @@ APP_SECRET = "sq0csp-teliporter-topology-secret"
 # own, so no other worker ever takes this topology's sync tasks.
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
+THROUGH_NGINX = (
+    "tests/auth.spec.ts",
+    "tests/square.spec.ts",
+    "tests/footfall.spec.ts",
+    "tests/settings.spec.ts",
+)
 
-def test_the_browser_suite_passes_through_nginx() -> None:
+
+def test_the_browser_specs_pass_through_nginx() -> None:
     assert (FRONTEND_DIST / "index.html").exists(), (
         "frontend/dist is missing: `make test` builds it in test-frontend before test-deploy"
     )
@@ -65,6 +76,8 @@ def test_the_browser_suite_passes_through_nginx() -> None:
             # signing in from 127.0.0.1 must not trip the per-address throttle.
             "ACCESS_TOKEN_EXPIRE_MINUTES": "1",
             "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
+            "PASSWORD_HASH_TIME_COST": "1",
+            "PASSWORD_HASH_MEMORY_KIB": "1024",
             "SQUARE_ENVIRONMENT": "simulator",
             "SQUARE_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
             "SQUARE_APPLICATION_ID": APP_ID,
@@ -76,7 +89,7 @@ def test_the_browser_suite_passes_through_nginx() -> None:
         }
         with Topology(dist=FRONTEND_DIST, extra_env=settings, http_port=http_port) as topo:
             result = subprocess.run(
-                ["npx", "playwright", "test"],
+                ["npx", "playwright", "test", *THROUGH_NGINX],
                 cwd=ROOT / "frontend",
                 env={**os.environ, "TOPOLOGY_URL": topo.url},
                 capture_output=True,
