@@ -6,7 +6,15 @@ from app.footfall.models import FootfallAudit, FootfallEntry
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, UserLocation
 from app.organizations.models import Organization
-from app.reports.models import ExchangeRate, ExchangeRateFetch
+from app.reports.models import (
+    ExchangeRate,
+    ExchangeRateFetch,
+    MonthDaySums,
+    MonthLineSet,
+    MonthLineSums,
+    MonthVersion,
+    RatesEpoch,
+)
 from app.reports.rollups import (
     RollupDay,
     RollupHour,
@@ -46,8 +54,13 @@ __all__ = [
     "FootfallEntry",
     "Location",
     "LoginAttempt",
+    "MonthDaySums",
+    "MonthLineSet",
+    "MonthLineSums",
+    "MonthVersion",
     "OAuthState",
     "Organization",
+    "RatesEpoch",
     "RefreshToken",
     "RollupDay",
     "RollupHour",

@@ -46,6 +46,7 @@ from app.footfall.schemas import (
 )
 from app.locations import service as location_service
 from app.locations.models import Location
+from app.reports import cache as report_cache
 from app.users.models import User
 
 UNUSUAL_FACTOR = 3
@@ -308,6 +309,7 @@ def create(*, db: Session, user: User, entry_in: FootfallCreate) -> FootfallRead
         updated_by_id=user.id,
     )
     db.add(entry)
+    report_cache.touch(db, [(location.id, entry_in.date)])
     db.add(
         _audit(
             org_id=user.org_id,
@@ -361,6 +363,7 @@ def update(*, db: Session, user: User, entry_id: int, entry_in: FootfallUpdate) 
         )
         entry.count, entry.closed, entry.source = count, closed, source
         entry.updated_by_id, entry.updated_at = user.id, utcnow()
+        report_cache.touch(db, [(entry.location_id, entry.entry_date)])
         db.flush()
     return _reads(db=db, org_id=user.org_id, entries=[entry])[0]
 
@@ -380,6 +383,7 @@ def delete_entry(*, db: Session, user: User, entry_id: int) -> None:
             now=utcnow(),
         )
     )
+    report_cache.touch(db, [(entry.location_id, entry.entry_date)])
     db.delete(entry)
     db.flush()
 
@@ -1007,6 +1011,10 @@ def _write(
     converted once with the columns' own bind processors, so they are stored as the ORM stores them.
     """
     db.flush()
+    report_cache.touch(
+        db,
+        [k[:2] for k, *_ in creates] + [k[:2] for k, *_ in updates] + [k[:2] for k, _ in deletes],
+    )
     conn = db.connection()
     now = _binder(conn, _ENTRY.c.updated_at)(utcnow())
     bind_date = _memo(_binder(conn, _ENTRY.c.entry_date))

@@ -2,7 +2,10 @@
 
 `ExchangeRate` / `ExchangeRateFetch`: the exchange-rate API's reference rates cached in the
 database (see app/reports/rates.py), and the outcome of every fetch, so a report can say why a
-rate is missing.
+rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
+
+`MonthVersion` / `MonthDaySums` / `MonthLineSet` / `MonthLineSums`: the converted month cache
+of app/reports/cache.py.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -46,3 +49,145 @@ class ExchangeRateFetch(Base):
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
     rates_stored: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class RatesEpoch(Base):
+    """How many times a rate source's cached rates were written: part of the key of every
+    converted sum kept in the month cache, so new or corrected rates retire the sums made with
+    the old ones."""
+
+    __tablename__ = "rates_epoch"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+
+
+class MonthVersion(Base):
+    """A counter per location x calendar month of business dates, raised in the same
+    transaction as every change to the month's rollups (a sync) or footfall; a cached month
+    made at an older count is out of date. No row: never changed since the table appeared (0).
+    """
+
+    __tablename__ = "report_month_version"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("location.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
+
+
+class MonthDaySums(Base):
+    """One location's day sums over one calendar month, converted into `target` at each day's
+    rate (`rates_key`: the rate source and its epoch), with conversion's inputs and footfall;
+    valid while `version` equals the month's `MonthVersion`."""
+
+    __tablename__ = "report_month_day"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("location.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(BigInteger)
+    gross_sales: Mapped[Decimal] = mapped_column(Amount)
+    returns: Mapped[Decimal] = mapped_column(Amount)
+    discounts: Mapped[Decimal] = mapped_column(Amount)
+    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    additive_tax: Mapped[Decimal] = mapped_column(Amount)
+    tips: Mapped[Decimal] = mapped_column(Amount)
+    service_charges: Mapped[Decimal] = mapped_column(Amount)
+    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
+    rounding: Mapped[Decimal] = mapped_column(Amount)
+    tender_fees: Mapped[Decimal] = mapped_column(Amount)
+    refund_fees: Mapped[Decimal] = mapped_column(Amount)
+    conv_net: Mapped[Decimal] = mapped_column(Amount)
+    transactions: Mapped[Decimal] = mapped_column(Amount)
+    units_sold: Mapped[Decimal] = mapped_column(Amount)
+    traded: Mapped[Decimal] = mapped_column(Amount)
+    used_days: Mapped[Decimal] = mapped_column(Amount)
+    conv_footfall: Mapped[Decimal] = mapped_column(Amount)
+    conv_transactions: Mapped[Decimal] = mapped_column(Amount)
+    rollup_days: Mapped[Decimal] = mapped_column(Amount)  # day rollup rows added up (0: none)
+    # The days converted, for the rates a response names: "EUR:<bits>;USD:<bits>" per currency
+    # other than `target`, bit n set when day n+1 of the month has rows in it.
+    rate_days: Mapped[str] = mapped_column(Text)
+    footfall: Mapped[Decimal] = mapped_column(Amount)  # over the month's counted days
+    footfall_days: Mapped[Decimal] = mapped_column(Amount)
+
+
+MONTH_SALES = (  # MonthDaySums' columns from the day rollups (`service._day_values` names)
+    "gross_sales",
+    "returns",
+    "discounts",
+    "gift_card_sales",
+    "tax",
+    "additive_tax",
+    "tips",
+    "service_charges",
+    "refunds_by_amount",
+    "rounding",
+    "tender_fees",
+    "refund_fees",
+    "conv_net",
+    "transactions",
+    "units_sold",
+    "traded",
+    "used_days",
+    "conv_footfall",
+    "conv_transactions",
+    "rollup_days",
+)
+MONTH_FOOTFALL = ("footfall", "footfall_days")
+
+
+class MonthLineSet(Base):
+    """The organization-wide line sums of one month are cached (in `MonthLineSums`) for this
+    reporting currency and rate source; valid while `version` equals the sum of the month's
+    `MonthVersion`s over the organization's locations (versions only grow, so any change moves
+    the sum). The row is also the lock two reports making the same month queue on."""
+
+    __tablename__ = "report_month_line_set"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class MonthLineSums(Base):
+    """Every store's sold / itemized-returned lines of one month per line identity (as
+    `rollup_org_line`), converted into `target`."""
+
+    __tablename__ = "report_month_line"
+    __table_args__ = (
+        Index(
+            "ix_report_month_line_org_id_target_rates_key_month",
+            "org_id",
+            "target",
+            "rates_key",
+            "month",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    month: Mapped[date]
+    target: Mapped[str] = mapped_column(String(3))
+    rates_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    item_type: Mapped[str] = mapped_column(String(16))
+    catalog_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    gross: Mapped[Decimal] = mapped_column(Amount)
+    discount: Mapped[Decimal] = mapped_column(Amount)
+    units: Mapped[Decimal] = mapped_column(Amount)

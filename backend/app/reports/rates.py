@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.core.db import get_sessionmaker, utcnow
 from app.core.errors import InvalidField
+from app.reports.cache import bump_rates_epoch, rates_epoch
 from app.reports.metrics import minor_digits
 from app.reports.models import ExchangeRate, ExchangeRateFetch
 
@@ -110,6 +111,10 @@ class RateProvider(Protocol):
 
     def problem(self) -> str | None:
         """Why rates may be missing (e.g. the provider's last error), or None."""
+
+    def cache_key(self) -> str:
+        """Names the rates as they are now: converted sums cached under another key were made
+        with other rates (app/reports/cache.py)."""
 
 
 @dataclass
@@ -177,6 +182,11 @@ class EcbBundled:
 
     def problem(self) -> str | None:
         return None
+
+    def cache_key(self) -> str:
+        # The history only changes with the package: its last published date names it.
+        latest = max((s.dates[-1] for s in self._series.values() if s.dates), default=None)
+        return f"ecb-bundled:{latest}"
 
 
 @lru_cache(maxsize=1)
@@ -285,6 +295,10 @@ class CachedRates:
         series = self._get(currency)
         return series.dates[-1] if series.dates else None
 
+    def cache_key(self) -> str:
+        epoch = self._session(lambda db: rates_epoch(db, self._source_key))
+        return f"{self._source_key}:{epoch}"
+
     def problem(self) -> str | None:
         """The provider's last error when no fetch has worked since, or a note that none ran."""
         if self._problem is False:
@@ -326,6 +340,9 @@ def provider(
     if get_settings().EXCHANGE_RATE_API_KEY:
         return CachedRates(db, date_from=date_from, date_to=date_to, currencies=currencies)
     return _bundled()
+
+
+_BUNDLED_RATES: dict[tuple[str, str, date], tuple[date, Decimal]] = {}
 
 
 class Converter:
@@ -391,11 +408,22 @@ class Converter:
         """Units of the target currency for one unit of `currency` on `day`."""
         if currency == self.target:
             return ONE
-        source_date, source_rate = self._per_eur(currency, day)
-        target_date, target_rate = self._per_eur(self.target, day)
-        self.used[day] = max(source_date, target_date) if currency != EUR else target_date
+        key = (currency, self.target, day)
+        known = _BUNDLED_RATES.get(key) if isinstance(self.source, EcbBundled) else None
+        if known is None:
+            source_date, source_rate = self._per_eur(currency, day)
+            target_date, target_rate = self._per_eur(self.target, day)
+            used = max(source_date, target_date) if currency != EUR else target_date
+            known = (used, target_rate / source_rate)
+            if isinstance(self.source, EcbBundled):
+                # The bundled history never changes while the process runs: a long report asks
+                # for thousands of days, each worked out once per process.
+                if len(_BUNDLED_RATES) > 500_000:
+                    _BUNDLED_RATES.clear()
+                _BUNDLED_RATES[key] = known
+        self.used[day] = known[0]
         self.pairs.add(f"{currency}->{self.target}")
-        return target_rate / source_rate
+        return known[1]
 
     def factor(self, currency: str, day: date) -> Decimal:
         """What multiplies an amount in minor units of `currency` into target major units."""
@@ -405,6 +433,9 @@ class Converter:
             cached = self.rate(currency, day).scaleb(-minor_digits(currency))
             self._factors[key] = cached
         return cached
+
+    def cache_key(self) -> str:
+        return self.source.cache_key()
 
     def describe(self) -> dict[str, Any]:
         """The rates a report used: source, currency pairs, and each business date's rate date."""
@@ -593,6 +624,7 @@ def store_rates(db: Session, by_day: dict[date, Rates], *, source: str = API_SOU
     )
     for start in range(0, len(rows), 5000):
         db.execute(statement, rows[start : start + 5000])
+    bump_rates_epoch(db, source)
     return len(rows)
 
 

@@ -57,7 +57,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import Base
 from app.locations.models import Location
+from app.reports import cache
 from app.reports.metrics import ORDER_MONEY
+from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums
 from app.sales.facts import business_day
 from app.sales.models import SaleLine, SaleOrder, SaleRefund, SaleTender
 
@@ -468,6 +470,7 @@ def refresh(db: Session, org_id: int, pairs: Iterable[Pair]) -> None:
     """Recompute the rollup rows of these (location, business date) pairs from the order tables,
     in the caller's transaction (rows of a pair left with nothing are removed)."""
     wanted = sorted({(loc, day) for loc, day in pairs if day is not None})
+    cache.touch(db, wanted)  # the converted months cached from these rows are out of date
     for start in range(0, len(wanted), PAIRS_PER_STATEMENT):
         chunk = wanted[start : start + PAIRS_PER_STATEMENT]
 
@@ -578,6 +581,9 @@ def rebuild(db: Session, org_id: int | None = None) -> list[int]:
     for org in org_ids:
         _backfill_refund_hours(db, org)
         _recompute(db, org, lambda location, day: true(), lambda day: true())
+        # Everything was recomputed: so is every converted month, when next asked for.
+        for cached in (MonthDaySums, MonthLineSums, MonthLineSet):
+            db.execute(delete(cached).where(cached.org_id == org))
     return org_ids
 
 

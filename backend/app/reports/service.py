@@ -8,6 +8,13 @@ are converted before they are added; the sums go into `Sums` and `metrics.comput
 implementation of the definitions. Conversion's "days with footfall and sales" are found in SQL
 too (rollup_day joined to the day's footfall), like-for-like with EXISTS on traded days.
 
+Long periods on PostgreSQL read their whole calendar months already converted from the month
+cache (app/reports/cache.py: per location x month, and every store's lines per month) and only
+the days of the partial months at either end from the rollups: a three-year summary, breakdown by
+store or item, or month series adds up a few thousand cached rows instead of converting tens of
+thousands of location-days (or half a million line rows). Every report query is planned for its
+own parameters (`_plan_each_time`).
+
 `source="orders"` (a keyword of summary/timeseries/breakdown/heatmap, for the tests and the
 benchmark) computes the same answer straight from the order tables: *cells* — sums per (location,
 business date, extra key) from GROUP BYs over sale_order/sale_line/sale_tender/sale_refund —
@@ -19,26 +26,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Date,
+    Integer,
     Numeric,
     String,
     and_,
     bindparam,
     case,
+    cast,
     column,
+    delete,
     exists,
     func,
+    insert,
     literal,
+    literal_column,
+    or_,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session, aliased
 
 from app.core.errors import InvalidField
@@ -46,7 +61,16 @@ from app.footfall import service as footfall_service
 from app.footfall.models import FootfallEntry
 from app.locations import service as location_service
 from app.locations.models import Location
+from app.reports import cache as report_cache
 from app.reports import metrics as m
+from app.reports.models import (
+    MONTH_FOOTFALL,
+    MONTH_SALES,
+    MonthDaySums,
+    MonthLineSet,
+    MonthLineSums,
+    MonthVersion,
+)
 from app.reports.rates import Converter, MissingRate
 from app.reports.rollups import RollupDay, RollupHour, RollupLine, RollupOrgLine, RollupTender
 from app.reports.schemas import (
@@ -687,6 +711,22 @@ class _Window:
     date_to: date
     lfl_shift: int | None  # like-for-like: the day this one compares with is `lfl_shift` away
     key_shift: int  # days added to a date key (the comparison lands on the period's dates)
+    skip: tuple[date, date] | None = None  # days read elsewhere (the month cache's months)
+
+    def within(self, day: Any) -> list[Any]:
+        where = [day >= self.date_from, day <= self.date_to]
+        if self.skip is not None:
+            where.append(or_(day < self.skip[0], day > self.skip[1]))
+        return where
+
+    def days(self) -> Iterable[date]:
+        day = self.date_from
+        while day <= self.date_to:
+            if self.skip is not None and self.skip[0] <= day <= self.skip[1]:
+                day = self.skip[1]
+            else:
+                yield day
+            day += timedelta(days=1)
 
 
 def _windows(req: ReportRequest) -> tuple[_Window, _Window | None]:
@@ -713,6 +753,7 @@ def _plan_each_time(db: Session) -> None:
         db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         # Years of rollup rows are sorted and hashed in memory, not spilled to disk.
         db.execute(text("SET LOCAL work_mem = '64MB'"))
+        db.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
 def _plus_days(db: Session, day: Any, days: int) -> Any:
@@ -762,7 +803,7 @@ def _aggregate(
     window: _Window,
 ) -> KeyedValues:
     """Σ of the query's expressions per key, money converted at each (currency, date)'s rate."""
-    where = [query.day >= window.date_from, query.day <= window.date_to, *query.where]
+    where = [*window.within(query.day), *query.where]
     if query.location is not None:
         where += [
             query.location.in_(req.location_ids),
@@ -832,8 +873,7 @@ def _aggregate_in_sql(
     # Every day's factor is joined in, but a response names only the rates its rows used: what
     # the converter notes while preparing the factors is put back, then the days with rows added.
     used, pairs = dict(conv.used), set(conv.pairs)
-    day = window.date_from
-    while day <= window.date_to:
+    for day in window.days():
         for currency in currencies:
             try:
                 factor = conv.factor(currency, day)
@@ -842,7 +882,6 @@ def _aggregate_in_sql(
             codes.append(currency)
             days.append(day)
             factors.append(factor)
-        day += timedelta(days=1)
     conv.used.clear()
     conv.used.update(used)
     conv.pairs.clear()
@@ -926,8 +965,7 @@ def _footfall_days(db: Session, req: ReportRequest, window: _Window) -> Any:
     where = [
         fe.org_id == req.org_id,
         fe.location_id.in_(req.location_ids),
-        fe.entry_date >= window.date_from,
-        fe.entry_date <= window.date_to,
+        *window.within(fe.entry_date),
         fe.closed.is_(False),
         fe["count"].is_not(None),
     ]
@@ -955,7 +993,14 @@ def _footfall_days(db: Session, req: ReportRequest, window: _Window) -> Any:
     )
 
 
-DayKey = Literal["location", "date"]
+DayKey = Literal["location", "date", "month"]
+
+
+def _month(day: Any) -> Any:
+    """The first day of a date column's month (PostgreSQL: the month cache's key)."""
+    # The unit as SQL text, not a parameter: the same expression in SELECT and GROUP BY must be
+    # the same text for PostgreSQL to see one grouping.
+    return cast(func.date_trunc(literal_column("'month'"), day), Date)
 
 
 def _day_values(
@@ -988,11 +1033,20 @@ def _day_values(
             "used_days": case((used, 1), else_=0),
             "conv_footfall": case((used, ff.c.n), else_=0),
             "conv_transactions": case((used, d.transactions), else_=0),
+            "rollup_days": literal(1),
         },
     )
-    columns = {"location": d.location_id, "date": d.business_date}
+    columns = {
+        "location": d.location_id,
+        "date": d.business_date,
+        "month": _month(d.business_date),
+    }
     sales = _aggregate(db, req, conv, query, [columns[k] for k in keys], window)
-    ff_columns = {"location": ff.c.location_id, "date": ff.c.entry_date}
+    ff_columns = {
+        "location": ff.c.location_id,
+        "date": ff.c.entry_date,
+        "month": _month(ff.c.entry_date),
+    }
     ff_keys = [ff_columns[k] for k in keys]
     footfall: KeyedValues = {}
     for row in db.execute(
@@ -1044,6 +1098,318 @@ def _shifted(values: dict[tuple[Any, ...], m.Sums], index: int | None, days: int
     return {(*k[:index], k[index] + delta, *k[index + 1 :]): v for k, v in values.items()}
 
 
+# --- the month cache (app/reports/cache.py) -----------------------------------------------------
+def _by_month(db: Session, keys: Sequence[DayKey], window: _Window) -> bool:
+    """Whether a day read can take its whole months from the month cache: PostgreSQL, no
+    like-for-like (which decides per location-day), answers per location, per month or in
+    total, and a period holding at least MIN_FULL_MONTHS calendar months."""
+    return (
+        report_cache.enabled(db)
+        and window.lfl_shift is None
+        and set(keys) <= {"location", "month"}
+        and len(report_cache.full_months(window.date_from, window.date_to))
+        >= report_cache.MIN_FULL_MONTHS
+    )
+
+
+def _add_into(into: KeyedValues, values: KeyedValues) -> None:
+    for key, v in values.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = dict(v)
+        else:
+            for name, value in v.items():
+                mine[name] = mine.get(name, Decimal(0)) + value
+
+
+def _day_values_by_month(
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+) -> tuple[KeyedValues, KeyedValues]:
+    """`_day_values` of a long period: its whole months from the month cache, the days of the
+    partial months at either end from the rollups."""
+    months = report_cache.full_months(window.date_from, window.date_to)
+    first, end = months[0], report_cache.next_month(months[-1])
+    sales: KeyedValues = {}
+    footfall: KeyedValues = {}
+    if window.date_from < first or end <= window.date_to:
+        edges = replace(window, skip=(first, end - timedelta(days=1)))
+        edge_sales, edge_footfall = _day_values(db, req, conv, keys, edges)
+        _add_into(sales, edge_sales)
+        _add_into(footfall, edge_footfall)
+    cached_sales, cached_footfall = _cached_months(db, req, conv, keys, months)
+    _add_into(sales, cached_sales)
+    _add_into(footfall, cached_footfall)
+    return sales, footfall
+
+
+def _cached_months(
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], months: list[date]
+) -> tuple[KeyedValues, KeyedValues]:
+    """Converted day sums of whole months per key, from `MonthDaySums`; the months missing or out
+    of date for a location are computed from the rollups and stored first."""
+    c, v = MonthDaySums, MonthVersion
+    rates_key, target = conv.cache_key(), conv.target
+    first, last = months[0], months[-1]
+    # The versions are read before any sums: sums computed after a change committed in between
+    # are newer than the version stored with them (recomputed next time), never older.
+    versions = {
+        (location_id, month): version
+        for location_id, month, version in db.execute(
+            select(v.location_id, v.month, v.version).where(
+                v.location_id.in_(req.location_ids), v.month >= first, v.month <= last
+            )
+        )
+    }
+    mine = [c.location_id.in_(req.location_ids), c.month >= first, c.month <= last]
+    mine += [c.target == target, c.rates_key == rates_key]
+    fresh: set[tuple[int, date]] = set()
+    converted: dict[tuple[str, date], int] = defaultdict(int)  # (currency, month) -> day bits
+    for location_id, month, version, rate_days in db.execute(
+        select(c.location_id, c.month, c.version, c.rate_days).where(*mine)
+    ):
+        if version == versions.get((location_id, month), 0):
+            fresh.add((location_id, month))
+            _add_day_bits(converted, month, rate_days)
+    stale = [(loc, month) for loc in req.location_ids for month in months]
+    stale = [pair for pair in stale if pair not in fresh]
+    if stale:
+        made = _fill_months(db, req, conv, stale, versions, rates_key)
+        for (_, month), rate_days in made.items():
+            _add_day_bits(converted, month, rate_days)
+    # The response names the rate of every day converted, as it does for days read directly.
+    for (currency, month), bits in converted.items():
+        for day in range(31):
+            if bits >> day & 1:
+                conv.rate(currency, month.replace(day=day + 1))
+    group = [{"location": c.location_id, "month": c.month}[k] for k in keys]
+    names = [*MONTH_SALES, *MONTH_FOOTFALL]
+    sales: KeyedValues = {}
+    footfall: KeyedValues = {}
+    for row in db.execute(
+        select(*group, *(func.sum(getattr(c, n)) for n in names)).where(*mine).group_by(*group)
+    ):
+        key = tuple(row[: len(group)])
+        values = dict(zip(names, (_dec(x) for x in row[len(group) :]), strict=True))
+        if values["rollup_days"]:
+            sales[key] = {n: values[n] for n in MONTH_SALES}
+        if values["footfall_days"]:
+            footfall[key] = {n: values[n] for n in MONTH_FOOTFALL}
+    return sales, footfall
+
+
+def _add_day_bits(into: dict[tuple[str, date], int], month: date, rate_days: str) -> None:
+    for part in filter(None, rate_days.split(";")):
+        currency, bits = part.split(":")
+        into[(currency, month)] |= int(bits)
+
+
+def _fill_months(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    stale: list[tuple[int, date]],
+    versions: dict[tuple[int, date], int],
+    rates_key: str,
+) -> dict[tuple[int, date], str]:
+    """Compute these (location, month)s' converted sums from the rollups and store them;
+    returns their `rate_days`."""
+    locations = sorted({loc for loc, _ in stale})
+    first = min(month for _, month in stale)
+    last = report_cache.next_month(max(month for _, month in stale)) - timedelta(days=1)
+    sub = replace(req, location_ids=locations)
+    sales, footfall = _day_values(
+        db, sub, conv, ("location", "month"), _Window(first, last, None, 0)
+    )
+    d = RollupDay
+    day_of_month = cast(func.extract("day", d.business_date), Integer)
+    day_bit = literal(1, BigInteger).op("<<")(day_of_month - 1)
+    bits: dict[tuple[int, date], list[str]] = defaultdict(list)
+    for location_id, month, currency, mask in db.execute(
+        select(d.location_id, _month(d.business_date), d.currency, func.bit_or(day_bit))
+        .where(
+            d.location_id.in_(locations),
+            d.business_date >= first,
+            d.business_date <= last,
+            d.currency != conv.target,
+        )
+        .group_by(d.location_id, _month(d.business_date), d.currency)
+        .order_by(d.currency)
+    ):
+        bits[(location_id, month)].append(f"{currency}:{mask}")
+    made = {pair: ";".join(bits.get(pair, [])) for pair in stale}
+    zero = Decimal(0)
+    rows = []
+    for loc, month in sorted(stale):
+        s_values = sales.get((loc, month), {})
+        f_values = footfall.get((loc, month), {})
+        rows.append(
+            {
+                "location_id": loc,
+                "month": month,
+                "target": conv.target,
+                "rates_key": rates_key,
+                "org_id": req.org_id,
+                "version": versions.get((loc, month), 0),
+                **{n: s_values.get(n, zero) for n in MONTH_SALES},
+                **{n: f_values.get(n, zero) for n in MONTH_FOOTFALL},
+                "rate_days": made[(loc, month)],
+            }
+        )
+    for start in range(0, len(rows), 1000):
+        statement = postgresql_insert(MonthDaySums).values(rows[start : start + 1000])
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["location_id", "month", "target", "rates_key"],
+                set_={
+                    n: statement.excluded[n]
+                    for n in ("version", "org_id", "rate_days", *MONTH_SALES, *MONTH_FOOTFALL)
+                },
+            )
+        )
+    return made
+
+
+def _lines_by_month(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[Any],
+    window: _Window,
+) -> KeyedValues:
+    """Every store's line sums of a long period: whole months from the month cache, the days of
+    the partial months at either end from `rollup_org_line`."""
+    months = report_cache.full_months(window.date_from, window.date_to)
+    first, end = months[0], report_cache.next_month(months[-1])
+    values: KeyedValues = {}
+    if window.date_from < first or end <= window.date_to:
+        edges = replace(window, skip=(first, end - timedelta(days=1)))
+        _add_into(values, _aggregate(db, req, conv, query, keys, edges))
+    _add_into(values, _cached_line_months(db, req, conv, query, keys, months))
+    return values
+
+
+def _cached_line_months(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[Any],
+    months: list[date],
+) -> KeyedValues:
+    v, sets, lines = MonthVersion, MonthLineSet, MonthLineSums
+    rates_key, target = conv.cache_key(), conv.target
+    first, last = months[0], months[-1]
+    # Read before any sums are computed (see _cached_months).
+    versions = {
+        month: int(total)
+        for month, total in db.execute(
+            select(v.month, func.sum(v.version))
+            .join(Location, Location.id == v.location_id)
+            .where(Location.org_id == req.org_id, v.month >= first, v.month <= last)
+            .group_by(v.month)
+        )
+    }
+    mine = [sets.org_id == req.org_id, sets.target == target, sets.rates_key == rates_key]
+    made: dict[date, int] = {}
+    for month, version in db.execute(
+        select(sets.month, sets.version).where(*mine, sets.month >= first, sets.month <= last)
+    ):
+        made[month] = version
+    stale = [month for month in months if made.get(month) != versions.get(month, 0)]
+    if stale:
+        _fill_line_months(db, req, conv, query, keys, stale, versions, rates_key)
+    # The rates of these months' days are named by the breakdown's total, read from the day sums
+    # of the same period (every line's day has day sums).
+    identity = [lines.kind, lines.item_type, lines.catalog_object_id, lines.name]
+    return {
+        tuple(row[:4]): {"gross": _dec(row[4]), "discount": _dec(row[5]), "units": _dec(row[6])}
+        for row in db.execute(
+            select(
+                *identity,
+                func.sum(lines.gross),
+                func.sum(lines.discount),
+                func.sum(lines.units),
+            )
+            .where(
+                lines.org_id == req.org_id,
+                lines.target == target,
+                lines.rates_key == rates_key,
+                lines.month >= first,
+                lines.month <= last,
+            )
+            .group_by(*identity)
+        )
+    }
+
+
+def _fill_line_months(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[Any],
+    stale: list[date],
+    versions: dict[date, int],
+    rates_key: str,
+) -> None:
+    """Compute these months' organization-wide line sums from `rollup_org_line` and store them.
+    The month's `MonthLineSet` row is written first: a second report making the same month
+    waits on it, then replaces what the first stored (never adds to it)."""
+    sets, lines = MonthLineSet, MonthLineSums
+    target = conv.target
+    head = postgresql_insert(sets).values(
+        [
+            {
+                "org_id": req.org_id,
+                "month": month,
+                "target": target,
+                "rates_key": rates_key,
+                "version": versions.get(month, 0),
+            }
+            for month in sorted(stale)
+        ]
+    )
+    db.execute(
+        head.on_conflict_do_update(
+            index_elements=["org_id", "month", "target", "rates_key"],
+            set_={"version": head.excluded.version},
+        )
+    )
+    db.execute(
+        delete(lines).where(
+            lines.org_id == req.org_id,
+            lines.target == target,
+            lines.rates_key == rates_key,
+            lines.month.in_(stale),
+        )
+    )
+    first = min(stale)
+    last = report_cache.next_month(max(stale)) - timedelta(days=1)
+    wanted = set(stale)
+    window = _Window(first, last, None, 0)
+    values = _aggregate(db, req, conv, query, [*keys, _month(query.day)], window)
+    rows = [
+        {
+            "org_id": req.org_id,
+            "month": month,
+            "target": target,
+            "rates_key": rates_key,
+            "kind": kind,
+            "item_type": item_type,
+            "catalog_object_id": catalog_object_id,
+            "name": name,
+            "gross": sums["gross"],
+            "discount": sums["discount"],
+            "units": sums["units"],
+        }
+        for (kind, item_type, catalog_object_id, name, month), sums in values.items()
+        if month in wanted
+    ]
+    for start in range(0, len(rows), 5000):
+        db.execute(insert(lines), rows[start : start + 5000])
+
+
 @dataclass
 class _Read:
     """Sums per key for the period and (shifted onto its dates) the comparison, with the
@@ -1054,16 +1420,27 @@ class _Read:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _read_days(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey]) -> _Read:
-    date_index = list(keys).index("date") if "date" in keys else None
+def _read_days(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    keys: Sequence[DayKey],
+    main_keys: Sequence[DayKey] | None = None,
+) -> _Read:
+    """Day sums per key for the period (per `main_keys` when given) and its comparison."""
     main, before = _windows(req)
     result: list[dict[tuple[Any, ...], m.Sums]] = []
     counts: dict[str, int] = {}
     for window in (main, before):
         if window is None:
             continue
-        sales, footfall = _day_values(db, req, conv, keys, window)
+        these = main_keys if main_keys is not None and window is main else keys
+        if _by_month(db, these, window):
+            sales, footfall = _day_values_by_month(db, req, conv, these, window)
+        else:
+            sales, footfall = _day_values(db, req, conv, these, window)
         sums = {k: _day_sums(sales.get(k), footfall.get(k)) for k in sales.keys() | footfall}
+        date_index = list(these).index("date") if "date" in these else None
         result.append(_shifted(sums, date_index, window.key_shift))
         if window is main:
             counts = {
@@ -1140,7 +1517,10 @@ def _read_lines(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashab
             where=[o.org_id == req.org_id],
         )
         keys = [o.kind, o.item_type, o.catalog_object_id, o.name]
-    values = _aggregate(db, req, conv, query, keys, main)
+    if query.location is None and _by_month(db, (), main):
+        values = _lines_by_month(db, req, conv, query, keys, main)
+    else:
+        values = _aggregate(db, req, conv, query, keys, main)
     result: dict[Hashable, m.Sums] = defaultdict(m.Sums)
     for (kind, item_type, variation_id, name), v in values.items():
         sums = m.Sums()
@@ -1289,7 +1669,11 @@ def timeseries(
             read = _read_hours(db, req, conv, ("date", "hour"))
             bucket: Callable[[tuple[Any, ...]], Hashable] = lambda k: start((0, k[0], k[1]))  # noqa: E731
         else:
-            read = _read_days(db, req, conv, ("date",))
+            # Per month, the period itself can be read per month (from the month cache where
+            # it holds whole months); a comparison is read per day, as its days land on the
+            # period's dates before they are put in months.
+            per_month = granularity == Granularity.month and report_cache.enabled(db)
+            read = _read_days(db, req, conv, ("date",), ("month",) if per_month else None)
             bucket = lambda k: start((0, k[0], None))  # noqa: E731
         current = _fold_sums(read.sums, bucket)
         previous = _fold_sums(read.before, bucket) if read.before is not None else None

@@ -1,0 +1,106 @@
+"""The month cache: day sums already converted, per location x calendar month, for long periods.
+
+A report converts each business day's sums at that day's rate before adding them up, so even
+from the day rollups a three-year report of a 50-store chain multiplies 55,000 location-days of
+sums by their day's factor (≈ 75 ms of NUMERIC arithmetic on PostgreSQL, whatever the indexes).
+Once converted, though, a month's sums are just numbers to add. `MonthDaySums` keeps them: one
+row per location x month x reporting currency x rate source, with conversion's inputs and the
+month's footfall, made the first time a report needs that month and read by every later report
+until something changes it. A three-year summary then reads ~1,750 cached rows plus the days of
+its two partial months from the rollups.
+
+Nothing is ever served stale:
+- `touch(db, pairs)` raises the `MonthVersion` of every (location, month) whose rollups or
+  footfall a transaction changes, in that transaction (the rollup refresh of the sync, every
+  footfall write); a cached row counts only while its `version` equals the month's current one.
+- A cached row is made from a version read *before* the sums are computed: a change committed in
+  between leaves a row with newer sums under an older version, which is merely recomputed next
+  time, never sums older than their version.
+- The rate source is part of the key (`rates_key`): the bundled ECB history's own date, or for
+  the exchange-rate API the epoch its cache is at (`RatesEpoch`, raised by every rate write).
+
+PostgreSQL only: SQLite (the embedded mode, small accounts) converts from the rollups each time,
+as it would not gain from a cache and would take write locks on reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.orm import Session
+
+from app.reports.models import MonthVersion, RatesEpoch
+
+MIN_FULL_MONTHS = 2  # shorter periods read the rollups directly
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def full_months(date_from: date, date_to: date) -> list[date]:
+    """The calendar months lying wholly inside [date_from, date_to]."""
+    first = month_of(date_from) if date_from.day == 1 else next_month(date_from)
+    months = []
+    while next_month(first) - timedelta(days=1) <= date_to:
+        months.append(first)
+        first = next_month(first)
+    return months
+
+
+def enabled(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def touch(db: Session, pairs: Iterable[tuple[int, date | None]]) -> None:
+    """Retire the cached months of these (location, business date) pairs, in the caller's
+    transaction (keys in order, so concurrent writers queue rather than deadlock)."""
+    if not enabled(db):
+        return
+    keys = sorted({(location_id, month_of(day)) for location_id, day in pairs if day is not None})
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        statement = postgresql_insert(MonthVersion).values(
+            [{"location_id": loc, "month": month, "version": 1} for loc, month in chunk]
+        )
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["location_id", "month"],
+                set_={"version": MonthVersion.version + 1},
+            )
+        )
+
+
+def bump_rates_epoch(db: Session, source: str) -> None:
+    """Retire every cached month converted with this rate source's earlier rates."""
+    if not enabled(db):
+        return
+    statement = postgresql_insert(RatesEpoch).values(source=source, epoch=1)
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source"], set_={"epoch": RatesEpoch.epoch + 1}
+        )
+    )
+
+
+def rates_epoch(db: Session, source: str) -> int:
+    return int(db.scalar(select(RatesEpoch.epoch).where(RatesEpoch.source == source)) or 0)
+
+
+__all__ = [
+    "MIN_FULL_MONTHS",
+    "bump_rates_epoch",
+    "enabled",
+    "full_months",
+    "month_of",
+    "next_month",
+    "rates_epoch",
+    "touch",
+]

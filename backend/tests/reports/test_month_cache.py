@@ -1,0 +1,228 @@
+"""The month cache (app/reports/cache.py) never changes an answer.
+
+Reports over periods holding whole calendar months read those months' converted sums from the
+cache (PostgreSQL): they must equal the straight computation from the order tables, first when the
+cache is made, then when it is read, and again after something changes a month already cached —
+a late edit synced from Square, a footfall entry, new exchange rates.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings, get_settings
+from app.footfall import service as footfall_service
+from app.footfall.models import FootfallEntry
+from app.footfall.schemas import FootfallCreate
+from app.locations.models import Location
+from app.reports import rates
+from app.reports import service as reports
+from app.reports.models import MonthDaySums, MonthLineSums
+from app.reports.rollups import RollupDay
+from app.reports.schemas import Compare
+from app.sales.models import SaleOrder
+from app.users.models import Role
+from square_simulator import testing
+from square_simulator.testing import RunningSimulator
+from tests.factories import make_connection, make_org, make_user
+from tests.reports.test_rollups import every_report, sync_all
+
+Chain = tuple[int, RunningSimulator, list[int]]  # organization, its Square, its locations
+NOW = "2026-10-28T18:00:00Z"
+FIRST = date(2026, 8, 20)  # the simulator's history (0.2 years) starts about 2026-08-16
+DAY = timedelta(days=1)
+LAST = date(2026, 10, 31)  # September and October are whole months of the period
+
+
+@pytest.fixture
+def chain(db: Session, db_kind: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+    if db_kind != "postgres":
+        pytest.skip("the month cache is PostgreSQL's (SQLite converts from the rollups each time)")
+    app_settings: Settings = get_settings()
+    monkeypatch.setattr(app_settings, "SQUARE_RETRY_BASE_SECONDS", 0.01)
+    sim = testing.start(seed=11, accounts=2, locations_per_account=1, years=0.2, now=NOW)
+    try:
+        monkeypatch.setattr(app_settings, "SQUARE_API_BASE_URL", sim.base_url)
+        org_id = make_org(db)
+        connection_ids = [
+            make_connection(
+                db,
+                org_id=org_id,
+                merchant_id=account.merchant_id,
+                access_token=account.personal_access_token,
+            ).id
+            for account in sim.accounts
+        ]
+        db.commit()
+        sync_all(db, org_id, connection_ids)
+        location_ids = sorted(db.scalars(select(Location.id).where(Location.org_id == org_id)))
+        rng = random.Random(11)
+        day = FIRST
+        while day <= LAST:
+            for location_id in location_ids:
+                if rng.random() < 0.8:
+                    db.add(
+                        FootfallEntry(
+                            org_id=org_id,
+                            location_id=location_id,
+                            entry_date=day,
+                            count=rng.randint(50, 900),
+                            source="manual",
+                        )
+                    )
+            day += timedelta(days=1)
+        db.commit()
+        yield org_id, sim, location_ids
+    finally:
+        sim.stop()
+
+
+def req(
+    org_id: int,
+    location_ids: list[int],
+    *,
+    currency: str = "GBP",
+    compare: Compare = Compare.none,
+    date_from: date = FIRST,
+    date_to: date = LAST,
+) -> reports.ReportRequest:
+    return reports.ReportRequest(
+        org_id=org_id,
+        date_from=date_from,
+        date_to=date_to,
+        location_ids=location_ids,
+        currency=currency,
+        compare=compare,
+        lfl=False,
+    )
+
+
+def cached_rows(db: Session, org_id: int) -> tuple[int, int]:
+    days = db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) or 0
+    lines = db.scalar(select(func.count()).where(MonthLineSums.org_id == org_id)) or 0
+    return int(days), int(lines)
+
+
+def test_long_periods_from_the_month_cache_equal_the_straight_computation(
+    db: Session, chain: Chain
+) -> None:
+    org_id, _, location_ids = chain
+    assert cached_rows(db, org_id) == (0, 0)
+    requests = [
+        req(org_id, location_ids),
+        req(org_id, location_ids[:1], currency="EUR", compare=Compare.previous_period),
+        req(org_id, location_ids, currency="USD", compare=Compare.previous_year),
+        req(org_id, location_ids, date_from=date(2026, 9, 1), date_to=date(2026, 10, 31)),
+    ]
+    for request in requests:
+        made = every_report(db, request, "rollups")  # makes the cached months
+        assert made == every_report(db, request, "orders"), request
+        assert every_report(db, request, "rollups") == made  # read back from the cache
+        if request.compare == Compare.none:
+            # The response names the rate of every day it converted, cached or not.
+            converted = db.scalars(
+                select(RollupDay.business_date)
+                .where(
+                    RollupDay.location_id.in_(request.location_ids),
+                    RollupDay.currency != request.currency,
+                    RollupDay.business_date >= request.date_from,
+                    RollupDay.business_date <= request.date_to,
+                )
+                .distinct()
+            )
+            named = reports.summary(db=db, req=request).rates.dates
+            assert set(named) == {day.isoformat() for day in converted}
+            assert named or request is not requests[0]  # the EUR store's days became GBP
+    days, lines = cached_rows(db, org_id)
+    assert days >= 2 * len(location_ids) and lines > 0, "the reports did not use the cache"
+
+
+def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain: Chain) -> None:
+    org_id, sim, location_ids = chain
+    request = req(org_id, location_ids)
+    first = reports.summary(db=db, req=request)
+    assert first.metrics["net_sales"] is not None
+    db.commit()  # the cached months are stored
+
+    # A September sale cancelled at Square after it was synced, then synced again.
+    sale = db.scalars(
+        select(SaleOrder)
+        .where(
+            SaleOrder.org_id == org_id,
+            SaleOrder.is_transaction.is_(True),
+            SaleOrder.source_order_id.is_(None),
+            SaleOrder.business_date >= date(2026, 9, 1),
+            SaleOrder.business_date <= date(2026, 9, 30),
+        )
+        .order_by(SaleOrder.id)
+    ).first()
+    assert sale is not None
+    known = set(db.scalars(select(SaleOrder.id).where(SaleOrder.org_id == org_id)))
+    cancel = {
+        **sale.raw,
+        "state": "CANCELED",
+        "version": (sale.raw.get("version") or 1) + 1,
+        "updated_at": "2026-10-28T18:30:00Z",
+    }
+    cancel.pop("closed_at", None)
+    sim.import_orders([cancel])
+    sim.set_time("2026-10-28T19:00:00Z")
+    sync_all(db, org_id, _connections(db, org_id))
+    db.expire_all()
+    after_edit = reports.summary(db=db, req=request)
+    assert after_edit.metrics == reports.summary(db=db, req=request, source="orders").metrics
+    # The moved clock brought new sales too: the period lost exactly the cancelled one.
+    arrived = db.scalars(
+        select(SaleOrder).where(SaleOrder.org_id == org_id, SaleOrder.id.not_in(known))
+    ).all()
+    new = sum(
+        o.is_transaction
+        and o.counted
+        and FIRST <= (o.business_date or FIRST - timedelta(1)) <= LAST
+        for o in arrived
+    )
+    assert after_edit.metrics["transactions"] == int(first.metrics["transactions"] or 0) - 1 + new
+    db.commit()
+
+    # Footfall entered for a September day that had none.
+    owner = make_user(db, org_id=org_id, role=Role.owner).user
+    location_id = location_ids[0]
+    known = set(
+        db.scalars(select(FootfallEntry.entry_date).where(FootfallEntry.location_id == location_id))
+    )
+    empty = next(date(2026, 9, d) for d in range(1, 31) if date(2026, 9, d) not in known)
+    before_footfall = reports.summary(db=db, req=request).metrics["footfall"]
+    footfall_service.create(
+        db=db,
+        user=owner,
+        entry_in=FootfallCreate(location_id=location_id, date=empty, count=4321),
+    )
+    db.commit()
+    after_footfall = reports.summary(db=db, req=request)
+    assert after_footfall.metrics["footfall"] == int(before_footfall or 0) + 4321
+    assert after_footfall.metrics == reports.summary(db=db, req=request, source="orders").metrics
+
+
+def _connections(db: Session, org_id: int) -> list[int]:
+    from app.square.models import SquareConnection
+
+    return list(db.scalars(select(SquareConnection.id).where(SquareConnection.org_id == org_id)))
+
+
+def test_new_exchange_rates_retire_what_was_converted_with_the_old(
+    db: Session, db_kind: str
+) -> None:
+    if db_kind != "postgres":
+        pytest.skip("the month cache is PostgreSQL's")
+    cached = rates.CachedRates(db)
+    before = cached.cache_key()
+    rates.store_rates(db, {date(2026, 9, 1): {"USD": Decimal("1.1"), "GBP": Decimal("0.85")}})
+    assert rates.CachedRates(db).cache_key() != before
+    db.rollback()
