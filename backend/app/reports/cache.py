@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from app.reports.models import MonthVersion, RatesEpoch
+from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums, MonthVersion, RatesEpoch
 
 MIN_FULL_MONTHS = 2  # shorter periods read the rollups directly
 
@@ -79,7 +79,8 @@ def touch(db: Session, pairs: Iterable[tuple[int, date | None]]) -> None:
 
 
 def bump_rates_epoch(db: Session, source: str) -> None:
-    """Retire every cached month converted with this rate source's earlier rates."""
+    """Retire every cached month converted with this rate source's earlier rates (and delete
+    them: the daily fetch would otherwise leave a copy of the cache behind every day)."""
     if not enabled(db):
         return
     statement = postgresql_insert(RatesEpoch).values(source=source, epoch=1)
@@ -88,6 +89,8 @@ def bump_rates_epoch(db: Session, source: str) -> None:
             index_elements=["source"], set_={"epoch": RatesEpoch.epoch + 1}
         )
     )
+    for model in (MonthDaySums, MonthLineSums, MonthLineSet):
+        db.execute(delete(model).where(model.rates_key.startswith(f"{source}:", autoescape=True)))
 
 
 def rates_epoch(db: Session, source: str) -> int:

@@ -24,14 +24,14 @@ from app.footfall.schemas import FootfallCreate
 from app.locations.models import Location
 from app.reports import rates
 from app.reports import service as reports
-from app.reports.models import MonthDaySums, MonthLineSums
+from app.reports.models import MONTH_FOOTFALL, MONTH_SALES, MonthDaySums, MonthLineSums
 from app.reports.rollups import RollupDay
 from app.reports.schemas import Compare
 from app.sales.models import SaleOrder
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
-from tests.factories import make_connection, make_org, make_user
+from tests.factories import make_connection, make_location, make_org, make_user
 from tests.reports.test_rollups import every_report, sync_all
 
 Chain = tuple[int, RunningSimulator, list[int]]  # organization, its Square, its locations
@@ -221,8 +221,25 @@ def test_new_exchange_rates_retire_what_was_converted_with_the_old(
 ) -> None:
     if db_kind != "postgres":
         pytest.skip("the month cache is PostgreSQL's")
-    cached = rates.CachedRates(db)
-    before = cached.cache_key()
+    before = rates.CachedRates(db).cache_key()
+    org_id = make_org(db)
+    location = make_location(db, org_id=org_id)
+    zero = Decimal(0)
+    db.add(
+        MonthDaySums(
+            location_id=location.id,
+            month=date(2026, 9, 1),
+            target="GBP",
+            rates_key=before,
+            org_id=org_id,
+            version=0,
+            rate_days="",
+            **dict.fromkeys((*MONTH_SALES, *MONTH_FOOTFALL), zero),
+        )
+    )
+    db.flush()
     rates.store_rates(db, {date(2026, 9, 1): {"USD": Decimal("1.1"), "GBP": Decimal("0.85")}})
     assert rates.CachedRates(db).cache_key() != before
+    # What was converted with the old rates is gone, not only passed over.
+    assert db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) == 0
     db.rollback()
