@@ -30,6 +30,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums, MonthVersion, RatesEpoch
@@ -80,10 +81,10 @@ def touch(db: Session, pairs: Iterable[tuple[int, date | None]]) -> None:
 
 def bump_rates_epoch(db: Session, source: str) -> None:
     """Retire every cached month converted with this rate source's earlier rates (and delete
-    them: the daily fetch would otherwise leave a copy of the cache behind every day)."""
-    if not enabled(db):
-        return
-    statement = postgresql_insert(RatesEpoch).values(source=source, epoch=1)
+    them: the daily fetch would otherwise leave a copy of the cache behind every day). Kept on
+    SQLite too (a rare write), so a database moved to PostgreSQL starts from the right epoch."""
+    insert = postgresql_insert if enabled(db) else sqlite_insert
+    statement = insert(RatesEpoch).values(source=source, epoch=1)
     db.execute(
         statement.on_conflict_do_update(
             index_elements=["source"], set_={"epoch": RatesEpoch.epoch + 1}

@@ -1118,6 +1118,16 @@ def _by_month(db: Session, keys: Sequence[DayKey], window: _Window) -> bool:
     )
 
 
+def _split(window: _Window) -> tuple[list[date], _Window | None]:
+    """A long period's whole months, and the window of the days left at either end (None when
+    the period is whole months)."""
+    months = report_cache.full_months(window.date_from, window.date_to)
+    first, end = months[0], report_cache.next_month(months[-1])
+    if window.date_from == first and end > window.date_to:
+        return months, None
+    return months, replace(window, skip=(first, end - timedelta(days=1)))
+
+
 def _add_into(into: KeyedValues, values: KeyedValues) -> None:
     for key, v in values.items():
         mine = into.get(key)
@@ -1133,12 +1143,10 @@ def _day_values_by_month(
 ) -> tuple[KeyedValues, KeyedValues]:
     """`_day_values` of a long period: its whole months from the month cache, the days of the
     partial months at either end from the rollups."""
-    months = report_cache.full_months(window.date_from, window.date_to)
-    first, end = months[0], report_cache.next_month(months[-1])
+    months, edges = _split(window)
     sales: KeyedValues = {}
     footfall: KeyedValues = {}
-    if window.date_from < first or end <= window.date_to:
-        edges = replace(window, skip=(first, end - timedelta(days=1)))
+    if edges is not None:
         edge_sales, edge_footfall = _day_values(db, req, conv, keys, edges)
         _add_into(sales, edge_sales)
         _add_into(footfall, edge_footfall)
@@ -1305,11 +1313,9 @@ def _lines_by_month(
 ) -> KeyedValues:
     """Every store's line sums of a long period: whole months from the month cache, the days of
     the partial months at either end from `rollup_org_line`."""
-    months = report_cache.full_months(window.date_from, window.date_to)
-    first, end = months[0], report_cache.next_month(months[-1])
+    months, edges = _split(window)
     values: KeyedValues = {}
-    if window.date_from < first or end <= window.date_to:
-        edges = replace(window, skip=(first, end - timedelta(days=1)))
+    if edges is not None:
         _add_into(values, _aggregate(db, req, conv, query, keys, edges))
     _add_into(values, _cached_line_months(db, req, conv, query, keys, months))
     return values
