@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.core import bulk
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidField, NotFound
 from app.footfall.models import FootfallAudit, FootfallEntry
@@ -1019,7 +1020,7 @@ def _write(
     now = _binder(conn, _ENTRY.c.updated_at)(utcnow())
     bind_date = _memo(_binder(conn, _ENTRY.c.entry_date))
     if creates:
-        _insert_rows(
+        bulk.insert_rows(
             conn,
             "footfall_entry",
             _ENTRY_COLUMNS,
@@ -1027,6 +1028,7 @@ def _write(
                 (org_id, k[0], bind_date(k[1]), k[2], count, closed, source, user_id, now, now)
                 for k, count, closed in creates
             ],
+            repeated=True,
         )
     if updates:
         changes = [(old[0], count, closed) for _, old, count, closed in updates]
@@ -1035,7 +1037,9 @@ def _write(
                 "CREATE TEMPORARY TABLE footfall_change "
                 "(id integer PRIMARY KEY, count integer, closed boolean) ON COMMIT DROP"
             )
-            _insert_rows(conn, "footfall_change", ("id", "count", "closed"), changes)
+            bulk.insert_rows(
+                conn, "footfall_change", ("id", "count", "closed"), changes, repeated=True
+            )
             conn.exec_driver_sql(
                 "UPDATE footfall_entry AS f SET count = c.count, closed = c.closed, "
                 "source = %(source)s, updated_by_id = %(user_id)s, updated_at = %(now)s "
@@ -1064,70 +1068,20 @@ def _write(
         (org_id, k[0], bind_date(k[1]), k[2], "delete", old[1], old[2], None, None)
         for k, old in deletes
     ]
-    _insert_rows(
-        conn, "footfall_audit", _AUDIT_COLUMNS, [(*a, source, user_id, now) for a in audits]
+    bulk.insert_rows(
+        conn,
+        "footfall_audit",
+        _AUDIT_COLUMNS,
+        [(*a, source, user_id, now) for a in audits],
+        repeated=True,
     )
     db.expire_all()
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-class _CopyColumn(dict[Any, str]):
-    """One column's values in COPY text, each distinct value formatted once.
-
-    Per column, so that True and 1 (equal as dict keys) never meet: a column holds one type.
-    """
-
-    def __missing__(self, value: Any) -> str:
-        text = self[value] = _copy_text(value)
-        return text
-
-
-def _copy_payload(rows: Sequence[tuple[Any, ...]]) -> str:
-    """Rows as COPY text, formatted column by column (a year of hourly counts repeats a lot)."""
-    columns = [list(map(_CopyColumn().__getitem__, column)) for column in zip(*rows, strict=True)]
-    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-
-
-def _copy_text(value: Any) -> str:
-    """A value in PostgreSQL COPY text format (ints, dates, aware datetimes, bools, text)."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
 
 
 def _binder(conn: Connection, column: Any) -> Any:
     """The column type's own conversion of a Python value into what the driver is given."""
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return process or (lambda value: value)
-
-
-def _insert_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        # COPY's text format, built here in chunks: psycopg's write_row() per row costs more
-        # than the server's side of the COPY.
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for start in range(0, len(rows), 50_000):
-                copy.write(_copy_payload(rows[start : start + 50_000]))
-        cursor.close()
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-        list(rows),
-    )
 
 
 # --- CSV parsing -----------------------------------------------------------------------------
