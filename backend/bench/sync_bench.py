@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             "--years",
             f"{years:.3f}",
             "--cache-mb",
-            "512",
+            str(max(512, args.days * 12)),  # the whole history: Square serves from its own machines
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

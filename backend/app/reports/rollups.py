@@ -18,28 +18,34 @@ converted per date at read time, so a rollup never depends on the reporting curr
 Team-member figures are not rolled up: they split each order by its payments' team members,
 which sync separately; that breakdown still reads the order tables.
 
-Maintenance: `refresh(db, org_id, pairs)` recomputes every rollup row of the given (location,
-business date) pairs from the order tables — delete, then INSERT ... SELECT ... GROUP BY — in the
-caller's transaction. The sales upsert calls it with `affected(...)` of the orders it wrote,
-taken before (old dates) and after (new dates) the write, so a late edit, a cancellation or a
-refund corrects the rollups in the same transaction as the orders. `rebuild(db)` recomputes
-everything (`python -m app.scripts.rebuild_rollups`), e.g. after the migration that created the
-tables on an existing database (it leaves them empty).
+Maintenance, in the caller's transaction, by the sales upsert (so a late edit, a cancellation or
+a refund corrects the rollups in the same transaction as the orders): an order written for the
+first time adds its figures to the rows of its dates (`update_rollups(added=...)`, see
+"maintenance by addition" below); an order that changed recomputes every rollup row of the
+(location, business date) pairs it leaves and arrives on, `affected(...)` taken before and after
+the write — delete, then INSERT ... SELECT ... GROUP BY over the order tables (`refresh`).
+`rebuild(db)` recomputes everything (`python -m app.scripts.rebuild_rollups`), e.g. after the
+migration that created the tables on an existing database (it leaves them empty).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ForeignKey,
     Index,
     Numeric,
     String,
+    and_,
+    any_,
+    bindparam,
     case,
     delete,
     func,
@@ -55,6 +61,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from app.core import bulk
 from app.core.db import Base
 from app.locations.models import Location
 from app.reports import cache
@@ -469,10 +476,24 @@ def _recompute(db: Session, org_id: int, within: Within, on_dates: Callable[[Any
 def refresh(db: Session, org_id: int, pairs: Iterable[Pair]) -> None:
     """Recompute the rollup rows of these (location, business date) pairs from the order tables,
     in the caller's transaction (rows of a pair left with nothing are removed)."""
-    wanted = sorted({(loc, day) for loc, day in pairs if day is not None})
-    cache.touch(db, wanted)  # the converted months cached from these rows are out of date
-    for start in range(0, len(wanted), PAIRS_PER_STATEMENT):
-        chunk = wanted[start : start + PAIRS_PER_STATEMENT]
+    update_rollups(db, org_id, added=[], recompute=pairs)
+
+
+def _recompute_tenders(db: Session, org_id: int, within: Within) -> None:
+    db.execute(
+        delete(RollupTender).where(
+            RollupTender.org_id == org_id,
+            within(RollupTender.location_id, RollupTender.business_date),
+        )
+    )
+    _insert_tenders(db, org_id, within)
+
+
+def _recompute_pairs(
+    db: Session, org_id: int, pairs: list[Pair], *, tenders_only: bool = False
+) -> None:
+    for start in range(0, len(pairs), PAIRS_PER_STATEMENT):
+        chunk = pairs[start : start + PAIRS_PER_STATEMENT]
 
         def within(location: Any, day: Any, chunk: list[Pair] = chunk) -> Any:
             return tuple_(location, day).in_(chunk)
@@ -480,7 +501,381 @@ def refresh(db: Session, org_id: int, pairs: Iterable[Pair]) -> None:
         def on_dates(day: Any, dates: list[date] = sorted({d for _, d in chunk})) -> Any:
             return day.in_(dates)
 
-        _recompute(db, org_id, within, on_dates)
+        if tenders_only:
+            _recompute_tenders(db, org_id, within)
+        else:
+            _recompute(db, org_id, within, on_dates)
+
+
+# -- maintenance by addition --------------------------------------------------------------------
+#
+# An order written for the first time (nearly every order of a backfill) only adds to the rows of
+# its dates: its contributions are summed here, in Python, from the rows the sales upsert has
+# just built, and added to the stored rows (or inserted as new rows) — a few statements a page
+# instead of re-reading every order of each date it touches. Anything else (an order that
+# changed, a refund stored earlier against a tender that only arrives now) recomputes its pairs
+# from the order tables. A pair is either recomputed whole or added to, never both.
+#
+# Concurrent writers: each transaction first raises the month versions of every pair it writes
+# (cache.touch, rows locked in key order until it commits), then takes a lock per organization x
+# month for the organization-wide lines, so two transactions writing the same pair (or the same
+# month of organization lines) run one after the other, and the second one reads and adds to
+# what the first committed.
+
+HOUR_SUMS = ("orders", "transactions", *ORDER_MONEY, "units_sold", "refund_fees")
+LINE_SUMS = ("gross", "discount", "units")
+TENDER_SUMS = ("tendered", "tender_fees", "refunded", "refund_fees")
+
+
+@dataclass(frozen=True)
+class _Target:
+    model: Any
+    keys: tuple[str, ...]
+    sums: tuple[str, ...]
+    by_id: bool  # rows have a surrogate id (their keys may be NULL)
+
+
+_HOUR = _Target(RollupHour, ("location_id", "business_date", "hour", "currency"), HOUR_SUMS, False)
+_DAY = _Target(RollupDay, ("location_id", "business_date", "currency"), HOUR_SUMS, False)
+_LINE_KEYS = ("currency", "kind", "item_type", "catalog_object_id", "name")
+_LINE = _Target(RollupLine, ("location_id", "business_date", *_LINE_KEYS), LINE_SUMS, True)
+_ORG_LINE = _Target(RollupOrgLine, ("business_date", *_LINE_KEYS), LINE_SUMS, True)
+_TENDER = _Target(
+    RollupTender,
+    ("location_id", "business_date", "currency", "tender_type", "card_brand"),
+    TENDER_SUMS,
+    True,
+)
+_LOCATED = (_HOUR, _DAY, _LINE, _TENDER)
+Sums = dict[tuple[Any, ...], list[Any]]
+
+
+@dataclass
+class NewOrder:
+    """An order written for the first time: its sale_order row and child rows as inserted."""
+
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+    tenders: list[dict[str, Any]]
+    refunds: list[dict[str, Any]]
+
+
+def _add_to(sums: Sums, key: tuple[Any, ...], values: Iterable[Any]) -> None:
+    stored = sums.get(key)
+    if stored is None:
+        sums[key] = list(values)
+    else:
+        for i, value in enumerate(values):
+            stored[i] += value
+
+
+def _contributions(
+    orders: list[NewOrder], tender_types: dict[str, tuple[str, str | None]]
+) -> dict[_Target, Sums]:
+    """What these orders add to each rollup, row by row: the same rows and sums as the
+    INSERT ... SELECT statements of `_recompute` give for them."""
+    out: dict[_Target, Sums] = {target: {} for target in (*_LOCATED, _ORG_LINE)}
+    hours, days, lines, org_lines, tenders = (
+        out[_HOUR],
+        out[_DAY],
+        out[_LINE],
+        out[_ORG_LINE],
+        out[_TENDER],
+    )
+    zeros = [0] * len(ORDER_MONEY)
+    for order in orders:
+        row = order.row
+        loc, day, currency = row["location_id"], row["business_date"], row["currency"]
+        dated = bool(row["counted"]) and day is not None
+        if dated:
+            values = [
+                1,
+                1 if row["is_transaction"] else 0,
+                *(row[name] for name in ORDER_MONEY),
+                row["units_sold"],
+                0,
+            ]
+            _add_to(hours, (loc, day, row["local_hour"] or 0, currency), values)
+            _add_to(days, (loc, day, currency), values)
+            for line in order.lines:
+                if line["item_type"] == "GIFT_CARD" or (
+                    line["kind"] != "sale" and line["source_line_item_uid"] is None
+                ):
+                    continue
+                catalog = line["catalog_object_id"]
+                identity = (
+                    currency,
+                    line["kind"],
+                    line["item_type"],
+                    catalog,
+                    "" if catalog is not None else (line["name"] or ""),
+                )
+                amounts = (line["gross_ex_tax"], line["discount"], line["units"])
+                _add_to(lines, (loc, day, *identity), amounts)
+                _add_to(org_lines, (day, *identity), amounts)
+            for tender in order.tenders:
+                _add_to(
+                    tenders,
+                    (loc, day, currency, tender["tender_type"], tender["card_brand"]),
+                    (tender["amount"], tender["processing_fee"], 0, 0),
+                )
+        for refund in order.refunds:
+            if not refund["counted"] or refund["business_date"] is None:
+                continue
+            kind, brand = tender_types.get(refund["tender_id"] or "", ("UNKNOWN", None))
+            refund_day = refund["business_date"]
+            fee = refund["processing_fee"]
+            values = [0, 0, *zeros, Decimal(0), fee]
+            _add_to(
+                hours,
+                (refund["location_id"], refund_day, refund["local_hour"] or 0, currency),
+                values,
+            )
+            _add_to(days, (refund["location_id"], refund_day, currency), values)
+            if dated:
+                _add_to(tenders, (loc, day, currency, kind, brand), (0, 0, refund["amount"], 0))
+            _add_to(
+                tenders, (refund["location_id"], refund_day, currency, kind, brand), (0, 0, 0, fee)
+            )
+    return out
+
+
+def _any_of(db: Session, column: Any, values: list[Any]) -> Any:
+    """`column IN values`; on PostgreSQL one array parameter (a statement of a thousand
+    parameters costs more to render and parse than to run)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _original_tenders(
+    db: Session, org_id: int, tender_ids: set[str]
+) -> dict[str, tuple[str, str | None]]:
+    """(tender type, card brand) of the stored tenders with these Square ids."""
+    found: dict[str, tuple[str, str | None]] = {}
+    ids = sorted(tender_ids)
+    for start in range(0, len(ids), 1000):
+        rows = db.execute(
+            select(
+                SaleTender.square_tender_id, SaleTender.tender_type, SaleTender.card_brand
+            ).where(
+                SaleTender.org_id == org_id,
+                _any_of(db, SaleTender.square_tender_id, ids[start : start + 1000]),
+            )
+        )
+        for square_id, kind, brand in rows:
+            if square_id is not None:
+                found[square_id] = (kind, brand)
+    return found
+
+
+def refunds_against(
+    db: Session, org_id: int, tender_ids: Iterable[str], *, besides: set[int]
+) -> set[Pair]:
+    """The pairs of refunds stored against these tenders, other than the refunds of the orders
+    `besides`: written before their tender, they were rolled up under an unknown tender type
+    (only their payment-method rows, `rollup_tender`, need recomputing)."""
+    pairs: set[Pair] = set()
+    ids = sorted(set(tender_ids))
+    for start in range(0, len(ids), 1000):
+        rows = db.execute(
+            select(
+                SaleRefund.order_id,
+                SaleRefund.location_id,
+                SaleRefund.business_date,
+                SaleOrder.location_id,
+                SaleOrder.business_date,
+            )
+            .join(SaleOrder, SaleOrder.id == SaleRefund.order_id)
+            .where(SaleRefund.org_id == org_id, SaleRefund.tender_id.in_(ids[start : start + 1000]))
+        )
+        for order_id, refund_loc, refund_day, order_loc, order_day in rows:
+            if order_id in besides:
+                continue
+            if refund_day is not None:
+                pairs.add((refund_loc, refund_day))
+            if order_day is not None:
+                pairs.add((order_loc, order_day))
+    return pairs
+
+
+ORG_MONTH_LOCK = 1 << 62  # advisory lock keys: this bit, the organization, the month
+
+
+def _lock_org_months(db: Session, org_id: int, dates: Iterable[date]) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        return  # SQLite has one writer at a time
+    months = sorted({d.year * 12 + d.month - 1 for d in dates})
+    for month in months:
+        db.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"),
+            {"key": ORG_MONTH_LOCK | (org_id << 24) | month},
+        )
+
+
+def _stored_pairs(db: Session, org_id: int, pairs: set[Pair]) -> set[Pair]:
+    """Which of these pairs have rollup rows already. A pair without a `rollup_day` row has none
+    in the other location tables either (every hour, line and tender row comes with an hour row
+    of its pair, and a day row sums its hours)."""
+    if not pairs:
+        return set()
+    rows = db.execute(
+        select(RollupDay.location_id, RollupDay.business_date)
+        .where(
+            RollupDay.org_id == org_id,
+            RollupDay.location_id.in_(sorted({loc for loc, _ in pairs})),
+            RollupDay.business_date.in_(sorted({day for _, day in pairs})),
+        )
+        .distinct()
+    )
+    return {(loc, day) for loc, day in rows} & pairs
+
+
+def _add(
+    db: Session, org_id: int, target: _Target, sums: Sums, stored: set[Pair] | None = None
+) -> None:
+    """Add `sums` to the stored rows with the same keys; insert the others. `stored`: the only
+    pairs (of a location table) that may have rows already."""
+    if not sums:
+        return
+    model = target.model
+    key_columns = [getattr(model, name) for name in target.keys]
+    existing: dict[tuple[Any, ...], Any] = {}
+    if target is _ORG_LINE:
+        dates = {key[0] for key in sums}
+        scope = model.business_date.in_(sorted(dates))
+    else:
+        pairs = {key[:2] for key in sums}
+        if stored is not None:
+            pairs &= stored
+        # The rows of those locations and dates: a few IN values, whatever the page size.
+        scope = and_(
+            model.location_id.in_(sorted({loc for loc, _ in pairs})),
+            model.business_date.in_(sorted({day for _, day in pairs})),
+        )
+    if target is _ORG_LINE or pairs:
+        found = select(*key_columns, model.id if target.by_id else literal(None)).where(
+            model.org_id == org_id, scope
+        )
+        for *key, row_id in db.execute(found):
+            existing[tuple(key)] = row_id if target.by_id else tuple(key)
+    fresh = [
+        {
+            "org_id": org_id,
+            **dict(zip(target.keys, key, strict=True)),
+            **dict(zip(target.sums, values, strict=True)),
+        }
+        for key, values in sums.items()
+        if key not in existing
+    ]
+    added = [(existing[key], values) for key, values in sums.items() if key in existing]
+    if added:
+        _add_to_rows(db, target, added)
+    bulk.insert_mapped(db, model, fresh)
+
+
+def _add_to_rows(db: Session, target: _Target, added: list[tuple[Any, list[Any]]]) -> None:
+    model = target.model
+    table = model.__table__
+    match = ("id",) if target.by_id else target.keys
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        # One statement: the additions as arrays, joined to the rows they add to.
+        def array_type(name: str) -> str:
+            column_type = table.c[name].type
+            if isinstance(column_type, Numeric):
+                return "numeric[]"
+            if name == "business_date":
+                return "date[]"
+            if isinstance(column_type, String):
+                return "text[]"
+            return "bigint[]"
+
+        names = [*match, *target.sums]
+        matched = [row_id for row_id, _ in added]
+        arrays: list[list[Any]] = (
+            [matched] if target.by_id else [list(col) for col in zip(*matched, strict=True)]
+        )
+        arrays += [list(col) for col in zip(*(values for _, values in added), strict=True)]
+        unnest = ", ".join(f"%s::{array_type(name)}" for name in names)
+        assignments = ", ".join(f"{name} = t.{name} + d.{name}" for name in target.sums)
+        condition = " AND ".join(f"t.{name} = d.{name}" for name in match)
+        conn.exec_driver_sql(
+            f"UPDATE {table.name} AS t SET {assignments} "  # noqa: S608
+            f"FROM unnest({unnest}) AS d({', '.join(names)}) WHERE {condition}",
+            tuple(arrays),
+        )
+        return
+    statement = (
+        update(table)
+        .where(*(table.c[name] == bindparam(f"k_{name}") for name in match))
+        .values(
+            {
+                name: table.c[name] + bindparam(f"s_{name}", type_=table.c[name].type)
+                for name in target.sums
+            }
+        )
+    )
+    params = []
+    for row_id, values in added:
+        keys: tuple[Any, ...] = (row_id,) if target.by_id else row_id
+        params.append(
+            {
+                **{f"k_{name}": key for name, key in zip(match, keys, strict=True)},
+                **{f"s_{name}": value for name, value in zip(target.sums, values, strict=True)},
+            }
+        )
+    conn.execute(statement, params)
+
+
+def update_rollups(
+    db: Session,
+    org_id: int,
+    *,
+    added: list[NewOrder],
+    recompute: Iterable[Pair],
+    recompute_tenders: Iterable[Pair] = (),
+) -> None:
+    """Bring the rollups up to date in the caller's transaction, after the sales upsert wrote
+    its rows: add what the orders in `added` (new ones) bring, recompute the `recompute` pairs
+    from the order tables, and the payment-method rows of the `recompute_tenders` pairs (see
+    "maintenance by addition")."""
+    again = sorted({(loc, day) for loc, day in recompute if day is not None})
+    skip = set(again)
+    tenders_again = sorted({(loc, day) for loc, day in recompute_tenders if day is not None} - skip)
+    refund_tenders = {
+        refund["tender_id"]
+        for order in added
+        for refund in order.refunds
+        if refund["counted"] and refund["tender_id"]
+    }
+    contributions = _contributions(added, _original_tenders(db, org_id, refund_tenders))
+    located = {
+        target: {
+            key: values
+            for key, values in contributions[target].items()
+            if key[:2] not in skip and (target is not _TENDER or key[:2] not in tenders_again)
+        }
+        for target in _LOCATED
+    }
+    recomputed_dates = {day for _, day in again}
+    org_lines = {
+        key: values
+        for key, values in contributions[_ORG_LINE].items()
+        if key[0] not in recomputed_dates
+    }
+    # Every pair written, in key order (the converted months cached from them are out of date).
+    cache.touch(
+        db, [*again, *tenders_again, *(key[:2] for sums in located.values() for key in sums)]
+    )
+    stored = _stored_pairs(db, org_id, {key[:2] for sums in located.values() for key in sums})
+    for target in _LOCATED:
+        _add(db, org_id, target, located[target], stored)
+    _recompute_pairs(db, org_id, tenders_again, tenders_only=True)
+    # Last, as it is held until the transaction ends: other writers of the same months queue.
+    _lock_org_months(db, org_id, recomputed_dates | {key[0] for key in org_lines})
+    _recompute_pairs(db, org_id, again)  # organization lines of their dates included
+    _add(db, org_id, _ORG_LINE, org_lines)
 
 
 def affected(db: Session, org_id: int, order_ids: Iterable[int]) -> set[Pair]:
@@ -590,6 +985,7 @@ def rebuild(db: Session, org_id: int | None = None) -> list[int]:
 __all__ = [
     "ALL_ROLLUPS",
     "ROLLUPS",
+    "NewOrder",
     "RollupDay",
     "RollupHour",
     "RollupLine",
@@ -599,4 +995,6 @@ __all__ = [
     "connection_pairs",
     "rebuild",
     "refresh",
+    "refunds_against",
+    "update_rollups",
 ]

@@ -707,9 +707,24 @@ def _work_window(
 
         _write_page(state, orders, locations, also=progress)
         state.window_pages += 1
+        if state.window_pages % ANALYZE_EVERY_PAGES == 0:
+            _analyze(state)
 
 
 WINDOW_POLL_SECONDS = 0.5
+ANALYZE_EVERY_PAGES = 25  # a backfill worker checks the tables' statistics this often
+
+
+def _analyze(state: _Run) -> None:
+    """Keep the planner's statistics up with a backfill (see sales_service.analyze_grown_tables);
+    a failure here (a concurrent ANALYZE, say) costs the run nothing."""
+    try:
+        with session_scope() as db:
+            grown = sales_service.analyze_grown_tables(db)
+        if grown:
+            log.info("sync run %s: analyzed %s", state.run_id, ", ".join(grown))
+    except Exception:
+        log.warning("sync run %s: ANALYZE failed", state.run_id, exc_info=True)
 
 
 def _work_windows(
@@ -798,6 +813,7 @@ def _sync_orders(state: _Run, api: SquareApi, *, backfill_days: int | None) -> N
         if state.helpers is not None:
             state.helpers(state.run_id)
         _work_windows(state, api, locations, until_all_done=True)
+        _analyze(state)  # the reports plan on the tables as the backfill left them
         with session_scope() as db:
             connection = db.get(SquareConnection, state.connection_id)
             assert connection is not None
