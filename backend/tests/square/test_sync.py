@@ -186,4 +186,5 @@ def test_a_backfill_keeps_the_planners_statistics_of_the_tables_it_fills(
             text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
         )
         stored = db.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
-        assert estimated == stored, table
+        # Taken at the end of the backfill: the incremental pass after it may add a few rows.
+        assert stored and abs(estimated - stored) <= 0.1 * stored, (table, estimated, stored)
