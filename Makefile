@@ -49,8 +49,11 @@ client: install ## regenerate the typed API client (frontend/src/client) from th
 migrate: install ## apply database migrations (alembic upgrade head)
 	cd backend && $(VENV)/bin/alembic upgrade head
 
-test: install ## every test: on SQLite, then on the real PostgreSQL (both with the real Redis)
-	$(MAKE) --no-print-directory test-sqlite test-postgres test-frontend test-deploy
+# The SQLite and PostgreSQL passes run side by side (each waits on its workers and simulator much of
+# the time; each has its own database, temporary folder and Redis database), each printed whole.
+test: install ## every test: on SQLite and on the real PostgreSQL (both with the real Redis), the web app, the production kit
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-frontend test-deploy
 
 test-sqlite: install
 	cd backend && $(PY) -m pytest tests --db sqlite --ignore=tests/deploy

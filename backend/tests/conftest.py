@@ -28,7 +28,9 @@ BACKEND_DIR = Path(__file__).resolve().parents[1]
 ADMIN_POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per pass, so `make test` can run the SQLite and PostgreSQL passes side by side
+# without one's sync locks, queues or flush reaching the other's.
+REDIS_DB_BY_KIND = {"postgres": 15, "sqlite": 12}
 
 _state: dict[str, Any] = {}
 
@@ -71,6 +73,10 @@ def drop_postgres_database(url: str) -> None:
     engine.dispose()
 
 
+def _test_redis_url(kind: str) -> str:
+    return os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{REDIS_DB_BY_KIND[kind]}")
+
+
 def _purge_test_redis() -> None:
     """Empty the tests' Redis database: a task left queued (or unacknowledged by a killed worker)
     by an earlier run would otherwise reach this run's workers, which read a new database whose
@@ -78,7 +84,7 @@ def _purge_test_redis() -> None:
     import redis
 
     with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).flushdb()
+        redis.Redis.from_url(_state["redis_url"], socket_connect_timeout=2).flushdb()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,10 +92,11 @@ def pytest_configure(config: pytest.Config) -> None:
     _state["tmp"] = tmp
     kind = config.getoption("--db")
     _state["kind"] = kind
+    _state["redis_url"] = redis_url = _test_redis_url(kind)
     if kind == "postgres":
         url = create_postgres_database()
         _state["pg_url"] = url
-        broker, backend = TEST_REDIS_URL, TEST_REDIS_URL
+        broker, backend = redis_url, redis_url
         _purge_test_redis()
     else:
         url = f"sqlite:///{tmp / 'app.sqlite3'}"
@@ -101,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "TELIPORTER_ENV_FILE": "",
             "DEBUG": "false",
             "DATABASE_URL": url,
-            "REDIS_URL": TEST_REDIS_URL,
+            "REDIS_URL": redis_url,
             "SECRET_KEY": secrets.token_hex(32),
             "ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "CELERY_BROKER_URL": broker,
@@ -192,8 +199,9 @@ def client(clean_db: Any) -> Iterator[TestClient]:
 def redis_url() -> str:
     import redis
 
+    url = str(_state["redis_url"])
     try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis is not reachable at {TEST_REDIS_URL}: {exc}")
-    return TEST_REDIS_URL
+        pytest.fail(f"Redis is not reachable at {url}: {exc}")
+    return url
