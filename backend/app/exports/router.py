@@ -14,8 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from app.core.deps import CurrentUser, DbSession
 from app.exports import service
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
-from app.reports.router import CompareQuery, Currency, DateFrom, DateTo, Lfl, LocationIds, _request
-from app.reports.schemas import Compare
+from app.reports.router import ComparedReport
 
 router = APIRouter(prefix="/reports", tags=["exports"])
 
@@ -29,18 +28,8 @@ def _attachment(name: str) -> dict[str, str]:
     response_class=StreamingResponse,
     responses={200: {"content": {service.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
 )
-def export_xlsx(
-    db: DbSession,
-    user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.previous_period,
-    lfl: Lfl = False,
-) -> Response:
+def export_xlsx(db: DbSession, user: CurrentUser, req: ComparedReport) -> Response:
     """The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days)."""
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
     path, name = service.direct_workbook(db=db, user=user, req=req)
     return StreamingResponse(
         service.file_chunks(path),
@@ -57,15 +46,9 @@ def export_xlsx(
 def export_csv(
     db: DbSession,
     user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
+    req: ComparedReport,
     by: Annotated[CsvTable, Query(description="Which table")] = CsvTable.summary,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.previous_period,
-    lfl: Lfl = False,
 ) -> Response:
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
     text = service.csv_table(db=db, req=req, table=by)
     name = service.filename(user.organization.name, req, "csv", by.value)
     return Response(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.core.deps import CurrentUser, DbSession, parse_location_ids
 from app.reports import service as report_service
@@ -19,7 +20,6 @@ from app.reports.schemas import (
     SummaryRead,
     TimeseriesRead,
 )
-from app.users.models import User
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -32,91 +32,67 @@ LocationIds = Annotated[
 Currency = Annotated[
     str | None, Query(description="ISO 4217; default the organization's reporting currency")
 ]
-CompareQuery = Annotated[Compare, Query()]
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
 
 
-def _request(
-    db: DbSession,
-    user: User,
-    date_from: date,
-    date_to: date,
-    location_ids: list[str] | None,
-    currency: str | None,
-    compare: Compare,
-    lfl: bool,
-) -> report_service.ReportRequest:
-    return report_service.prepare(
-        db=db,
-        user=user,
-        date_from=date_from,
-        date_to=date_to,
-        location_ids=parse_location_ids(location_ids),
-        currency=currency,
-        compare=compare,
-        lfl=lfl,
-    )
+def _filters(default_compare: Compare) -> Callable[..., report_service.ReportRequest]:
+    """The filters every report and export takes, checked (403 naming an ungranted location);
+    only the default comparison differs (the summary and the workbook compare by default)."""
+
+    def report_filters(
+        db: DbSession,
+        user: CurrentUser,
+        date_from: DateFrom,
+        date_to: DateTo,
+        location_ids: LocationIds = None,
+        currency: Currency = None,
+        compare: Annotated[Compare, Query()] = default_compare,
+        lfl: Lfl = False,
+    ) -> report_service.ReportRequest:
+        return report_service.prepare(
+            db=db,
+            user=user,
+            date_from=date_from,
+            date_to=date_to,
+            location_ids=parse_location_ids(location_ids),
+            currency=currency,
+            compare=compare,
+            lfl=lfl,
+        )
+
+    return report_filters
+
+
+# A report's filters: compared with the previous period by default, or not compared by default.
+ComparedReport = Annotated[report_service.ReportRequest, Depends(_filters(Compare.previous_period))]
+Report = Annotated[report_service.ReportRequest, Depends(_filters(Compare.none))]
 
 
 @router.get("/summary", response_model=SummaryRead)
-def report_summary(
-    db: DbSession,
-    user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.previous_period,
-    lfl: Lfl = False,
-) -> SummaryRead:
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
+def report_summary(db: DbSession, req: ComparedReport) -> SummaryRead:
     return report_service.summary(db=db, req=req)
 
 
 @router.get("/timeseries", response_model=TimeseriesRead)
 def report_timeseries(
     db: DbSession,
-    user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
+    req: Report,
     granularity: Annotated[Granularity, Query()] = Granularity.day,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.none,
-    lfl: Lfl = False,
 ) -> TimeseriesRead:
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
     return report_service.timeseries(db=db, req=req, granularity=granularity)
 
 
 @router.get("/breakdown", response_model=BreakdownRead)
 def report_breakdown(
     db: DbSession,
-    user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
+    req: Report,
     by: Annotated[BreakdownBy, Query()],
     sort: Annotated[str | None, Query(description="A metric name, key or label")] = None,
     order: Annotated[SortOrder, Query()] = SortOrder.desc,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.none,
-    lfl: Lfl = False,
 ) -> BreakdownRead:
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
     return report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order)
 
 
 @router.get("/heatmap", response_model=HeatmapRead)
-def report_heatmap(
-    db: DbSession,
-    user: CurrentUser,
-    date_from: DateFrom,
-    date_to: DateTo,
-    location_ids: LocationIds = None,
-    currency: Currency = None,
-    compare: CompareQuery = Compare.none,
-    lfl: Lfl = False,
-) -> HeatmapRead:
-    req = _request(db, user, date_from, date_to, location_ids, currency, compare, lfl)
+def report_heatmap(db: DbSession, req: Report) -> HeatmapRead:
     return report_service.heatmap(db=db, req=req)
