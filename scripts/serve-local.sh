@@ -14,7 +14,18 @@ cd "$root/backend"
 
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Celery's warm shutdown finishes the task in hand, and a first backfill can run for minutes.
+  # A sync is checkpointed page by page, so after a short grace it is stopped hard and resumes
+  # from its last page on the next start.
+  for _ in $(seq 1 20); do
+    running=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
+    ((running)) || break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
