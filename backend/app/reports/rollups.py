@@ -342,8 +342,12 @@ def _insert_tenders(db: Session, org_id: int, within: Within) -> None:
         .where(
             SaleTender.org_id == org_id,
             SaleOrder.counted.is_(True),
-            SaleTender.business_date.is_not(None),
-            within(SaleTender.location_id, SaleTender.business_date),
+            # A tender's location and date are its order's: chosen through the order's
+            # (location, date) index. sale_tender has none, and filtering on its own columns
+            # read the whole table for each refund that met its tender (a page of a backfill
+            # 700 k orders in: 12,600 blocks, ~200 ms).
+            SaleOrder.business_date.is_not(None),
+            within(SaleOrder.location_id, SaleOrder.business_date),
         )
     )
     original = (
