@@ -691,7 +691,10 @@ def refunds_against(
                 SaleOrder.business_date,
             )
             .join(SaleOrder, SaleOrder.id == SaleRefund.order_id)
-            .where(SaleRefund.org_id == org_id, SaleRefund.tender_id.in_(ids[start : start + 1000]))
+            .where(
+                SaleRefund.org_id == org_id,
+                _any_of(db, SaleRefund.tender_id, ids[start : start + 1000]),
+            )
         )
         for order_id, refund_loc, refund_day, order_loc, order_day in rows:
             if order_id in besides:
