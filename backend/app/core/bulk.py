@@ -67,15 +67,22 @@ class _CopyColumn(dict[Any, str]):
         return text
 
 
-def copy_payload(rows: Sequence[Sequence[Any]], *, repeated: bool = False) -> str:
-    """Rows as COPY text. `repeated`: format column by column, each distinct value once (for
-    hashable values that repeat a lot, such as a year of hourly footfall counts)."""
-    if repeated:
-        columns = [
-            list(map(_CopyColumn().__getitem__, column)) for column in zip(*rows, strict=True)
-        ]
-        return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-    return "".join("\t".join(map(copy_text, row)) + "\n" for row in rows)
+# Formatted value by value: documents (unhashable), and Decimals, whose equal values may be
+# written differently (1 and 1.000 are one dict key).
+_UNCACHED = (dict, list, Decimal)
+
+
+def copy_payload(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as COPY text, built column by column: most columns repeat a few values (the
+    organization, a location, a currency, a date, zero amounts), each formatted once."""
+    columns = []
+    for column in zip(*rows, strict=True):
+        first = next((value for value in column if value is not None), None)
+        if isinstance(first, _UNCACHED):
+            columns.append(list(map(copy_text, column)))
+        else:
+            columns.append(list(map(_CopyColumn().__getitem__, column)))
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def insert_rows(
@@ -83,16 +90,13 @@ def insert_rows(
     table: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    *,
-    repeated: bool = False,
 ) -> None:
     """Insert rows of plain values (already as the driver takes them) into `table`."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
         chunks = [
-            copy_payload(rows[start : start + 50_000], repeated=repeated)
-            for start in range(0, len(rows), 50_000)
+            copy_payload(rows[start : start + 50_000]) for start in range(0, len(rows), 50_000)
         ]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:

@@ -1028,7 +1028,6 @@ def _write(
                 (org_id, k[0], bind_date(k[1]), k[2], count, closed, source, user_id, now, now)
                 for k, count, closed in creates
             ],
-            repeated=True,
         )
     if updates:
         changes = [(old[0], count, closed) for _, old, count, closed in updates]
@@ -1037,9 +1036,7 @@ def _write(
                 "CREATE TEMPORARY TABLE footfall_change "
                 "(id integer PRIMARY KEY, count integer, closed boolean) ON COMMIT DROP"
             )
-            bulk.insert_rows(
-                conn, "footfall_change", ("id", "count", "closed"), changes, repeated=True
-            )
+            bulk.insert_rows(conn, "footfall_change", ("id", "count", "closed"), changes)
             conn.exec_driver_sql(
                 "UPDATE footfall_entry AS f SET count = c.count, closed = c.closed, "
                 "source = %(source)s, updated_by_id = %(user_id)s, updated_at = %(now)s "
@@ -1073,7 +1070,6 @@ def _write(
         "footfall_audit",
         _AUDIT_COLUMNS,
         [(*a, source, user_id, now) for a in audits],
-        repeated=True,
     )
     db.expire_all()
 

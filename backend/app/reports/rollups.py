@@ -342,8 +342,12 @@ def _insert_tenders(db: Session, org_id: int, within: Within) -> None:
         .where(
             SaleTender.org_id == org_id,
             SaleOrder.counted.is_(True),
-            SaleTender.business_date.is_not(None),
-            within(SaleTender.location_id, SaleTender.business_date),
+            # A tender's location and date are its order's: chosen through the order's
+            # (location, date) index. sale_tender has none, and filtering on its own columns
+            # read the whole table for each refund that met its tender (a page of a backfill
+            # 700 k orders in: 12,600 blocks, ~200 ms).
+            SaleOrder.business_date.is_not(None),
+            within(SaleOrder.location_id, SaleOrder.business_date),
         )
     )
     original = (
@@ -687,7 +691,10 @@ def refunds_against(
                 SaleOrder.business_date,
             )
             .join(SaleOrder, SaleOrder.id == SaleRefund.order_id)
-            .where(SaleRefund.org_id == org_id, SaleRefund.tender_id.in_(ids[start : start + 1000]))
+            .where(
+                SaleRefund.org_id == org_id,
+                _any_of(db, SaleRefund.tender_id, ids[start : start + 1000]),
+            )
         )
         for order_id, refund_loc, refund_day, order_loc, order_day in rows:
             if order_id in besides:

@@ -123,7 +123,8 @@ class SaleTender(Base):
     amount: Mapped[int] = mapped_column(Minor)
     tip: Mapped[int] = mapped_column(Minor)
     processing_fee: Mapped[int] = mapped_column(Minor)
-    payment_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Not indexed: nothing looks a tender up by its payment (see 0011_tender_payment_index).
+    payment_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class SaleRefund(Base):

@@ -715,12 +715,12 @@ WINDOW_POLL_SECONDS = 0.5
 ANALYZE_EVERY_PAGES = 25  # a backfill worker checks the tables' statistics this often
 
 
-def _analyze(state: _Run) -> None:
+def _analyze(state: _Run, *, every: bool = False) -> None:
     """Keep the planner's statistics up with a backfill (see sales_service.analyze_grown_tables);
     a failure here (a concurrent ANALYZE, say) costs the run nothing."""
     try:
         with session_scope() as db:
-            grown = sales_service.analyze_grown_tables(db)
+            grown = sales_service.analyze_grown_tables(db, every=every)
         if grown:
             log.info("sync run %s: analyzed %s", state.run_id, ", ".join(grown))
     except Exception:
@@ -813,7 +813,7 @@ def _sync_orders(state: _Run, api: SquareApi, *, backfill_days: int | None) -> N
         if state.helpers is not None:
             state.helpers(state.run_id)
         _work_windows(state, api, locations, until_all_done=True)
-        _analyze(state)  # the reports plan on the tables as the backfill left them
+        _analyze(state, every=True)  # the reports plan on the tables as the backfill left them
         with session_scope() as db:
             connection = db.get(SquareConnection, state.connection_id)
             assert connection is not None
