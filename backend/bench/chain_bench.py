@@ -581,10 +581,10 @@ def _empty_caches(org_id: int) -> None:
     from sqlalchemy import delete
 
     from app.core.db import session_scope
-    from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums
+    from app.reports.models import CACHED_SUMS
 
     with session_scope() as db:
-        for cached in (MonthDaySums, MonthLineSums, MonthLineSet):
+        for cached in CACHED_SUMS:
             db.execute(delete(cached).where(cached.org_id == org_id))
 
 
