@@ -19,6 +19,13 @@ Nothing is ever served stale:
 - The rate source is part of the key (`rates_key`): the bundled ECB history's own date, or for
   the exchange-rate API the epoch its cache is at (`RatesEpoch`, raised by every rate write).
 
+The organization's day cache (`OrgDaySums`) does the same per business date for reports on every
+store of an organization: one row per date with every store's converted sums added up, and the
+date's metrics as the API shows them, so a three-year day series returns 1,096 stored points and
+a three-year summary adds up 1,096 rows in one statement. A row counts while its `version` equals
+the sum of its month's `MonthVersion`s over the organization's locations (read in the same
+statement), so the same writes that retire a location's month retire the organization's days.
+
 PostgreSQL only: SQLite (the embedded mode, small accounts) converts from the rollups each time,
 as it would not gain from a cache and would take write locks on reads.
 """
@@ -33,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums, MonthVersion, RatesEpoch
+from app.reports.models import CACHED_SUMS, MonthVersion, RatesEpoch
 
 MIN_FULL_MONTHS = 2  # shorter periods read the rollups directly
 
@@ -90,7 +97,7 @@ def bump_rates_epoch(db: Session, source: str) -> None:
             index_elements=["source"], set_={"epoch": RatesEpoch.epoch + 1}
         )
     )
-    for model in (MonthDaySums, MonthLineSums, MonthLineSet):
+    for model in CACHED_SUMS:
         db.execute(delete(model).where(model.rates_key.startswith(f"{source}:", autoescape=True)))
 
 

@@ -116,12 +116,11 @@ class Sums:
     refunded: Decimal = ZERO
 
     def __iadd__(self, other: Sums) -> Sums:
+        money, theirs = self.money, other.money
         for name in ORDER_MONEY:
-            self.money[name] += other.money[name]
-        for f in fields(self):
-            if f.name in ("money", "footfall"):
-                continue
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+            money[name] += theirs[name]
+        for name in _ADDED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.footfall is not None:
             self.footfall = (self.footfall or 0) + other.footfall
         return self
@@ -129,6 +128,10 @@ class Sums:
     @property
     def net_sales(self) -> Decimal:
         return self.money["gross_sales"] - self.money["returns"] - self.money["discounts"]
+
+
+# Sums' fields added as numbers (money and footfall have their own rules).
+_ADDED = tuple(f.name for f in fields(Sums) if f.name not in ("money", "footfall"))
 
 
 def _ratio(numerator: Decimal | int, denominator: Decimal | int | None) -> Decimal | None:
@@ -209,6 +212,9 @@ def _number(value: Decimal | int, places: int = 6) -> int | float:
     return float(round(value, places))
 
 
+_SHOWN_AS_MONEY = frozenset((*MONEY_METRICS, *MONEY_RATIOS))
+
+
 def present(metrics: Metrics, currency: str) -> dict[str, Any]:
     """Metrics as the API shows them: money as strings in the currency's minor unit, the rest
     as numbers, absent figures as null. Rounding happens here and nowhere else."""
@@ -217,7 +223,7 @@ def present(metrics: Metrics, currency: str) -> dict[str, Any]:
     for name, value in metrics.items():
         if value is None:
             shown[name] = None
-        elif name in MONEY_METRICS or name in MONEY_RATIOS:
+        elif name in _SHOWN_AS_MONEY:
             rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
             # A negated zero (a return's discount of 0) or a tiny negative shows as 0.00.
             shown[name] = str(rounded if rounded else abs(rounded))

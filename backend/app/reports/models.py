@@ -4,16 +4,17 @@
 database (see app/reports/rates.py), and the outcome of every fetch, so a report can say why a
 rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
 
-`MonthVersion` / `MonthDaySums` / `MonthLineSet` / `MonthLineSums`: the converted month cache
-of app/reports/cache.py.
+`MonthVersion` / `MonthDaySums` / `MonthLineSet` / `MonthLineSums` / `OrgDaySums`: the
+converted caches of app/reports/cache.py.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -147,6 +148,53 @@ MONTH_SALES = (  # MonthDaySums' columns from the day rollups (`service._day_val
 MONTH_FOOTFALL = ("footfall", "footfall_days")
 
 
+class OrgDaySums(Base):
+    """Every store's day sums of one business date added up, converted into `target` at the
+    day's rate (`rates_key`), with conversion's inputs and footfall (`MonthDaySums`' columns);
+    valid while `version` equals the sum of the date's month's `MonthVersion`s over the
+    organization's locations (versions only grow and locations are never deleted, so any change
+    moves the sum)."""
+
+    __tablename__ = "report_org_day"
+
+    # Key in this order: a report reads one organization's range of dates for one target.
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    target: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[date] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    gross_sales: Mapped[Decimal] = mapped_column(Amount)
+    returns: Mapped[Decimal] = mapped_column(Amount)
+    discounts: Mapped[Decimal] = mapped_column(Amount)
+    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    additive_tax: Mapped[Decimal] = mapped_column(Amount)
+    tips: Mapped[Decimal] = mapped_column(Amount)
+    service_charges: Mapped[Decimal] = mapped_column(Amount)
+    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
+    rounding: Mapped[Decimal] = mapped_column(Amount)
+    tender_fees: Mapped[Decimal] = mapped_column(Amount)
+    refund_fees: Mapped[Decimal] = mapped_column(Amount)
+    conv_net: Mapped[Decimal] = mapped_column(Amount)
+    transactions: Mapped[Decimal] = mapped_column(Amount)
+    units_sold: Mapped[Decimal] = mapped_column(Amount)
+    traded: Mapped[Decimal] = mapped_column(Amount)
+    used_days: Mapped[Decimal] = mapped_column(Amount)
+    conv_footfall: Mapped[Decimal] = mapped_column(Amount)
+    conv_transactions: Mapped[Decimal] = mapped_column(Amount)
+    rollup_days: Mapped[Decimal] = mapped_column(Amount)
+    footfall: Mapped[Decimal] = mapped_column(Amount)
+    footfall_days: Mapped[Decimal] = mapped_column(Amount)
+    # The currencies other than `target` that had day rows on the date ("EUR,USD"), for the
+    # rates a response names.
+    converted: Mapped[str] = mapped_column(Text)
+    # The date's metrics as the API shows them in `target` (`metrics.present`), which a day
+    # series returns as they are (JSON, not JSONB: the metrics keep their order).
+    shown: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class MonthLineSet(Base):
     """The organization-wide line sums of one month are cached (in `MonthLineSums`) for this
     reporting currency and rate source; valid while `version` equals the sum of the month's
@@ -191,3 +239,8 @@ class MonthLineSums(Base):
     gross: Mapped[Decimal] = mapped_column(Amount)
     discount: Mapped[Decimal] = mapped_column(Amount)
     units: Mapped[Decimal] = mapped_column(Amount)
+
+
+# Every table of converted sums: emptied when the rollups are rebuilt, and per rate source when
+# its rates change.
+CACHED_SUMS = (MonthDaySums, MonthLineSums, MonthLineSet, OrgDaySums)

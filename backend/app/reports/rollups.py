@@ -66,7 +66,7 @@ from app.core.db import Base
 from app.locations.models import Location
 from app.reports import cache
 from app.reports.metrics import ORDER_MONEY
-from app.reports.models import MonthDaySums, MonthLineSet, MonthLineSums
+from app.reports.models import CACHED_SUMS
 from app.sales.facts import business_day
 from app.sales.models import SaleLine, SaleOrder, SaleRefund, SaleTender
 
@@ -984,7 +984,7 @@ def rebuild(db: Session, org_id: int | None = None) -> list[int]:
         _backfill_refund_hours(db, org)
         _recompute(db, org, lambda location, day: true(), lambda day: true())
         # Everything was recomputed: so is every converted month, when next asked for.
-        for cached in (MonthDaySums, MonthLineSums, MonthLineSet):
+        for cached in CACHED_SUMS:
             db.execute(delete(cached).where(cached.org_id == org))
     return org_ids
 

@@ -70,6 +70,7 @@ from app.reports.models import (
     MonthLineSet,
     MonthLineSums,
     MonthVersion,
+    OrgDaySums,
 )
 from app.reports.rates import Converter, MissingRate
 from app.reports.rollups import RollupDay, RollupHour, RollupLine, RollupOrgLine, RollupTender
@@ -1156,6 +1157,220 @@ def _day_values_by_month(
     return sales, footfall
 
 
+# --- the organization's day cache (app/reports/cache.py) ----------------------------------------
+def _by_org_day(db: Session, keys: Sequence[DayKey], window: _Window, every: bool) -> bool:
+    """Whether a day read can come from the organization's day cache: PostgreSQL, every store
+    of the organization (`every`), no like-for-like, answers per date, per month or in total."""
+    return (
+        every
+        and report_cache.enabled(db)
+        and window.lfl_shift is None
+        and set(keys) <= {"date", "month"}
+    )
+
+
+def _org_versions(org_id: int, first: date, last: date) -> Any:
+    """The organization's version of each month from `first` to `last` (months never changed
+    have no row: 0)."""
+    v = MonthVersion
+    return (
+        select(v.month.label("month"), func.sum(v.version).label("version"))
+        .join(Location, Location.id == v.location_id)
+        .where(Location.org_id == org_id, v.month >= first, v.month <= last)
+        .group_by(v.month)
+        .subquery()
+    )
+
+
+def _org_days(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    window: _Window,
+    *,
+    per_date: bool,
+    shown: bool,
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The window's days of every store of the organization from `OrgDaySums`, per (month, date)
+    or added up per (month,): their sums (`MONTH_SALES`, `MONTH_FOOTFALL`), or per date their
+    presented metrics (`shown`). One statement reads the up-to-date rows; the months with a day
+    missing or out of date are computed from the rollups and stored first (their values are
+    then per (month, date) whatever `per_date` says). Names the rates of the days converted."""
+    c = OrgDaySums
+    rates_key, target = conv.cache_key(), conv.target
+    versions = _org_versions(
+        req.org_id, report_cache.month_of(window.date_from), report_cache.month_of(window.date_to)
+    )
+    month = _month(c.business_date)
+    day_text = func.to_char(c.business_date, literal_column("'YYYY-MM-DD'"))
+    converted = case((c.converted != "", day_text + "=" + c.converted))
+    names = ["shown"] if shown else [*MONTH_SALES, *MONTH_FOOTFALL]
+    columns: list[Any]
+    if per_date:  # the rows as stored
+        columns = [
+            month,
+            c.business_date,
+            literal(1),
+            converted,
+            *(c.__table__.c[n] for n in names),
+        ]
+    else:
+        columns = [
+            month,
+            func.count(),
+            func.string_agg(converted, literal_column("';'")),
+            *(func.sum(c.__table__.c[n]) for n in names),
+        ]
+    # A row counts only at its month's current version: the versions and the rows are read in
+    # one statement (one snapshot).
+    statement = (
+        select(*columns)
+        .select_from(c)
+        .outerjoin(versions, versions.c.month == month)
+        .where(
+            c.org_id == req.org_id,
+            c.target == target,
+            c.rates_key == rates_key,
+            *window.within(c.business_date),
+            c.version == func.coalesce(versions.c.version, 0),
+        )
+    )
+    rows = db.execute(statement if per_date else statement.group_by(month)).all()
+    n_key = 2 if per_date else 1
+    expected: dict[date, int] = defaultdict(int)
+    for day in window.days():
+        expected[report_cache.month_of(day)] += 1
+    found: dict[date, int] = defaultdict(int)
+    for row in rows:
+        found[row[0]] += row[n_key]
+    stale = sorted(month for month, n in expected.items() if found.get(month) != n)
+    fresh = set(expected) - set(stale)
+    days: dict[tuple[Any, ...], dict[str, Any]] = {}
+    named: list[str] = []
+    for row in rows:
+        if row[0] in fresh:
+            if row[n_key + 1]:
+                named.append(row[n_key + 1])
+            # NOT NULL columns and sums over at least one row: no None to guard against.
+            days[tuple(row[:n_key])] = dict(zip(names, row[n_key + 2 :], strict=True))
+    # Each run of consecutive months to make is read from the rollups in one go.
+    runs: list[list[date]] = []
+    for month_start in stale:
+        if runs and report_cache.next_month(runs[-1][-1]) == month_start:
+            runs[-1].append(month_start)
+        else:
+            runs.append([month_start])
+    for run in runs:
+        for day, values in _fill_org_days(db, req, conv, window, run, rates_key).items():
+            days[(report_cache.month_of(day), day)] = values
+    for part in named:
+        for entry in part.split(";"):
+            day_iso, currencies = entry.split("=")
+            day = date.fromisoformat(day_iso)
+            for currency in currencies.split(","):
+                conv.rate(currency, day)  # names the rate, as a read from the rollups does
+    return days
+
+
+def _org_day_values(
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+) -> tuple[KeyedValues, KeyedValues]:
+    """`_day_values` of every store of the organization, from `OrgDaySums`."""
+    days = _org_days(db, req, conv, window, per_date="date" in keys, shown=False)
+    index = {"month": 0, "date": 1}
+    sales: KeyedValues = {}
+    footfall: KeyedValues = {}
+    for key, values in days.items():
+        wanted = tuple(key[index[k]] for k in keys)
+        if values["rollup_days"]:
+            _add_into(sales, {wanted: {n: values[n] for n in MONTH_SALES}})
+        if values["footfall_days"]:
+            _add_into(footfall, {wanted: {n: values[n] for n in MONTH_FOOTFALL}})
+    return sales, footfall
+
+
+def _org_day_shown(
+    db: Session, req: ReportRequest, conv: Converter, window: _Window
+) -> dict[date, dict[str, Any]]:
+    """Every store's metrics per date of the window as the API shows them, from `OrgDaySums`
+    (dates keyed onto the period's, for a comparison)."""
+    days = _org_days(db, req, conv, window, per_date=True, shown=True)
+    shift = timedelta(days=window.key_shift)
+    return {key[1] + shift: values["shown"] for key, values in days.items()}
+
+
+def _fill_org_days(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    window: _Window,
+    stale: list[date],
+    rates_key: str,
+) -> dict[date, dict[str, Any]]:
+    """Compute the window's days of these consecutive months from the rollups (every store) and
+    store them; returns each date's sums and presented metrics (`shown`), days without sales or
+    footfall included."""
+    first = max(window.date_from, stale[0])
+    last = min(window.date_to, report_cache.next_month(stale[-1]) - timedelta(days=1))
+    # Read before any sums are computed (see _cached_months).
+    versions = _org_versions(req.org_id, stale[0], stale[-1])
+    known = {month: int(version) for month, version in db.execute(select(versions))}
+    sales, footfall = _day_values(
+        db, req, conv, ("date",), replace(window, date_from=first, date_to=last)
+    )
+    d = RollupDay
+    currencies: dict[date, list[str]] = defaultdict(list)
+    for day, currency in db.execute(
+        select(d.business_date, d.currency)
+        .where(
+            d.location_id.in_(req.location_ids),
+            d.business_date >= first,
+            d.business_date <= last,
+            d.currency != conv.target,
+        )
+        .distinct()
+        .order_by(d.business_date, d.currency)
+    ):
+        currencies[day].append(currency)
+    zero = Decimal(0)
+    result: dict[date, dict[str, Any]] = {}
+    rows = []
+    day = first
+    while day <= last:
+        day_sales, day_footfall = sales.get((day,)), footfall.get((day,))
+        values: dict[str, Any] = {
+            **{n: (day_sales or {}).get(n, zero) for n in MONTH_SALES},
+            **{n: (day_footfall or {}).get(n, zero) for n in MONTH_FOOTFALL},
+            # What a day series shows for the date: the one computation, made once.
+            "shown": m.present(m.compute(_day_sums(day_sales, day_footfall)), conv.target),
+        }
+        result[day] = values
+        rows.append(
+            {
+                "org_id": req.org_id,
+                "target": conv.target,
+                "rates_key": rates_key,
+                "business_date": day,
+                "version": known.get(report_cache.month_of(day), 0),
+                **values,
+                "converted": ",".join(currencies.get(day, [])),
+            }
+        )
+        day += timedelta(days=1)
+    for start in range(0, len(rows), 1000):
+        statement = postgresql_insert(OrgDaySums).values(rows[start : start + 1000])
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["org_id", "target", "rates_key", "business_date"],
+                set_={
+                    n: statement.excluded[n]
+                    for n in ("version", "converted", "shown", *MONTH_SALES, *MONTH_FOOTFALL)
+                },
+            )
+        )
+    return result
+
+
 def _cached_months(
     db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], months: list[date]
 ) -> tuple[KeyedValues, KeyedValues]:
@@ -1463,11 +1678,14 @@ def _read_days(
     main, before = _windows(req)
     result: list[dict[tuple[Any, ...], m.Sums]] = []
     counts: dict[str, int] = {}
+    every = report_cache.enabled(db) and _every_location(db, req)
     for window in (main, before):
         if window is None:
             continue
         these = main_keys if main_keys is not None and window is main else keys
-        if _by_month(db, these, window):
+        if _by_org_day(db, these, window, every):
+            sales, footfall = _org_day_values(db, req, conv, these, window)
+        elif _by_month(db, these, window):
             sales, footfall = _day_values_by_month(db, req, conv, these, window)
         else:
             sales, footfall = _day_values(db, req, conv, these, window)
@@ -1609,10 +1827,28 @@ def _sum_all(values: Iterable[m.Sums]) -> m.Sums:
 def _fold_sums(
     values: dict[tuple[Any, ...], m.Sums], bucket: Callable[[tuple[Any, ...]], Hashable]
 ) -> dict[Hashable, m.Sums]:
-    folded: dict[Hashable, m.Sums] = defaultdict(m.Sums)
+    """`values` added up per bucket; a bucket of one key holds that key's own `Sums` (a day
+    series over three years has 1,096 buckets of one day each)."""
+    folded: dict[Hashable, m.Sums] = {}
+    borrowed: set[Hashable] = set()
     for key, sums in values.items():
-        folded[bucket(key)] += sums
+        b = bucket(key)
+        mine = folded.get(b)
+        if mine is None:
+            folded[b] = sums
+            borrowed.add(b)
+            continue
+        if b in borrowed:  # never add into one of `values`' own
+            mine = folded[b] = _copy(mine)
+            borrowed.discard(b)
+        mine += sums
     return folded
+
+
+def _copy(sums: m.Sums) -> m.Sums:
+    total = m.Sums()
+    total += sums
+    return total
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -1688,14 +1924,35 @@ def timeseries(
         )
     conv = Converter(req.currency)
     start = _bucket_start(granularity)
-    current: dict[Hashable, m.Sums]
-    previous: dict[Hashable, m.Sums] | None
+
+    def present(sums: m.Sums) -> dict[str, Any]:
+        return m.present(m.compute(sums), req.currency)
+
+    current: dict[Hashable, dict[str, Any]]
+    previous: dict[Hashable, dict[str, Any]] | None
+    previous_total: m.Metrics | None
+    main, before = _windows(req)
     if source == "orders":
         reader = _hour_cells if granularity == Granularity.hour else _day_cells
-        cells, before = _read(db, req, conv, reader)
-        current = _fold(cells.sums.items(), start)
-        previous = _fold(before.sums.items(), start) if before is not None else None
-        previous_total = m.compute(_total(before)) if before is not None else None
+        cells, cells_before = _read(db, req, conv, reader)
+        current = {k: present(v) for k, v in _fold(cells.sums.items(), start).items()}
+        previous = None
+        previous_total = None
+        if cells_before is not None:
+            previous = {k: present(v) for k, v in _fold(cells_before.sums.items(), start).items()}
+            previous_total = m.compute(_total(cells_before))
+    elif granularity == Granularity.day and _by_org_day(
+        db, ("date",), main, report_cache.enabled(db) and _every_location(db, req)
+    ):
+        # Every store, per day: each date's metrics as shown, made once (app/reports/cache.py).
+        current = {d.isoformat(): v for d, v in _org_day_shown(db, req, conv, main).items()}
+        previous = None
+        previous_total = None
+        if before is not None:
+            shown = _org_day_shown(db, req, conv, before)
+            previous = {d.isoformat(): v for d, v in shown.items()}
+            sales, footfall = _org_day_values(db, req, conv, (), before)
+            previous_total = m.compute(_day_sums(sales.get(()), footfall.get(())))
     else:
         if granularity == Granularity.hour:
             read = _read_hours(db, req, conv, ("date", "hour"))
@@ -1707,11 +1964,12 @@ def timeseries(
             per_month = granularity == Granularity.month and report_cache.enabled(db)
             read = _read_days(db, req, conv, ("date",), ("month",) if per_month else None)
             bucket = lambda k: start((0, k[0], None))  # noqa: E731
-        current = _fold_sums(read.sums, bucket)
-        previous = _fold_sums(read.before, bucket) if read.before is not None else None
-        previous_total = (
-            m.compute(_sum_all(read.before.values())) if read.before is not None else None
-        )
+        current = {k: present(v) for k, v in _fold_sums(read.sums, bucket).items()}
+        previous = None
+        previous_total = None
+        if read.before is not None:
+            previous = {k: present(v) for k, v in _fold_sums(read.before, bucket).items()}
+            previous_total = m.compute(_sum_all(read.before.values()))
     starts: list[str] = []
     day = req.date_from
     while day <= req.date_to:
@@ -1720,13 +1978,14 @@ def timeseries(
             if not starts or starts[-1] != label:
                 starts.append(label)
         day += timedelta(days=1)
+    empty = present(m.Sums())
+    # Built as they are (1,096 points for three years of days): `present` gives each value
+    # the type the schema declares.
     points = [
-        TimeseriesPoint(
+        TimeseriesPoint.model_construct(
             start=label,
-            metrics=m.present(m.compute(current.get(label) or m.Sums()), req.currency),
-            comparison_metrics=None
-            if previous is None
-            else m.present(m.compute(previous.get(label) or m.Sums()), req.currency),
+            metrics=current.get(label, empty),
+            comparison_metrics=None if previous is None else previous.get(label, empty),
         )
         for label in starts
     ]

@@ -1,16 +1,18 @@
-"""The month cache (app/reports/cache.py) never changes an answer.
+"""The report caches (app/reports/cache.py) never change an answer.
 
 Reports over periods holding whole calendar months read those months' converted sums from the
-cache (PostgreSQL): they must equal the straight computation from the order tables, first when the
-cache is made, then when it is read, and again after something changes a month already cached —
-a late edit synced from Square, a footfall entry, new exchange rates. On SQLite, which has no
-cache, the same reports give the same answers straight from the rollups.
+month cache, and reports on every store read the organization's converted day sums (PostgreSQL):
+they must equal the straight computation from the order tables, first when the cache is made,
+then when it is read, and again after something changes a month already cached — a late edit
+synced from Square, a footfall entry, new exchange rates. On SQLite, which has no cache, the same
+reports give the same answers straight from the rollups.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,15 +27,21 @@ from app.footfall.schemas import FootfallCreate
 from app.locations.models import Location
 from app.reports import rates
 from app.reports import service as reports
-from app.reports.models import MONTH_FOOTFALL, MONTH_SALES, MonthDaySums, MonthLineSums
+from app.reports.models import (
+    MONTH_FOOTFALL,
+    MONTH_SALES,
+    MonthDaySums,
+    MonthLineSums,
+    OrgDaySums,
+)
 from app.reports.rollups import RollupDay
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, Granularity
 from app.sales.models import SaleOrder
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
 from tests.factories import make_connection, make_location, make_org, make_user
-from tests.reports.test_rollups import every_report, sync_all
+from tests.reports.test_rollups import every_report, figures, sync_all
 
 Chain = tuple[int, RunningSimulator, list[int]]  # organization, its Square, its locations
 NOW = "2026-10-28T18:00:00Z"
@@ -103,22 +111,26 @@ def req(
     )
 
 
-def cached_rows(db: Session, org_id: int) -> tuple[int, int]:
+def cached_rows(db: Session, org_id: int) -> tuple[int, int, int]:
     days = db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) or 0
     lines = db.scalar(select(func.count()).where(MonthLineSums.org_id == org_id)) or 0
-    return int(days), int(lines)
+    org_days = db.scalar(select(func.count()).where(OrgDaySums.org_id == org_id)) or 0
+    return int(days), int(lines), int(org_days)
 
 
 def test_long_periods_from_the_month_cache_equal_the_straight_computation(
     db: Session, db_kind: str, chain: Chain
 ) -> None:
     org_id, _, location_ids = chain
-    assert cached_rows(db, org_id) == (0, 0)
+    assert cached_rows(db, org_id) == (0, 0, 0)
     requests = [
         req(org_id, location_ids),
         req(org_id, location_ids[:1], currency="EUR", compare=Compare.previous_period),
         req(org_id, location_ids, currency="USD", compare=Compare.previous_year),
         req(org_id, location_ids, date_from=date(2026, 9, 1), date_to=date(2026, 10, 31)),
+        # Around days already cached: the days before FIRST and November's are not yet.
+        req(org_id, location_ids, date_from=date(2026, 8, 10), date_to=date(2026, 11, 3)),
+        req(org_id, location_ids, date_from=date(2026, 10, 5), date_to=date(2026, 10, 9)),
     ]
     for request in requests:
         made = every_report(db, request, "rollups")  # makes the cached months
@@ -139,11 +151,12 @@ def test_long_periods_from_the_month_cache_equal_the_straight_computation(
             named = reports.summary(db=db, req=request).rates.dates
             assert set(named) == {day.isoformat() for day in converted}
             assert named or request is not requests[0]  # the EUR store's days became GBP
-    days, lines = cached_rows(db, org_id)
+    days, lines, org_days = cached_rows(db, org_id)
     if db_kind == "postgres":
         assert days >= 2 * len(location_ids) and lines > 0, "the reports did not use the cache"
+        assert org_days >= (date(2026, 11, 3) - date(2026, 8, 10)).days + 1
     else:  # SQLite converts from the rollups every time (and takes no write locks on reads)
-        assert (days, lines) == (0, 0)
+        assert (days, lines, org_days) == (0, 0, 0)
 
 
 def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain: Chain) -> None:
@@ -151,7 +164,8 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     request = req(org_id, location_ids)
     first = reports.summary(db=db, req=request)
     assert first.metrics["net_sales"] is not None
-    db.commit()  # the cached months are stored
+    reports.summary(db=db, req=replace(request, location_ids=location_ids[:1]))
+    db.commit()  # the cached months (and the organization's days) are stored
 
     # A September sale cancelled at Square after it was synced, then synced again.
     sale = db.scalars(
@@ -180,6 +194,7 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     db.expire_all()
     after_edit = reports.summary(db=db, req=request)
     assert after_edit.metrics == reports.summary(db=db, req=request, source="orders").metrics
+    assert day_series(db, request, "rollups") == day_series(db, request, "orders")
     # The moved clock brought new sales too: the period lost exactly the cancelled one.
     arrived = db.scalars(
         select(SaleOrder).where(SaleOrder.org_id == org_id, SaleOrder.id.not_in(known))
@@ -210,6 +225,13 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     after_footfall = reports.summary(db=db, req=request)
     assert after_footfall.metrics["footfall"] == int(before_footfall or 0) + 4321
     assert after_footfall.metrics == reports.summary(db=db, req=request, source="orders").metrics
+    assert day_series(db, request, "rollups") == day_series(db, request, "orders")
+
+
+def day_series(db: Session, request: reports.ReportRequest, source: reports.Source) -> object:
+    return figures(
+        reports.timeseries(db=db, req=request, granularity=Granularity.day, source=source)
+    )
 
 
 def _connections(db: Session, org_id: int) -> list[int]:
@@ -238,8 +260,22 @@ def test_new_exchange_rates_retire_what_was_converted_with_the_old(
         )
     )
     db.flush()
+    db.add(
+        OrgDaySums(
+            org_id=org_id,
+            target="GBP",
+            rates_key=before,
+            business_date=date(2026, 9, 1),
+            version=0,
+            converted="",
+            shown={},
+            **dict.fromkeys((*MONTH_SALES, *MONTH_FOOTFALL), zero),
+        )
+    )
+    db.flush()
     rates.store_rates(db, {date(2026, 9, 1): {"USD": Decimal("1.1"), "GBP": Decimal("0.85")}})
     assert rates.CachedRates(db).cache_key() != before
     # What was converted with the old rates is gone, not only passed over.
     assert db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) == 0
+    assert db.scalar(select(func.count()).where(OrgDaySums.org_id == org_id)) == 0
     db.rollback()
