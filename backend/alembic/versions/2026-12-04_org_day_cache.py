@@ -1,7 +1,7 @@
 """org day cache: every store's day sums converted and added up per organization x date
 
-Revision ID: 0011_org_day_cache
-Revises: 0010_sales_foreign_keys
+Revision ID: 0012_org_day_cache
+Revises: 0011_tender_payment_index
 Create Date: 2026-12-04 08:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_org_day_cache"
-down_revision: str | None = "0010_sales_foreign_keys"
+revision: str = "0012_org_day_cache"
+down_revision: str | None = "0011_tender_payment_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
