@@ -1357,18 +1357,29 @@ def _fill_org_days(
             }
         )
         day += timedelta(days=1)
+    _store_sums(
+        db,
+        OrgDaySums,
+        rows,
+        key=["org_id", "target", "rates_key", "business_date"],
+        also=("version", "converted", "shown"),
+    )
+    return result
+
+
+def _store_sums(
+    db: Session, model: Any, rows: list[dict[str, Any]], *, key: list[str], also: Sequence[str]
+) -> None:
+    """Insert or replace cached sums rows (PostgreSQL), a thousand per statement: the sums and
+    `also` are overwritten on the `key` of a row already there."""
     for start in range(0, len(rows), 1000):
-        statement = postgresql_insert(OrgDaySums).values(rows[start : start + 1000])
+        statement = postgresql_insert(model).values(rows[start : start + 1000])
         db.execute(
             statement.on_conflict_do_update(
-                index_elements=["org_id", "target", "rates_key", "business_date"],
-                set_={
-                    n: statement.excluded[n]
-                    for n in ("version", "converted", "shown", *MONTH_SALES, *MONTH_FOOTFALL)
-                },
+                index_elements=key,
+                set_={n: statement.excluded[n] for n in (*also, *MONTH_SALES, *MONTH_FOOTFALL)},
             )
         )
-    return result
 
 
 def _cached_months(
@@ -1504,17 +1515,13 @@ def _fill_months(
                 "rate_days": made[(loc, month)],
             }
         )
-    for start in range(0, len(rows), 1000):
-        statement = postgresql_insert(MonthDaySums).values(rows[start : start + 1000])
-        db.execute(
-            statement.on_conflict_do_update(
-                index_elements=["location_id", "month", "target", "rates_key"],
-                set_={
-                    n: statement.excluded[n]
-                    for n in ("version", "org_id", "rate_days", *MONTH_SALES, *MONTH_FOOTFALL)
-                },
-            )
-        )
+    _store_sums(
+        db,
+        MonthDaySums,
+        rows,
+        key=["location_id", "month", "target", "rates_key"],
+        also=("version", "org_id", "rate_days"),
+    )
     return made
 
 
