@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders-per-day", type=float, default=91.0)
     parser.add_argument("--runs", type=int, default=20, help="timed requests per report")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", help="a kept bench database's name: skip the generation (the database is kept)")
+    parser.add_argument(
+        "--reuse", help="a kept bench database's name: skip the generation (the database stays)"
+    )
     parser.add_argument(
         "--rebuild",
         action="store_true",
