@@ -129,6 +129,9 @@ class ReportRequest:
     currency: str
     compare: Compare
     lfl: bool
+    # The currencies of the locations (at least), when the caller knows them: saves a lookup
+    # per read of the rollups.
+    currencies: tuple[str, ...] | None = None
 
     @property
     def days(self) -> int:
@@ -197,6 +200,7 @@ def prepare(
         currency=code,
         compare=compare,
         lfl=lfl,
+        currencies=tuple(sorted({loc.currency for loc in locations})),
     )
 
 
@@ -869,7 +873,7 @@ def _aggregate_in_sql(
 ) -> KeyedValues | None:
     """PostgreSQL: the factors of every (currency, date) of the window joined into the query;
     None when a row has no factor (a missing rate: the caller raises it)."""
-    currencies = sorted(
+    currencies = req.currencies or sorted(
         set(
             db.scalars(
                 select(Location.currency).where(
@@ -1157,7 +1161,8 @@ def _day_values_by_month(
     sales: KeyedValues = {}
     footfall: KeyedValues = {}
     for edge in edges:
-        edge_sales, edge_footfall = _day_values(db, req, conv, keys, edge)
+        whole = _whole_edge_month(db, req, conv, keys, edge)
+        edge_sales, edge_footfall = whole or _day_values(db, req, conv, keys, edge)
         _add_into(sales, edge_sales)
         _add_into(footfall, edge_footfall)
     cached_sales, cached_footfall = _cached_months(db, req, conv, keys, months)
@@ -1416,25 +1421,117 @@ def _cached_months(
                 _add_day_bits(converted, month, one)
     else:
         _refresh_months(db, req, conv, months, mine, converted)
-    # The response names the rate of every day converted, as it does for days read directly.
-    for (currency, month), bits in converted.items():
-        for day in range(31):
-            if bits >> day & 1:
-                conv.rate(currency, month.replace(day=day + 1))
-    group = [{"location": c.location_id, "month": c.month}[k] for k in keys]
+    _note_rates(conv, converted)
+    group = _month_group(keys)
+    names = [*MONTH_SALES, *MONTH_FOOTFALL]
+    return _month_values(
+        keys,
+        db.execute(
+            select(*group, *(func.sum(getattr(c, n)) for n in names)).where(*mine).group_by(*group)
+        ),
+    )
+
+
+def _month_group(keys: Sequence[DayKey]) -> list[Any]:
+    c = MonthDaySums
+    return [{"location": c.location_id, "month": c.month}[k] for k in keys]
+
+
+def _month_values(keys: Sequence[DayKey], rows: Iterable[Any]) -> tuple[KeyedValues, KeyedValues]:
+    """Rows of (key..., Σ MONTH_SALES..., Σ MONTH_FOOTFALL...) as sales and footfall per key."""
     names = [*MONTH_SALES, *MONTH_FOOTFALL]
     sales: KeyedValues = {}
     footfall: KeyedValues = {}
-    for row in db.execute(
-        select(*group, *(func.sum(getattr(c, n)) for n in names)).where(*mine).group_by(*group)
-    ):
-        key = tuple(row[: len(group)])
-        values = dict(zip(names, (_dec(x) for x in row[len(group) :]), strict=True))
+    for row in rows:
+        key = tuple(row[: len(keys)])
+        values = dict(
+            zip(names, (_dec(x) for x in row[len(keys) : len(keys) + len(names)]), strict=True)
+        )
         if values["rollup_days"]:
             sales[key] = {n: values[n] for n in MONTH_SALES}
         if values["footfall_days"]:
             footfall[key] = {n: values[n] for n in MONTH_FOOTFALL}
     return sales, footfall
+
+
+def _note_rates(conv: Converter, converted: dict[tuple[str, date], int]) -> None:
+    """The response names the rate of every day converted, as it does for days read directly."""
+    for (currency, month), bits in converted.items():
+        for day in range(31):
+            if bits >> day & 1:
+                conv.rate(currency, month.replace(day=day + 1))
+
+
+def _whole_edge_month(
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], edge: _Window
+) -> tuple[KeyedValues, KeyedValues] | None:
+    """A partial month at either end of a long period, from its whole month's cached sums when
+    its other days hold nothing (no rollup or footfall row): a period ending today, or on the
+    last day with sales, leaves its month's remaining days empty. None when they do not (or
+    when they outnumber the edge's days), or when a location's month is not cached or out of
+    date: the edge is then read from the rollups, and its month cached for the next report
+    when it would have served.
+
+    The check and the sums are one statement (one snapshot): a row at its month's current
+    version holds the month as it is now, and the month's other days are empty now, so its
+    sums are the edge's."""
+    month = report_cache.month_of(edge.date_from)
+    last = report_cache.next_month(month) - timedelta(days=1)
+    if edge.date_from > month:  # the first days of the period: the month's days before them
+        outside = (month, edge.date_from - timedelta(days=1))
+    else:  # the last days of the period: the month's days after them
+        outside = (edge.date_to + timedelta(days=1), last)
+    if (outside[1] - outside[0]).days >= (edge.date_to - edge.date_from).days:
+        return None
+    c, v, d = MonthDaySums, MonthVersion, RollupDay
+    fe = FootfallEntry.__table__.c
+    ids = req.location_ids
+    empty = and_(
+        ~exists().where(
+            _among(db, d.location_id, ids),
+            d.business_date >= outside[0],
+            d.business_date <= outside[1],
+        ),
+        ~exists().where(
+            fe.org_id == req.org_id,
+            _among(db, fe.location_id, ids),
+            fe.entry_date >= outside[0],
+            fe.entry_date <= outside[1],
+        ),
+    )
+    mine = [
+        c.target == conv.target,
+        c.rates_key == conv.cache_key(),
+        _among(db, c.location_id, ids),
+        c.month == month,
+    ]
+    group = _month_group(keys)
+    rows = db.execute(
+        select(
+            *group,
+            *(func.sum(getattr(c, n)) for n in (*MONTH_SALES, *MONTH_FOOTFALL)),
+            func.count(),
+            func.count().filter(c.version == func.coalesce(v.version, 0)),
+            func.array_agg(distinct(c.rate_days)),
+        )
+        .select_from(c)
+        .outerjoin(v, and_(v.location_id == c.location_id, v.month == c.month))
+        .where(*mine, empty)
+        .group_by(*group)
+    ).all()
+    if rows and sum(row[-2] for row in rows) == sum(row[-3] for row in rows) == len(ids):
+        converted: dict[tuple[str, date], int] = defaultdict(int)
+        for row in rows:
+            for rate_days in row[-1]:
+                _add_day_bits(converted, month, rate_days)
+        _note_rates(conv, converted)
+        return _month_values(keys, rows)
+    if rows or db.scalar(select(empty)):
+        # The month would serve once cached: cache it (its rates are not this report's).
+        _refresh_months(
+            db, req, Converter(conv.target, conv.source), [month], mine, defaultdict(int)
+        )
+    return None
 
 
 def _fresh_months(db: Session, mine: list[Any], locations: int) -> dict[date, list[str]] | None:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings, get_settings
@@ -226,6 +226,46 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     assert after_footfall.metrics["footfall"] == int(before_footfall or 0) + 4321
     assert after_footfall.metrics == reports.summary(db=db, req=request, source="orders").metrics
     assert day_series(db, request, "rollups") == day_series(db, request, "orders")
+
+
+def test_a_period_ending_mid_month_reads_that_month_whole_only_when_its_other_days_are_empty(
+    db: Session, db_kind: str, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org_id, _, location_ids = chain
+    # Nothing after NOW's date: no footfall entered ahead (the fixture has some to LAST).
+    db.execute(
+        delete(FootfallEntry).where(
+            FootfallEntry.org_id == org_id, FootfallEntry.entry_date > date(2026, 10, 28)
+        )
+    )
+    db.commit()
+    served: list[bool] = []
+    whole_edge_month = reports._whole_edge_month
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = whole_edge_month(*args, **kwargs)  # type: ignore[arg-type]
+        served.append(found is not None)
+        return found
+
+    monkeypatch.setattr(reports, "_whole_edge_month", spy)
+    august = date(2026, 8, 1)  # August and September are the period's whole months
+    # October cached whole (with August and September).
+    every_report(db, req(org_id, location_ids, date_from=august), "rollups")
+    db.commit()
+    # The 28th had sales: a period ending on the 27th cannot take October whole.
+    to_27th = req(org_id, location_ids, date_from=august, date_to=date(2026, 10, 27))
+    assert every_report(db, to_27th, "rollups") == every_report(db, to_27th, "orders")
+    assert not any(served)
+    # Ending on the 28th (today), the rest of October is empty: October serves whole, the first
+    # request reading its days (it was cached by then), to the same figures.
+    to_today = req(org_id, location_ids, date_from=august, date_to=date(2026, 10, 28))
+    expected = every_report(db, to_today, "orders")
+    assert every_report(db, to_today, "rollups") == expected
+    assert every_report(db, to_today, "rollups") == expected
+    if db_kind == "postgres":
+        assert any(served)
+    else:
+        assert served == []  # SQLite has no month cache
 
 
 def day_series(db: Session, request: reports.ReportRequest, source: reports.Source) -> object:
