@@ -1457,9 +1457,7 @@ def _month_values(keys: Sequence[DayKey], rows: Iterable[Any]) -> tuple[KeyedVal
 def _note_rates(conv: Converter, converted: dict[tuple[str, date], int]) -> None:
     """The response names the rate of every day converted, as it does for days read directly."""
     for (currency, month), bits in converted.items():
-        for day in range(31):
-            if bits >> day & 1:
-                conv.rate(currency, month.replace(day=day + 1))
+        conv.note(currency, (month.replace(day=d + 1) for d in range(31) if bits >> d & 1))
 
 
 def _whole_edge_month(
