@@ -7,7 +7,7 @@ lines spent more time in `write_row` than PostgreSQL spent storing them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -104,6 +104,19 @@ def copy_payload(rows: Sequence[Sequence[Any]]) -> bytes:
     if texts:
         parts.append([run.encode() for run in map("\t".join, zip(*texts, strict=True))])
     return b"\n".join(map(b"\t".join, zip(*parts, strict=True))) + b"\n"
+
+
+def text_array(values: Iterable[str]) -> str:
+    """Strings as one PostgreSQL array literal, to pass a thousand keys as a single text
+    parameter (`= ANY(CAST(%s AS text[]))`): psycopg adapts a list of a thousand strings, and
+    SQLAlchemy an ARRAY literal, value by value, at several times the cost of the query."""
+    return "{" + ",".join(['"' + _quote_element(value) + '"' for value in values]) + "}"
+
+
+def _quote_element(value: str) -> str:
+    if "\\" in value or '"' in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+    return value
 
 
 def insert_rows(

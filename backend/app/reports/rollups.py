@@ -43,10 +43,12 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Text,
     and_,
     any_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -644,11 +646,12 @@ def _contributions(
     return out
 
 
-def _any_of(db: Session, column: Any, values: list[Any]) -> Any:
-    """`column IN values`; on PostgreSQL one array parameter (a statement of a thousand
-    parameters costs more to render and parse than to run)."""
+def _any_of(db: Session, column: Any, values: list[str]) -> Any:
+    """`column IN values` for text keys; on PostgreSQL one array literal (a statement of a
+    thousand parameters costs more to render and parse than to run, and an ARRAY parameter is
+    adapted value by value)."""
     if db.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(values, ARRAY(column.type)))
+        return column == any_(cast(literal(bulk.text_array(values)), ARRAY(Text)))
     return column.in_(values)
 
 

@@ -193,8 +193,9 @@ def _stored_orders(
             for order_id, square_id, version, updated_at in _lookup(
                 db,
                 "SELECT id, square_order_id, version, updated_at FROM sale_order"
-                " WHERE org_id = %s AND square_order_id = ANY(%s) ORDER BY id FOR UPDATE",
-                (org_id, square_ids),
+                " WHERE org_id = %s AND square_order_id = ANY(CAST(%s AS text[]))"
+                " ORDER BY id FOR UPDATE",
+                (org_id, bulk.text_array(square_ids)),
             )
         ]
     return [
@@ -337,8 +338,8 @@ def _upsert_simple(
             _lookup(
                 db,
                 f"SELECT {key}, id FROM {model.__table__.name}"  # noqa: S608
-                f" WHERE org_id = %s AND {key} = ANY(%s)",
-                (org_id, list(by_key)),
+                f" WHERE org_id = %s AND {key} = ANY(CAST(%s AS text[]))",
+                (org_id, bulk.text_array(by_key)),
             )
         )
     else:
