@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
+from operator import add
 from typing import Any
 
 from sqlalchemy import (
@@ -568,11 +569,7 @@ class NewOrder:
 
 def _add_to(sums: Sums, key: tuple[Any, ...], values: Iterable[Any]) -> None:
     stored = sums.get(key)
-    if stored is None:
-        sums[key] = list(values)
-    else:
-        for i, value in enumerate(values):
-            stored[i] += value
+    sums[key] = list(values) if stored is None else list(map(add, stored, values))
 
 
 def _contributions(
