@@ -44,12 +44,10 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
-    Text,
     and_,
     any_,
     bindparam,
     case,
-    cast,
     delete,
     func,
     insert,
@@ -643,12 +641,13 @@ def _contributions(
     return out
 
 
-def _any_of(db: Session, column: Any, values: list[str]) -> Any:
-    """`column IN values` for text keys; on PostgreSQL one array literal (a statement of a
-    thousand parameters costs more to render and parse than to run, and an ARRAY parameter is
-    adapted value by value)."""
+def _any_of(db: Session, column: Any, values: list[Any]) -> Any:
+    """`column IN values`; on PostgreSQL one array parameter (a statement of a thousand
+    parameters costs more to render and parse than to run). Typed as the column's own array:
+    these statements are prepared, and with `CAST(text AS text[])` the generic plan of the
+    refunds-against-tenders lookup read sale_order whole (160 ms a page, not 3)."""
     if db.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(literal(bulk.text_array(values)), ARRAY(Text)))
+        return column == any_(literal(values, ARRAY(column.type)))
     return column.in_(values)
 
 
