@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
+from operator import add
 from typing import Any
 
 from sqlalchemy import (
@@ -566,11 +567,7 @@ class NewOrder:
 
 def _add_to(sums: Sums, key: tuple[Any, ...], values: Iterable[Any]) -> None:
     stored = sums.get(key)
-    if stored is None:
-        sums[key] = list(values)
-    else:
-        for i, value in enumerate(values):
-            stored[i] += value
+    sums[key] = list(values) if stored is None else list(map(add, stored, values))
 
 
 def _contributions(
@@ -646,7 +643,9 @@ def _contributions(
 
 def _any_of(db: Session, column: Any, values: list[Any]) -> Any:
     """`column IN values`; on PostgreSQL one array parameter (a statement of a thousand
-    parameters costs more to render and parse than to run)."""
+    parameters costs more to render and parse than to run). Typed as the column's own array:
+    these statements are prepared, and with `CAST(text AS text[])` the generic plan of the
+    refunds-against-tenders lookup read sale_order whole (160 ms a page, not 3)."""
     if db.get_bind().dialect.name == "postgresql":
         return column == any_(literal(values, ARRAY(column.type)))
     return column.in_(values)

