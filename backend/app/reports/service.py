@@ -1277,12 +1277,16 @@ def _org_days(
     for run in runs:
         for day, values in _fill_org_days(db, req, conv, window, run, rates_key).items():
             days[(report_cache.month_of(day), day)] = values
+    # Names the rates, as a read from the rollups does.
+    noted: dict[str, list[date]] = defaultdict(list)
     for part in named:
         for entry in part.split(";"):
             day_iso, currencies = entry.split("=")
             day = date.fromisoformat(day_iso)
             for currency in currencies.split(","):
-                conv.rate(currency, day)  # names the rate, as a read from the rollups does
+                noted[currency].append(day)
+    for currency, on in noted.items():
+        conv.note(currency, on)
     return days
 
 
