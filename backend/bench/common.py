@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,3 +43,20 @@ def record(section: str, figures: dict[str, Any]) -> None:
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results[section] = figures
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def simulator_account(base_url: str, server: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The first account of a simulator just started at `base_url`, once it answers (60 s)."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            accounts = httpx.get(f"{base_url}/_simulator/accounts").json()
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the simulator did not start") from None
+            time.sleep(0.2)
+    account: dict[str, Any] = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
+    return account

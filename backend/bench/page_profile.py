@@ -46,6 +46,7 @@ def _fetch_pages(stores: int, count: int) -> tuple[list[dict[str, Any]], list[by
     """The simulator's locations and `count` raw pages of the newest backfill window."""
     import httpx
 
+    from bench.common import simulator_account
     from bench.sync_bench import _free_port
 
     port = _free_port()
@@ -59,16 +60,7 @@ def _fetch_pages(stores: int, count: int) -> tuple[list[dict[str, Any]], list[by
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                accounts = httpx.get(f"{base}/_simulator/accounts").json()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the simulator did not start") from None
-                time.sleep(0.2)
-        account = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
+        account = simulator_account(base, server)
         from app.core.db import utcnow
         from app.square.client import MAX_LOCATIONS_PER_SEARCH
         from app.square.sync import BACKFILL_WINDOW, FUTURE_MARGIN, rfc3339

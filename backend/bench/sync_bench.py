@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from cryptography.fernet import Fernet
 
-    from bench.common import drop_postgres, record, scratch_postgres
+    from bench.common import drop_postgres, record, scratch_postgres, simulator_account
 
     pg_name = None
     if args.sqlite:
@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     # The simulator runs in its own process, as Square runs on its own servers: it does not share
     # this process's interpreter lock with the sync it is measured beside.
-    import httpx
 
     port = _free_port()
     years = args.days / 365 + 0.02
@@ -79,16 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                accounts = httpx.get(f"{base_url}/_simulator/accounts").json()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the simulator did not start") from None
-                time.sleep(0.2)
-        account = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
+        account = simulator_account(base_url, server)
         os.environ["SQUARE_API_BASE_URL"] = base_url
         sim = _Sim(base_url, account)
         figures = _run(sim, args.days, args.stores, url, workers=args.workers)
