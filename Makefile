@@ -75,7 +75,7 @@ test-frontend: install ## the web app: npm ci, API client up to date, Vitest, bu
 	cd frontend && npx playwright test
 
 lint: install ## ruff (lint and format check) and mypy
-	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app tests
+	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app tests bench square_simulator
 
 format: install ## apply ruff's formatting and fixes
 	cd backend && $(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

@@ -60,3 +60,68 @@ def simulator_account(base_url: str, server: subprocess.Popen[bytes]) -> dict[st
             time.sleep(0.2)
     account: dict[str, Any] = accounts["accounts"][0] if isinstance(accounts, dict) else accounts[0]
     return account
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (every thread), from /proc; a process that
+    has exited counts 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (backends and background workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by groups of processes (the simulator, the sync, PostgreSQL), sampled
+    once a second in a thread so that processes which exit meanwhile (a helper worker, its
+    database backend) keep what they had spent up to their last sample.
+
+    `groups` maps a name to a function listing the group's current pids."""
+
+    def __init__(self, groups: dict[str, Any], interval: float = 1.0) -> None:
+        import threading
+
+        self._groups = groups
+        self._latest: dict[str, dict[int, float]] = {name: {} for name in groups}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self.sample()
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.sample()
+
+    def sample(self) -> dict[str, float]:
+        """Sample now; returns each group's CPU seconds so far (since the processes started)."""
+        with self._lock:
+            for name, pids in self._groups.items():
+                latest = self._latest[name]
+                for pid in pids():
+                    spent = cpu_seconds([pid])
+                    if spent or pid not in latest:
+                        latest[pid] = max(spent, latest.get(pid, 0.0))
+            return {name: sum(latest.values()) for name, latest in self._latest.items()}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

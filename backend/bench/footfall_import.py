@@ -33,7 +33,7 @@ def configured_kind() -> tuple[str, str]:
     os.environ.setdefault("DEBUG", "true")  # reading the settings must not demand secrets
     from app.core.config import Settings, _env_file
 
-    url = Settings(_env_file=_env_file()).DATABASE_URL  # type: ignore[call-arg]
+    url = Settings(_env_file=_env_file()).DATABASE_URL
     return ("sqlite" if url.startswith("sqlite") else "postgres"), url
 
 

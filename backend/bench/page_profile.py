@@ -23,23 +23,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import orjson
-
-
-def _backend_cpu(pids: list[int]) -> float:
-    """User + system CPU seconds of these PostgreSQL backends."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 def _fetch_pages(stores: int, count: int) -> tuple[list[dict[str, Any]], list[bytes]]:
@@ -170,6 +156,7 @@ def _measure(locations: list[dict[str, Any]], raws: list[bytes], args: Any) -> N
     from app.organizations import service as org_service
     from app.square import sync
     from app.square.models import SquareConnection
+    from bench.common import cpu_seconds
 
     cfg = Config(str(BACKEND_DIR / "alembic.ini"))
     cfg.attributes["skip_logging"] = True
@@ -218,7 +205,7 @@ def _measure(locations: list[dict[str, Any]], raws: list[bytes], args: Any) -> N
         for raw in raws[args.warm :]:
             if profile is not None:
                 profile.enable()
-            wall, cpu, pg = time.perf_counter(), time.thread_time(), _backend_cpu(pids)
+            wall, cpu, pg = time.perf_counter(), time.thread_time(), cpu_seconds(pids)
             orders = orjson.loads(raw)["orders"]
             decoded = time.thread_time()
             sync._write_page(state, orders, by_square_id)
@@ -230,7 +217,7 @@ def _measure(locations: list[dict[str, Any]], raws: list[bytes], args: Any) -> N
                     time.perf_counter() - wall,
                     decoded - cpu,
                     time.thread_time() - cpu,
-                    _backend_cpu(pids) - pg,
+                    cpu_seconds(pids) - pg,
                     count,
                 )
             )

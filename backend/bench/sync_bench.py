@@ -1,7 +1,7 @@
 """Sync throughput: a backfill of a many-store account from the simulator into PostgreSQL, beside
 the simulator's own serving rate for the same pages.
 
-    python -m bench.sync_bench [--stores 20] [--days 365] [--workers 2] [--sqlite]
+    python -m bench.sync_bench [--stores 20] [--days 365] [--workers 2] [--sqlite] [--keep]
 
 Prints orders/s for the sync (orders phase, and the whole run with payments) and for the
 simulator serving the same SearchOrders pages to a client that only decodes them; both go over
@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--workers", type=int, default=2, help="processes sharing the backfill")
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the synced database (its URL is printed)"
+    )
     args = parser.parse_args(argv)
 
     from cryptography.fernet import Fernet
@@ -81,14 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         account = simulator_account(base_url, server)
         os.environ["SQUARE_API_BASE_URL"] = base_url
         sim = _Sim(base_url, account)
-        figures = _run(sim, args.days, args.stores, url, workers=args.workers)
+        figures = _run(sim, args.days, args.stores, url, workers=args.workers, server=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-        if pg_name:
-            from app.core.db import get_engine
+        from app.core.db import get_engine
 
-            get_engine().dispose()
+        get_engine().dispose()
+        if args.keep:
+            print(f"kept the synced database: {url}")
+        elif pg_name:
             drop_postgres(pg_name)
     record("sync", figures)
     return 0
@@ -110,8 +115,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serving_rate(sim: Any, days: int) -> tuple[float, int]:
-    """The simulator alone: every SearchOrders page of the backfill, fetched and decoded."""
+def _serving_rate(sim: Any, days: int, server: int) -> tuple[float, int, float]:
+    """The simulator alone: every SearchOrders page of the backfill, fetched and decoded.
+    Returns orders/s, orders served and the simulator's CPU ms per 1,000 orders."""
     from datetime import timedelta
 
     import httpx
@@ -119,13 +125,14 @@ def _serving_rate(sim: Any, days: int) -> tuple[float, int]:
 
     from app.core.db import utcnow
     from app.square.sync import rfc3339
+    from bench.common import cpu_seconds
 
     headers = {"Authorization": f"Bearer {sim.access_token}"}
     ids = sim.location_ids
     end = utcnow() + timedelta(days=1)
     start = end - timedelta(days=days + 1)
     total = 0
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_seconds([server])
     with httpx.Client(base_url=sim.base_url, headers=headers, timeout=60) as client:
         for i in range(0, len(ids), 10):
             cursor = None
@@ -149,7 +156,8 @@ def _serving_rate(sim: Any, days: int) -> tuple[float, int]:
                 cursor = page.get("cursor")
                 if not cursor:
                     break
-    return total / (time.perf_counter() - began), total
+    spent = cpu_seconds([server]) - cpu
+    return total / (time.perf_counter() - began), total, spent / total * 1e6
 
 
 HELPER = "import sys; from app.square import sync; sync.work_windows(int(sys.argv[1]))"
@@ -186,7 +194,9 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[str, Any]:
+def _run(
+    sim: Any, days: int, stores: int, url: str, *, workers: int, server: int
+) -> dict[str, Any]:
     from alembic import command
     from alembic.config import Config
 
@@ -196,14 +206,15 @@ def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[st
     from app.organizations import service as org_service
     from app.square import sync
     from app.square.models import SquareConnection
+    from bench.common import CpuMeter, postgres_pids
 
     cfg = Config(str(BACKEND_DIR / "alembic.ini"))
     cfg.attributes["skip_logging"] = True
     command.upgrade(cfg, "head")
 
-    serving_rate, served = _serving_rate(sim, days)
+    _serving_rate(sim, days, server)
     # Again now that the simulator's caches are warm, as the sync will find them.
-    serving_rate, served = _serving_rate(sim, days)
+    serving_rate, served, serving_cpu = _serving_rate(sim, days, server)
 
     with session_scope() as db:
         org = org_service.create(db=db, name="Bench Retail")
@@ -220,17 +231,32 @@ def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[st
         )
         run_id = run.id
 
+    helpers: list[subprocess.Popen[bytes]] = []
+    # Where the machine's CPU goes while orders are synced: the simulator serving them, the
+    # sync's processes (this one and its helpers) and PostgreSQL (every server process).
+    meter = CpuMeter(
+        {
+            "simulator": lambda: [server],
+            "sync": lambda: [os.getpid(), *(helper.pid for helper in helpers)],
+            "postgres": postgres_pids,
+        }
+    )
     phases: dict[str, float] = {}
-    current: list[Any] = [None, time.perf_counter()]  # phase, since
+    phase_cpu: dict[str, dict[str, float]] = {}
+    current: list[Any] = [None, time.perf_counter(), meter.sample()]  # phase, since, CPU then
 
     def progress(run: Any) -> None:
         now = time.perf_counter()
         if run.phase != current[0]:
+            cpu_now = meter.sample()
             if current[0] is not None:
-                phases[str(current[0])] = phases.get(str(current[0]), 0.0) + now - current[1]
-            current[0], current[1] = run.phase, now
+                phase = str(current[0])
+                phases[phase] = phases.get(phase, 0.0) + now - current[1]
+                spent = phase_cpu.setdefault(phase, dict.fromkeys(cpu_now, 0.0))
+                for group, seconds in cpu_now.items():
+                    spent[group] += seconds - current[2][group]
+            current[0], current[1], current[2] = run.phase, now, cpu_now
 
-    helpers: list[subprocess.Popen[bytes]] = []
     cpu_before = _cpu_seconds()
     began = time.perf_counter()
     try:
@@ -248,9 +274,23 @@ def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[st
                 helper.kill()
                 helper.wait()
     total_time = time.perf_counter() - began
+    meter.close()
     cpu = _cpu_seconds() - cpu_before
     orders_time = phases.get("backfill", 0) + phases.get("orders", 0)
     orders = finished.orders_seen
+    # CPU per 1,000 orders in the orders phases, and the rate the machine's cores could reach
+    # at that cost if nothing ever waited: the ceiling the sync's share is bounded by.
+    cpu_per_k = {
+        group: round(
+            sum(phase_cpu.get(p, {}).get(group, 0.0) for p in ("backfill", "orders"))
+            / max(orders, 1)
+            * 1e6,
+            1,
+        )
+        for group in ("simulator", "sync", "postgres")
+    }
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1e6 / sum(cpu_per_k.values()) if orders and any(cpu_per_k.values()) else 0
     from app.sales import service as sales_service
 
     figures = {
@@ -268,6 +308,11 @@ def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[st
         "sync_orders_per_s_including_payments": round(orders / total_time),
         "simulator_serving_orders_per_s": round(serving_rate),
         "simulator_orders_served": served,
+        "simulator_cpu_ms_per_1000_orders_served": round(serving_cpu, 1),
+        "orders_phase_cpu_ms_per_1000_orders": cpu_per_k,
+        "cores": cores,
+        "cpu_bound_orders_per_s": round(ceiling),
+        "cpu_bound_share_of_simulator_rate": round(ceiling / serving_rate, 2),
         "sync_share_of_simulator_rate": round(orders / orders_time / serving_rate, 2)
         if orders_time
         else None,
@@ -283,7 +328,11 @@ def _run(sim: Any, days: int, stores: int, url: str, *, workers: int) -> dict[st
         f"  sync, whole run incl. payments   : "
         f"{f['sync_orders_per_s_including_payments']:>8} orders/s in {f['sync_total_s']} s\n"
         f"  phases (s): {f['phase_seconds']}; load average {f['load_average_1m']} "
-        f"on {os.cpu_count()} cores",
+        f"on {cores} cores\n"
+        f"  CPU per 1,000 orders, orders phase (ms): {cpu_per_k} "
+        f"(simulator alone: {f['simulator_cpu_ms_per_1000_orders_served']})\n"
+        f"  {cores} cores fully busy at that cost: {f['cpu_bound_orders_per_s']} orders/s "
+        f"({f['cpu_bound_share_of_simulator_rate']:.0%} of the simulator's rate)",
         file=sys.stdout,
     )
     return figures
