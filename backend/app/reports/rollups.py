@@ -38,14 +38,12 @@ from operator import add
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     ForeignKey,
     Index,
     Numeric,
     String,
     and_,
-    any_,
     bindparam,
     case,
     delete,
@@ -641,35 +639,38 @@ def _contributions(
     return out
 
 
-def _any_of(db: Session, column: Any, values: list[Any]) -> Any:
-    """`column IN values`; on PostgreSQL one array parameter (a statement of a thousand
-    parameters costs more to render and parse than to run). Typed as the column's own array:
-    these statements are prepared, and with `CAST(text AS text[])` the generic plan of the
-    refunds-against-tenders lookup read sale_order whole (160 ms a page, not 3)."""
+def _by_keys(
+    db: Session, org_id: int, keys: set[str], sql: str, query: Callable[[list[str]], Any]
+) -> list[Any]:
+    """Rows of a lookup by a page's Square keys: on PostgreSQL `sql` (its parameters the
+    organization and the keys as one array), unprepared (see bulk.unprepared); elsewhere
+    `query(keys)`, a thousand keys at a time."""
+    ids = sorted(keys)
+    if not ids:
+        return []
     if db.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(values, ARRAY(column.type)))
-    return column.in_(values)
+        return bulk.unprepared(db, sql, (org_id, bulk.text_array(ids)))
+    rows: list[Any] = []
+    for start in range(0, len(ids), 1000):
+        rows += db.execute(query(ids[start : start + 1000])).all()
+    return rows
 
 
 def _original_tenders(
     db: Session, org_id: int, tender_ids: set[str]
 ) -> dict[str, tuple[str, str | None]]:
     """(tender type, card brand) of the stored tenders with these Square ids."""
-    found: dict[str, tuple[str, str | None]] = {}
-    ids = sorted(tender_ids)
-    for start in range(0, len(ids), 1000):
-        rows = db.execute(
-            select(
-                SaleTender.square_tender_id, SaleTender.tender_type, SaleTender.card_brand
-            ).where(
-                SaleTender.org_id == org_id,
-                _any_of(db, SaleTender.square_tender_id, ids[start : start + 1000]),
-            )
-        )
-        for square_id, kind, brand in rows:
-            if square_id is not None:
-                found[square_id] = (kind, brand)
-    return found
+    rows = _by_keys(
+        db,
+        org_id,
+        tender_ids,
+        "SELECT square_tender_id, tender_type, card_brand FROM sale_tender"
+        " WHERE org_id = %s AND square_tender_id = ANY(CAST(%s AS text[]))",
+        lambda ids: select(
+            SaleTender.square_tender_id, SaleTender.tender_type, SaleTender.card_brand
+        ).where(SaleTender.org_id == org_id, SaleTender.square_tender_id.in_(ids)),
+    )
+    return {square_id: (kind, brand) for square_id, kind, brand in rows if square_id is not None}
 
 
 def refunds_against(
@@ -678,10 +679,14 @@ def refunds_against(
     """The pairs of refunds stored against these tenders, other than the refunds of the orders
     `besides`: written before their tender, they were rolled up under an unknown tender type
     (only their payment-method rows, `rollup_tender`, need recomputing)."""
-    pairs: set[Pair] = set()
-    ids = sorted(set(tender_ids))
-    for start in range(0, len(ids), 1000):
-        rows = db.execute(
+    rows = _by_keys(
+        db,
+        org_id,
+        set(tender_ids),
+        "SELECT r.order_id, r.location_id, r.business_date, o.location_id, o.business_date"
+        " FROM sale_refund r JOIN sale_order o ON o.id = r.order_id"
+        " WHERE r.org_id = %s AND r.tender_id = ANY(CAST(%s AS text[]))",
+        lambda ids: (
             select(
                 SaleRefund.order_id,
                 SaleRefund.location_id,
@@ -690,18 +695,17 @@ def refunds_against(
                 SaleOrder.business_date,
             )
             .join(SaleOrder, SaleOrder.id == SaleRefund.order_id)
-            .where(
-                SaleRefund.org_id == org_id,
-                _any_of(db, SaleRefund.tender_id, ids[start : start + 1000]),
-            )
-        )
-        for order_id, refund_loc, refund_day, order_loc, order_day in rows:
-            if order_id in besides:
-                continue
-            if refund_day is not None:
-                pairs.add((refund_loc, refund_day))
-            if order_day is not None:
-                pairs.add((order_loc, order_day))
+            .where(SaleRefund.org_id == org_id, SaleRefund.tender_id.in_(ids))
+        ),
+    )
+    pairs: set[Pair] = set()
+    for order_id, refund_loc, refund_day, order_loc, order_day in rows:
+        if order_id in besides:
+            continue
+        if refund_day is not None:
+            pairs.add((refund_loc, refund_day))
+        if order_day is not None:
+            pairs.add((order_loc, order_day))
     return pairs
 
 

@@ -29,22 +29,6 @@ from app.sales.models import (
 )
 
 
-def _lookup(db: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """A key lookup on PostgreSQL, planned afresh on every call.
-
-    psycopg prepares a statement on the server after a few executions, and PostgreSQL may then
-    keep a generic plan made while the table was still empty: for `org_id = $1 AND key IN
-    (...1000 params)` that plan scans the whole (org_id, key) index and filters, so every page
-    of a backfill read every row stored before it (quadratic; measured 10 M index tuples read
-    for 34 k payments). An unprepared statement with one array parameter is planned with the
-    table as it is now and costs well under a millisecond to plan."""
-    raw = db.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(sql, params, prepare=False)
-        return list(cursor.fetchall())
-
-
 def _allocate_ids(db: Session, model: Any, count: int) -> list[int]:
     """Primary keys for rows about to be copied in (PostgreSQL: straight from the sequence)."""
     table = model.__table__
@@ -192,7 +176,7 @@ def _stored_orders(
     if db.connection().dialect.name == "postgresql":
         return [
             (order_id, square_id, version, updated_at.astimezone(UTC))
-            for order_id, square_id, version, updated_at in _lookup(
+            for order_id, square_id, version, updated_at in bulk.unprepared(
                 db,
                 "SELECT id, square_order_id, version, updated_at FROM sale_order"
                 " WHERE org_id = %s AND square_order_id = ANY(CAST(%s AS text[]))"
@@ -337,7 +321,7 @@ def _upsert_simple(
     existing: dict[Any, int]
     if db.connection().dialect.name == "postgresql":
         existing = dict(
-            _lookup(
+            bulk.unprepared(
                 db,
                 f"SELECT {key}, id FROM {model.__table__.name}"  # noqa: S608
                 f" WHERE org_id = %s AND {key} = ANY(CAST(%s AS text[]))",
@@ -501,7 +485,8 @@ def purge_connection(*, db: Session, org_id: int, connection_id: int) -> None:
     rollups.refresh(db, org_id, touched)
 
 
-ANALYZE_MIN_ROWS = 10_000
+ANALYZE_MIN_ROWS = 1_000
+GROWTH_STATISTICS_TARGET = 10  # PostgreSQL's default is 100 (a sample of 300 x the target)
 # Tables a sync fills, whose planner statistics reports and the rollup maintenance rely on.
 ANALYZED_TABLES = (
     "sale_order",
@@ -517,14 +502,20 @@ ANALYZED_TABLES = (
 
 
 def analyze_grown_tables(db: Session, *, every: bool = False) -> list[str]:
-    """ANALYZE the sales and rollup tables that changed by a fifth (and 10,000 rows) since their
-    statistics were last taken (`every`: all of them, as at the end of a backfill); returns them.
+    """ANALYZE the sales and rollup tables that have about doubled (grown by 1,000 rows at least)
+    since their statistics were last taken (`every`: all of them, as at the end of a backfill); returns them.
     PostgreSQL only.
 
     autovacuum does this on its own, but a backfill grows these tables from nothing to millions
     of rows within minutes, and where autovacuum is off (as on this project's CI machine) the
     planner would go on planning the rollup maintenance for the empty tables it last saw: a
     backfill measured here slowed from ~2,300 to ~1,400 orders/s as its row-estimates went stale.
+    Small tables count too: sale_refund grows ~30 times slower than sale_order, and with a
+    10,000-row floor it kept the statistics of its first rows for a whole year's backfill, so
+    the payment-method rows were recomputed by plans made for a few rows (2-4 s a statement).
+    Doubling, not growing by a fifth: an ANALYZE samples 30,000 rows wherever they lie (~1 s for
+    sale_order a few hundred thousand orders in, on this machine), and at a fifth the ANALYZEs
+    took a fifth of the database's time in a backfill; plans are chosen on orders of magnitude.
     The end of a backfill takes them all, not by the counts of changed rows: those reach the
     statistics views up to seconds after each writer's commit, so its last pages may not show yet.
     """
@@ -538,12 +529,17 @@ def analyze_grown_tables(db: Session, *, every: bool = False) -> list[str]:
             for (name,) in db.execute(
                 text(
                     "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables)"
-                    " AND n_mod_since_analyze > GREATEST(:least, 0.2 * n_live_tup)"
+                    " AND n_mod_since_analyze > GREATEST(:least, 0.5 * n_live_tup)"
                     " ORDER BY relname"
                 ),
                 {"tables": list(ANALYZED_TABLES), "least": ANALYZE_MIN_ROWS},
             )
         ]
+        if grown:
+            # Mid-backfill, a tenth of the usual sample: the write path's plans need the
+            # tables' sizes and rough distributions, not the reports' detail, which the
+            # backfill's final ANALYZE (`every`) takes with the usual sample.
+            db.execute(text(f"SET LOCAL default_statistics_target = {GROWTH_STATISTICS_TARGET}"))
     if grown:
         db.execute(text(f"ANALYZE {', '.join(grown)}"))
     return grown

@@ -38,8 +38,8 @@ from app.scripts import rebuild_rollups
 from app.square.models import SyncRunState
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
-from tests.factories import make_connection, make_org
-from tests.reports.scenario import _m, _order
+from tests.factories import make_connection, make_location, make_org
+from tests.reports.scenario import _card, _m, _order, _tender
 from tests.square.helpers import run_sync
 
 NOW = "2026-10-28T18:00:00Z"
@@ -390,3 +390,96 @@ def test_a_purge_removes_the_connections_figures(
     db.commit()
     assert rollup_rows(db, chain.org_id) == {m.__tablename__: [] for m in rollups.ALL_ROLLUPS}
     assert reports.summary(db=db, req=req).metrics["transactions"] == 0
+
+
+def test_a_refund_synced_before_its_sale_moves_to_the_sales_payment_method(db: Session) -> None:
+    """A backfill runs newest first, so a return reaches the database pages before the sale
+    whose card it refunds: rolled up as an unknown tender at first, it must end up under the
+    sale's card once the sale arrives, as a rebuild from the order tables has it."""
+    org_id = make_org(db)
+    connection = make_connection(db, org_id=org_id)
+    location = make_location(db, org_id=org_id)
+    location.square_location_id, location.connection_id = "LREFUNDFIRST", connection.id
+    db.commit()
+    sale = _order(
+        "O1SALE",
+        "LREFUNDFIRST",
+        "GBP",
+        "2026-10-20T12:00:00Z",
+        line_items=[
+            {
+                "uid": "o1-line",
+                "quantity": "1",
+                "item_type": "ITEM",
+                "name": "Scarf",
+                "gross_sales_money": _m(3000, "GBP"),
+                "total_money": _m(3000, "GBP"),
+            }
+        ],
+        total_money=_m(3000, "GBP"),
+        tenders=[_tender("T1VISA", "CARD", 3000, "GBP", 40, **_card("VISA"))],
+    )
+    refund = _order(
+        "O2RETURN",
+        "LREFUNDFIRST",
+        "GBP",
+        "2026-10-22T12:00:00Z",
+        returns=[
+            {
+                "uid": "o2-return",
+                "source_order_id": "O1SALE",
+                "return_line_items": [
+                    {
+                        "uid": "o2-line",
+                        "source_line_item_uid": "o1-line",
+                        "quantity": "1",
+                        "item_type": "ITEM",
+                        "name": "Scarf",
+                        "gross_return_money": _m(3000, "GBP"),
+                        "total_money": _m(3000, "GBP"),
+                    }
+                ],
+            }
+        ],
+        refunds=[
+            {
+                "id": "R1REFUND",
+                "tender_id": "T1VISA",
+                "status": "APPROVED",
+                "amount_money": _m(3000, "GBP"),
+                "processing_fee_money": _m(-40, "GBP"),
+                "created_at": "2026-10-22T12:00:00Z",
+            }
+        ],
+    )
+
+    def refund_rows() -> list[tuple[Any, ...]]:
+        return [
+            (row.tender_type, row.card_brand, row.refunded)
+            for row in db.scalars(
+                select(rollups.RollupTender).where(
+                    rollups.RollupTender.org_id == org_id,
+                    rollups.RollupTender.business_date == date(2026, 10, 22),
+                )
+            )
+        ]
+
+    for page in ([refund], [sale]):  # newest first, a page at a time
+        sales_service.upsert_orders(
+            db=db,
+            org_id=org_id,
+            connection_id=connection.id,
+            orders=page,
+            locations={"LREFUNDFIRST": location},
+        )
+        db.commit()
+        if page == [refund]:
+            assert refund_rows() == [("UNKNOWN", None, 3000)]
+    assert refund_rows() == [("CARD", "VISA", 3000)]
+    synced = rollup_rows(db, org_id)
+    for model in rollups.ALL_ROLLUPS:
+        db.execute(delete(model).where(model.org_id == org_id))
+    db.commit()
+    assert rebuild_rollups.main(["--org", str(org_id)]) == 0
+    db.expire_all()
+    assert rollup_rows(db, org_id) == synced
