@@ -289,6 +289,10 @@ def _run(
         )
         for group in ("simulator", "sync", "postgres")
     }
+    payments_cpu = {
+        group: round(seconds / max(orders, 1) * 1e6, 1)
+        for group, seconds in phase_cpu.get("payments", {}).items()
+    }
     cores = os.cpu_count() or 1
     ceiling = cores * 1e6 / sum(cpu_per_k.values()) if orders and any(cpu_per_k.values()) else 0
     from app.sales import service as sales_service
@@ -310,6 +314,7 @@ def _run(
         "simulator_orders_served": served,
         "simulator_cpu_ms_per_1000_orders_served": round(serving_cpu, 1),
         "orders_phase_cpu_ms_per_1000_orders": cpu_per_k,
+        "payments_phase_cpu_ms_per_1000_orders": payments_cpu,
         "cores": cores,
         "cpu_bound_orders_per_s": round(ceiling),
         "cpu_bound_share_of_simulator_rate": round(ceiling / serving_rate, 2),
@@ -330,7 +335,8 @@ def _run(
         f"  phases (s): {f['phase_seconds']}; load average {f['load_average_1m']} "
         f"on {cores} cores\n"
         f"  CPU per 1,000 orders, orders phase (ms): {cpu_per_k} "
-        f"(simulator alone: {f['simulator_cpu_ms_per_1000_orders_served']})\n"
+        f"(simulator alone: {f['simulator_cpu_ms_per_1000_orders_served']}); "
+        f"payments phase: {payments_cpu}\n"
         f"  {cores} cores fully busy at that cost: {f['cpu_bound_orders_per_s']} orders/s "
         f"({f['cpu_bound_share_of_simulator_rate']:.0%} of the simulator's rate)",
         file=sys.stdout,

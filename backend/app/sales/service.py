@@ -503,8 +503,8 @@ ANALYZED_TABLES = (
 
 def analyze_grown_tables(db: Session, *, every: bool = False) -> list[str]:
     """ANALYZE the sales and rollup tables that have about doubled (grown by 1,000 rows at least)
-    since their statistics were last taken (`every`: all of them, as at the end of a backfill); returns them.
-    PostgreSQL only.
+    since their statistics were last taken (`every`: all of them, as at the end of a backfill);
+    returns them. PostgreSQL only.
 
     autovacuum does this on its own, but a backfill grows these tables from nothing to millions
     of rows within minutes, and where autovacuum is off (as on this project's CI machine) the
