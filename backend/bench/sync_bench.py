@@ -9,6 +9,14 @@ real HTTP on loopback. The backfill is split across `--workers` processes as Cel
 it (the run's own worker plus helper processes running `sync.work_windows`). Figures are merged
 into bench/results.json under "sync", with whether the report rollups were maintained in the
 same transactions (they are part of the cost once the sales upsert calls them).
+
+It also prints where the machine's CPU goes, per 1,000 orders, in the orders phase and in the
+payments phase: the simulator's process, the sync's processes (this one and its helpers) and
+PostgreSQL's (every server process on the machine, so run it on a quiet one), sampled from /proc
+once a second and at each phase change. From the orders phase's total follows the rate the
+machine's cores could reach if they were never idle at that cost: the ceiling of the sync's
+share of the simulator's rate on this machine (the simulator, the sync and the database share
+its cores). `--keep` keeps the synced database for a look at its plans.
 """
 
 from __future__ import annotations
