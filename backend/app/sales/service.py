@@ -487,7 +487,8 @@ def purge_connection(*, db: Session, org_id: int, connection_id: int) -> None:
 
 ANALYZE_MIN_ROWS = 1_000
 GROWTH_STATISTICS_TARGET = 10  # PostgreSQL's default is 100 (a sample of 300 x the target)
-# Tables a sync fills, whose planner statistics reports and the rollup maintenance rely on.
+# Tables a sync fills, whose planner statistics the reports, the rollup maintenance and the
+# payments' key lookups rely on.
 ANALYZED_TABLES = (
     "sale_order",
     "sale_line",
@@ -498,6 +499,8 @@ ANALYZED_TABLES = (
     "rollup_line",
     "rollup_org_line",
     "rollup_tender",
+    "sale_payment",
+    "sale_payment_refund",
 )
 
 

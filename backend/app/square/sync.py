@@ -966,6 +966,7 @@ def _sync_payments(state: _Run, api: SquareApi) -> None:
     # Payments come 100 a page; several locations are fetched at once to keep the writer busy,
     # and PAYMENT_BATCH of them are written a transaction.
     pending: dict[str, list[dict[str, Any]]] = {"payments": [], "refunds": []}
+    batches = 0
     for kind, page in merged(sources, fetchers=PAYMENT_FETCHERS):
         pending[kind] += page
         if kind == "payments":
@@ -975,6 +976,12 @@ def _sync_payments(state: _Run, api: SquareApi) -> None:
         if len(pending[kind]) >= PAYMENT_BATCH:
             _write_payments(state, kind, pending[kind])
             pending[kind] = []
+            batches += 1
+            if batches % ANALYZE_EVERY_PAGES == 0:
+                # A thousand payment ids looked up in a table with no statistics are taken
+                # for the whole table: each batch read every payment stored before it (a
+                # year's backfill: 750 lookups, 248 s; 3.7 s planned on statistics).
+                _analyze(state)
     for kind, rows in pending.items():
         if rows:
             _write_payments(state, kind, rows)
