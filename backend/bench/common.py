@@ -28,6 +28,23 @@ def scratch_postgres() -> tuple[str, str]:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
 
 
+def use_database(url: str) -> None:
+    """Point this process (and the processes it starts) at `url`, with fresh secrets and quiet
+    logs, whatever backend/.env says."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    os.environ.update(
+        TELIPORTER_ENV_FILE="",
+        DEBUG="false",
+        DATABASE_URL=url,
+        LOG_LEVEL="WARNING",
+        SECRET_KEY=secrets.token_hex(32),
+        ENCRYPTION_KEY=Fernet.generate_key().decode(),
+    )
+
+
 def drop_postgres(name: str) -> None:
     from sqlalchemy import create_engine, text
 

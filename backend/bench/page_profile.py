@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import os
 import statistics
 import subprocess
 import sys
@@ -120,19 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", default="", help="write a cProfile of the measured pages")
     args = parser.parse_args(argv)
 
-    from cryptography.fernet import Fernet
-
-    from bench.common import drop_postgres, scratch_postgres
+    from bench.common import drop_postgres, scratch_postgres, use_database
 
     url, name = scratch_postgres()
-    os.environ.update(
-        TELIPORTER_ENV_FILE="",
-        DEBUG="false",
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
-        SECRET_KEY=os.urandom(32).hex(),
-        ENCRYPTION_KEY=Fernet.generate_key().decode(),
-    )
+    use_database(url)
     try:
         locations, raws = _fetch_pages(args.stores, args.warm + args.pages)
         _measure(locations, raws, args)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -43,23 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from cryptography.fernet import Fernet
-
-    from bench.common import drop_postgres, record, scratch_postgres, simulator_account
+    from bench.common import (
+        drop_postgres,
+        record,
+        scratch_postgres,
+        simulator_account,
+        use_database,
+    )
 
     pg_name = None
     if args.sqlite:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     else:
         url, pg_name = scratch_postgres()
-    os.environ.update(
-        TELIPORTER_ENV_FILE="",
-        DEBUG="false",
-        DATABASE_URL=url,
-        LOG_LEVEL="WARNING",
-        SECRET_KEY=secrets.token_hex(32),
-        ENCRYPTION_KEY=Fernet.generate_key().decode(),
-    )
+    use_database(url)
     # The simulator runs in its own process, as Square runs on its own servers: it does not share
     # this process's interpreter lock with the sync it is measured beside.
 

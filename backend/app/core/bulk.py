@@ -129,6 +129,28 @@ def unprepared(db: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any
         return list(cursor.fetchall())
 
 
+def by_keys(
+    db: Session,
+    org_id: int,
+    keys: Iterable[str],
+    sql: str,
+    query: Callable[[list[str]], Any],
+) -> list[Any]:
+    """Rows of a lookup by a page's Square keys within one organization: on PostgreSQL `sql`
+    (psycopg's SQL; its parameters the organization and the keys as one array, to compare as
+    `= ANY(CAST(%s AS text[]))`), unprepared (see `unprepared`); elsewhere the statement
+    `query(keys)` makes, a thousand keys at a time."""
+    ids = sorted(set(keys))
+    if not ids:
+        return []
+    if db.connection().dialect.name == "postgresql":
+        return unprepared(db, sql, (org_id, text_array(ids)))
+    rows: list[Any] = []
+    for start in range(0, len(ids), 1000):
+        rows += db.execute(query(ids[start : start + 1000])).all()
+    return rows
+
+
 def text_array(values: Iterable[str]) -> str:
     """Strings as one PostgreSQL array literal, to pass a thousand keys as a single text
     parameter (`= ANY(CAST(%s AS text[]))`): psycopg adapts a list of a thousand strings, and

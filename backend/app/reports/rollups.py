@@ -639,28 +639,11 @@ def _contributions(
     return out
 
 
-def _by_keys(
-    db: Session, org_id: int, keys: set[str], sql: str, query: Callable[[list[str]], Any]
-) -> list[Any]:
-    """Rows of a lookup by a page's Square keys: on PostgreSQL `sql` (its parameters the
-    organization and the keys as one array), unprepared (see bulk.unprepared); elsewhere
-    `query(keys)`, a thousand keys at a time."""
-    ids = sorted(keys)
-    if not ids:
-        return []
-    if db.get_bind().dialect.name == "postgresql":
-        return bulk.unprepared(db, sql, (org_id, bulk.text_array(ids)))
-    rows: list[Any] = []
-    for start in range(0, len(ids), 1000):
-        rows += db.execute(query(ids[start : start + 1000])).all()
-    return rows
-
-
 def _original_tenders(
     db: Session, org_id: int, tender_ids: set[str]
 ) -> dict[str, tuple[str, str | None]]:
     """(tender type, card brand) of the stored tenders with these Square ids."""
-    rows = _by_keys(
+    rows = bulk.by_keys(
         db,
         org_id,
         tender_ids,
@@ -679,10 +662,10 @@ def refunds_against(
     """The pairs of refunds stored against these tenders, other than the refunds of the orders
     `besides`: written before their tender, they were rolled up under an unknown tender type
     (only their payment-method rows, `rollup_tender`, need recomputing)."""
-    rows = _by_keys(
+    rows = bulk.by_keys(
         db,
         org_id,
-        set(tender_ids),
+        tender_ids,
         "SELECT r.order_id, r.location_id, r.business_date, o.location_id, o.business_date"
         " FROM sale_refund r JOIN sale_order o ON o.id = r.order_id"
         " WHERE r.org_id = %s AND r.tender_id = ANY(CAST(%s AS text[]))",

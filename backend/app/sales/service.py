@@ -173,24 +173,21 @@ def _stored_orders(
     the transaction ends: two workers writing pages that hold the same order (split backfill
     windows, overlapping syncs) then take turns, and the second one sees what the first wrote
     instead of deleting and re-adding the same child rows twice."""
-    if db.connection().dialect.name == "postgresql":
-        return [
-            (order_id, square_id, version, updated_at.astimezone(UTC))
-            for order_id, square_id, version, updated_at in bulk.unprepared(
-                db,
-                "SELECT id, square_order_id, version, updated_at FROM sale_order"
-                " WHERE org_id = %s AND square_order_id = ANY(CAST(%s AS text[]))"
-                " ORDER BY id FOR UPDATE",
-                (org_id, bulk.text_array(square_ids)),
-            )
-        ]
+    postgres = db.connection().dialect.name == "postgresql"
+    rows = bulk.by_keys(
+        db,
+        org_id,
+        square_ids,
+        "SELECT id, square_order_id, version, updated_at FROM sale_order"
+        " WHERE org_id = %s AND square_order_id = ANY(CAST(%s AS text[]))"
+        " ORDER BY id FOR UPDATE",
+        lambda ids: select(
+            SaleOrder.id, SaleOrder.square_order_id, SaleOrder.version, SaleOrder.updated_at
+        ).where(SaleOrder.org_id == org_id, SaleOrder.square_order_id.in_(ids)),
+    )
     return [
-        (order_id, square_id, version, updated_at)
-        for order_id, square_id, version, updated_at in db.execute(
-            select(
-                SaleOrder.id, SaleOrder.square_order_id, SaleOrder.version, SaleOrder.updated_at
-            ).where(SaleOrder.org_id == org_id, SaleOrder.square_order_id.in_(square_ids))
-        )
+        (order_id, square_id, version, updated_at.astimezone(UTC) if postgres else updated_at)
+        for order_id, square_id, version, updated_at in rows
     ]
 
 
@@ -318,24 +315,18 @@ def _upsert_simple(
         return 0
     by_key = {row[key]: row for row in rows}
     key_column = getattr(model, key)
-    existing: dict[Any, int]
-    if db.connection().dialect.name == "postgresql":
-        existing = dict(
-            bulk.unprepared(
-                db,
-                f"SELECT {key}, id FROM {model.__table__.name}"  # noqa: S608
-                f" WHERE org_id = %s AND {key} = ANY(CAST(%s AS text[]))",
-                (org_id, bulk.text_array(by_key)),
-            )
+    existing: dict[Any, int] = dict(
+        bulk.by_keys(
+            db,
+            org_id,
+            by_key,
+            f"SELECT {key}, id FROM {model.__table__.name}"  # noqa: S608
+            f" WHERE org_id = %s AND {key} = ANY(CAST(%s AS text[]))",
+            lambda ids: select(key_column, model.id).where(
+                model.org_id == org_id, key_column.in_(ids)
+            ),
         )
-    else:
-        existing = dict(
-            db.execute(
-                select(key_column, model.id).where(
-                    model.org_id == org_id, key_column.in_(list(by_key))
-                )
-            ).all()
-        )
+    )
     fresh = [row for k, row in by_key.items() if k not in existing]
     bulk.insert_mapped(db, model, fresh)
     for k, row in by_key.items():
