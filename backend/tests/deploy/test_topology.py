@@ -193,8 +193,13 @@ def test_api_through_nginx_register_login_me(web: httpx.Client, topology: Topolo
     # The app's request id is nginx's, so a log line can be followed from nginx to the app.
     request_id = me.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    access_log = topology.log_of("teliporter.access")
-    assert '"GET /api/v1/users/me HTTP/1.1" 200' in access_log
+    # nginx logs a request once its response has gone, so the client can read the log first.
+    deadline = time.monotonic() + 10
+    while '"GET /api/v1/users/me HTTP/1.1" 200' not in (
+        access_log := topology.log_of("teliporter.access")
+    ):
+        assert time.monotonic() < deadline, f"nginx never logged the request: {access_log}"
+        time.sleep(0.1)
     assert f"rid={request_id}" in access_log
     # The app writes its line once the response has gone: wait for it.
     deadline = time.monotonic() + 10
