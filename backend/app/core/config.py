@@ -18,7 +18,18 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = BACKEND_DIR / "var"
+
+
+def var_dir(backend_dir: Path = BACKEND_DIR, cwd: Path | None = None) -> Path:
+    """Where the defaults keep files: backend/var in a source checkout; once the app is installed
+    as a wheel, BACKEND_DIR is site-packages (read-only in the image), so the working directory's
+    var/ (/app/var in the image, the one directory its user may write)."""
+    if (backend_dir / "alembic.ini").is_file() or (backend_dir / "pyproject.toml").is_file():
+        return backend_dir / "var"
+    return (cwd or Path.cwd()) / "var"
+
+
+VAR_DIR = var_dir()
 
 # Values that ship in the code or in .env.example: never acceptable in production.
 DEFAULT_SECRET_KEY = "change-me-insecure-development-secret-key"  # noqa: S105
