@@ -81,6 +81,22 @@ class Settings(BaseSettings):
 
     # Database: SQLite file in backend/var by default; the plan's postgresql:// URLs work as given.
     DATABASE_URL: str = f"sqlite:///{VAR_DIR / 'teliporter.sqlite3'}"
+    # PostgreSQL connections each process keeps (SQLite ignores these). Every process has its own
+    # pool: 4 API processes + 4 worker children + beat at 2 each is 18, within a managed
+    # database's 22 usable connections with room left for migrations and an operator's psql.
+    # The app never needs two connections at once in one process (checked with 1 and 0), so 2
+    # lets a process's threads overlap a little; more only queues on the database instead.
+    DATABASE_POOL_SIZE: int = Field(default=2, ge=1)
+    # Connections opened beyond the pool when it is busy, closed again once returned: 0 keeps the
+    # total at DATABASE_POOL_SIZE per process, which is what the budget above counts on.
+    DATABASE_MAX_OVERFLOW: int = Field(default=0, ge=0)
+    # Seconds a request or task waits for a free pooled connection before it fails.
+    DATABASE_POOL_TIMEOUT: float = Field(default=30.0, gt=0)
+    # True behind PgBouncer in transaction mode (DigitalOcean's connection pools): every
+    # transaction may run on another server connection, so a statement psycopg prepared on one
+    # (it prepares a query after its 5th run) is missing on the next ("prepared statement
+    # "_pg3_0" does not exist"). True turns psycopg's server-side prepared statements off.
+    DATABASE_PGBOUNCER: bool = False
 
     # Redis: optional in the embedded mode (empty = not configured).
     REDIS_URL: str = ""
