@@ -663,18 +663,27 @@ def run(export_id: str) -> ExportState | None:
     partial = final.with_suffix(".xlsx.part")
     last = [time.monotonic()]
 
-    def progress(value: float) -> None:
-        # At most twice a second, in its own transaction, so a poller sees it at once.
-        now = time.monotonic()
-        if now - last[0] >= 0.5:
-            last[0] = now
-            _set(export_id, progress=min(max(value, 0.0), 0.99))
-
     # Everything that can fail, the files' folder included, ends the export as failed with a
     # reason: an exception left out of here would leave it `running` for ever.
     try:
         export_subdir(str(org_id))
         with session_scope() as db:
+
+            def progress(value: float) -> None:
+                # At most twice a second, committed at once so a poller sees it; on the export's
+                # own connection, not a second one (a worker child may have only one:
+                # DATABASE_POOL_SIZE=1 waited for itself here). Between two reports, which
+                # read or fill caches, a commit loses nothing.
+                now = time.monotonic()
+                if now - last[0] >= 0.5:
+                    last[0] = now
+                    db.execute(
+                        update(Export)
+                        .where(Export.id == export_id)
+                        .values(progress=min(max(value, 0.0), 0.99))
+                    )
+                    db.commit()
+
             user = db.get(User, user_id)
             if user is None or not user.is_active:
                 raise NotFound("user", user_id)

@@ -216,3 +216,18 @@ def test_unwritable_export_storage_fails_the_export_and_answers_503_leaving_noth
     done = client.get(f"{REPORTS}/exports/{again['id']}", headers=headers).json()
     assert done["state"] == "done", done
     assert client.get(f"{REPORTS}/export.xlsx", params=WEEK, headers=headers).status_code == 200
+
+
+def test_a_background_export_needs_one_connection(
+    client: TestClient, synced: Synced, one_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Progress reported at every step (a clock that moves a second a call), as on a long export.
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr("app.exports.service.time.monotonic", lambda: float(next(ticks)))
+    headers = synced.owner.headers
+    job = client.post(f"{REPORTS}/exports", json=WEEK, headers=headers).json()
+
+    tasks.build(job["id"])
+
+    status = client.get(f"{REPORTS}/exports/{job['id']}", headers=headers).json()
+    assert status["state"] == "done", status
