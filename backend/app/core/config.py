@@ -82,10 +82,11 @@ class Settings(BaseSettings):
     # Database: SQLite file in backend/var by default; the plan's postgresql:// URLs work as given.
     DATABASE_URL: str = f"sqlite:///{VAR_DIR / 'teliporter.sqlite3'}"
     # PostgreSQL connections each process keeps (SQLite ignores these). Every process has its own
-    # pool: 4 API processes + 4 worker children + beat at 2 each is 18, within a managed
-    # database's 22 usable connections with room left for migrations and an operator's psql.
-    # The app never needs two connections at once in one process (checked with 1 and 0), so 2
-    # lets a process's threads overlap a little; more only queues on the database instead.
+    # pool: 4 API processes + 4 worker children at 2 each is 16 (plus the worker's main process,
+    # which records a heartbeat at start), within a managed database's 22 usable connections,
+    # with room for migrations and an operator's psql. A task needs one connection at a time
+    # (tests with `one_connection`), so 2 lets a process's threads overlap a little; more would
+    # only queue on the database instead.
     DATABASE_POOL_SIZE: int = Field(default=2, ge=1)
     # Connections opened beyond the pool when it is busy, closed again once returned: 0 keeps the
     # total at DATABASE_POOL_SIZE per process, which is what the budget above counts on.
