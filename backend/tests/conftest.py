@@ -205,3 +205,27 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.fail(f"Redis is not reachable at {url}: {exc}")
     return url
+
+
+@pytest.fixture
+def one_connection(clean_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Work outside requests (tasks: session_scope) on a pool of one connection that waits 3 s,
+    as a worker child with DATABASE_POOL_SIZE=1, DATABASE_MAX_OVERFLOW=0: a code path that
+    needs a second connection while it holds one fails with a pool TimeoutError instead of
+    passing. The tests' own sessions and the API keep the run's engine."""
+    from sqlalchemy.orm import sessionmaker
+
+    from app.core import db as core_db
+
+    engine = core_db.make_engine(
+        str(clean_db.url.render_as_string(hide_password=False)),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=3,
+    )
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    monkeypatch.setattr(core_db, "get_sessionmaker", lambda: maker)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -18,7 +18,18 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = BACKEND_DIR / "var"
+
+
+def var_dir(backend_dir: Path = BACKEND_DIR, cwd: Path | None = None) -> Path:
+    """Where the defaults keep files: backend/var in a source checkout; once the app is installed
+    as a wheel, BACKEND_DIR is site-packages (read-only in the image), so the working directory's
+    var/ (/app/var in the image, the one directory its user may write)."""
+    if (backend_dir / "alembic.ini").is_file() or (backend_dir / "pyproject.toml").is_file():
+        return backend_dir / "var"
+    return (cwd or Path.cwd()) / "var"
+
+
+VAR_DIR = var_dir()
 
 # Values that ship in the code or in .env.example: never acceptable in production.
 DEFAULT_SECRET_KEY = "change-me-insecure-development-secret-key"  # noqa: S105
@@ -70,6 +81,23 @@ class Settings(BaseSettings):
 
     # Database: SQLite file in backend/var by default; the plan's postgresql:// URLs work as given.
     DATABASE_URL: str = f"sqlite:///{VAR_DIR / 'teliporter.sqlite3'}"
+    # PostgreSQL connections each process keeps (SQLite ignores these). Every process has its own
+    # pool: 4 API processes + 4 worker children at 2 each is 16 (plus the worker's main process,
+    # which records a heartbeat at start), within a managed database's 22 usable connections,
+    # with room for migrations and an operator's psql. A task needs one connection at a time
+    # (tests with `one_connection`), so 2 lets a process's threads overlap a little; more would
+    # only queue on the database instead.
+    DATABASE_POOL_SIZE: int = Field(default=2, ge=1)
+    # Connections opened beyond the pool when it is busy, closed again once returned: 0 keeps the
+    # total at DATABASE_POOL_SIZE per process, which is what the budget above counts on.
+    DATABASE_MAX_OVERFLOW: int = Field(default=0, ge=0)
+    # Seconds a request or task waits for a free pooled connection before it fails.
+    DATABASE_POOL_TIMEOUT: float = Field(default=30.0, gt=0)
+    # True behind PgBouncer in transaction mode (DigitalOcean's connection pools): every
+    # transaction may run on another server connection, so a statement psycopg prepared on one
+    # (it prepares a query after its 5th run) is missing on the next ("prepared statement
+    # "_pg3_0" does not exist"). True turns psycopg's server-side prepared statements off.
+    DATABASE_PGBOUNCER: bool = False
 
     # Redis: optional in the embedded mode (empty = not configured).
     REDIS_URL: str = ""

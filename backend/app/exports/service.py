@@ -21,6 +21,7 @@ task `exports.purge_expired` deletes it and a download answers 410.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -38,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from xlsxwriter.exceptions import XlsxFileError
 
 from app.core.config import get_settings
 from app.core.db import on_commit, session_scope, utcnow
@@ -88,6 +90,34 @@ class Gone(DomainError):
     """The export's file has expired and was (or is about to be) deleted."""
 
     status_code = 410
+
+
+class StorageUnavailable(DomainError):
+    """EXPORT_DIR cannot be written: the server's set-up, not the request, so 503 (the operator
+    finds the path and the system's reason in the log)."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Exports cannot be written on the server at the moment; "
+            "an administrator must check its export storage (EXPORT_DIR)"
+        )
+
+
+def _unwritable(path: Path, exc: BaseException) -> StorageUnavailable:
+    log.error("export storage %s cannot be written (check EXPORT_DIR): %s", path, exc)
+    return StorageUnavailable()
+
+
+def export_subdir(*parts: str) -> Path:
+    """A folder under EXPORT_DIR, made when missing: the directory may be a new, empty volume."""
+    path = Path(get_settings().EXPORT_DIR).joinpath(*parts)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+    return path
 
 
 def metric_label(name: str) -> str:
@@ -220,9 +250,7 @@ def write_workbook(
 ) -> None:
     """Write the whole workbook for the request into `target` (a path)."""
     report = progress or (lambda _: None)
-    settings = get_settings()
-    tmpdir = Path(settings.EXPORT_DIR) / "tmp"
-    tmpdir.mkdir(parents=True, exist_ok=True)
+    tmpdir = export_subdir("tmp")
     book = wb.new_workbook(str(target), tmpdir=str(tmpdir))
     formats = wb.Formats(book, req.currency)
     summary = report_service.summary(db=db, req=req)
@@ -486,9 +514,11 @@ def direct_workbook(*, db: Session, user: User, req: ReportRequest) -> tuple[Pat
             "POST /api/v1/reports/exports",
             location="query",
         )
-    directory = Path(get_settings().EXPORT_DIR) / "tmp"
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(suffix=".xlsx", dir=directory)
+    directory = export_subdir("tmp")
+    try:
+        handle, name = tempfile.mkstemp(suffix=".xlsx", dir=directory)
+    except OSError as exc:  # an existing directory this process may not write to
+        raise _unwritable(directory, exc) from exc
     os.close(handle)
     path = Path(name)
     try:
@@ -630,19 +660,30 @@ def run(export_id: str) -> ExportState | None:
         org_id, user_id, params = export.org_id, export.user_id, dict(export.params)
     relative = Path(str(org_id)) / f"{export_id}.xlsx"
     final = Path(get_settings().EXPORT_DIR) / relative
-    final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_suffix(".xlsx.part")
     last = [time.monotonic()]
 
-    def progress(value: float) -> None:
-        # At most twice a second, in its own transaction, so a poller sees it at once.
-        now = time.monotonic()
-        if now - last[0] >= 0.5:
-            last[0] = now
-            _set(export_id, progress=min(max(value, 0.0), 0.99))
-
+    # Everything that can fail, the files' folder included, ends the export as failed with a
+    # reason: an exception left out of here would leave it `running` for ever.
     try:
+        export_subdir(str(org_id))
         with session_scope() as db:
+
+            def progress(value: float) -> None:
+                # At most twice a second, committed at once so a poller sees it; on the export's
+                # own connection, not a second one (a worker child may have only one:
+                # DATABASE_POOL_SIZE=1 waited for itself here). Between two reports, which
+                # read or fill caches, a commit loses nothing.
+                now = time.monotonic()
+                if now - last[0] >= 0.5:
+                    last[0] = now
+                    db.execute(
+                        update(Export)
+                        .where(Export.id == export_id)
+                        .values(progress=min(max(value, 0.0), 0.99))
+                    )
+                    db.commit()
+
             user = db.get(User, user_id)
             if user is None or not user.is_active:
                 raise NotFound("user", user_id)
@@ -659,9 +700,12 @@ def run(export_id: str) -> ExportState | None:
             write_workbook(db=db, user=user, req=req, target=partial, progress=progress)
         os.replace(partial, final)
     except Exception as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # nothing to delete where nothing could be made
+            partial.unlink(missing_ok=True)
         if isinstance(exc, DomainError):
             message = exc.detail
+        elif isinstance(exc, OSError | XlsxFileError):  # the file, not the figures
+            message = _unwritable(final, exc).detail
         else:
             log.exception("export %s failed", export_id)
             message = f"The export could not be made ({type(exc).__name__}); try again"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +10,11 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from app.core.config import DEFAULT_SECRET_KEY, Settings
+from app.core.config import DEFAULT_SECRET_KEY, Settings, var_dir
 
 GOOD = {"SECRET_KEY": "a" * 64, "ENCRYPTION_KEY": Fernet.generate_key().decode()}
 BACKEND_DIR = Path(__file__).resolve().parents[2]
+IGNORE_CACHES = shutil.ignore_patterns("__pycache__")
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +85,47 @@ def test_embedded_defaults_need_nothing_installed() -> None:
     assert settings.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
     assert settings.REDIS_URL == ""
     assert settings.SQUARE_ENVIRONMENT == "simulator"
+
+
+def test_var_dir_is_backend_var_in_a_checkout_and_the_working_directorys_once_installed(
+    tmp_path: Path,
+) -> None:
+    # A checkout (this one): backend/var, wherever the process runs from.
+    assert var_dir(BACKEND_DIR, cwd=tmp_path) == BACKEND_DIR / "var"
+    # Installed as a wheel, "BACKEND_DIR" is site-packages (no alembic.ini, no pyproject.toml):
+    # the working directory's var/, which is /app/var in the image.
+    site_packages = tmp_path / "opt" / "venv" / "lib" / "python3.11" / "site-packages"
+    (site_packages / "app" / "core").mkdir(parents=True)
+    workdir = tmp_path / "app"
+    assert var_dir(site_packages, cwd=workdir) == workdir / "var"
+
+
+def test_the_installed_layout_puts_the_defaults_under_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    # The package copied alone (as a wheel installs it), imported from another directory.
+    site_packages = tmp_path / "site-packages"
+    shutil.copytree(BACKEND_DIR / "app", site_packages / "app", ignore=IGNORE_CACHES)
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update(PYTHONPATH=str(site_packages), TELIPORTER_ENV_FILE="", DEBUG="true")
+    code = (
+        "from app.core.config import get_settings as g; s = g(); "
+        "print(s.EXPORT_DIR); print(s.DATABASE_URL)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    export_dir, database_url = result.stdout.split()
+    assert export_dir == str(workdir / "var" / "exports")
+    assert database_url == f"sqlite:///{workdir / 'var' / 'teliporter.sqlite3'}"
 
 
 def test_env_file_is_read(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.exports import tasks
 from app.exports.models import Export
@@ -176,3 +178,56 @@ def test_like_for_like_against_the_previous_period_says_item_by_day_is_not_avail
     path.write_bytes(response.content)
     note = openpyxl.load_workbook(path)["Item by day"]["A1"].value
     assert note.startswith("Not available for like-for-like against the previous period")
+
+
+def test_unwritable_export_storage_fails_the_export_and_answers_503_leaving_nothing(
+    client: TestClient,
+    synced: Synced,
+    tmp_path: Path,
+    export_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # EXPORT_DIR under a plain file: no folder can be made there, even by root (the tests may
+    # run as root, for whom a chmod-ed directory is still writable).
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setattr(get_settings(), "EXPORT_DIR", str(blocker / "exports"))
+    headers = synced.owner.headers
+    job = client.post(f"{REPORTS}/exports", json=WEEK, headers=headers).json()
+
+    tasks.build(job["id"])
+
+    status = client.get(f"{REPORTS}/exports/{job['id']}", headers=headers).json()
+    assert status["state"] == "failed", status
+    assert "EXPORT_DIR" in status["error"] and status["download_url"] is None
+
+    direct = client.get(f"{REPORTS}/export.xlsx", params=WEEK, headers=headers)
+    assert direct.status_code == 503
+    assert "EXPORT_DIR" in direct.json()["detail"]
+    assert str(blocker / "exports") in caplog.text  # the operator's log says where
+    assert [p.name for p in tmp_path.rglob("*")] == [blocker.name]  # nothing left behind
+
+    # A new, empty, writable volume: the folders the exports need are made as they are needed.
+    export_dir.mkdir()
+    monkeypatch.setattr(get_settings(), "EXPORT_DIR", str(export_dir))
+    again = client.post(f"{REPORTS}/exports", json=WEEK, headers=headers).json()
+    tasks.build(again["id"])
+    done = client.get(f"{REPORTS}/exports/{again['id']}", headers=headers).json()
+    assert done["state"] == "done", done
+    assert client.get(f"{REPORTS}/export.xlsx", params=WEEK, headers=headers).status_code == 200
+
+
+def test_a_background_export_needs_one_connection(
+    client: TestClient, synced: Synced, one_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Progress reported at every step (a clock that moves a second a call), as on a long export.
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr("app.exports.service.time.monotonic", lambda: float(next(ticks)))
+    headers = synced.owner.headers
+    job = client.post(f"{REPORTS}/exports", json=WEEK, headers=headers).json()
+
+    tasks.build(job["id"])
+
+    status = client.get(f"{REPORTS}/exports/{job['id']}", headers=headers).json()
+    assert status["state"] == "done", status

@@ -188,3 +188,18 @@ def test_a_backfill_keeps_the_planners_statistics_of_the_tables_it_fills(
         stored = db.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
         # Taken at the end of the backfill: the incremental pass after it may add a few rows.
         assert stored and abs(estimated - stored) <= 0.1 * stored, (table, estimated, stored)
+
+
+def test_a_sync_and_the_worker_heartbeat_need_one_connection(
+    client: TestClient, db: Session, simulator: RunningSimulator, one_connection: object
+) -> None:
+    # A worker child with DATABASE_POOL_SIZE=1: backfill (pages fetched ahead in a thread),
+    # then an incremental run, each finishing without waiting for a second connection.
+    from app.health import tasks as health_tasks
+
+    admin, connection_id = connect(client, db, simulator)
+    org_id = admin.user.org_id
+    for _ in range(2):
+        run = run_sync(db, org_id=org_id, connection_id=connection_id)
+        assert run.state == SyncRunState.succeeded, run.error
+    health_tasks.heartbeat("one-connection")
