@@ -48,8 +48,11 @@ env_file_value() {
   printf '%s' "$line"
 }
 
-# %XX escapes of a URL part decoded (a password may hold @, : or /).
-urldecode() { printf '%b' "${1//%/\\x}"; }
+# %XX escapes of a URL part decoded (a password may hold @, : or /); a backslash stays one.
+urldecode() {
+  local part="${1//\\/\\\\}"
+  printf '%b' "${part//%/\\x}"
+}
 
 # Exports PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (and PGSSLMODE, PGSSLROOTCERT) from a
 # DATABASE_URL as the plan writes it (postgresql://user:password@host:port/db?sslmode=require;
@@ -72,8 +75,8 @@ export_pg_env() {
   local IFS='&'
   for pair in $query; do
     case "$pair" in
-      sslmode=*) export PGSSLMODE="${pair#*=}" ;;
-      sslrootcert=*) export PGSSLROOTCERT="${pair#*=}" ;;
+      sslmode=*) PGSSLMODE="$(urldecode "${pair#*=}")"; export PGSSLMODE ;;
+      sslrootcert=*) PGSSLROOTCERT="$(urldecode "${pair#*=}")"; export PGSSLROOTCERT ;;
     esac
   done
 }
