@@ -394,3 +394,24 @@ def test_the_hooks_of_the_container_tests(site: Site, tmp_path: Path) -> None:
         f"docker compose --project-directory {site.root} -p teliporter-ci "
         f"-f {site.state}/releases/{A}/docker-compose.prod.yml -f {override} up -d"
     )
+
+
+def test_git_ignores_the_spa_symlink_and_the_deploy_state(tmp_path: Path) -> None:
+    # `git pull` in deploy.sh must not see frontend/dist (now a symlink, which a `dist/`
+    # pattern does not match) or .deploy/ as files of its own.
+    repo = tmp_path / "repo"
+    (repo / ".deploy" / "spa" / A).mkdir(parents=True)
+    (repo / "frontend").mkdir()
+    shutil.copy(ROOT / ".gitignore", repo / ".gitignore")
+    (repo / "frontend" / "dist").symlink_to(f"../.deploy/spa/{A}")
+    (repo / "frontend" / ".dist.swap").symlink_to(f"../.deploy/spa/{A}")
+    (repo / ".deploy" / "history").write_text("")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout.split() == ["??", ".gitignore"]
