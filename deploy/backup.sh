@@ -4,7 +4,8 @@
 #
 #   deploy/backup.sh [--env-file FILE] [--out DIR] [--keep N] [DATABASE_URL]
 #
-# DATABASE_URL: the argument, else $DATABASE_URL, else the one in backend/.env (--env-file).
+# DATABASE_URL: the argument, else $DATABASE_URL, else the one in backend/.env (--env-file);
+# its sslmode and sslrootcert (e.g. ?sslmode=verify-full&sslrootcert=/path/ca.crt) are used.
 # Writes DIR/backup_YYYYmmdd_HHMMSS.sql.gz (DIR default: backups/ in the checkout, i.e.
 # /opt/teliporter/backups), completely or not at all, and keeps the newest N there (default
 # 14; 0 keeps all). pg_dump must be as new as the server (PostgreSQL 15: see DEPLOY.md).

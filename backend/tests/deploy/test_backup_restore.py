@@ -22,7 +22,14 @@ from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role
 from app.users.schemas import UserCreate
-from tests.deploy.topology import BACKEND_DIR, ROOT, VENV_BIN, create_database, drop_database
+from tests.deploy.topology import (
+    ADMIN_POSTGRES_URL,
+    BACKEND_DIR,
+    ROOT,
+    VENV_BIN,
+    create_database,
+    drop_database,
+)
 
 BACKUP = ROOT / "deploy" / "backup.sh"
 RESTORE = ROOT / "deploy" / "restore.sh"
@@ -218,3 +225,143 @@ def test_backup_without_a_database_url_says_so(tmp_path: Path) -> None:
     result = run(BACKUP, "--env-file", str(tmp_path / "missing.env"), "--out", str(tmp_path))
     assert result.returncode == 2
     assert "No DATABASE_URL" in result.stderr
+
+
+def test_restore_is_quiet_unless_verbose(databases: tuple[str, str], tmp_path: Path) -> None:
+    source_url, target_url = databases
+    migrate(source_url)
+    migrate(target_url)
+    out = tmp_path / "backups"
+    assert run(BACKUP, "--out", str(out), libpq_url(source_url)).returncode == 0
+    (dump,) = out.glob("backup_*.sql.gz")
+
+    quiet = run(RESTORE, "--force", str(dump), libpq_url(target_url))
+    assert quiet.returncode == 0, quiet.stderr
+    assert "NOTICE" not in quiet.stderr and "drop cascades" not in quiet.stderr
+
+    verbose = run(RESTORE, "--force", "--verbose", str(dump), libpq_url(target_url))
+    assert verbose.returncode == 0, verbose.stderr
+    assert "drop cascades to" in verbose.stderr
+
+
+def lib_pg_env(url: str) -> dict[str, str]:
+    """The PG* variables lib.sh's export_pg_env sets for a DATABASE_URL."""
+    script = f'source "{ROOT / "deploy" / "lib.sh"}"; export_pg_env "$1"; env | grep "^PG" || true'
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    result = subprocess.run(
+        ["bash", "-c", script, "bash", url],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(line.split("=", 1) for line in result.stdout.splitlines())
+
+
+def test_export_pg_env_decodes_the_password_and_keeps_tls_settings() -> None:
+    url = (
+        "postgresql://doadmin:p%40ss%3Aw%2Frd%25x%5Cn@db-postgresql-lon1-1.b.db.ondigitalocean.com"
+        ":25060/teliporter?sslmode=verify-full&sslrootcert=%2Fopt%2Fteliporter%2Fca.crt"
+    )
+    assert lib_pg_env(url) == {
+        "PGHOST": "db-postgresql-lon1-1.b.db.ondigitalocean.com",
+        "PGPORT": "25060",
+        "PGUSER": "doadmin",
+        "PGPASSWORD": "p@ss:w/rd%x\\n",
+        "PGDATABASE": "teliporter",
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": "/opt/teliporter/ca.crt",
+    }
+    plain = lib_pg_env(
+        "postgresql+psycopg://app:a\\tb@127.0.0.1/db?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+    )
+    assert plain["PGPASSWORD"] == "a\\tb"  # a backslash is kept as it is
+    assert (plain["PGSSLMODE"], plain["PGSSLROOTCERT"]) == ("verify-full", "/etc/ca.pem")
+
+
+def test_backup_and_restore_hand_the_url_tls_settings_to_libpq(
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
+    # The test server has no TLS, so libpq refusing to go on without it shows sslmode arrived.
+    source_url, _ = databases
+    tls_url = libpq_url(source_url) + "?sslmode=verify-full&sslrootcert=" + str(tmp_path / "ca")
+    backup = run(BACKUP, "--out", str(tmp_path / "b"), tls_url)
+    assert backup.returncode != 0
+    assert "SSL" in backup.stderr
+    dump = tmp_path / "dump.sql"
+    dump.write_text("-- PostgreSQL database dump complete\n")
+    restore = run(RESTORE, str(dump), tls_url)
+    assert restore.returncode != 0
+    assert "SSL" in restore.stderr
+
+
+def run_sql(url: str, *statements: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def as_role(url: str, role: str, database: str) -> str:
+    """The URL of `url`'s server for another role and database (trust auth: no password)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1].rsplit('/', 1)[0]}/{database}"
+
+
+@pytest.fixture
+def do_cluster() -> Iterator[tuple[str, str, str]]:
+    """DigitalOcean's set-up: doadmin (CREATEDB CREATEROLE, not a superuser) creates the app's
+    role and database, so the database, and on PostgreSQL 15 its public schema, are not the app's.
+    Yields (the admin's URL to the new database, the app's URL to it, the database's name)."""
+    suffix = os.urandom(6).hex()
+    admin, app_role, db = f"t{suffix}_doadmin", f"t{suffix}_app", f"t{suffix}_teliporter"
+    super_url = ADMIN_POSTGRES_URL
+    run_sql(super_url, f'CREATE ROLE "{admin}" LOGIN CREATEDB CREATEROLE NOSUPERUSER')
+    try:
+        admin_url = as_role(super_url, admin, "postgres")
+        run_sql(admin_url, f'CREATE ROLE "{app_role}" LOGIN', f'CREATE DATABASE "{db}"')
+        yield as_role(super_url, admin, db), as_role(super_url, app_role, db), db
+    finally:
+        run_sql(
+            super_url,
+            f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)',
+            f'DROP ROLE IF EXISTS "{app_role}"',
+            f'DROP ROLE IF EXISTS "{admin}"',
+        )
+
+
+def test_a_database_made_in_digitaloceans_console_works_once_the_app_role_owns_it(
+    do_cluster: tuple[str, str, str], databases: tuple[str, str], tmp_path: Path
+) -> None:
+    admin_url, app_url, db = do_cluster
+    app_role = app_url.split("://", 1)[1].split("@", 1)[0]
+    admin_role = admin_url.split("://", 1)[1].split("@", 1)[0]
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        migrate(app_url)
+    assert b"permission denied for schema public" in refused.value.stderr
+
+    # DEPLOY.md's commands, run as doadmin (who is not a superuser).
+    run_sql(admin_url, f'GRANT "{app_role}" TO "{admin_role}"')
+    run_sql(admin_url, f'ALTER DATABASE "{db}" OWNER TO "{app_role}"')
+    migrate(app_url)
+
+    # A backup restored over the app's now non-empty database, as the app's role.
+    source_url, _ = databases
+    migrate(source_url)
+    source = create_engine(source_url)
+    target = create_engine(app_url)
+    try:
+        fill(source)
+        out = tmp_path / "backups"
+        assert run(BACKUP, "--out", str(out), libpq_url(source_url)).returncode == 0
+        (dump,) = out.glob("backup_*.sql.gz")
+        restored = run(RESTORE, "--force", str(dump), libpq_url(app_url))
+        assert restored.returncode == 0, restored.stderr
+        assert snapshot(target) == snapshot(source)
+        migrate(app_url)  # and the app's role can go on migrating it
+    finally:
+        source.dispose()
+        target.dispose()
