@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 from app.core.config import get_settings
 
@@ -61,7 +61,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 @worker_ready.connect
 def _announce_worker(**_: Any) -> None:
-    from app.core.db import session_scope
+    from app.core.db import get_engine, session_scope
     from app.health import service as health_service
 
     try:
@@ -69,3 +69,16 @@ def _announce_worker(**_: Any) -> None:
             health_service.record_heartbeat(db=db, hostname=socket.gethostname())
     except Exception:
         log.exception("could not record the worker heartbeat at start")
+    finally:
+        # The parent process runs no task: it gives its connection back to the database (the
+        # connection budget counts the worker's processes, DEPLOY.md).
+        get_engine().dispose()
+
+
+@worker_process_init.connect
+def _fresh_pool_in_each_child(**_: Any) -> None:
+    """A forked worker process must not use the connections its parent opened (two processes on
+    one socket); it drops them without closing them under the parent and opens its own."""
+    from app.core.db import get_engine
+
+    get_engine().dispose(close=False)

@@ -81,12 +81,13 @@ class Settings(BaseSettings):
 
     # Database: SQLite file in backend/var by default; the plan's postgresql:// URLs work as given.
     DATABASE_URL: str = f"sqlite:///{VAR_DIR / 'teliporter.sqlite3'}"
-    # PostgreSQL connections each process keeps (SQLite ignores these). Every process has its own
-    # pool: 4 API processes + 4 worker children at 2 each is 16 (plus the worker's main process,
-    # which records a heartbeat at start), within a managed database's 22 usable connections,
-    # with room for migrations and an operator's psql. A task needs one connection at a time
-    # (tests with `one_connection`), so 2 lets a process's threads overlap a little; more would
-    # only queue on the database instead.
+    # PostgreSQL connections each process keeps at most (SQLite ignores these). Every process has
+    # its own pool. Even at the default of 2 everywhere, 4 API processes + 4 worker children is
+    # 16 of a managed database's 22 usable connections (the worker's main process gives back the
+    # one it uses at start); docker-compose.prod.yml sets the worker to 1 (a task needs one
+    # connection at a time: tests with `one_connection`), so 12 (DEPLOY.md, "Connection
+    # budget"), with room for migrations, backups and an operator's psql. 2 lets an API
+    # process's threads overlap a little; more would only queue on the database instead.
     DATABASE_POOL_SIZE: int = Field(default=2, ge=1)
     # Connections opened beyond the pool when it is busy, closed again once returned: 0 keeps the
     # total at DATABASE_POOL_SIZE per process, which is what the budget above counts on.

@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from tests.deploy.topology import ROOT, TopologyError
@@ -56,16 +57,15 @@ def required(binary: str, package: str) -> str:
     return found
 
 
-def sh(*args: str, timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def sh(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a command, raising with its output when it fails."""
     result = subprocess.run(
         list(args), capture_output=True, text=True, timeout=timeout, check=False, **kwargs
-    )  # type: ignore[call-overload]
+    )
     if result.returncode != 0:
-        raise TopologyError(
-            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        )
-    return result  # type: ignore[no-any-return]
+        output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        raise TopologyError(f"{' '.join(args)} failed ({result.returncode}):\n{output}")
+    return result
 
 
 @dataclass
@@ -78,9 +78,14 @@ class DockerEngine:
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment that points the docker CLI (and compose) at this engine."""
+        """The environment that points the docker CLI (and compose) at this engine: the
+        operator's shell, not the test run's (whose DATABASE_URL would win over backend/.env's
+        in backup.sh, for one)."""
+        from app.core.config import Settings
+
+        settings = set(Settings.model_fields) | {"TELIPORTER_ENV_FILE"}
         return {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in settings},
             "DOCKER_HOST": f"unix://{self.root}/docker.sock",
             # The Compose plugin: .ci/run installs it machine-wide; DOCKER_CONFIG keeps
             # the CLI's own files (contexts, auth) inside the suite's folder.
@@ -180,8 +185,9 @@ class DockerEngine:
                 "/bin/sh",
                 "-c",
                 "update-ca-certificates >/dev/null 2>&1; apt-get update -qq && "
-                f"DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {packages} "
-                f">/dev/null 2>&1 && apt-get clean && rm -rf /var/lib/apt/lists/* && {finish}",
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+                f"{packages} >/dev/null 2>&1 && apt-get clean && rm -rf /var/lib/apt/lists/* "
+                f"&& {finish}",
                 timeout=900,
             )
             flags = [arg for change in changes for arg in ("--change", change)]

@@ -122,6 +122,8 @@ def test_dockerfile_passes_hadolint() -> None:
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck() -> None:
     text = (ROOT / "backend" / "Dockerfile").read_text()
+    # A `# syntax=` parser directive makes BuildKit fetch an image from a registry first.
+    assert not any(line.replace(" ", "").startswith("#syntax=") for line in text.splitlines())
     stages = [line for line in text.splitlines() if line.startswith("FROM ")]
     assert len(stages) >= 2
     assert all("slim" in line for line in stages)
@@ -170,8 +172,11 @@ def test_production_compose_is_the_plans() -> None:
     )
     images = {services[s]["image"] for s in APP_SERVICES}
     assert images == {"teliporter-backend:${TELIPORTER_TAG:-latest}"}  # one image, by commit
+    # Built once, by the API's service; the worker and beat run that image by name.
+    assert services["backend"]["build"] == {"context": "./backend", "dockerfile": "Dockerfile"}
+    for name in ("celery_worker", "celery_beat"):
+        assert "build" not in services[name] and services[name]["pull_policy"] == "never"
     for name in APP_SERVICES:
-        assert services[name]["build"] == {"context": "./backend", "dockerfile": "Dockerfile"}
         assert services[name]["env_file"] == ["./backend/.env"]
         # Inside a container localhost is the container: Redis is the `redis` service.
         assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
@@ -179,6 +184,19 @@ def test_production_compose_is_the_plans() -> None:
     gateway = compose("docker-compose.prod.yml")["networks"]["default"]["ipam"]["config"][0]
     assert services["backend"]["environment"]["FORWARDED_ALLOW_IPS"] == gateway["gateway"]
     assert "redis_data" in compose("docker-compose.prod.yml")["volumes"]
+    # Workbooks the worker writes are downloaded through the API: one volume, both containers.
+    for name in ("backend", "celery_worker"):
+        assert "exports:/app/var/exports" in services[name]["volumes"]
+        assert services[name]["environment"]["EXPORT_DIR"] == "/app/var/exports"
+    # The connection budget (DEPLOY.md): 4 API workers x 2 + 4 Celery processes x 1, no overflow.
+    pools = {
+        name: (
+            int(services[name]["environment"]["DATABASE_POOL_SIZE"]),
+            int(services[name]["environment"]["DATABASE_MAX_OVERFLOW"]),
+        )
+        for name in APP_SERVICES
+    }
+    assert 4 * sum(pools["backend"]) + 4 * sum(pools["celery_worker"]) + 1 <= 22 - 4, pools
 
 
 def test_development_compose_adds_postgres() -> None:
