@@ -5,7 +5,8 @@ site file) in front, and what an operator and a manager then do, failures includ
 The tests share one stack and run in file order, as a deploy's life goes: release A deployed,
 used (browser specs, exports, load, backup), then a release whose migration fails, a release
 that is unhealthy, a good release B, and a bare rollback. See tests/deploy/containers.py for the
-engine, the base images and the managed-like database; DEPLOY.md, "What is proved in CI, and what is not".
+engine, the base images and the managed-like database; DEPLOY.md, "What is proved in CI, and
+what is not".
 """
 
 from __future__ import annotations
