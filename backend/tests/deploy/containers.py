@@ -314,7 +314,6 @@ def write_ca_and_server_cert(directory: Path, hosts: list[str]) -> tuple[Path, P
 class ManagedPostgres:
     """PostgreSQL 15 set up like DigitalOcean's managed 1 GB plan, on 0.0.0.0:25060."""
 
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tp-managed-")))
     admin_password: str = "Adm1n-pass-for-the-test"
     # A password with every character a URL must escape.
     app_password: str = "T3l!p@ss:w/rd%x"
@@ -441,7 +440,6 @@ class ManagedPostgres:
         subprocess.run(
             ["pg_dropcluster", "--stop", PG_VERSION, CLUSTER], capture_output=True, check=False
         )
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def checkout_copy(target: Path) -> Path:
