@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -55,6 +56,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _not_a_row(record: logging.LogRecord) -> bool:
+    return not str(record.msg).endswith("Row %r")
+
+
+# Statements' parameters and fetched rows hold password hashes, e-mails, names and token digests.
+# Engines hide parameters from errors and logs (`hide_parameters`); rows, which SQLAlchemy logs at
+# DEBUG whatever the engine says, are dropped here, so even `sqlalchemy.engine` at DEBUG shows
+# only the statements.
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_not_a_row)
+
+
 def make_engine(
     url: str,
     *,
@@ -71,6 +83,7 @@ def make_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_deserializer=orjson.loads,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -96,6 +109,7 @@ def make_engine(
         pool_timeout=pool_timeout,
         connect_args=connect_args,
         json_deserializer=orjson.loads,
+        hide_parameters=True,
     )
 
 

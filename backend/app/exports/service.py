@@ -22,7 +22,6 @@ task `exports.purge_expired` deletes it and a download answers 410.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import logging
 import os
@@ -41,6 +40,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from xlsxwriter.exceptions import XlsxFileError
 
+from app.core import csvsafe
 from app.core.config import get_settings
 from app.core.db import on_commit, session_scope, utcnow
 from app.core.errors import Conflict, DomainError, InvalidField, NotFound
@@ -189,21 +189,18 @@ def _location_names(db: Session, req: ReportRequest) -> list[str]:
 
 # --- CSV -----------------------------------------------------------------------------------------
 def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
-    """One table as CSV: the API's figures under their METRICS.md names, blanks for null."""
+    """One table as CSV: the API's figures under their METRICS.md names, blanks for null.
+
+    Names from Square that a spreadsheet would run as a formula get a leading ' (app.core.csvsafe).
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-
-    def cell(value: Any) -> Any:
-        return "" if value is None else value
-
+    writer = csvsafe.writer(out)
     if table == CsvTable.summary:
         summary = report_service.summary(db=db, req=req)
         comparison = summary.comparison.metrics if summary.comparison else {}
         writer.writerow(["metric", "period", "comparison", "change"])
         for name, value in summary.metrics.items():
-            writer.writerow(
-                [name, cell(value), cell(comparison.get(name)), cell(summary.change.get(name))]
-            )
+            writer.writerow([name, value, comparison.get(name), summary.change.get(name)])
     elif table == CsvTable.day:
         series = report_service.timeseries(db=db, req=req, granularity=Granularity.day)
         names = list(m.METRIC_NAMES)
@@ -214,8 +211,8 @@ def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
             writer.writerow(
                 [
                     point.start,
-                    *(cell(point.metrics.get(n)) for n in names),
-                    *(cell(before.get(n)) for n in names if compared),
+                    *(point.metrics.get(n) for n in names),
+                    *(before.get(n) for n in names if compared),
                 ]
             )
     else:
@@ -223,8 +220,8 @@ def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
         names = list(result.rows[0].metrics) if result.rows else _shown(BreakdownBy(table.value))
         writer.writerow(["key", "label", *names])
         for row in result.rows:
-            writer.writerow([row.key, row.label, *(cell(row.metrics.get(n)) for n in names)])
-        writer.writerow(["total", "Total", *(cell(result.total.metrics.get(n)) for n in names)])
+            writer.writerow([row.key, row.label, *(row.metrics.get(n) for n in names)])
+        writer.writerow(["total", "Total", *(result.total.metrics.get(n) for n in names)])
     return out.getvalue()
 
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from app.core import bulk
+from app.core import bulk, csvsafe
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidField, NotFound
 from app.footfall.models import FootfallAudit, FootfallEntry
@@ -704,14 +704,22 @@ def import_csv(
 
 
 def template_csv(*, db: Session, user: User) -> str:
-    """A CSV to fill in: a row per location the user may write, dated yesterday, count blank."""
+    """A CSV to fill in: a row per location the user may write, dated yesterday, count blank.
+
+    A store is named as the import will find it again: by name, which csvsafe may quote ('=x), or
+    by id when another store has the same name, or is named like the quoted one.
+    """
     locations = location_service.list_locations(db=db, user=user)
-    names = [loc.name for loc in locations]
+    names = Counter(
+        loc.name for loc in db.scalars(select(Location).where(Location.org_id == user.org_id))
+    )
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvsafe.writer(out)
     writer.writerow(TEMPLATE_HEADER)
     for loc in locations:
-        label = loc.name if names.count(loc.name) == 1 else str(loc.id)
+        quoted = csvsafe.cell(loc.name)
+        unique = names[loc.name] == 1 and (quoted == loc.name or quoted not in names)
+        label = loc.name if unique else str(loc.id)
         writer.writerow([label, (local_today(loc) - timedelta(days=1)).isoformat(), "", ""])
     return out.getvalue()
 
@@ -1144,7 +1152,11 @@ def _parse_count(raw: str) -> tuple[int | None, bool, str | None, bool]:
 
 
 def _location_resolver(*, db: Session, user: User) -> Any:
-    """Map the `location` column (id, Square id or exact name) to a location the user may write."""
+    """Map the `location` column (id, Square id or exact name) to a location the user may write.
+
+    A name as the template writes it, '=x for a store named =x (app.core.csvsafe), finds the store
+    too, unless another store is named '=x itself.
+    """
     locations = list(db.scalars(select(Location).where(Location.org_id == user.org_id)))
     allowed = location_service.granted_ids(db=db, user=user)
     by_id = {str(loc.id): loc for loc in locations}
@@ -1157,7 +1169,13 @@ def _location_resolver(*, db: Session, user: User) -> Any:
         text = raw.strip()
         location = by_id.get(text) or by_square.get(text)
         if location is None:
-            named = by_name.get(text) or by_name.get(raw) or []
+            named = (
+                by_name.get(text)
+                or by_name.get(raw)
+                or by_name.get(csvsafe.unescape(raw))
+                or by_name.get(csvsafe.unescape(text))
+                or []
+            )
             if len(named) > 1:
                 return None, f"{len(named)} locations are named {text!r}: use the id instead"
             location = named[0] if named else None

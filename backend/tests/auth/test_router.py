@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import utcnow
+from app.users.models import User
 from tests.factories import PASSWORD, login, make_org, make_user
 
 REGISTER = {
@@ -329,3 +332,49 @@ def test_invited_user_sets_a_password_once(client: TestClient, db: Session) -> N
     )
     assert again.status_code == 422
     assert again.json()["detail"][0]["field"] == "token"
+
+
+def test_no_log_record_holds_a_password_its_hash_or_a_token(
+    client: TestClient, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # every statement, its parameters, rows
+    secrets = [REGISTER["password"], "Another-Sturdy-Password-7"]
+
+    def stored_hash() -> str:
+        db.rollback()  # a fresh read of what the API committed
+        digest = db.scalar(select(User.password_hash).where(User.email == "owner@example.com"))
+        assert digest
+        return digest
+
+    assert client.post("/api/v1/auth/register", json=REGISTER).status_code == 201
+    secrets.append(stored_hash())
+    signed_in = client.post(
+        "/api/v1/auth/login", json={"email": REGISTER["email"], "password": secrets[0]}
+    )
+    assert signed_in.status_code == 200
+    secrets += [signed_in.json()["access_token"], refresh_cookie(signed_in)]
+    refreshed = post_with_cookie(client, "refresh", refresh_cookie(signed_in))
+    assert refreshed.status_code == 200
+    secrets += [refreshed.json()["access_token"], refresh_cookie(refreshed)]
+    changed = client.patch(
+        "/api/v1/users/me",
+        json={"current_password": secrets[0], "new_password": secrets[1]},
+        headers={"Authorization": f"Bearer {secrets[-2]}"},
+    )
+    assert changed.status_code == 200, changed.text
+    secrets.append(stored_hash())
+    again = client.post(
+        "/api/v1/auth/login", json={"email": REGISTER["email"], "password": secrets[1]}
+    )
+    assert again.status_code == 200
+    secrets += [again.json()["access_token"], refresh_cookie(again)]
+    assert post_with_cookie(client, "logout", refresh_cookie(again)).status_code == 204
+
+    logged = [
+        record.getMessage() + (caplog.handler.format(record) if record.exc_info else "")
+        for record in caplog.records
+    ]
+    assert any('INSERT INTO "user"' in line or "INSERT INTO user" in line for line in logged)
+    leaks = [(secret, line) for secret in secrets for line in logged if secret in line]
+    assert leaks == []

@@ -82,3 +82,8 @@ def test_pgbouncer_mode_turns_prepared_statements_off(
             assert (prepared == 0) is (threshold is None)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("url", [NOWHERE, "sqlite:///:memory:"])
+def test_engines_keep_statement_parameters_out_of_errors_and_logs(url: str) -> None:
+    assert make_engine(url).hide_parameters is True

