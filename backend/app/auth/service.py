@@ -70,14 +70,21 @@ def register(*, db: Session, reg_in: RegisterIn) -> User:
 
 
 def _failures_since(
-    db: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+    db: Session,
+    column: InstrumentedAttribute[str],
+    value: str,
+    since: datetime,
+    *,
+    reset_by_success: bool,
 ) -> list[datetime]:
-    last_success = db.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= since
+    start = since
+    if reset_by_success:
+        last_success = db.scalar(
+            select(func.max(LoginAttempt.created_at)).where(
+                column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= since
+            )
         )
-    )
-    start = max(since, last_success) if last_success else since
+        start = max(since, last_success) if last_success else since
     return list(
         db.scalars(
             select(LoginAttempt.created_at)
@@ -93,11 +100,20 @@ def _check_throttle(db: Session, *, email: str, address: str, now: datetime) -> 
     settings = get_settings()
     window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     since = now - window
-    for column, value, limit, what in (
-        (LoginAttempt.email, email, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "this account"),
-        (LoginAttempt.address, address, settings.LOGIN_MAX_FAILURES_PER_ADDRESS, "this address"),
+    # The owner signing in proves they know the password, so it clears the account's count. An
+    # address's count is never cleared: a sprayer signing in to their own account between
+    # guesses at others' must not start again.
+    for column, value, limit, what, reset_by_success in (
+        (LoginAttempt.email, email, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "this account", True),
+        (
+            LoginAttempt.address,
+            address,
+            settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+            "this address",
+            False,
+        ),
     ):
-        failures = _failures_since(db, column, value, since)
+        failures = _failures_since(db, column, value, since, reset_by_success=reset_by_success)
         if len(failures) >= limit:
             # Allowed again once enough of the failures have aged out of the window.
             unblock_at = failures[len(failures) - limit] + window

@@ -329,3 +329,26 @@ def test_invited_user_sets_a_password_once(client: TestClient, db: Session) -> N
     )
     assert again.status_code == 422
     assert again.json()["detail"][0]["field"] == "token"
+
+
+def test_address_limit_is_not_reset_by_a_success_in_between(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Password spraying: failures on other people's accounts, interleaved with sign-ins to the
+    # attacker's own account, must still add up for the address.
+    monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_ADDRESS", 4)
+    own = make_user(db, org_id=make_org(db))
+    victim = make_user(db, org_id=make_org(db))
+    for n in range(4):
+        wrong = client.post(
+            "/api/v1/auth/login",
+            json={"email": f"victim{n}@example.com", "password": "Wrong-pass-1"},
+        )
+        assert wrong.status_code == 401
+        if n < 3:
+            ok = client.post("/api/v1/auth/login", json={"email": own.email, "password": PASSWORD})
+            assert ok.status_code == 200
+    refused = client.post("/api/v1/auth/login", json={"email": victim.email, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "this address" in refused.json()["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
