@@ -17,7 +17,6 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, InvalidField, TooManyRequests, Unauthorized
 from app.core.security import (
     create_access_token,
-    hash_password,
     new_opaque_token,
     refresh_expiry,
     token_digest,
@@ -143,16 +142,19 @@ def authenticate(*, db: Session, email: str, password: str, address: str) -> Use
 
 def _issue(db: Session, user: User, family_id: str | None = None) -> IssuedTokens:
     refresh = new_opaque_token()
+    family_id = family_id or uuid.uuid4().hex
     db.add(
         RefreshToken(
             user_id=user.id,
-            family_id=family_id or uuid.uuid4().hex,
+            family_id=family_id,
             token_digest=token_digest(refresh),
             expires_at=refresh_expiry(),
         )
     )
     db.flush()
-    access, expires_in = create_access_token(user_id=user.id, org_id=user.org_id)
+    access, expires_in = create_access_token(
+        user_id=user.id, org_id=user.org_id, token_version=user.token_version, session_id=family_id
+    )
     return IssuedTokens(
         user=user, access_token=access, expires_in=expires_in, refresh_token=refresh
     )
@@ -211,7 +213,7 @@ def accept_invite(*, db: Session, invite_in: AcceptInviteIn) -> User:
     if user is None or user.invite_expires_at is None or user.invite_expires_at <= utcnow():
         raise InvalidField("token", "This invitation is invalid or has expired")
     user_service.check_password(invite_in.password, email=user.email)
-    user.password_hash = hash_password(invite_in.password)
+    user_service.set_password(db=db, user=user, password=invite_in.password)
     user.invite_token_digest = None
     user.invite_expires_at = None
     db.flush()

@@ -83,13 +83,26 @@ def _active_owner_count(db: Session, org_id: int) -> int:
     )
 
 
-def revoke_refresh_tokens(*, db: Session, user_id: int) -> None:
-    """Sign a user out everywhere."""
-    db.execute(
-        sql_update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+def revoke_refresh_tokens(*, db: Session, user_id: int, keep_session: str | None = None) -> None:
+    """Sign a user out everywhere, except the session (refresh-token family) `keep_session`."""
+    query = sql_update(RefreshToken).where(
+        RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
     )
+    if keep_session is not None:
+        query = query.where(RefreshToken.family_id != keep_session)
+    db.execute(query.values(revoked_at=utcnow()))
+
+
+def set_password(
+    *, db: Session, user: User, password: str, keep_session: str | None = None
+) -> None:
+    """Set a (checked) password and sign out every other session, access tokens included."""
+    user.password_hash = hash_password(password)
+    # The session making the change stays signed in (its refresh token renews its access token);
+    # any other, perhaps the one whose password leaked, is out at once.
+    user.token_version += 1
+    revoke_refresh_tokens(db=db, user_id=user.id, keep_session=keep_session)
+    db.flush()
 
 
 def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor: User) -> User:
@@ -113,8 +126,9 @@ def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor
     return user
 
 
-def update_me(*, db: Session, user: User, me_in: MeUpdate) -> User:
-    """Change one's own name or password (the current password is required for the latter)."""
+def update_me(*, db: Session, user: User, me_in: MeUpdate, session_id: str | None = None) -> User:
+    """Change one's own name or password (the current password is required for the latter);
+    a new password signs out every session but `session_id`, the one making the change."""
     if me_in.full_name is not None:
         user.full_name = me_in.full_name
     if me_in.new_password is not None:
@@ -123,6 +137,6 @@ def update_me(*, db: Session, user: User, me_in: MeUpdate) -> User:
         ):
             raise InvalidField("current_password", "Current password is incorrect")
         check_password(me_in.new_password, email=user.email, field="new_password")
-        user.password_hash = hash_password(me_in.new_password)
+        set_password(db=db, user=user, password=me_in.new_password, keep_session=session_id)
     db.flush()
     return user
