@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from app.auth.models import RefreshToken
+from app.auth import throttle
+from app.auth.models import AttemptKind, LoginAttempt, RefreshToken
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidField, NotFound
 from app.core.security import (
@@ -126,17 +128,52 @@ def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor
     return user
 
 
-def update_me(*, db: Session, user: User, me_in: MeUpdate, session_id: str | None = None) -> User:
+class WrongCurrentPassword(InvalidField):
+    # The failed attempt must be recorded for the throttle; nothing else is changed by then.
+    keep_changes = True
+
+    def __init__(self) -> None:
+        super().__init__("current_password", "Current password is incorrect")
+
+
+def _check_current_password(*, db: Session, user: User, password: str | None, address: str) -> None:
+    # Each guess costs an Argon2 hash and, from a stolen session, is a guess at the password:
+    # limited per user like sign-ins to an account.
+    settings = get_settings()
+    now = utcnow()
+    throttle.check(
+        db,
+        kind=AttemptKind.password_change,
+        where=LoginAttempt.email == user.email,
+        limit=settings.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        now=now,
+        message="Too many wrong current passwords",
+        reset_by_success=True,
+    )
+    ok = password is not None and verify_password(password, user.password_hash)
+    throttle.record(
+        db,
+        kind=AttemptKind.password_change,
+        email=user.email,
+        address=address,
+        succeeded=ok,
+        now=now,
+    )
+    if not ok:
+        raise WrongCurrentPassword()
+
+
+def update_me(
+    *, db: Session, user: User, me_in: MeUpdate, address: str, session_id: str | None = None
+) -> User:
     """Change one's own name or password (the current password is required for the latter);
     a new password signs out every session but `session_id`, the one making the change."""
-    if me_in.full_name is not None:
-        user.full_name = me_in.full_name
     if me_in.new_password is not None:
-        if me_in.current_password is None or not verify_password(
-            me_in.current_password, user.password_hash
-        ):
-            raise InvalidField("current_password", "Current password is incorrect")
+        # Checked before anything changes: a wrong one is committed with its record.
+        _check_current_password(db=db, user=user, password=me_in.current_password, address=address)
         check_password(me_in.new_password, email=user.email, field="new_password")
         set_password(db=db, user=user, password=me_in.new_password, keep_session=session_id)
+    if me_in.full_name is not None:
+        user.full_name = me_in.full_name
     db.flush()
     return user

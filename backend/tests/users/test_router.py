@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.users.models import Role
 from tests.factories import PASSWORD, login, make_org, make_user, member_of
 
@@ -237,3 +238,31 @@ def test_password_reset_by_the_operator_signs_out_every_session(
     db.commit()
     assert client.get("/api/v1/users/me", headers=bearer(access)).status_code == 401
     assert refresh(client, refresh_token).status_code == 401
+
+
+def test_wrong_current_passwords_are_throttled_per_user(client: TestClient, db: Session) -> None:
+    member = member_of(client, db, org_id=make_org(db), role=Role.viewer)
+    change = {"current_password": "Not-The-One-1", "new_password": "Fresh-Pass-456"}
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        wrong = client.patch("/api/v1/users/me", json=change, headers=member.headers)
+        assert wrong.status_code == 422
+    refused = client.patch(
+        "/api/v1/users/me",
+        json={**change, "current_password": PASSWORD},
+        headers=member.headers,
+    )
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    # Nothing changed: the old password still signs in.
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    # Another user is not affected.
+    other = member_of(client, db, org_id=make_org(db), role=Role.viewer)
+    ok = client.patch(
+        "/api/v1/users/me", json={**change, "current_password": PASSWORD}, headers=other.headers
+    )
+    assert ok.status_code == 200
