@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,8 @@ from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
+
+KNOWN_DEVICES_PER_USER = 20
 
 
 class InvalidCredentials(Unauthorized):
@@ -112,8 +114,19 @@ def _remember_device(
     if device is not None and token:
         device.expires_at = expires_at
         return token
+    # A client without a cookie jar (a script) makes a new device at each sign-in: keep the
+    # newest few, which a person's browsers are.
+    stale = db.scalars(
+        select(KnownDevice.id)
+        .where(KnownDevice.user_id == user.id)
+        .order_by(KnownDevice.expires_at.desc(), KnownDevice.id.desc())
+        .offset(KNOWN_DEVICES_PER_USER - 1)
+    )
     db.execute(
-        delete(KnownDevice).where(KnownDevice.user_id == user.id, KnownDevice.expires_at <= now)
+        delete(KnownDevice).where(
+            KnownDevice.user_id == user.id,
+            or_(KnownDevice.expires_at <= now, KnownDevice.id.in_(list(stale))),
+        )
     )
     token = new_opaque_token()
     db.add(KnownDevice(user_id=user.id, token_digest=token_digest(token), expires_at=expires_at))

@@ -465,3 +465,54 @@ def test_sign_ups_are_limited_per_address(
         0 < int(refused.headers["Retry-After"]) <= get_settings().LOGIN_FAILURE_WINDOW_SECONDS + 1
     )
     assert "Too many sign-ups" in refused.json()["detail"]
+
+
+def test_only_the_newest_known_devices_are_kept(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from app.auth import service as auth_service
+    from app.auth.models import KnownDevice
+
+    monkeypatch.setattr(auth_service, "KNOWN_DEVICES_PER_USER", 2)
+    member = make_user(db, org_id=make_org(db))
+    devices = []
+    for _ in range(3):
+        client.cookies.clear()
+        response = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        )
+        devices.append(response.cookies["known_device"])
+    count = select(func.count()).select_from(KnownDevice)
+    assert db.scalar(count.where(KnownDevice.user_id == member.user.id)) == 2
+    # The oldest is forgotten: with it, a locked account stays locked.
+    client.cookies.clear()
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        client.post("/api/v1/auth/login", json={"email": member.email, "password": "Wrong-pass-1"})
+    for device, status in ((devices[0], 429), (devices[2], 200)):
+        client.cookies.clear()
+        client.cookies.set("known_device", device, path="/api/v1/auth")
+        response = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        )
+        assert response.status_code == status
+
+
+def test_a_known_device_is_still_held_to_the_address_limit(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    member = make_user(db, org_id=make_org(db))
+    device = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+    ).cookies["known_device"]
+    for n in range(3):
+        client.post(
+            "/api/v1/auth/login", json={"email": f"guess{n}@example.com", "password": "Wrong-1x"}
+        )
+    client.cookies.clear()
+    client.cookies.set("known_device", device, path="/api/v1/auth")
+    response = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "this address" in response.json()["detail"]
