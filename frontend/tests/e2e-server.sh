@@ -21,7 +21,7 @@ export ENCRYPTION_KEY="$("$venv/python" -c 'from cryptography.fernet import Fern
 export ACCESS_TOKEN_EXPIRE_MINUTES=1
 export ALLOW_REGISTRATION=true
 # Every test signs in from 127.0.0.1: the per-address throttle must not trip over the suite.
-export LOGIN_MAX_FAILURES_PER_ADDRESS=1000
+export LOGIN_MAX_FAILURES_PER_ADDRESS=1000 REGISTER_MAX_PER_ADDRESS=1000
 export PASSWORD_HASH_TIME_COST=1 PASSWORD_HASH_MEMORY_KIB=1024
 
 # Square is the simulator: a small seeded account (2 stores, ~18 days of sales) and an OAuth

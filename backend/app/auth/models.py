@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -29,8 +30,33 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class AttemptKind(StrEnum):
+    login = "login"
+    password_change = "password_change"  # noqa: S105  (PATCH /users/me, current password)
+    register = "register"
+
+
+class KnownDevice(Base):
+    """A browser that has signed in to the account before (OWASP's device cookie).
+
+    Its cookie lets the owner past the account's failure limit, so that strangers' wrong
+    passwords throttle the account for everyone else but do not lock its owner out.
+    """
+
+    __tablename__ = "known_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 class LoginAttempt(Base):
-    """Failed and successful logins, kept for throttling (by account and by address)."""
+    """Attempts at something that costs a password hash (sign-in, password change, sign-up),
+    kept for throttling by account, by address and by known device."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
@@ -39,7 +65,16 @@ class LoginAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AttemptKind] = mapped_column(
+        Enum(AttemptKind, native_enum=False, length=16, validate_strings=True),
+        default=AttemptKind.login,
+        server_default=AttemptKind.login.value,
+    )
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
+    # Set when a sign-in carried a valid known-device cookie: those failures count per device.
+    known_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("known_device.id", ondelete="SET NULL")
+    )
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE)]
+# Lax, not Strict like the refresh cookie: it authorizes nothing, and a sign-in reached from a
+# link (an e-mail's) should still be recognised.
+KNOWN_DEVICE_COOKIE = "known_device"
 
 
 def _set_refresh_cookie(response: Response, request: Request, token: str) -> None:
@@ -31,17 +34,31 @@ def _set_refresh_cookie(response: Response, request: Request, token: str) -> Non
     )
 
 
+def _set_known_device_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        token,
+        max_age=get_settings().KNOWN_DEVICE_EXPIRE_DAYS * 86400,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
 def _token_out(
     session: auth_service.IssuedTokens, request: Request, response: Response
 ) -> TokenOut:
     _set_refresh_cookie(response, request, session.refresh_token)
+    if session.known_device_token:
+        _set_known_device_cookie(response, request, session.known_device_token)
     response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=session.access_token, expires_in=session.expires_in)
 
 
 @router.post("/register", response_model=RegisterOut, status_code=status.HTTP_201_CREATED)
-def register(reg_in: RegisterIn, db: DbSession) -> RegisterOut:
-    user = auth_service.register(db=db, reg_in=reg_in)
+def register(reg_in: RegisterIn, db: DbSession, address: ClientAddress) -> RegisterOut:
+    user = auth_service.register(db=db, reg_in=reg_in, address=address)
     return RegisterOut(
         user=UserRead.model_validate(user),
         organization=OrganizationRead.model_validate(user.organization),
@@ -53,7 +70,13 @@ def login(
     login_in: LoginIn, request: Request, response: Response, db: DbSession, address: ClientAddress
 ) -> TokenOut:
     session = auth_service.login(
-        db=db, email=str(login_in.email), password=login_in.password, address=address
+        db=db,
+        email=str(login_in.email),
+        password=login_in.password,
+        address=address,
+        # Read here rather than declared as a Cookie parameter: it is the browser's business, not
+        # the API client's, and the generated client stays as it is.
+        device_token=request.cookies.get(KNOWN_DEVICE_COOKIE),
     )
     return _token_out(session, request, response)
 

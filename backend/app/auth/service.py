@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from app.auth.models import LoginAttempt, RefreshToken
+from app.auth import throttle
+from app.auth.models import AttemptKind, KnownDevice, LoginAttempt, RefreshToken
 from app.auth.schemas import AcceptInviteIn, RegisterIn
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.errors import Forbidden, InvalidField, TooManyRequests, Unauthorized
+from app.core.errors import Forbidden, InvalidField, Unauthorized
 from app.core.security import (
     create_access_token,
-    hash_password,
     new_opaque_token,
     refresh_expiry,
     token_digest,
@@ -27,6 +27,8 @@ from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
+
+KNOWN_DEVICES_PER_USER = 20
 
 
 class InvalidCredentials(Unauthorized):
@@ -48,12 +50,26 @@ class IssuedTokens:
     access_token: str
     expires_in: int
     refresh_token: str
+    known_device_token: str | None = None  # set by a sign-in, for the known-device cookie
 
 
-def register(*, db: Session, reg_in: RegisterIn) -> User:
-    """Create an organization and its owner."""
-    if not get_settings().ALLOW_REGISTRATION:
+def register(*, db: Session, reg_in: RegisterIn, address: str) -> User:
+    """Create an organization and its owner; sign-ups are limited per address."""
+    settings = get_settings()
+    if not settings.ALLOW_REGISTRATION:
         raise Forbidden("Self sign-up is switched off; ask an administrator for an invitation")
+    now = utcnow()
+    # Each sign-up costs an Argon2 hash. Only those that went through are recorded (a refused one
+    # is rolled back with everything else), and only they hash the password.
+    throttle.check(
+        db,
+        kind=AttemptKind.register,
+        where=LoginAttempt.address == address[: throttle.ADDRESS_LENGTH],
+        limit=settings.REGISTER_MAX_PER_ADDRESS,
+        now=now,
+        message="Too many sign-ups from this address",
+        failures_only=False,
+    )
     user_service.check_password(reg_in.password, email=str(reg_in.email))
     org = org_service.create(db=db, name=reg_in.organization_name)
     user, _ = user_service.create(
@@ -66,86 +82,151 @@ def register(*, db: Session, reg_in: RegisterIn) -> User:
             password=reg_in.password,
         ),
     )
+    throttle.record(
+        db,
+        kind=AttemptKind.register,
+        email=user.email,
+        address=address,
+        succeeded=True,
+        now=now,
+    )
     return user
 
 
-def _failures_since(
-    db: Session, column: InstrumentedAttribute[str], value: str, since: datetime
-) -> list[datetime]:
-    last_success = db.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= since
-        )
-    )
-    start = max(since, last_success) if last_success else since
-    return list(
-        db.scalars(
-            select(LoginAttempt.created_at)
-            .where(
-                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= start
-            )
-            .order_by(LoginAttempt.created_at)
-        )
-    )
+def _known_device(
+    db: Session, *, token: str | None, user: User | None, now: datetime
+) -> KnownDevice | None:
+    """The unexpired known device this cookie names, if it was issued to this user."""
+    if not token or user is None:
+        return None
+    device = db.scalar(select(KnownDevice).where(KnownDevice.token_digest == token_digest(token)))
+    if device is None or device.user_id != user.id or device.expires_at <= now:
+        return None
+    return device
 
 
-def _check_throttle(db: Session, *, email: str, address: str, now: datetime) -> None:
+def _remember_device(
+    db: Session, *, user: User, device: KnownDevice | None, token: str | None, now: datetime
+) -> str:
+    """The known-device token to set in the browser: the one it has, its lifetime renewed, or a
+    new one."""
+    expires_at = now + timedelta(days=get_settings().KNOWN_DEVICE_EXPIRE_DAYS)
+    if device is not None and token:
+        device.expires_at = expires_at
+        return token
+    # A client without a cookie jar (a script) makes a new device at each sign-in: keep the
+    # newest few, which a person's browsers are.
+    stale = db.scalars(
+        select(KnownDevice.id)
+        .where(KnownDevice.user_id == user.id)
+        .order_by(KnownDevice.expires_at.desc(), KnownDevice.id.desc())
+        .offset(KNOWN_DEVICES_PER_USER - 1)
+    )
+    db.execute(
+        delete(KnownDevice).where(
+            KnownDevice.user_id == user.id,
+            or_(KnownDevice.expires_at <= now, KnownDevice.id.in_(list(stale))),
+        )
+    )
+    token = new_opaque_token()
+    db.add(KnownDevice(user_id=user.id, token_digest=token_digest(token), expires_at=expires_at))
+    return token
+
+
+def _check_login_throttle(
+    db: Session, *, email: str, address: str, device: KnownDevice | None, now: datetime
+) -> None:
     settings = get_settings()
-    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    since = now - window
-    for column, value, limit, what in (
-        (LoginAttempt.email, email, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "this account"),
-        (LoginAttempt.address, address, settings.LOGIN_MAX_FAILURES_PER_ADDRESS, "this address"),
-    ):
-        failures = _failures_since(db, column, value, since)
-        if len(failures) >= limit:
-            # Allowed again once enough of the failures have aged out of the window.
-            unblock_at = failures[len(failures) - limit] + window
-            retry_after = int((unblock_at - now).total_seconds()) + 1
-            raise TooManyRequests(
-                f"Too many failed sign-in attempts for {what}; try again in {retry_after} seconds",
-                retry_after=retry_after,
-            )
+    login = AttemptKind.login
+    if device is not None:
+        # A browser that signed in to this account before: strangers' failures on the account do
+        # not hold it back (OWASP: throttling must not lock the owner out), its own do.
+        throttle.check(
+            db,
+            kind=login,
+            where=LoginAttempt.known_device_id == device.id,
+            limit=settings.LOGIN_MAX_FAILURES_PER_DEVICE,
+            now=now,
+            message="Too many failed sign-in attempts from this device",
+            reset_by_success=True,
+        )
+    else:
+        # The owner signing in proves they know the password, so it clears the account's count.
+        throttle.check(
+            db,
+            kind=login,
+            where=and_(LoginAttempt.email == email, LoginAttempt.known_device_id.is_(None)),
+            limit=settings.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+            now=now,
+            message="Too many failed sign-in attempts for this account",
+            reset_by_success=True,
+        )
+    # An address's count is never cleared: a sprayer signing in to their own account between
+    # guesses at others' must not start again.
+    throttle.check(
+        db,
+        kind=login,
+        where=LoginAttempt.address == address[: throttle.ADDRESS_LENGTH],
+        limit=settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        now=now,
+        message="Too many failed sign-in attempts for this address",
+    )
 
 
-def authenticate(*, db: Session, email: str, password: str, address: str) -> User:
-    """The active user with these credentials; failures are recorded and throttled."""
+def authenticate(
+    *, db: Session, email: str, password: str, address: str, device_token: str | None = None
+) -> tuple[User, str]:
+    """The active user with these credentials and the known-device token for the browser;
+    failures are recorded and throttled."""
     email = user_service.normalise_email(email)
     now = utcnow()
-    _check_throttle(db, email=email, address=address, now=now)
     user = user_service.get_by_email(db=db, email=email)
+    device = _known_device(db, token=device_token, user=user, now=now)
+    _check_login_throttle(db, email=email, address=address, device=device, now=now)
     ok = verify_password(password, user.password_hash if user else None)
     ok = ok and user is not None and user.is_active
-    db.add(LoginAttempt(email=email, address=address[:64], succeeded=ok, created_at=now))
-    # Old attempts are of no use to the throttle.
-    db.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=1)))
+    throttle.record(
+        db,
+        kind=AttemptKind.login,
+        email=email,
+        address=address,
+        succeeded=ok,
+        now=now,
+        known_device_id=device.id if device else None,
+    )
     if not ok or user is None:
-        db.flush()
         raise InvalidCredentials()
-    return user
+    return user, _remember_device(db, user=user, device=device, token=device_token, now=now)
 
 
 def _issue(db: Session, user: User, family_id: str | None = None) -> IssuedTokens:
     refresh = new_opaque_token()
+    family_id = family_id or uuid.uuid4().hex
     db.add(
         RefreshToken(
             user_id=user.id,
-            family_id=family_id or uuid.uuid4().hex,
+            family_id=family_id,
             token_digest=token_digest(refresh),
             expires_at=refresh_expiry(),
         )
     )
     db.flush()
-    access, expires_in = create_access_token(user_id=user.id, org_id=user.org_id)
+    access, expires_in = create_access_token(
+        user_id=user.id, org_id=user.org_id, token_version=user.token_version, session_id=family_id
+    )
     return IssuedTokens(
         user=user, access_token=access, expires_in=expires_in, refresh_token=refresh
     )
 
 
-def login(*, db: Session, email: str, password: str, address: str) -> IssuedTokens:
+def login(
+    *, db: Session, email: str, password: str, address: str, device_token: str | None = None
+) -> IssuedTokens:
     """Check credentials and start a new refresh-token family."""
-    user = authenticate(db=db, email=email, password=password, address=address)
-    return _issue(db, user)
+    user, device_token = authenticate(
+        db=db, email=email, password=password, address=address, device_token=device_token
+    )
+    return replace(_issue(db, user), known_device_token=device_token)
 
 
 def _revoke_family(db: Session, family_id: str) -> None:
@@ -195,7 +276,7 @@ def accept_invite(*, db: Session, invite_in: AcceptInviteIn) -> User:
     if user is None or user.invite_expires_at is None or user.invite_expires_at <= utcnow():
         raise InvalidField("token", "This invitation is invalid or has expired")
     user_service.check_password(invite_in.password, email=user.email)
-    user.password_hash = hash_password(invite_in.password)
+    user_service.set_password(db=db, user=user, password=invite_in.password)
     user.invite_token_digest = None
     user.invite_expires_at = None
     db.flush()

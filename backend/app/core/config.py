@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     LOGIN_MAX_FAILURES_PER_ACCOUNT: int = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS: int = 20
     LOGIN_FAILURE_WINDOW_SECONDS: int = 900
+    # A browser that has signed in to an account is remembered this long (a cookie); it is not
+    # held back by others' failures on the account, only by its own, up to this many.
+    KNOWN_DEVICE_EXPIRE_DAYS: int = Field(default=90, ge=1)
+    LOGIN_MAX_FAILURES_PER_DEVICE: int = 5
+    # Sign-ups (an Argon2 hash each) allowed per address in LOGIN_FAILURE_WINDOW_SECONDS.
+    REGISTER_MAX_PER_ADDRESS: int = 10
 
     # Demo data for `make run`
     DEMO_EMAIL: str = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
@@ -45,10 +46,18 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 
-def get_current_user(
+@dataclass(frozen=True)
+class SignIn:
+    """The caller and the session (refresh-token family) its access token belongs to."""
+
+    user: User
+    session_id: str | None
+
+
+def get_current_sign_in(
     db: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+) -> SignIn:
     if credentials is None:
         raise Unauthorized()
     try:
@@ -62,7 +71,18 @@ def get_current_user(
     # The role and the active flag come from the database, so a change applies at once.
     if user is None or not user.is_active or user.org_id != claims.get("org"):
         raise Unauthorized("Invalid access token")
-    return user
+    # Issued before the latest password change: that change signed this session out.
+    if claims.get("ver", 0) != user.token_version:
+        raise Unauthorized("Access token was revoked; please sign in again")
+    session_id = claims.get("sid")
+    return SignIn(user=user, session_id=session_id if isinstance(session_id, str) else None)
+
+
+CurrentSignIn = Annotated[SignIn, Depends(get_current_sign_in)]
+
+
+def get_current_user(sign_in: CurrentSignIn) -> User:
+    return sign_in.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -85,8 +85,10 @@ def verify_password(password: str, hashed: str | None) -> bool:
     return password_hash.verify(password, hashed)
 
 
-def create_access_token(*, user_id: int, org_id: int) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+def create_access_token(
+    *, user_id: int, org_id: int, token_version: int, session_id: str
+) -> tuple[str, int]:
+    """A signed access token for one session (refresh-token family) and its lifetime in seconds."""
     settings = get_settings()
     lifetime = settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
     now = utcnow()
@@ -94,6 +96,8 @@ def create_access_token(*, user_id: int, org_id: int) -> tuple[str, int]:
         "sub": str(user_id),
         "org": org_id,
         "type": "access",
+        "ver": token_version,
+        "sid": session_id,
         "iat": now,
         "exp": now + timedelta(seconds=lifetime),
         "jti": uuid.uuid4().hex,

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app.core.db import session_scope
 from app.core.errors import DomainError
-from app.core.security import hash_password
 from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role, User
@@ -30,7 +29,7 @@ def ensure_owner(
     user_service.check_password(password, email=email)
     user = user_service.get_by_email(db=db, email=email)
     if user is not None:
-        user.password_hash = hash_password(password)
+        user_service.set_password(db=db, user=user, password=password)
         user.role = Role.owner
         user.is_active = True
         user.invite_token_digest = None

@@ -43,6 +43,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     invite_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     invite_expires_at: Mapped[datetime | None]
+    # Carried by each access token; raised when the password changes, so every access token
+    # issued before the change is refused at once rather than when it expires.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

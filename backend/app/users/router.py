@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.core.deps import AdminUser, ClientAddress, CurrentSignIn, CurrentUser, DbSession
 from app.users import service as user_service
 from app.users.models import User
 from app.users.schemas import (
@@ -24,8 +24,12 @@ def read_me(user: CurrentUser) -> User:
 
 
 @router.patch("/me", response_model=MeRead)
-def update_me(me_in: MeUpdate, db: DbSession, user: CurrentUser) -> User:
-    return user_service.update_me(db=db, user=user, me_in=me_in)
+def update_me(
+    me_in: MeUpdate, db: DbSession, sign_in: CurrentSignIn, address: ClientAddress
+) -> User:
+    return user_service.update_me(
+        db=db, user=sign_in.user, me_in=me_in, address=address, session_id=sign_in.session_id
+    )
 
 
 @router.get("", response_model=UserPage)

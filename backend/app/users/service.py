@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from app.auth.models import RefreshToken
+from app.auth import throttle
+from app.auth.models import AttemptKind, LoginAttempt, RefreshToken
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidField, NotFound
 from app.core.security import (
@@ -83,13 +85,26 @@ def _active_owner_count(db: Session, org_id: int) -> int:
     )
 
 
-def revoke_refresh_tokens(*, db: Session, user_id: int) -> None:
-    """Sign a user out everywhere."""
-    db.execute(
-        sql_update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+def revoke_refresh_tokens(*, db: Session, user_id: int, keep_session: str | None = None) -> None:
+    """Sign a user out everywhere, except the session (refresh-token family) `keep_session`."""
+    query = sql_update(RefreshToken).where(
+        RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
     )
+    if keep_session is not None:
+        query = query.where(RefreshToken.family_id != keep_session)
+    db.execute(query.values(revoked_at=utcnow()))
+
+
+def set_password(
+    *, db: Session, user: User, password: str, keep_session: str | None = None
+) -> None:
+    """Set a (checked) password and sign out every other session, access tokens included."""
+    user.password_hash = hash_password(password)
+    # The session making the change stays signed in (its refresh token renews its access token);
+    # any other, perhaps the one whose password leaked, is out at once.
+    user.token_version += 1
+    revoke_refresh_tokens(db=db, user_id=user.id, keep_session=keep_session)
+    db.flush()
 
 
 def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor: User) -> User:
@@ -113,16 +128,52 @@ def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor
     return user
 
 
-def update_me(*, db: Session, user: User, me_in: MeUpdate) -> User:
-    """Change one's own name or password (the current password is required for the latter)."""
+class WrongCurrentPassword(InvalidField):
+    # The failed attempt must be recorded for the throttle; nothing else is changed by then.
+    keep_changes = True
+
+    def __init__(self) -> None:
+        super().__init__("current_password", "Current password is incorrect")
+
+
+def _check_current_password(*, db: Session, user: User, password: str | None, address: str) -> None:
+    # Each guess costs an Argon2 hash and, from a stolen session, is a guess at the password:
+    # limited per user like sign-ins to an account.
+    settings = get_settings()
+    now = utcnow()
+    throttle.check(
+        db,
+        kind=AttemptKind.password_change,
+        where=LoginAttempt.email == user.email,
+        limit=settings.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        now=now,
+        message="Too many wrong current passwords",
+        reset_by_success=True,
+    )
+    ok = password is not None and verify_password(password, user.password_hash)
+    throttle.record(
+        db,
+        kind=AttemptKind.password_change,
+        email=user.email,
+        address=address,
+        succeeded=ok,
+        now=now,
+    )
+    if not ok:
+        raise WrongCurrentPassword()
+
+
+def update_me(
+    *, db: Session, user: User, me_in: MeUpdate, address: str, session_id: str | None = None
+) -> User:
+    """Change one's own name or password (the current password is required for the latter);
+    a new password signs out every session but `session_id`, the one making the change."""
+    if me_in.new_password is not None:
+        # Checked before anything changes: a wrong one is committed with its record.
+        _check_current_password(db=db, user=user, password=me_in.current_password, address=address)
+        check_password(me_in.new_password, email=user.email, field="new_password")
+        set_password(db=db, user=user, password=me_in.new_password, keep_session=session_id)
     if me_in.full_name is not None:
         user.full_name = me_in.full_name
-    if me_in.new_password is not None:
-        if me_in.current_password is None or not verify_password(
-            me_in.current_password, user.password_hash
-        ):
-            raise InvalidField("current_password", "Current password is incorrect")
-        check_password(me_in.new_password, email=user.email, field="new_password")
-        user.password_hash = hash_password(me_in.new_password)
     db.flush()
     return user

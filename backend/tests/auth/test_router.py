@@ -378,3 +378,190 @@ def test_no_log_record_holds_a_password_its_hash_or_a_token(
     assert any('INSERT INTO "user"' in line or "INSERT INTO user" in line for line in logged)
     leaks = [(secret, line) for secret in secrets for line in logged if secret in line]
     assert leaks == []
+
+
+def test_address_limit_is_not_reset_by_a_success_in_between(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Password spraying: failures on other people's accounts, interleaved with sign-ins to the
+    # attacker's own account, must still add up for the address.
+    monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_ADDRESS", 4)
+    own = make_user(db, org_id=make_org(db))
+    victim = make_user(db, org_id=make_org(db))
+    for n in range(4):
+        wrong = client.post(
+            "/api/v1/auth/login",
+            json={"email": f"victim{n}@example.com", "password": "Wrong-pass-1"},
+        )
+        assert wrong.status_code == 401
+        if n < 3:
+            ok = client.post("/api/v1/auth/login", json={"email": own.email, "password": PASSWORD})
+            assert ok.status_code == 200
+    refused = client.post("/api/v1/auth/login", json={"email": victim.email, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "this address" in refused.json()["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_known_device_signs_in_while_strangers_have_locked_the_account(
+    client: TestClient, db: Session
+) -> None:
+    member = make_user(db, org_id=make_org(db))
+    first = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    device = first.cookies["known_device"]
+    cookie = next(c for c in first.headers.get_list("set-cookie") if "known_device=" in c)
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/api/v1/auth" in cookie
+    assert f"Max-Age={90 * 86400}" in cookie
+
+    # A stranger, without the cookie, exhausts the account's failures.
+    client.cookies.clear()
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        wrong = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": "Wrong-pass-1"}
+        )
+        assert wrong.status_code == 401
+    locked = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert locked.status_code == 429
+
+    # The owner's browser, which has signed in before, is not held back by them.
+    client.cookies.clear()
+    client.cookies.set("known_device", device, path="/api/v1/auth")
+    owner = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert owner.status_code == 200, owner.text
+    # Without the cookie, still refused; and the cookie of another account does not help.
+    client.cookies.clear()
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 429
+    )
+    other = make_user(db, org_id=make_org(db))
+    other_device = client.post(
+        "/api/v1/auth/login", json={"email": other.email, "password": PASSWORD}
+    ).cookies["known_device"]
+    client.cookies.clear()
+    client.cookies.set("known_device", other_device, path="/api/v1/auth")
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 429
+    )
+
+
+def test_a_known_device_has_its_own_failure_limit(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_DEVICE", 2)
+    member = make_user(db, org_id=make_org(db))
+    device = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+    ).cookies["known_device"]
+    client.cookies.clear()
+    client.cookies.set("known_device", device, path="/api/v1/auth")
+    for _ in range(2):
+        wrong = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": "Wrong-pass-1"}
+        )
+        assert wrong.status_code == 401
+    refused = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "this device" in refused.json()["detail"]
+    # Its failures are its own: the account is not throttled for other browsers.
+    client.cookies.clear()
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_an_expired_known_device_is_a_stranger(client: TestClient, db: Session) -> None:
+    from sqlalchemy import update
+
+    from app.auth.models import KnownDevice
+
+    member = make_user(db, org_id=make_org(db))
+    device = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+    ).cookies["known_device"]
+    db.execute(update(KnownDevice).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    client.cookies.clear()
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        client.post("/api/v1/auth/login", json={"email": member.email, "password": "Wrong-pass-1"})
+    client.cookies.set("known_device", device, path="/api/v1/auth")
+    response = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_sign_ups_are_limited_per_address(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "REGISTER_MAX_PER_ADDRESS", 2)
+    for n in range(2):
+        created = client.post(
+            "/api/v1/auth/register", json={**REGISTER, "email": f"owner{n}@example.com"}
+        )
+        assert created.status_code == 201
+    refused = client.post("/api/v1/auth/register", json=REGISTER)
+    assert refused.status_code == 429
+    assert (
+        0 < int(refused.headers["Retry-After"]) <= get_settings().LOGIN_FAILURE_WINDOW_SECONDS + 1
+    )
+    assert "Too many sign-ups" in refused.json()["detail"]
+
+
+def test_only_the_newest_known_devices_are_kept(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from app.auth import service as auth_service
+    from app.auth.models import KnownDevice
+
+    monkeypatch.setattr(auth_service, "KNOWN_DEVICES_PER_USER", 2)
+    member = make_user(db, org_id=make_org(db))
+    devices = []
+    for _ in range(3):
+        client.cookies.clear()
+        response = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        )
+        devices.append(response.cookies["known_device"])
+    count = select(func.count()).select_from(KnownDevice)
+    assert db.scalar(count.where(KnownDevice.user_id == member.user.id)) == 2
+    # The oldest is forgotten: with it, a locked account stays locked.
+    client.cookies.clear()
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        client.post("/api/v1/auth/login", json={"email": member.email, "password": "Wrong-pass-1"})
+    for device, status in ((devices[0], 429), (devices[2], 200)):
+        client.cookies.clear()
+        client.cookies.set("known_device", device, path="/api/v1/auth")
+        response = client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        )
+        assert response.status_code == status
+
+
+def test_a_known_device_is_still_held_to_the_address_limit(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    member = make_user(db, org_id=make_org(db))
+    device = client.post(
+        "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+    ).cookies["known_device"]
+    for n in range(3):
+        client.post(
+            "/api/v1/auth/login", json={"email": f"guess{n}@example.com", "password": "Wrong-1x"}
+        )
+    client.cookies.clear()
+    client.cookies.set("known_device", device, path="/api/v1/auth")
+    response = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "this address" in response.json()["detail"]

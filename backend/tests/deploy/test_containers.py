@@ -198,6 +198,7 @@ def write_env(stack: Stack) -> None:
         "CELERY_RESULT_BACKEND=redis://localhost:6379/0\n"
         # As the browser suite's own server sets them: every spec signs in from one address.
         "LOGIN_MAX_FAILURES_PER_ADDRESS=1000\n"
+        "REGISTER_MAX_PER_ADDRESS=1000\n"
         "PASSWORD_HASH_TIME_COST=1\n"
         "PASSWORD_HASH_MEMORY_KIB=1024\n"
     )

@@ -16,6 +16,7 @@ suite (the URL is in $TOPOLOGY_URL, the HTTPS one in $TOPOLOGY_TLS_URL):
     cd backend && ../.venv/bin/python -m tests.deploy.topology                 # serve until Ctrl-C
     cd backend && ../.venv/bin/python -m tests.deploy.topology \
         --env ACCESS_TOKEN_EXPIRE_MINUTES=1 --env LOGIN_MAX_FAILURES_PER_ADDRESS=1000 \
+        --env REGISTER_MAX_PER_ADDRESS=1000 \
         -- bash -c 'cd ../frontend && npx playwright test'
 
 For Playwright, the config takes `baseURL` from $TOPOLOGY_URL when it is set and then starts no

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.users.models import Role
 from tests.factories import PASSWORD, login, make_org, make_user, member_of
 
@@ -175,3 +177,92 @@ def test_change_own_password_needs_the_current_one(client: TestClient, db: Sessi
         ).status_code
         == 401
     )
+
+
+def sign_in(client: TestClient, email: str, password: str) -> tuple[str, str]:
+    """A new session (as a separate browser would start): its access token and refresh token."""
+    client.cookies.clear()
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"], response.cookies["refresh_token"]
+
+
+def refresh(client: TestClient, token: str) -> httpx.Response:
+    client.cookies.clear()
+    client.cookies.set("refresh_token", token, path="/api/v1/auth")
+    return client.post("/api/v1/auth/refresh")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_password_change_signs_out_the_other_sessions_at_once(
+    client: TestClient, db: Session
+) -> None:
+    member = make_user(db, org_id=make_org(db))
+    mine_access, mine_refresh = sign_in(client, member.email, PASSWORD)
+    other_access, other_refresh = sign_in(client, member.email, PASSWORD)
+    assert client.get("/api/v1/users/me", headers=bearer(other_access)).status_code == 200
+
+    changed = client.patch(
+        "/api/v1/users/me",
+        json={"current_password": PASSWORD, "new_password": "Fresh-Pass-456"},
+        headers=bearer(mine_access),
+    )
+    assert changed.status_code == 200
+
+    # The other session: its access token is refused at once, and it cannot renew it.
+    assert client.get("/api/v1/users/me", headers=bearer(other_access)).status_code == 401
+    assert refresh(client, other_refresh).status_code == 401
+    # The session that made the change stays signed in: its refresh token still renews it.
+    renewed = refresh(client, mine_refresh)
+    assert renewed.status_code == 200
+    assert (
+        client.get("/api/v1/users/me", headers=bearer(renewed.json()["access_token"])).status_code
+        == 200
+    )
+    # And a new sign-in with the new password works as before.
+    new_access, _ = sign_in(client, member.email, "Fresh-Pass-456")
+    assert client.get("/api/v1/users/me", headers=bearer(new_access)).status_code == 200
+
+
+def test_password_reset_by_the_operator_signs_out_every_session(
+    client: TestClient, db: Session
+) -> None:
+    from app.scripts.create_admin import ensure_owner
+
+    member = make_user(db, org_id=make_org(db))
+    access, refresh_token = sign_in(client, member.email, PASSWORD)
+    ensure_owner(db=db, email=member.email, password="Reset-Pass-789", full_name="X", org_name="Y")
+    db.commit()
+    assert client.get("/api/v1/users/me", headers=bearer(access)).status_code == 401
+    assert refresh(client, refresh_token).status_code == 401
+
+
+def test_wrong_current_passwords_are_throttled_per_user(client: TestClient, db: Session) -> None:
+    member = member_of(client, db, org_id=make_org(db), role=Role.viewer)
+    change = {"current_password": "Not-The-One-1", "new_password": "Fresh-Pass-456"}
+    for _ in range(get_settings().LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        wrong = client.patch("/api/v1/users/me", json=change, headers=member.headers)
+        assert wrong.status_code == 422
+    refused = client.patch(
+        "/api/v1/users/me",
+        json={**change, "current_password": PASSWORD},
+        headers=member.headers,
+    )
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    # Nothing changed: the old password still signs in.
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    # Another user is not affected.
+    other = member_of(client, db, org_id=make_org(db), role=Role.viewer)
+    ok = client.patch(
+        "/api/v1/users/me", json={**change, "current_password": PASSWORD}, headers=other.headers
+    )
+    assert ok.status_code == 200
