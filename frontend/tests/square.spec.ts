@@ -70,3 +70,34 @@ test("denying access on Square's page says so and connects nothing", async ({ pa
   await page.reload();
   await expect(page.getByTestId("square-outcome")).toHaveCount(0);
 });
+
+test("an authorize link allowed in another browser connects nothing", async ({ page, browser }) => {
+  // An admin sends the authorize link to a merchant instead of allowing it themselves.
+  await registerOwner(page, "Linking Lodge");
+  await page.goto("/settings/square");
+  await page.getByRole("button", { name: "Connect Square account" }).click();
+  await expect(page.getByRole("heading", { name: /^Allow .* access\?$/ })).toBeVisible();
+  const link = page.url();
+
+  // The merchant's browser (another context: none of the admin's cookies), signed in to its own
+  // organization, allows it.
+  const merchant = await browser.newContext();
+  try {
+    const merchantPage = await merchant.newPage();
+    await registerOwner(merchantPage, "Merchant Market");
+    await merchantPage.goto(link);
+    await merchantPage.getByRole("button", { name: "Allow" }).click();
+    await expect(merchantPage).toHaveURL(/\/settings\/square$/);
+    const outcome = merchantPage.getByTestId("square-outcome");
+    await expect(outcome).toContainText("Square connection not made");
+    await expect(outcome).toContainText("started in another browser");
+    await expect(merchantPage.getByRole("heading", { name: "No Square account connected yet" })).toBeVisible();
+    await checkPage(merchantPage, "settings-square-wrong-browser");
+  } finally {
+    await merchant.close();
+  }
+
+  // Nor was the admin's organization connected; the link is spent.
+  await page.goto("/settings/square");
+  await expect(page.getByRole("heading", { name: "No Square account connected yet" })).toBeVisible();
+});

@@ -81,10 +81,11 @@ def connect() -> str:
             return (
                 f"demo organization already connected ({existing.merchant_name}, {existing.status})"
             )
-        authorize_url = square_service.authorize_url(db=db, user=owner)
+        # This script is the browser: it keeps the nonce and brings it back to the callback.
+        authorization = square_service.start_authorization(db=db, user=owner)
         user_id = owner.id
 
-    query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+    query = {k: v[0] for k, v in parse_qs(urlsplit(authorization.url).query).items()}
     decided = httpx.post(
         f"{base_url}/oauth2/authorize",
         data={
@@ -96,7 +97,11 @@ def connect() -> str:
     back = {k: v[0] for k, v in parse_qs(urlsplit(decided.headers["location"]).query).items()}
     with session_scope() as db:
         outcome = square_service.complete_authorization(
-            db=db, code=back.get("code"), state=back.get("state"), error=back.get("error")
+            db=db,
+            code=back.get("code"),
+            state=back.get("state"),
+            error=back.get("error"),
+            browser_nonce=authorization.browser_nonce,
         )
         if outcome.connection_id is None or outcome.org_id is None:
             return f"could not connect: {outcome.message}"

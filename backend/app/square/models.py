@@ -63,12 +63,14 @@ class SquareConnection(Base):
 
 
 class OAuthState(Base):
-    """A single-use, short-lived OAuth `state`, bound to the organization and user who asked."""
+    """A single-use, short-lived OAuth `state`, bound to the organization and user who asked and
+    to their browser (the digest of a nonce it holds in a cookie)."""
 
     __tablename__ = "square_oauth_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    browser_digest: Mapped[str] = mapped_column(String(64))
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Cookie, Depends, Header, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from app.core.deps import AdminUser, CurrentUser, DbSession
@@ -23,26 +23,58 @@ router = APIRouter(prefix="/square", tags=["square"])
 
 SETTINGS_PAGE = "/settings/square"
 
+# The browser that asks for the authorize URL keeps a nonce the callback must see. SameSite=Lax,
+# because the callback is a top-level navigation from Square's site; sent only to the callback.
+OAUTH_COOKIE = "square_oauth"
+OAUTH_COOKIE_PATH = "/api/v1/square/callback"
+OAuthCookie = Annotated[str | None, Cookie(alias=OAUTH_COOKIE)]
+
 
 @router.get("/connect", response_model=AuthorizeUrl)
-def connect(db: DbSession, admin: AdminUser) -> AuthorizeUrl:
-    return AuthorizeUrl(authorize_url=square_service.authorize_url(db=db, user=admin))
+def connect(request: Request, response: Response, db: DbSession, admin: AdminUser) -> AuthorizeUrl:
+    authorization = square_service.start_authorization(db=db, user=admin)
+    response.set_cookie(
+        OAUTH_COOKIE,
+        authorization.browser_nonce,
+        max_age=int(square_service.STATE_LIFETIME.total_seconds()),
+        path=OAUTH_COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        # https as the client saw it: behind nginx, uvicorn takes it from X-Forwarded-Proto
+        # (FORWARDED_ALLOW_IPS), as for the refresh cookie.
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return AuthorizeUrl(authorize_url=authorization.url)
 
 
 @router.get("/callback", response_class=RedirectResponse, status_code=status.HTTP_303_SEE_OTHER)
 def callback(
+    request: Request,
     db: DbSession,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
+    square_oauth: OAuthCookie = None,
 ) -> RedirectResponse:
-    outcome = square_service.complete_authorization(db=db, code=code, state=state, error=error)
+    outcome = square_service.complete_authorization(
+        db=db, code=code, state=state, error=error, browser_nonce=square_oauth
+    )
     if outcome.connection_id is not None and outcome.org_id is not None:
         sync.start(
             db=db, org_id=outcome.org_id, connection_id=outcome.connection_id, trigger="connect"
         )
     query = urlencode({"square": outcome.outcome, "message": outcome.message})
-    return RedirectResponse(f"{SETTINGS_PAGE}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+    redirect = RedirectResponse(f"{SETTINGS_PAGE}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+    if outcome.nonce_spent:
+        redirect.delete_cookie(
+            OAUTH_COOKIE,
+            path=OAUTH_COOKIE_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return redirect
 
 
 @router.get("/connections", response_model=ConnectionPage)

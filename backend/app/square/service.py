@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,15 +39,26 @@ class SquareNotConfigured(Conflict):
         )
 
 
-def authorize_url(*, db: Session, user: User) -> str:
-    """Square's authorize URL with a single-use state bound to this organization and user."""
+@dataclass
+class Authorization:
+    url: str
+    # Handed to the browser that asked (an HttpOnly cookie); only its digest is stored, with the
+    # state, so the callback completes only in that browser (RFC 6749 section 10.12).
+    browser_nonce: str
+
+
+def start_authorization(*, db: Session, user: User) -> Authorization:
+    """Square's authorize URL with a single-use state bound to this organization and user, and
+    to the browser that holds the returned nonce."""
     settings = get_settings()
     if not settings.SQUARE_APPLICATION_ID:
         raise SquareNotConfigured()
     state = new_opaque_token()
+    browser_nonce = new_opaque_token()
     db.add(
         OAuthState(
             state_digest=token_digest(state),
+            browser_digest=token_digest(browser_nonce),
             org_id=user.org_id,
             user_id=user.id,
             expires_at=utcnow() + STATE_LIFETIME,
@@ -62,15 +74,18 @@ def authorize_url(*, db: Session, user: User) -> str:
             "redirect_uri": settings.SQUARE_REDIRECT_URI,
         }
     )
-    return f"{settings.square_base_url}/oauth2/authorize?{query}"
+    return Authorization(
+        url=f"{settings.square_base_url}/oauth2/authorize?{query}", browser_nonce=browser_nonce
+    )
 
 
 @dataclass
 class CallbackOutcome:
-    outcome: str  # connected | denied | invalid_state | exchange_failed
+    outcome: str  # connected | denied | invalid_state | wrong_browser | exchange_failed
     message: str
     connection_id: int | None = None
     org_id: int | None = None
+    nonce_spent: bool = False  # the browser's nonce matched a state now used: it can go
 
 
 def _consume_state(db: Session, state: str | None) -> OAuthState | None:
@@ -88,21 +103,43 @@ def _expiry(token_response: dict[str, object]) -> datetime | None:
     return parse_time(str(expires_at)) if expires_at else None
 
 
+def _same_browser(grant: OAuthState, browser_nonce: str | None) -> bool:
+    if not browser_nonce:
+        return False
+    return hmac.compare_digest(grant.browser_digest, token_digest(browser_nonce))
+
+
 def complete_authorization(
-    *, db: Session, code: str | None, state: str | None, error: str | None
+    *,
+    db: Session,
+    code: str | None,
+    state: str | None,
+    error: str | None,
+    browser_nonce: str | None,
 ) -> CallbackOutcome:
-    """Finish Square's OAuth redirect: check the state, exchange the code, store the connection."""
+    """Finish Square's OAuth redirect: check the state and that it comes back to the browser
+    that started it, exchange the code, store the connection."""
     grant = _consume_state(db, state)
     if grant is None:
         return CallbackOutcome(
             "invalid_state",
             "The Square connection link was invalid or expired; please try connecting again.",
         )
+    # A state that comes back to another browser (say a merchant sent an admin's authorize link)
+    # would connect that merchant's Square account to the admin's organization. The state is
+    # spent all the same, so a leaked link works nowhere.
+    if not _same_browser(grant, browser_nonce):
+        return CallbackOutcome(
+            "wrong_browser",
+            "This Square connection was started in another browser or session, so nothing was "
+            "connected. Sign in to Teliporter and connect Square from this browser.",
+        )
     if error or not code:
         return CallbackOutcome(
             "denied",
             "Square access was not granted, so nothing was connected.",
             org_id=grant.org_id,
+            nonce_spent=True,
         )
     settings = get_settings()
     api = SquareApi()
@@ -123,6 +160,7 @@ def complete_authorization(
             "exchange_failed",
             "Square did not complete the connection; please try again in a moment.",
             org_id=grant.org_id,
+            nonce_spent=True,
         )
     finally:
         api.close()
@@ -154,6 +192,7 @@ def complete_authorization(
         f"Connected {connection.merchant_name}; the first sync has started.",
         connection_id=connection.id,
         org_id=grant.org_id,
+        nonce_spent=True,
     )
 
 

@@ -370,6 +370,7 @@ def connect_square(stack: Stack, client: httpx.Client, account: int) -> None:
             "decision": "approve",
         },
     )
+    # The client that asked brings back the OAuth cookie (host 127.0.0.1, the callback's path).
     callback = client.get(decided.headers["location"], follow_redirects=False)
     assert callback.status_code == 303, callback.text
     assert "square=connected" in callback.headers["location"]

@@ -44,11 +44,11 @@ def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSimulator]:
         sim.stop()
 
 
-def approve_on_square(
+def decide_on_square(
     client: TestClient, headers: dict[str, str], sim: RunningSimulator, *, decision: str = "approve"
-) -> httpx.Response:
-    """Ask the app for Square's authorize URL, decide on the simulator's page, follow the
-    redirect back to the app's callback; returns the callback's response."""
+) -> str:
+    """Ask the app for Square's authorize URL (the client keeps the app's OAuth cookie), decide
+    on the simulator's page; returns the path and query Square redirects back to."""
     authorize_url = client.get("/api/v1/square/connect", headers=headers).json()["authorize_url"]
     query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
     page = httpx.get(authorize_url)
@@ -67,4 +67,13 @@ def approve_on_square(
     assert decided.status_code == 302, decided.text
     back = urlsplit(decided.headers["location"])
     assert back.path == "/api/v1/square/callback"
-    return client.get(f"{back.path}?{back.query}", follow_redirects=False)
+    return f"{back.path}?{back.query}"
+
+
+def approve_on_square(
+    client: TestClient, headers: dict[str, str], sim: RunningSimulator, *, decision: str = "approve"
+) -> httpx.Response:
+    """Connect as a browser does: decide on Square's page, then follow the redirect back to the
+    app's callback in the same client (with its cookie); returns the callback's response."""
+    callback = decide_on_square(client, headers, sim, decision=decision)
+    return client.get(callback, follow_redirects=False)

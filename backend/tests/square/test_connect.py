@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.square.models import SquareConnection, SyncRun
+from app.square.router import OAUTH_COOKIE
 from app.users.models import Role
 from square_simulator.testing import RunningSimulator
 from tests.factories import make_org, member_of
-from tests.square.conftest import approve_on_square
+from tests.square.conftest import approve_on_square, decide_on_square
 
 
 def outcome(response: httpx.Response) -> dict[str, str]:
@@ -68,6 +69,8 @@ def test_connect_stores_encrypted_tokens_locations_and_starts_the_first_sync(
     runs = list(db.scalars(select(SyncRun)))
     assert [r.trigger for r in runs] == ["connect"]
     assert no_dispatch == [runs[0].id]
+    # The browser's OAuth nonce is spent with its state: the callback cleared it.
+    assert OAUTH_COOKIE not in client.cookies
 
 
 def test_denied_on_square_connects_nothing(
@@ -93,6 +96,69 @@ def test_state_is_single_use_and_forged_states_are_refused(
     assert outcome(replay)["square"] == "invalid_state"
     forged = client.get("/api/v1/square/callback?code=abc&state=forged", follow_redirects=False)
     assert outcome(forged)["square"] == "invalid_state"
+
+
+def test_connect_sets_a_short_lived_httponly_cookie_for_the_callback_only(
+    client: TestClient, db: Session, simulator: RunningSimulator
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    response = client.get("/api/v1/square/connect", headers=admin.headers)
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith(f"{OAUTH_COOKIE}=")
+    for attribute in ("httponly", "samesite=lax", "path=/api/v1/square/callback", "max-age=600"):
+        assert attribute in cookie
+    assert "secure" not in cookie
+    assert response.headers["cache-control"] == "no-store"
+    # Over https (as uvicorn sees it behind nginx with X-Forwarded-Proto), the cookie is Secure.
+    secure = client.get("https://testserver/api/v1/square/connect", headers=admin.headers)
+    assert "secure" in secure.headers["set-cookie"].lower()
+
+
+def test_callback_in_another_browser_connects_nothing(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    """An admin sends the authorize link to a merchant who allows it: the callback arrives in the
+    merchant's browser, without the admin's cookie, and must not connect the merchant's Square
+    account to the admin's organization (RFC 6749 section 10.12)."""
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    callback = decide_on_square(client, admin.headers, simulator)
+    merchant_browser = TestClient(client.app, base_url="http://testserver")
+    result = outcome(merchant_browser.get(callback, follow_redirects=False))
+    assert result["square"] == "wrong_browser"
+    assert "another browser" in result["message"]
+    assert db.scalar(select(SquareConnection)) is None
+    assert no_dispatch == []
+    # The state is spent: the admin's own browser cannot complete it afterwards either.
+    assert outcome(client.get(callback, follow_redirects=False))["square"] == "invalid_state"
+    assert db.scalar(select(SquareConnection)) is None
+
+
+def test_callback_with_another_flows_cookie_connects_nothing(
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+) -> None:
+    """The merchant is itself an admin mid-connection in its own organization: its browser holds
+    a cookie, but not the one bound to the link it was sent."""
+    victim_org = make_org(db)
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    callback = decide_on_square(client, admin.headers, simulator)
+    merchant_browser = TestClient(client.app, base_url="http://testserver")
+    merchant = member_of(merchant_browser, db, org_id=victim_org, role=Role.admin)
+    assert merchant_browser.get("/api/v1/square/connect", headers=merchant.headers).is_success
+    assert OAUTH_COOKIE in merchant_browser.cookies
+    result = outcome(merchant_browser.get(callback, follow_redirects=False))
+    assert result["square"] == "wrong_browser"
+    assert db.scalar(select(SquareConnection)) is None
+    assert no_dispatch == []
+    # A made-up value is no better, and a refused callback leaves the browser's own cookie be.
+    assert OAUTH_COOKIE in merchant_browser.cookies
+    callback = decide_on_square(client, admin.headers, simulator)
+    guessed = TestClient(client.app, base_url="http://testserver")
+    guessed.cookies.set(OAUTH_COOKIE, "guessed", path="/api/v1/square/callback")
+    refused = guessed.get(callback, follow_redirects=False)
+    assert refused.request.headers["cookie"] == f"{OAUTH_COOKIE}=guessed"
+    assert outcome(refused)["square"] == "wrong_browser"
+    assert db.scalar(select(SquareConnection)) is None
 
 
 def test_token_exchange_failure_is_reported(

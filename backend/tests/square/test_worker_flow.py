@@ -153,7 +153,8 @@ def test_connect_first_sync_and_webhook_through_a_real_worker(
             "decision": "approve",
         },
     )
-    callback = httpx.get(decided.headers["location"], follow_redirects=False)
+    # Back in the browser that asked (api keeps the OAuth cookie for the callback's path).
+    callback = api.get(decided.headers["location"], follow_redirects=False)
     assert callback.status_code == 303
     assert "square=connected" in callback.headers["location"]
 

@@ -2563,7 +2563,9 @@ export interface operations {
             };
             header?: never;
             path?: never;
-            cookie?: never;
+            cookie?: {
+                square_oauth?: string | null;
+            };
         };
         requestBody?: never;
         responses: {

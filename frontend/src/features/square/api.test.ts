@@ -11,6 +11,7 @@ describe("readOutcome (the OAuth callback's redirect)", () => {
     expect(readOutcome(new URLSearchParams("square=denied"))).toMatchObject({ ok: false, title: "Square connection cancelled" });
     expect(readOutcome(new URLSearchParams("square=invalid_state"))?.message).toMatch(/try connecting again/);
     expect(readOutcome(new URLSearchParams("square=exchange_failed"))?.ok).toBe(false);
+    expect(readOutcome(new URLSearchParams("square=wrong_browser"))).toMatchObject({ ok: false, title: "Square connection not made" });
   });
   it("ignores anything else", () => {
     expect(readOutcome(new URLSearchParams(""))).toBeNull();

@@ -86,7 +86,7 @@ export function useDisconnect() {
   });
 }
 
-export type Outcome = "connected" | "denied" | "invalid_state" | "exchange_failed";
+export type Outcome = "connected" | "denied" | "invalid_state" | "wrong_browser" | "exchange_failed";
 
 const OUTCOMES: Record<Outcome, { title: string; ok: boolean; fallback: string }> = {
   connected: { title: "Square account connected", ok: true, fallback: "Your first sync has started." },
@@ -95,6 +95,11 @@ const OUTCOMES: Record<Outcome, { title: string; ok: boolean; fallback: string }
     title: "Square connection expired",
     ok: false,
     fallback: "The connection link was stale or already used. Please try connecting again.",
+  },
+  wrong_browser: {
+    title: "Square connection not made",
+    ok: false,
+    fallback: "It was started in another browser or session. Connect Square from this browser.",
   },
   exchange_failed: {
     title: "Square connection failed",
