@@ -6,8 +6,8 @@ admin sent to a merchant connected the merchant's Square account to the admin's 
 in a cookie. States live ten minutes and cannot be bound after the fact, so outstanding ones are
 dropped (their holders click Connect again).
 
-Revision ID: 0014_oauth_state_browser
-Revises: 0013_raw_lz4
+Revision ID: 0016_oauth_state_browser
+Revises: 0015_known_device
 Create Date: 2026-12-06 05:30:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_oauth_state_browser"
-down_revision: str | None = "0013_raw_lz4"
+revision: str = "0016_oauth_state_browser"
+down_revision: str | None = "0015_known_device"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
