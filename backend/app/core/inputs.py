@@ -25,6 +25,7 @@ MAX_OFFSET = MAX_DB_ID
 # period and add a day for timezone bounds, so the edges of `date` (year 1, 9999) overflow there.
 MIN_BUSINESS_DATE = date(2000, 1, 1)
 MAX_BUSINESS_DATE = date(2100, 12, 31)
+MIN_OPENING_DATE = date(1800, 1, 1)
 
 DbId = Annotated[int, Interval(ge=1, le=MAX_DB_ID)]
 Offset = Annotated[int, Interval(ge=0, le=MAX_OFFSET)]
@@ -39,17 +40,24 @@ def _iso_date_only(value: object) -> object:
     raise ValueError("Use a date written YYYY-MM-DD")
 
 
-def check_business_date(value: date) -> date:
-    """A date inside MIN_BUSINESS_DATE..MAX_BUSINESS_DATE, or ValueError saying so."""
-    if not MIN_BUSINESS_DATE <= value <= MAX_BUSINESS_DATE:
-        raise ValueError(
-            f"{value.isoformat()} is outside {MIN_BUSINESS_DATE.isoformat()} to "
-            f"{MAX_BUSINESS_DATE.isoformat()}"
-        )
+def _check_between(value: date, first: date, last: date) -> date:
+    if not first <= value <= last:
+        raise ValueError(f"{value.isoformat()} is outside {first.isoformat()} to {last}")
     return value
 
 
+def check_business_date(value: date) -> date:
+    """A date inside MIN_BUSINESS_DATE..MAX_BUSINESS_DATE, or ValueError saying so."""
+    return _check_between(value, MIN_BUSINESS_DATE, MAX_BUSINESS_DATE)
+
+
+def _check_opening_date(value: date) -> date:
+    return _check_between(value, MIN_OPENING_DATE, MAX_BUSINESS_DATE)
+
+
 BusinessDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(check_business_date)]
+# A store may have opened long before anything it can report on; only year 1 and such overflow.
+OpeningDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_check_opening_date)]
 
 # C0 controls but tab, LF and CR; DEL; C1 controls. NUL in particular: PostgreSQL text refuses it.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

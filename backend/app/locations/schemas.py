@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.inputs import BusinessDate, DbId, SingleLine, Text
+from app.core.inputs import DbId, OpeningDate, SingleLine, Text
 from app.organizations.schemas import CurrencyCode
 
 LocationName = Annotated[
@@ -51,7 +51,7 @@ class LocationCreate(BaseModel):
     square_location_id: Text | None = None
     status: Text = "ACTIVE"
     business_day_start_hour: StartHour = 0
-    opened_on: BusinessDate | None = None
+    opened_on: OpeningDate | None = None
 
 
 class LocationUpdate(BaseModel):
@@ -60,7 +60,7 @@ class LocationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     business_day_start_hour: StartHour | None = None
-    opened_on: BusinessDate | None = None
+    opened_on: OpeningDate | None = None
 
 
 class FootfallCoverage(BaseModel):

@@ -427,3 +427,27 @@ def test_simultaneous_sign_ups_one_wins_the_rest_409(
     assert db.scalar(select(func.count()).select_from(User)) == 1
     assert db.scalar(select(func.count()).select_from(Organization)) == 1
     assert _sign_up(client, "Late").status_code == 409
+
+
+def test_in_range_values_still_pass(client: TestClient, world: World) -> None:
+    """The bounds leave real input alone: a store opened in 1985, a 2099 report period."""
+    opened = client.patch(
+        f"/api/v1/locations/{world.location_id}",
+        json={"opened_on": "1985-06-01"},
+        headers=world.headers,
+    )
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["opened_on"] == "1985-06-01"
+    period = {"date_from": "2099-12-01", "date_to": "2099-12-31"}
+    summary = client.get("/api/v1/reports/summary", params=period, headers=world.headers)
+    assert summary.status_code == 200, summary.text
+    renamed = client.patch(
+        "/api/v1/organization", json={"name": "Café\tÜber"}, headers=world.headers
+    )
+    assert renamed.status_code == 422
+    assert (
+        client.patch(
+            "/api/v1/organization", json={"name": "Café Über ☕"}, headers=world.headers
+        ).json()["name"]
+        == "Café Über ☕"
+    )
