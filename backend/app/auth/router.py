@@ -8,11 +8,12 @@ from app.auth import service as auth_service
 from app.auth.schemas import AcceptInviteIn, LoginIn, RegisterIn, RegisterOut, TokenOut
 from app.core.config import get_settings
 from app.core.deps import ClientAddress, DbSession
+from app.core.routing import BoundedJsonRoute
 from app.organizations.schemas import OrganizationRead
 from app.users.models import User
 from app.users.schemas import UserRead
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=BoundedJsonRoute)
 
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/api/v1/auth"

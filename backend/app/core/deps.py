@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import get_sessionmaker
 from app.core.errors import DomainError, Forbidden, InvalidField, Unauthorized
+from app.core.inputs import MAX_DB_ID
 from app.core.security import decode_access_token
 from app.organizations.models import Organization
 from app.users.models import Role, User
@@ -127,9 +128,11 @@ def parse_location_ids(values: list[str] | None) -> list[int] | None:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit():
+            # ASCII digits only ("²" is a digit to str.isdigit), and no longer than an id can be:
+            # int() refuses more than 4,300 digits and the column holds 32 bits.
+            if not (part.isascii() and part.isdigit()) or len(part) > 10 or int(part) > MAX_DB_ID:
                 raise InvalidField(
-                    "location_ids", f"{part!r} is not a location id", location="query"
+                    "location_ids", f"{part[:20]!r} is not a location id", location="query"
                 )
             ids.append(int(part))
     return ids or None

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from app.core.deps import CurrentUser, DbSession
+from app.core.inputs import Text
+from app.core.routing import BoundedJsonRoute
 from app.exports import service
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
 from app.reports.router import ComparedReport
 
-router = APIRouter(prefix="/reports", tags=["exports"])
+router = APIRouter(prefix="/reports", tags=["exports"], route_class=BoundedJsonRoute)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -66,7 +68,7 @@ def create_export(db: DbSession, user: CurrentUser, body: ExportCreate) -> Expor
 
 
 @router.get("/exports/{export_id}", response_model=ExportRead)
-def get_export(db: DbSession, user: CurrentUser, export_id: str) -> ExportRead:
+def get_export(db: DbSession, user: CurrentUser, export_id: Text) -> ExportRead:
     return service.read(service.get(db=db, user=user, export_id=export_id))
 
 
@@ -79,6 +81,6 @@ def get_export(db: DbSession, user: CurrentUser, export_id: str) -> ExportRead:
         410: {"description": "Expired"},
     },
 )
-def download_export(db: DbSession, user: CurrentUser, export_id: str) -> Response:
+def download_export(db: DbSession, user: CurrentUser, export_id: Text) -> Response:
     path, name = service.download(db=db, user=user, export_id=export_id)
     return FileResponse(path, media_type=service.XLSX_MEDIA_TYPE, filename=name)

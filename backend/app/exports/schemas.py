@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
+from app.core.inputs import BusinessDate, DbId, Text
 from app.exports.models import ExportState
 from app.reports.schemas import Compare
 
@@ -26,16 +27,16 @@ class CsvTable(StrEnum):
 
 
 class ExportCreate(BaseModel):
-    date_from: date
-    date_to: date
-    location_ids: list[int] | None = Field(
+    date_from: BusinessDate
+    date_to: BusinessDate
+    location_ids: list[DbId] | None = Field(
         default=None, description="Default: every location the caller may see"
     )
-    currency: str | None = Field(
+    currency: Text | None = Field(
         default=None, description="ISO 4217; default the organization's reporting currency"
     )
     compare: Compare = Compare.previous_period
-    lfl: bool = False
+    lfl: StrictBool = False
 
 
 class ExportRead(BaseModel):

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile, status
 
 from app.core.deps import CurrentUser, DbSession, ManagerUser, parse_location_ids
+from app.core.inputs import BusinessDate, DbId, Offset
+from app.core.routing import BoundedJsonRoute
 from app.footfall import service as footfall_service
 from app.footfall.schemas import (
     FootfallAuditPage,
@@ -18,10 +20,9 @@ from app.footfall.schemas import (
     ImportReport,
 )
 
-router = APIRouter(prefix="/footfall", tags=["footfall"])
+router = APIRouter(prefix="/footfall", tags=["footfall"], route_class=BoundedJsonRoute)
 
 Limit = Annotated[int, Query(ge=1, le=50_000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 # Static paths come before /footfall/{entry_id}, which would otherwise claim "bulk", "audit"...
@@ -35,8 +36,10 @@ def list_footfall(
         list[str] | None,
         Query(description="Repeated or comma-separated; default: every location you may see"),
     ] = None,
-    date_from: Annotated[date | None, Query(description="Default: 27 days before date_to")] = None,
-    date_to: Annotated[date | None, Query(description="Default: today (UTC)")] = None,
+    date_from: Annotated[
+        BusinessDate | None, Query(description="Default: 27 days before date_to")
+    ] = None,
+    date_to: Annotated[BusinessDate | None, Query(description="Default: today (UTC)")] = None,
     limit: Limit = 5000,
     offset: Offset = 0,
 ) -> FootfallPage:
@@ -103,9 +106,9 @@ def footfall_template(db: DbSession, user: ManagerUser) -> Response:
 def footfall_audit(
     db: DbSession,
     user: ManagerUser,
-    location_id: int | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    location_id: DbId | None = None,
+    date_from: BusinessDate | None = None,
+    date_to: BusinessDate | None = None,
     limit: Limit = 500,
     offset: Offset = 0,
 ) -> FootfallAuditPage:
@@ -123,11 +126,11 @@ def footfall_audit(
 
 @router.put("/{entry_id}", response_model=FootfallRead)
 def update_footfall(
-    entry_id: int, entry_in: FootfallUpdate, db: DbSession, user: ManagerUser
+    entry_id: DbId, entry_in: FootfallUpdate, db: DbSession, user: ManagerUser
 ) -> FootfallRead:
     return footfall_service.update(db=db, user=user, entry_id=entry_id, entry_in=entry_in)
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_footfall(entry_id: int, db: DbSession, user: ManagerUser) -> None:
+def delete_footfall(entry_id: DbId, db: DbSession, user: ManagerUser) -> None:
     footfall_service.delete_entry(db=db, user=user, entry_id=entry_id)

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from app.core.inputs import BusinessDate, DbId
 
 # A people counter's figure for one store-day stays far below this; it also keeps the column 32-bit.
 MAX_COUNT = 1_000_000
@@ -39,11 +41,11 @@ class FootfallCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location_id: int
-    date: dt.date
+    location_id: DbId
+    date: BusinessDate
     count: Count | None = None
     hour: Hour | None = None
-    closed: bool = False
+    closed: StrictBool = False
     source: WriteSource = "manual"
 
 
@@ -53,7 +55,7 @@ class FootfallUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: Count | None = None
-    closed: bool | None = None
+    closed: StrictBool | None = None
     source: WriteSource | None = None
 
 
@@ -69,11 +71,11 @@ class FootfallCell(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location_id: int
-    date: dt.date
+    location_id: DbId
+    date: BusinessDate
     hour: Hour | None = None
     count: Count | None = None
-    closed: bool = False
+    closed: StrictBool = False
 
 
 class FootfallBulk(BaseModel):

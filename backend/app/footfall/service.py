@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.core import bulk, csvsafe
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidField, NotFound
+from app.core.inputs import check_business_date
 from app.footfall.models import FootfallAudit, FootfallEntry
 from app.footfall.schemas import (
     MAX_COUNT,
@@ -577,7 +578,8 @@ def import_csv(
                 parsed_hour = hours[raw_hour] = _parse_hour(raw_hour)
             hour, reason = parsed_hour
         if reason is None:
-            if raw_count.isdecimal():
+            # At most 7 digits: more is past MAX_COUNT, and int() refuses over 4,300 digits.
+            if raw_count.isdecimal() and len(raw_count) <= 7:
                 whole = int(raw_count)
                 count, closed = whole, False
                 if whole > MAX_COUNT:
@@ -1110,15 +1112,20 @@ def _memo(parse: Any) -> Any:
 
 def _parse_date(raw: str) -> tuple[date | None, str | None]:
     text = raw.strip()
+    day = None
     try:
         if _ISO_DATE.match(text):
-            return date.fromisoformat(text), None
-        match = _DMY_DATE.match(text)
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day), None
+            day = date.fromisoformat(text)
+        elif match := _DMY_DATE.match(text):
+            d, m, y = (int(g) for g in match.groups())
+            day = date(y, m, d)
     except ValueError:
         pass
+    if day is not None:
+        try:
+            return check_business_date(day), None
+        except ValueError as exc:
+            return None, f"Bad date {text!r}: {exc}"
     if not text:
         return None, f"date is empty: use {DATE_FORMATS}"
     return None, f"Bad date {text!r}: use {DATE_FORMATS}"
@@ -1138,6 +1145,8 @@ def _parse_count(raw: str) -> tuple[int | None, bool, str | None, bool]:
     """(count, closed, reason, skip): a blank count skips the row, `closed` closes the day."""
     text = raw.strip()
     if text.isascii() and text.isdigit():
+        if len(text.lstrip("0")) > len(str(MAX_COUNT)):
+            return None, False, f"Count {text[:20]}… is larger than {MAX_COUNT}", False
         count = int(text)
         if count > MAX_COUNT:
             return None, False, f"Count {count} is larger than {MAX_COUNT}", False

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.core.deps import DbSession
+from app.core.routing import BoundedJsonRoute
 from app.health import service as health_service
 from app.health.schemas import HealthRead
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=BoundedJsonRoute)
 
 
 @router.get(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.core.inputs import BusinessDate, DbId
+from app.core.routing import BoundedJsonRoute
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.locations.schemas import (
@@ -16,7 +17,7 @@ from app.locations.schemas import (
     LocationUpdate,
 )
 
-router = APIRouter(tags=["locations"])
+router = APIRouter(tags=["locations"], route_class=BoundedJsonRoute)
 
 
 @router.get("/locations", response_model=LocationPage)
@@ -24,10 +25,12 @@ def list_locations(
     db: DbSession,
     user: CurrentUser,
     date_from: Annotated[
-        date | None, Query(description="Footfall coverage from; default: 27 days before date_to")
+        BusinessDate | None,
+        Query(description="Footfall coverage from; default: 27 days before date_to"),
     ] = None,
     date_to: Annotated[
-        date | None, Query(description="Footfall coverage to; default: each store's yesterday")
+        BusinessDate | None,
+        Query(description="Footfall coverage to; default: each store's yesterday"),
     ] = None,
 ) -> LocationPage:
     """The stores the caller may see, each with its footfall coverage over the period."""
@@ -47,13 +50,13 @@ def list_locations(
 
 
 @router.get("/locations/{location_id}", response_model=LocationRead)
-def read_location(location_id: int, db: DbSession, user: CurrentUser) -> Location:
+def read_location(location_id: DbId, db: DbSession, user: CurrentUser) -> Location:
     return location_service.get(db=db, user=user, location_id=location_id)
 
 
 @router.patch("/locations/{location_id}", response_model=LocationRead)
 def update_location(
-    location_id: int, location_in: LocationUpdate, db: DbSession, admin: AdminUser
+    location_id: DbId, location_in: LocationUpdate, db: DbSession, admin: AdminUser
 ) -> Location:
     return location_service.update(
         db=db, user=admin, location_id=location_id, location_in=location_in
@@ -61,14 +64,14 @@ def update_location(
 
 
 @router.get("/users/{user_id}/locations", response_model=LocationGrants)
-def read_user_locations(user_id: int, db: DbSession, admin: AdminUser) -> LocationGrants:
+def read_user_locations(user_id: DbId, db: DbSession, admin: AdminUser) -> LocationGrants:
     ids = location_service.list_grants(db=db, org_id=admin.org_id, user_id=user_id)
     return LocationGrants(location_ids=ids)
 
 
 @router.put("/users/{user_id}/locations", response_model=LocationGrants)
 def set_user_locations(
-    user_id: int, grants_in: LocationGrants, db: DbSession, admin: AdminUser
+    user_id: DbId, grants_in: LocationGrants, db: DbSession, admin: AdminUser
 ) -> LocationGrants:
     ids = location_service.set_grants(
         db=db, org_id=admin.org_id, user_id=user_id, location_ids=grants_in.location_ids

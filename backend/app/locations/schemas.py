@@ -6,10 +6,11 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.inputs import DbId, OpeningDate, SingleLine, Text
 from app.organizations.schemas import CurrencyCode
 
 LocationName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
 ]
 
 
@@ -47,10 +48,10 @@ class LocationCreate(BaseModel):
     country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")] | None = (
         None
     )
-    square_location_id: str | None = None
-    status: str = "ACTIVE"
+    square_location_id: Text | None = None
+    status: Text = "ACTIVE"
     business_day_start_hour: StartHour = 0
-    opened_on: date | None = None
+    opened_on: OpeningDate | None = None
 
 
 class LocationUpdate(BaseModel):
@@ -59,7 +60,7 @@ class LocationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     business_day_start_hour: StartHour | None = None
-    opened_on: date | None = None
+    opened_on: OpeningDate | None = None
 
 
 class FootfallCoverage(BaseModel):
@@ -86,4 +87,4 @@ class LocationPage(BaseModel):
 class LocationGrants(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    location_ids: list[int]
+    location_ids: list[DbId]

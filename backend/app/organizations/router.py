@@ -3,11 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.core.deps import AdminUser, CurrentOrg, DbSession
+from app.core.routing import BoundedJsonRoute
 from app.organizations import service as org_service
 from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationRead, OrganizationUpdate
 
-router = APIRouter(prefix="/organization", tags=["organization"])
+router = APIRouter(prefix="/organization", tags=["organization"], route_class=BoundedJsonRoute)
 
 
 @router.get("", response_model=OrganizationRead)

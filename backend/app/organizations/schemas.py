@@ -5,7 +5,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+from app.core.inputs import SingleLine
+
+OrgName = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
 CurrencyCode = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 
 

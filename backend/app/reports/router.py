@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app.core.deps import CurrentUser, DbSession, parse_location_ids
+from app.core.inputs import BusinessDate, Text
+from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
 from app.reports.schemas import (
     BreakdownBy,
@@ -21,16 +22,16 @@ from app.reports.schemas import (
     TimeseriesRead,
 )
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], route_class=BoundedJsonRoute)
 
-DateFrom = Annotated[date, Query(description="First local business date (inclusive)")]
-DateTo = Annotated[date, Query(description="Last local business date (inclusive)")]
+DateFrom = Annotated[BusinessDate, Query(description="First local business date (inclusive)")]
+DateTo = Annotated[BusinessDate, Query(description="Last local business date (inclusive)")]
 LocationIds = Annotated[
     list[str] | None,
     Query(description="Location ids, repeated or comma-separated; default all the caller may see"),
 ]
 Currency = Annotated[
-    str | None, Query(description="ISO 4217; default the organization's reporting currency")
+    Text | None, Query(description="ISO 4217; default the organization's reporting currency")
 ]
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
 
@@ -87,7 +88,7 @@ def report_breakdown(
     db: DbSession,
     req: Report,
     by: Annotated[BreakdownBy, Query()],
-    sort: Annotated[str | None, Query(description="A metric name, key or label")] = None,
+    sort: Annotated[Text | None, Query(description="A metric name, key or label")] = None,
     order: Annotated[SortOrder, Query()] = SortOrder.desc,
 ) -> BreakdownRead:
     return report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order)

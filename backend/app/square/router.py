@@ -7,6 +7,8 @@ from fastapi import APIRouter, Cookie, Depends, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.core.inputs import DbId
+from app.core.routing import BoundedJsonRoute
 from app.square import service as square_service
 from app.square import sync
 from app.square import webhooks as webhook_service
@@ -19,7 +21,7 @@ from app.square.schemas import (
     SyncStarted,
 )
 
-router = APIRouter(prefix="/square", tags=["square"])
+router = APIRouter(prefix="/square", tags=["square"], route_class=BoundedJsonRoute)
 
 SETTINGS_PAGE = "/settings/square"
 
@@ -85,14 +87,14 @@ def list_connections(db: DbSession, user: CurrentUser) -> ConnectionPage:
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionRead)
-def read_connection(connection_id: int, db: DbSession, user: CurrentUser) -> ConnectionRead:
+def read_connection(connection_id: DbId, db: DbSession, user: CurrentUser) -> ConnectionRead:
     connection = square_service.get(db=db, org_id=user.org_id, connection_id=connection_id)
     return square_service.describe(db=db, connection=connection)
 
 
 @router.delete("/connections/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
 def disconnect(
-    connection_id: int,
+    connection_id: DbId,
     db: DbSession,
     admin: AdminUser,
     purge: Annotated[bool, Query(description="also delete the synced history")] = False,
@@ -112,7 +114,7 @@ def start_sync(db: DbSession, admin: AdminUser, sync_in: SyncRequest | None = No
 
 
 @router.get("/sync-runs/{run_id}", response_model=SyncRunRead)
-def read_sync_run(run_id: int, db: DbSession, user: CurrentUser) -> SyncRunRead:
+def read_sync_run(run_id: DbId, db: DbSession, user: CurrentUser) -> SyncRunRead:
     return SyncRunRead.model_validate(sync.get_run(db=db, org_id=user.org_id, run_id=run_id))
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from app.core.inputs import DbId
 from app.square.models import ConnectionStatus, SyncRunState
 
 
@@ -57,7 +58,7 @@ class ConnectionPage(BaseModel):
 class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    connection_id: int | None = None
+    connection_id: DbId | None = None
 
 
 class SyncStarted(BaseModel):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.core.deps import AdminUser, ClientAddress, CurrentSignIn, CurrentUser, DbSession
+from app.core.inputs import DbId
+from app.core.routing import BoundedJsonRoute
 from app.users import service as user_service
 from app.users.models import User
 from app.users.schemas import (
@@ -15,7 +17,7 @@ from app.users.schemas import (
     UserUpdate,
 )
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=BoundedJsonRoute)
 
 
 @router.get("/me", response_model=MeRead)
@@ -47,12 +49,12 @@ def create_user(user_in: UserCreate, db: DbSession, admin: AdminUser) -> UserCre
 
 
 @router.get("/{user_id}", response_model=UserRead)
-def read_user(user_id: int, db: DbSession, admin: AdminUser) -> User:
+def read_user(user_id: DbId, db: DbSession, admin: AdminUser) -> User:
     return user_service.get(db=db, org_id=admin.org_id, user_id=user_id)
 
 
 @router.patch("/{user_id}", response_model=UserRead)
-def update_user(user_id: int, user_in: UserUpdate, db: DbSession, admin: AdminUser) -> User:
+def update_user(user_id: DbId, user_in: UserUpdate, db: DbSession, admin: AdminUser) -> User:
     return user_service.update(
         db=db, org_id=admin.org_id, user_id=user_id, user_in=user_in, actor=admin
     )

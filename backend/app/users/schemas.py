@@ -3,13 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
 
+from app.core.inputs import SingleLine, Text
 from app.organizations.schemas import OrganizationRead
 from app.users.models import Role
 
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Password = Annotated[str, Field(min_length=1, max_length=256)]
+FullName = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
+Password = Annotated[Text, Field(min_length=1, max_length=256)]
 
 
 class UserRead(BaseModel):
@@ -54,7 +57,7 @@ class UserUpdate(BaseModel):
 
     full_name: FullName | None = None
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class MeUpdate(BaseModel):

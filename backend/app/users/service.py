@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth import throttle
@@ -22,6 +23,7 @@ from app.users.models import Role, User
 from app.users.schemas import MeUpdate, UserCreate, UserUpdate
 
 INVITE_LIFETIME = timedelta(days=7)
+DUPLICATE_EMAIL = "A user with this email already exists"
 
 
 def normalise_email(email: str) -> str:
@@ -59,7 +61,7 @@ def create(
     if created_by is not None and user_in.role == Role.owner and created_by.role != Role.owner:
         raise Forbidden("Only an owner can create another owner")
     if get_by_email(db=db, email=email) is not None:
-        raise Conflict("A user with this email already exists", field="email")
+        raise Conflict(DUPLICATE_EMAIL, field="email")
     invite_token = None
     user = User(org_id=org_id, email=email, full_name=user_in.full_name, role=user_in.role)
     if user_in.password is not None:
@@ -70,7 +72,12 @@ def create(
         user.invite_token_digest = token_digest(invite_token)
         user.invite_expires_at = utcnow() + INVITE_LIFETIME
     db.add(user)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        # Two sign-ups with one e-mail at once both pass the check above; the unique index
+        # stops the second. The request's transaction is rolled back, so nothing is half-written.
+        raise Conflict(DUPLICATE_EMAIL, field="email") from exc
     return user, invite_token
 
 
