@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.db import get_sessionmaker
+from app.core.errors import Conflict
 from app.core.security import hash_password
 from app.users import service as user_service
 from app.users.models import Role
@@ -30,7 +31,8 @@ def test_a_database_error_names_the_statement_but_not_the_password_hash_or_name(
     monkeypatch.setattr(user_service, "hash_password", remembered_hash)
     racing = get_sessionmaker()()
     try:
-        with pytest.raises(IntegrityError) as caught:
+        # The race is answered 409; the database's error travels with it as the cause.
+        with pytest.raises(Conflict) as caught:
             user_service.create(
                 db=racing,
                 org_id=org_id,
@@ -44,6 +46,7 @@ def test_a_database_error_names_the_statement_but_not_the_password_hash_or_name(
     finally:
         racing.rollback()
         racing.close()
+    assert isinstance(caught.value.__cause__, IntegrityError)
     shown = "".join(traceback.format_exception(caught.value))  # what a logged traceback shows
     assert "INSERT INTO" in shown
     assert hashes and hashes[0] not in shown
