@@ -98,6 +98,7 @@ AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 
 
+# Taken by the throttled operations only (the OpenAPI document lists 429 for those that take it).
 def client_address(request: Request) -> str:
     # Behind nginx, uvicorn's --proxy-headers (trusted addresses only) has already set this.
     return request.client.host if request.client else "unknown"

@@ -3,10 +3,12 @@
 FastAPI documents the success answer and 422; the rest is added here from what each route depends
 on, so a new route gets the right answers without a line of its own:
 
-- 401 when it depends on the signed-in user (`CurrentUser`, `get_current_user`);
+- 401 when it needs an access token (a security dependency: the bearer scheme behind
+  `CurrentUser`, whatever wraps it);
 - 403 when it depends on a role check (`require_role`: `AdminUser`, `ManagerUser`), or names
   locations (`location_id`, `location_ids`), which are checked against the caller's grant;
-- 404 when its path names a resource (`/users/{user_id}`) or it names locations.
+- 404 when its path names a resource (`/users/{user_id}`) or it names locations;
+- 429 when it takes the caller's address (`ClientAddress`): only throttled operations do.
 
 What a service raises beyond that (a conflict, a throttled sign-in, a signed but bad webhook) is in
 RAISED below, found by reading the services; tests/core/test_openapi.py checks both against what
@@ -20,6 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
+from fastapi.security.base import SecurityBase
 from starlette.routing import BaseRoute
 
 from app.core import deps
@@ -60,8 +63,7 @@ LOCATION_PARAMS = frozenset({"location_id", "location_ids"})
 RAISED: dict[tuple[str, str], frozenset[int]] = {
     # Forbidden when self sign-up is off; Conflict for a known e-mail (users.service.create).
     ("POST", "/api/v1/auth/register"): frozenset({403, 409}),
-    # InvalidCredentials; TooManyRequests after repeated failures (auth.service._check_throttle).
-    ("POST", "/api/v1/auth/login"): frozenset({401, 429}),
+    ("POST", "/api/v1/auth/login"): frozenset({401}),  # InvalidCredentials
     ("POST", "/api/v1/auth/refresh"): frozenset({401}),  # RefreshRejected
     ("POST", "/api/v1/users"): frozenset({409}),  # the e-mail is taken
     ("GET", "/api/v1/square/connect"): frozenset({409}),  # SquareNotConfigured
@@ -91,10 +93,12 @@ def derived_statuses(dependant: Dependant, path: str) -> set[int]:
     statuses: set[int] = set()
     names: set[str] = set()
     for dep in _dependants(dependant):
-        if dep.call is deps.get_current_user:
+        if isinstance(dep.call, SecurityBase):
             statuses.add(401)
         if deps.is_role_check(dep.call):
             statuses.add(403)
+        if dep.call is deps.client_address:
+            statuses.add(429)
         names.update(p.name for p in (*dep.path_params, *dep.query_params))
     if "{" in path:
         statuses.add(404)
