@@ -10,7 +10,7 @@ on, so a new route gets the right answers without a line of its own:
 - 404 when its path names a resource (`/users/{user_id}`) or it names locations;
 - 429 when it takes the caller's address (`ClientAddress`): only throttled operations do.
 
-What a service raises beyond that (a conflict, a throttled sign-in, a signed but bad webhook) is in
+What a service raises beyond that (a conflict, a failed sign-in, a signed but bad webhook) is in
 RAISED below, found by reading the services; tests/core/test_openapi.py checks both against what
 the API answers. Every error answer has the body the handlers in main.py write: ErrorBody.
 """
