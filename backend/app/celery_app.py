@@ -41,6 +41,11 @@ def create_celery() -> Celery:
                 "schedule": settings.SYNC_INTERVAL_MINUTES * 60.0,
             },
             "square-refresh-tokens": {"task": "square.refresh_tokens", "schedule": 3600.0},
+            # Webhook event ids are needed only within the replay window (app/square/webhooks.py).
+            "square-purge-webhook-events": {
+                "task": "square.purge_webhook_events",
+                "schedule": 600.0,
+            },
             # Deletes export files past their expiry (a day after they were made).
             "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 900.0},
             # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).

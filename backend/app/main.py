@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.router import router as auth_router
+from app.core import methods, openapi
 from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.core.logging import RequestContextMiddleware, configure_logging
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    methods.install(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -99,6 +101,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app)  # the built frontend/dist, when there is one
+    openapi.install(app)
     return app
 
 

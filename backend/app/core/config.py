@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     SQUARE_API_BASE_URL: str = ""
     SQUARE_WEBHOOK_SIGNATURE_KEY: str = ""
     SQUARE_WEBHOOK_NOTIFICATION_URL: str = ""
+    # A signed event whose created_at is further than this from now is refused (400): a captured
+    # delivery cannot be replayed once its id has been purged. Event ids are kept twice as long.
+    SQUARE_WEBHOOK_MAX_AGE_SECONDS: int = Field(default=300, ge=1)
     SYNC_INTERVAL_MINUTES: int = Field(default=15, ge=1)
     SYNC_BACKFILL_DAYS: int = Field(default=730, ge=1)
     # Incremental syncs re-read this much before the last checkpoint (Square is eventually

@@ -96,19 +96,30 @@ def get_current_org(user: CurrentUser) -> Organization:
 CurrentOrg = Annotated[Organization, Depends(get_current_org)]
 
 
+# The role checks made by require_role: the OpenAPI document lists 403 for routes that use one.
+_role_checks: set[Callable[..., User]] = set()
+
+
 def require_role(minimum: Role) -> Callable[[User], User]:
     def check(user: CurrentUser) -> User:
         if not user.role.at_least(minimum):
             raise Forbidden(f"This needs the {minimum.value} role or higher")
         return user
 
+    _role_checks.add(check)
     return check
+
+
+def is_role_check(call: object) -> bool:
+    """Whether a dependency is one of require_role's checks (it may answer 403)."""
+    return call in _role_checks
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 
 
+# Taken by the throttled operations only (the OpenAPI document lists 429 for those that take it).
 def client_address(request: Request) -> str:
     # Behind nginx, uvicorn's --proxy-headers (trusted addresses only) has already set this.
     return request.client.host if request.client else "unknown"

@@ -1196,7 +1196,7 @@ def _location_resolver(*, db: Session, user: User) -> Any:
                 "exact name"
             )
         if allowed is not None and location.id not in allowed:
-            return location, f"You do not have access to location {location.id} ({location.name})"
+            return location, f"You do not have access to location {location.id}"
         return location, None
 
     return _memo(resolve)

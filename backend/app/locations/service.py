@@ -142,10 +142,8 @@ def check_access(
     if allowed is not None:
         refused = [found[i] for i in ids if i not in allowed]
         if refused:
-            raise Forbidden(
-                f"You do not have access to location {refused[0].id} ({refused[0].name})",
-                field=field,
-            )
+            # Only the id the caller sent: the name of a store outside their grant is not theirs.
+            raise Forbidden(f"You do not have access to location {refused[0].id}", field=field)
     return [found[i] for i in ids]
 
 

@@ -7,6 +7,7 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.square import service as square_service
 from app.square import sync
+from app.square import webhooks as webhook_service
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +43,12 @@ def refresh_tokens() -> None:
     """Renew access tokens that expire within a week (beat: hourly)."""
     with session_scope() as db:
         square_service.refresh_expiring(db=db)
+
+
+@celery_app.task(name="square.purge_webhook_events", ignore_result=True)
+def purge_webhook_events() -> None:
+    """Forget webhook event ids past the replay window (beat: every 10 minutes)."""
+    with session_scope() as db:
+        purged = webhook_service.purge_events(db=db)
+    if purged:
+        log.info("purged %s webhook event ids", purged)

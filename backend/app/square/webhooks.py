@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from square.utils.webhooks_helper import verify_signature
 
 from app.core.config import get_settings
+from app.core.db import utcnow
 from app.core.errors import DomainError, Unauthorized
 from app.square import sync
 from app.square.models import ConnectionStatus, SquareConnection, WebhookEvent
@@ -35,6 +37,13 @@ class WebhookNotConfigured(DomainError):
     status_code = 503
 
 
+class BadWebhookEvent(DomainError):
+    """A delivery signed with our key that cannot be acted on (400: the signature was fine, so
+    401 would send an operator after the wrong problem)."""
+
+    status_code = 400
+
+
 @dataclass
 class WebhookOutcome:
     status: str  # accepted | duplicate | ignored
@@ -56,11 +65,16 @@ def handle(
         notification_url=url,
     ):
         raise Unauthorized("Invalid webhook signature")
-    try:
-        event: dict[str, Any] = json.loads(body)
-        event_id = str(event["event_id"])
-    except (ValueError, KeyError) as exc:
-        raise Unauthorized("Malformed webhook event") from exc
+    event, event_id, created_at = _parse(body)
+    # The signature covers the body, created_at included, but not the time of delivery: a captured
+    # delivery stays valid forever. Square retries for up to 3 days; a retry past the window is
+    # refused too, and the scheduled sync (every SYNC_INTERVAL_MINUTES) fetches what it announced.
+    max_age = settings.SQUARE_WEBHOOK_MAX_AGE_SECONDS
+    if abs((utcnow() - created_at).total_seconds()) > max_age:
+        raise BadWebhookEvent(
+            f"Stale webhook event: created_at {created_at.isoformat()} is more than "
+            f"{max_age} seconds from now"
+        )
 
     if db.get(WebhookEvent, event_id) is not None:
         # Square redelivers until it gets a 2xx; a replay is acknowledged but never acted on.
@@ -84,3 +98,26 @@ def handle(
         )
         run_ids += [run.id for run in runs]
     return WebhookOutcome("accepted", run_ids)
+
+
+def _parse(body: bytes) -> tuple[dict[str, Any], str, datetime]:
+    try:
+        event = json.loads(body)
+        if not isinstance(event, dict):
+            raise TypeError("not an object")
+        event_id = str(event["event_id"])
+        created_at = datetime.fromisoformat(str(event["created_at"]))
+        if created_at.utcoffset() is None:
+            raise ValueError("created_at has no time zone")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadWebhookEvent(f"Malformed webhook event: {exc}") from exc
+    return event, event_id, created_at
+
+
+def purge_events(*, db: Session) -> int:
+    """Forget event ids that could no longer be accepted anyway; returns how many."""
+    # An event is taken only within max age of its created_at, and created_at is within max age of
+    # its arrival, so a replay can come at most twice max age after the id was stored.
+    keep = timedelta(seconds=2 * get_settings().SQUARE_WEBHOOK_MAX_AGE_SECONDS)
+    result = db.execute(delete(WebhookEvent).where(WebhookEvent.received_at < utcnow() - keep))
+    return int(getattr(result, "rowcount", 0) or 0)

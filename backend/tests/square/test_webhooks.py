@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.square.models import SyncRun
+from app.core.db import session_scope, utcnow
+from app.square.models import SyncRun, WebhookEvent
 from square_simulator.webhooks import sign
 from tests.factories import make_connection, make_org
 
@@ -28,13 +30,14 @@ def webhook_settings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sent
 
 
-def event(merchant_id: str, event_type: str = "order.updated") -> bytes:
+def event(merchant_id: str, event_type: str = "order.updated", age_seconds: int = 0) -> bytes:
+    created_at = utcnow() - timedelta(seconds=age_seconds)
     return json.dumps(
         {
             "merchant_id": merchant_id,
             "type": event_type,
             "event_id": str(uuid.uuid4()),
-            "created_at": "2026-11-25T10:00:00Z",
+            "created_at": created_at.isoformat().replace("+00:00", "Z"),
             "data": {"type": "order_updated", "id": "ORDER1", "object": {}},
         }
     ).encode()
@@ -90,3 +93,67 @@ def test_unconfigured_webhooks_answer_503(
     monkeypatch.setattr(get_settings(), "SQUARE_WEBHOOK_SIGNATURE_KEY", "")
     body = event("M")
     assert post(client, body, sign(KEY, URL, body))[0] == 503
+
+
+def test_a_signed_event_older_than_the_window_is_refused_400_and_not_acted_on(
+    client: TestClient, db: Session, webhook_settings: list[int]
+) -> None:
+    make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    assert get_settings().SQUARE_WEBHOOK_MAX_AGE_SECONDS == 300
+    for age in (301, 3 * 24 * 3600, -301):  # stale, a replay days later, dated in the future
+        body = event("MERCH-A", age_seconds=age)
+        status, answer = post(client, body, sign(KEY, URL, body))
+        assert status == 400
+        assert "created_at" in str(answer["detail"])
+    body = event("MERCH-A", age_seconds=240)  # within the window: still taken
+    assert post(client, body, sign(KEY, URL, body)) == (
+        200,
+        {"status": "accepted", "sync_run_ids": webhook_settings},
+    )
+    assert len(webhook_settings) == 1
+    assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'"event"',
+        json.dumps({"type": "order.updated", "created_at": "2026-11-25T10:00:00Z"}).encode(),
+        json.dumps({"event_id": "E1", "type": "order.updated"}).encode(),
+        json.dumps({"event_id": "E1", "type": "order.updated", "created_at": "yesterday"}).encode(),
+        json.dumps({"event_id": "E1", "created_at": "2026-11-25T10:00:00"}).encode(),  # no zone
+    ],
+)
+def test_a_signed_but_malformed_event_answers_400_not_401(
+    client: TestClient, db: Session, body: bytes
+) -> None:
+    status, answer = post(client, body, sign(KEY, URL, body))
+    assert status == 400
+    assert str(answer["detail"]).startswith("Malformed webhook event")
+    assert db.scalar(select(SyncRun)) is None
+    assert db.scalar(select(WebhookEvent)) is None
+
+
+def test_event_ids_past_the_retention_window_are_purged_by_the_beat(db: Session) -> None:
+    from app.celery_app import celery_app
+    from app.square import tasks
+
+    now = utcnow()
+    # An id is needed only while its event could still be accepted: twice the age window.
+    for event_id, age in (("OLD", 601), ("RECENT", 599)):
+        db.add(
+            WebhookEvent(
+                event_id=event_id,
+                merchant_id="M",
+                event_type="order.updated",
+                received_at=now - timedelta(seconds=age),
+            )
+        )
+    db.commit()
+    tasks.purge_webhook_events()
+    with session_scope() as fresh:
+        assert list(fresh.scalars(select(WebhookEvent.event_id))) == ["RECENT"]
+    entry = celery_app.conf.beat_schedule["square-purge-webhook-events"]
+    assert entry["task"] == tasks.purge_webhook_events.name
