@@ -123,7 +123,9 @@ def test_permissions_per_location_and_role(client: TestClient, db: Session) -> N
     assert mine.status_code == 201
     theirs = post(client, s.manager, location_id=s.leeds.id, count=10)
     assert theirs.status_code == 403
-    assert f"location {s.leeds.id} (Leeds)" in theirs.json()["detail"]
+    # The store is named by id only: a manager must not learn the names of stores they cannot see.
+    assert f"location {s.leeds.id}" in theirs.json()["detail"]
+    assert "Leeds" not in theirs.json()["detail"]
 
     leeds_entry = post(client, s.admin, location_id=s.leeds.id, count=30).json()
     assert (
@@ -134,11 +136,12 @@ def test_permissions_per_location_and_role(client: TestClient, db: Session) -> N
     )
     assert client.delete(f"{URL}/{leeds_entry['id']}", headers=s.manager.headers).status_code == 403
 
-    # The manager reads only Soho; asking for Leeds by name is a 403 naming it.
+    # The manager reads only Soho; asking for Leeds is a 403 naming its id, not its name.
     assert [e["location_id"] for e in listing(client, s.manager)] == [s.soho.id]
     refused = client.get(URL, params={"location_ids": s.leeds.id}, headers=s.manager.headers)
     assert refused.status_code == 403
-    assert "Leeds" in refused.json()["detail"]
+    assert str(s.leeds.id) in refused.json()["detail"]
+    assert "Leeds" not in refused.json()["detail"]
 
     # Viewers read everything and write nothing.
     assert sorted(e["location_id"] for e in listing(client, s.viewer)) == sorted(
@@ -299,7 +302,8 @@ def test_grid_upsert_is_all_or_nothing_and_checks_every_cell(
     }
     refused = client.put(f"{URL}/bulk", json=mixed, headers=s.manager.headers)
     assert refused.status_code == 403
-    assert "Leeds" in refused.json()["detail"]
+    assert str(s.leeds.id) in refused.json()["detail"]
+    assert "Leeds" not in refused.json()["detail"]
     assert listing(client, s.owner) == []
 
 
