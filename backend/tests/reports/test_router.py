@@ -293,7 +293,9 @@ def test_a_manager_sees_only_granted_locations(
         headers=manager.headers,
     )
     assert refused.status_code == 403
-    assert "New York" in refused.json()["detail"]
+    # Named by id only: a manager must not learn the names of stores they may not see.
+    assert str(synced.new_york.id) in refused.json()["detail"]
+    assert "New York" not in refused.json()["detail"]
     other = member_of(client, db, org_id=make_org(db), role=Role.owner)
     foreign = client.get(
         f"{URL}/summary", params={**WEEK, "location_ids": synced.london.id}, headers=other.headers
