@@ -6,6 +6,7 @@ field, and nothing may be written.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -451,3 +452,17 @@ def test_in_range_values_still_pass(client: TestClient, world: World) -> None:
         ).json()["name"]
         == "Café Über ☕"
     )
+
+
+def test_the_documents_give_the_date_ranges_as_a_pattern_on_the_year() -> None:
+    """format: date cannot bound a date, so a pattern does (Schemathesis sent year 0065)."""
+    from app.main import app as api
+
+    params = api.openapi()["paths"]["/api/v1/reports/summary"]["get"]["parameters"]
+    [date_from] = [p["schema"] for p in params if p["name"] == "date_from"]
+    business = re.compile(date_from["pattern"])
+    assert business.match("2000-01-01") and business.match("2100-12-31")
+    assert not business.match("1999-12-31") and not business.match("2101-01-01")
+    opening = api.openapi()["components"]["schemas"]["LocationUpdate"]["properties"]["opened_on"]
+    pattern = re.compile(next(s for s in opening["anyOf"] if s.get("type") == "string")["pattern"])
+    assert pattern.match("1800-01-01") and not pattern.match("1799-12-31")
