@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 # Every integer primary key is a 32-bit `integer` column (mapped_column(primary_key=True) on int).
 MAX_DB_ID = 2_147_483_647
@@ -88,7 +88,15 @@ def _single_line(value: str) -> str:
     return value
 
 
+# The documents carry the same rules as patterns (the validators above give the messages).
+_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+
 # Free text stored or matched in the database.
-Text = Annotated[str, AfterValidator(check_text)]
+Text = Annotated[
+    str, AfterValidator(check_text), Field(json_schema_extra={"pattern": _TEXT_PATTERN})
+]
 # Names: shown in headers, file names and one-line cells, so no line breaks either.
-SingleLine = Annotated[str, AfterValidator(_single_line)]
+SingleLine = Annotated[
+    str, AfterValidator(_single_line), Field(json_schema_extra={"pattern": _SINGLE_LINE_PATTERN})
+]
