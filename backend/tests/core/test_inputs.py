@@ -466,3 +466,24 @@ def test_the_documents_give_the_date_ranges_as_a_pattern_on_the_year() -> None:
     opening = api.openapi()["components"]["schemas"]["LocationUpdate"]["properties"]["opened_on"]
     pattern = re.compile(next(s for s in opening["anyOf"] if s.get("type") == "string")["pattern"])
     assert pattern.match("1800-01-01") and not pattern.match("1799-12-31")
+
+
+def test_the_documented_text_patterns_refuse_what_the_validators_refuse() -> None:
+    """fullmatch: in ECMAScript, as in the documents, $ does not match before a final newline."""
+    from app.core import inputs
+
+    text, single = re.compile(inputs._TEXT_PATTERN), re.compile(inputs._SINGLE_LINE_PATTERN)
+    for code in range(0x00, 0xA1):
+        char = chr(code)
+        try:
+            inputs.check_text(char)
+            text_ok = True
+        except ValueError:
+            text_ok = False
+        try:
+            inputs._single_line(char)
+            single_ok = True
+        except ValueError:
+            single_ok = False
+        assert bool(text.fullmatch(char)) is text_ok, hex(code)
+        assert bool(single.fullmatch(char)) is single_ok, hex(code)
