@@ -79,10 +79,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST /api/v1/footfall", R): "count is required unless closed: a rule across fields",
     ("POST /api/v1/footfall/import", R): "a made-up CSV has no valid header or rows (a 422)",
     ("PUT /api/v1/users/{user_id}/locations", R): "made-up location ids do not exist (a 422)",
-    (
-        "GET /api/v1/footfall",
-        R,
-    ): "defect (docs): location_ids is documented as any text, read as ids",
+    ("GET /api/v1/footfall", R): "defect (docs): location_ids documented as text, read as ids",
     ("GET /api/v1/locations", "AcceptedNegativeData"): "unknown query parameters are ignored",
 }
 
