@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 # Every integer primary key is a 32-bit `integer` column (mapped_column(primary_key=True) on int).
 MAX_DB_ID = 2_147_483_647
@@ -55,9 +55,18 @@ def _check_opening_date(value: date) -> date:
     return _check_between(value, MIN_OPENING_DATE, MAX_BUSINESS_DATE)
 
 
-BusinessDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(check_business_date)]
+# The documents say the range too (format: date cannot): a pattern on the year.
+_BUSINESS_YEAR = WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(20\d\d|2100)-"})
+_OPENING_YEAR = WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": r"^(1[89]\d\d|20\d\d|2100)-"}
+)
+BusinessDate = Annotated[
+    date, BeforeValidator(_iso_date_only), AfterValidator(check_business_date), _BUSINESS_YEAR
+]
 # A store may have opened long before anything it can report on; only year 1 and such overflow.
-OpeningDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_check_opening_date)]
+OpeningDate = Annotated[
+    date, BeforeValidator(_iso_date_only), AfterValidator(_check_opening_date), _OPENING_YEAR
+]
 
 # C0 controls but tab, LF and CR; DEL; C1 controls. NUL in particular: PostgreSQL text refuses it.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -79,7 +88,15 @@ def _single_line(value: str) -> str:
     return value
 
 
+# The documents carry the same rules as patterns (the validators above give the messages).
+_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+
 # Free text stored or matched in the database.
-Text = Annotated[str, AfterValidator(check_text)]
+Text = Annotated[
+    str, AfterValidator(check_text), Field(json_schema_extra={"pattern": _TEXT_PATTERN})
+]
 # Names: shown in headers, file names and one-line cells, so no line breaks either.
-SingleLine = Annotated[str, AfterValidator(_single_line)]
+SingleLine = Annotated[
+    str, AfterValidator(_single_line), Field(json_schema_extra={"pattern": _SINGLE_LINE_PATTERN})
+]

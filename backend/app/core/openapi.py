@@ -8,6 +8,8 @@ on, so a new route gets the right answers without a line of its own:
 - 403 when it depends on a role check (`require_role`: `AdminUser`, `ManagerUser`), or names
   locations (`location_id`, `location_ids`), which are checked against the caller's grant;
 - 404 when its path names a resource (`/users/{user_id}`) or it names locations;
+- 400 when it takes a request body: one that cannot be parsed (not JSON, a broken form) is
+  answered 400 "There was an error parsing the body" by FastAPI, before validation;
 - 429 when it takes the caller's address (`ClientAddress`): only throttled operations do.
 
 What a service raises beyond that (a conflict, a failed sign-in, a signed but bad webhook) is in
@@ -102,6 +104,8 @@ def derived_statuses(dependant: Dependant, path: str) -> set[int]:
         names.update(p.name for p in (*dep.path_params, *dep.query_params))
     if "{" in path:
         statuses.add(404)
+    if dependant.body_params:
+        statuses.add(400)
     if names & LOCATION_PARAMS:
         statuses |= {403, 404}
     return statuses

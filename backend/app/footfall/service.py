@@ -514,7 +514,7 @@ def import_csv(
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidField("file", "The file is not UTF-8 text: save it as 'CSV UTF-8'") from exc
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # a lone CR ends a line, as in a file
     header = next(reader, None)
     if not header:
         raise InvalidField("file", "The file is empty: download the template to start from")

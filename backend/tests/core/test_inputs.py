@@ -6,6 +6,7 @@ field, and nothing may be written.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -451,3 +452,38 @@ def test_in_range_values_still_pass(client: TestClient, world: World) -> None:
         ).json()["name"]
         == "Café Über ☕"
     )
+
+
+def test_the_documents_give_the_date_ranges_as_a_pattern_on_the_year() -> None:
+    """format: date cannot bound a date, so a pattern does (Schemathesis sent year 0065)."""
+    from app.main import app as api
+
+    params = api.openapi()["paths"]["/api/v1/reports/summary"]["get"]["parameters"]
+    [date_from] = [p["schema"] for p in params if p["name"] == "date_from"]
+    business = re.compile(date_from["pattern"])
+    assert business.match("2000-01-01") and business.match("2100-12-31")
+    assert not business.match("1999-12-31") and not business.match("2101-01-01")
+    opening = api.openapi()["components"]["schemas"]["LocationUpdate"]["properties"]["opened_on"]
+    pattern = re.compile(next(s for s in opening["anyOf"] if s.get("type") == "string")["pattern"])
+    assert pattern.match("1800-01-01") and not pattern.match("1799-12-31")
+
+
+def test_the_documented_text_patterns_refuse_what_the_validators_refuse() -> None:
+    """fullmatch: in ECMAScript, as in the documents, $ does not match before a final newline."""
+    from app.core import inputs
+
+    text, single = re.compile(inputs._TEXT_PATTERN), re.compile(inputs._SINGLE_LINE_PATTERN)
+    for code in range(0x00, 0xA1):
+        char = chr(code)
+        try:
+            inputs.check_text(char)
+            text_ok = True
+        except ValueError:
+            text_ok = False
+        try:
+            inputs._single_line(char)
+            single_ok = True
+        except ValueError:
+            single_ok = False
+        assert bool(text.fullmatch(char)) is text_ok, hex(code)
+        assert bool(single.fullmatch(char)) is single_ok, hex(code)

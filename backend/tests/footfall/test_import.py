@@ -197,6 +197,16 @@ def test_unreadable_files_are_refused_with_a_reason(client: TestClient, db: Sess
     assert "UTF-8" in latin.json()["detail"][0]["msg"]
 
 
+def test_old_mac_line_endings_are_lines_not_a_server_error(client: TestClient, db: Session) -> None:
+    """A lone CR ends a line (Schemathesis found a bare CR mid-line answered 500)."""
+    s = shop(client, db)
+    for text in ("\rlocation", "location,date,count\rSoho,2025-06-02,120\r"):
+        response = upload(client, s.owner, text, dry_run=True)
+        assert response.status_code in (200, 422), response.text
+    report = upload(client, s.owner, "location,date,count\rSoho,2025-06-02,120\r", dry_run=True)
+    assert (report.json()["created"], report.json()["rejected"]) == (1, 0)
+
+
 def test_ambiguous_names_ask_for_the_id(client: TestClient, db: Session) -> None:
     from tests.factories import make_location
 
