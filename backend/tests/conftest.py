@@ -122,6 +122,24 @@ def pytest_configure(config: pytest.Config) -> None:
             "PASSWORD_HASH_MEMORY_KIB": "1024",
         }
     )
+    _start_run_log()
+
+
+def _start_run_log() -> None:
+    """Every record the run logs goes to one file as well, read by tests/test_run_logs.py."""
+    import logging
+
+    from tests.log_secrets import RunLog
+
+    handler = RunLog(_state["tmp"] / "run-log.jsonl")
+    logging.getLogger().addHandler(handler)
+    _state["run_log"] = handler
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The run's log is judged once everything else has logged into it.
+    last = [item for item in items if item.nodeid.startswith("tests/test_run_logs.py")]
+    items[:] = [item for item in items if item not in last] + last
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
