@@ -27,6 +27,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "an Argon2 hash": re.compile(r"\$argon2(?:id|i|d)\$"),
     "a Fernet token": re.compile(r"gAAAAA[A-Za-z0-9_=-]{40,}"),
     "a Square access token": re.compile(r"\bEAAA[A-Za-z0-9_-]{20,}"),
+    "a Square refresh token": re.compile(r"\bEQAA[A-Za-z0-9_-]{20,}"),
+    "a Square application secret": re.compile(r"\bsq0csp-[A-Za-z0-9_-]{10,}"),
+    "a Square authorization code": re.compile(r"\bsq0cgp-[A-Za-z0-9_-]{10,}"),
 }
 
 
@@ -43,24 +46,22 @@ class _AsProduction(logging.Formatter):
 
 
 class RunLog(logging.Handler):
-    """Appends every record it is given to `path`, one JSON line each."""
+    """Appends every record it is given to `path`, one JSON line each. The file is opened for
+    each record: logging.config.dictConfig (uvicorn calls it when a test serves the app) closes
+    every handler there is, and a handler holding its file open would record nothing after."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(level=logging.DEBUG)
         self.path = path
         self.setFormatter(_AsProduction())
-        self._file = path.open("a", encoding="utf-8")
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._file.write(self.format(record).replace("\n", "\\n") + "\n")
-            self._file.flush()
+            line = self.format(record).replace("\n", "\\n")
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(line + "\n")
         except Exception:  # a handler must never break the code that logs
             self.handleError(record)
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
 
 
 def find_secrets(lines: Iterable[str], literals: Iterable[str]) -> list[str]:

@@ -34,6 +34,9 @@ def test_the_search_finds_each_kind_of_secret() -> None:
         "an Argon2 hash": f"INSERT ... ({hash_password('Whatever-123')!r})",
         "a Fernet token": f"stored {encrypt('EAAAsquare-access-token-of-a-seller-xyz')}",
         "a Square access token": "Authorization: Bearer EAAAl0123456789abcdefghijklmnop",
+        "a Square refresh token": "refresh_token=EQAAb0123456789abcdefghijklmnop",
+        "a Square application secret": "client_secret=sq0csp-teliporter-local-simulator",
+        "a Square authorization code": "GET /callback?code=sq0cgp-0123456789abcdef",
     }
     for kind, line in samples.items():
         [hit] = find_secrets([line], [])
