@@ -136,6 +136,18 @@ def _start_run_log() -> None:
     _state["run_log"] = handler
 
 
+@pytest.fixture(autouse=True)
+def _run_log_attached() -> None:
+    """Alembic's env.py (logging.config.fileConfig) and Celery replace the root logger's
+    handlers when a test migrates or starts a worker in-process: the run log goes back on before
+    every test, so what the next test logs is recorded too."""
+    import logging
+
+    root = logging.getLogger()
+    if "run_log" in _state and _state["run_log"] not in root.handlers:
+        root.addHandler(_state["run_log"])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The run's log is judged once everything else has logged into it.
     last = [item for item in items if item.nodeid.startswith("tests/test_run_logs.py")]
