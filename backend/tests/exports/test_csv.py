@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -121,5 +122,5 @@ def test_names_that_look_like_formulas_are_text_and_refunds_stay_numbers(
             if cell and cell[0] in "=+-@\t\r":  # only a number (a refund's -12.00) may
                 assert cell[1:].replace(".", "", 1).isdigit(), f"{by}: {cell!r}"
         if by in ("day", "team_member"):
-            assert any(cell.startswith("-") and float(cell) < 0 for cell in cells)
+            assert any(cell.startswith("-") and Decimal(cell) < 0 for cell in cells)
     assert {"'" + name for name in FORMULAS.values()} <= labels
