@@ -23,28 +23,29 @@ RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE)]
 KNOWN_DEVICE_COOKIE = "known_device"
 
 
-def _set_refresh_cookie(response: Response, request: Request, token: str) -> None:
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, *, days: int, samesite: str
+) -> None:
+    """An HttpOnly cookie for the auth endpoints only, Secure when the request came over HTTPS."""
     response.set_cookie(
-        REFRESH_COOKIE,
-        token,
-        max_age=get_settings().REFRESH_TOKEN_EXPIRE_DAYS * 86400,
+        name,
+        value,
+        max_age=days * 86400,
         path=REFRESH_COOKIE_PATH,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,  # type: ignore[arg-type]
         secure=request.url.scheme == "https",
     )
+
+
+def _set_refresh_cookie(response: Response, request: Request, token: str) -> None:
+    days = get_settings().REFRESH_TOKEN_EXPIRE_DAYS
+    _set_cookie(response, request, REFRESH_COOKIE, token, days=days, samesite="strict")
 
 
 def _set_known_device_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(
-        KNOWN_DEVICE_COOKIE,
-        token,
-        max_age=get_settings().KNOWN_DEVICE_EXPIRE_DAYS * 86400,
-        path=REFRESH_COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    days = get_settings().KNOWN_DEVICE_EXPIRE_DAYS
+    _set_cookie(response, request, KNOWN_DEVICE_COOKIE, token, days=days, samesite="lax")
 
 
 def _token_out(
