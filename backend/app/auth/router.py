@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Cookie, Request, Response, status
 
@@ -24,7 +24,13 @@ KNOWN_DEVICE_COOKIE = "known_device"
 
 
 def _set_cookie(
-    response: Response, request: Request, name: str, value: str, *, days: int, samesite: str
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    days: int,
+    samesite: Literal["lax", "strict"],
 ) -> None:
     """An HttpOnly cookie for the auth endpoints only, Secure when the request came over HTTPS."""
     response.set_cookie(
@@ -33,7 +39,7 @@ def _set_cookie(
         max_age=days * 86400,
         path=REFRESH_COOKIE_PATH,
         httponly=True,
-        samesite=samesite,  # type: ignore[arg-type]
+        samesite=samesite,
         secure=request.url.scheme == "https",
     )
 
