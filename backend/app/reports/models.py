@@ -4,7 +4,8 @@
 database (see app/reports/rates.py), and the outcome of every fetch, so a report can say why a
 rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
 
-`MonthVersion` / `MonthDaySums` / `MonthLineSet` / `MonthLineSums` / `OrgDaySums`: the
+`MonthVersion` / `MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` /
+`OrgDaySums`: the
 converted caches of app/reports/cache.py.
 """
 
@@ -195,13 +196,14 @@ class OrgDaySums(Base):
     shown: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class MonthLineSet(Base):
-    """The organization-wide line sums of one month are cached (in `MonthLineSums`) for this
-    reporting currency and rate source; valid while `version` equals the sum of the month's
-    `MonthVersion`s over the organization's locations (versions only grow, so any change moves
-    the sum). The row is also the lock two reports making the same month queue on."""
+class LineDaySet(Base):
+    """Every store's line rows of one month are cached (in `LineDaySums`) for this reporting
+    currency, rate source and grouping of lines into rows; valid while `version` equals the sum
+    of the month's `MonthVersion`s over the organization's locations (versions only grow, so any
+    change moves the sum). The row is also the lock two reports making the same month queue on.
+    """
 
-    __tablename__ = "report_month_line_set"
+    __tablename__ = "report_line_day_set"
 
     org_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
@@ -209,38 +211,80 @@ class MonthLineSet(Base):
     month: Mapped[date] = mapped_column(primary_key=True)
     target: Mapped[str] = mapped_column(String(3), primary_key=True)
     rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # "item:<digest>" / "category:<digest>": the breakdown and the catalog's grouping of lines.
+    grouping: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-class MonthLineSums(Base):
-    """Every store's sold / itemized-returned lines of one month per line identity (as
-    `rollup_org_line`), converted into `target`."""
+class LineDaySums(Base):
+    """Every store's item or category rows of one business date in `target`: each location-day's
+    posted gross sales, returns and discounts shared out among the rows by largest remainder
+    (METRICS.md "Rounding"), added up over the locations."""
 
-    __tablename__ = "report_month_line"
+    __tablename__ = "report_line_day"
     __table_args__ = (
         Index(
-            "ix_report_month_line_org_id_target_rates_key_month",
+            "ix_report_line_day_org_target_key_grouping_date",
             "org_id",
             "target",
             "rates_key",
-            "month",
+            "grouping",
+            "business_date",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    month: Mapped[date]
     target: Mapped[str] = mapped_column(String(3))
     rates_key: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(8))
-    item_type: Mapped[str] = mapped_column(String(16))
-    catalog_object_id: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
-    gross: Mapped[Decimal] = mapped_column(Amount)
-    discount: Mapped[Decimal] = mapped_column(Amount)
+    grouping: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[date]
+    row_key: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    gross_sales: Mapped[Decimal] = mapped_column(Amount)
+    returns: Mapped[Decimal] = mapped_column(Amount)
+    discounts: Mapped[Decimal] = mapped_column(Amount)
     units: Mapped[Decimal] = mapped_column(Amount)
+
+
+class HourDaySums(Base):
+    """Every store's hours of one business date in `target`: each location-day's posted amounts
+    shared out among its hours by largest remainder (METRICS.md "Rounding"), added up over the
+    locations; what a heatmap, an hourly series or a breakdown by hour of every store reads.
+    Its months are valid as their `LineDaySet` row (grouping "hour") says."""
+
+    __tablename__ = "report_hour_day"
+    __table_args__ = (
+        Index(
+            "ix_report_hour_day_org_target_key_date",
+            "org_id",
+            "target",
+            "rates_key",
+            "business_date",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(3))
+    rates_key: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[date]
+    hour: Mapped[int]
+    gross_sales: Mapped[Decimal] = mapped_column(Amount)
+    returns: Mapped[Decimal] = mapped_column(Amount)
+    discounts: Mapped[Decimal] = mapped_column(Amount)
+    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    additive_tax: Mapped[Decimal] = mapped_column(Amount)
+    tips: Mapped[Decimal] = mapped_column(Amount)
+    service_charges: Mapped[Decimal] = mapped_column(Amount)
+    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
+    rounding: Mapped[Decimal] = mapped_column(Amount)
+    fees: Mapped[Decimal] = mapped_column(Amount)
+    transactions: Mapped[Decimal] = mapped_column(Amount)
+    units_sold: Mapped[Decimal] = mapped_column(Amount)
 
 
 # Every table of converted sums: emptied when the rollups are rebuilt, and per rate source when
 # its rates change.
-CACHED_SUMS = (MonthDaySums, MonthLineSums, MonthLineSet, OrgDaySums)
+CACHED_SUMS = (MonthDaySums, LineDaySums, HourDaySums, LineDaySet, OrgDaySums)

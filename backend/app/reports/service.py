@@ -24,6 +24,7 @@ splits each order by its payments' team members, which are not rolled up.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,12 +65,14 @@ from app.locations import service as location_service
 from app.locations.models import Location
 from app.reports import cache as report_cache
 from app.reports import metrics as m
+from app.reports import posting
 from app.reports.models import (
     MONTH_FOOTFALL,
     MONTH_SALES,
+    HourDaySums,
+    LineDaySet,
+    LineDaySums,
     MonthDaySums,
-    MonthLineSet,
-    MonthLineSums,
     MonthVersion,
     OrgDaySums,
 )
@@ -155,14 +158,20 @@ class ReportRequest:
 
 @dataclass
 class Cells:
-    """Converted sums per cell, and the location-day facts coverage and like-for-like need."""
+    """Sums per cell, and the location-day facts coverage and like-for-like need.
+
+    As read from the order tables a cell's money is in minor units of its location-day's
+    `currency`; `_post_cells` turns them into posted amounts of the reporting currency."""
 
     sums: dict[CellKey, m.Sums] = field(default_factory=lambda: defaultdict(m.Sums))
     traded: set[tuple[int, date]] = field(default_factory=set)  # location-days with orders
     footfall: dict[tuple[int, date], int] = field(default_factory=dict)  # counted days
+    currency: dict[tuple[int, date], str] = field(default_factory=dict)
 
-    def add(self, key: CellKey, sums: m.Sums) -> None:
+    def add(self, key: CellKey, sums: m.Sums, currency: str | None = None) -> None:
         self.sums[key] += sums
+        if currency is not None:
+            self.currency[(key[0], key[1])] = currency
 
 
 def prepare(
@@ -215,10 +224,10 @@ def _order_filter(req: ReportRequest, date_from: date, date_to: date) -> Any:
     )
 
 
-def _order_sums(row: Any, factor: Decimal) -> m.Sums:
+def _order_sums(row: Any) -> m.Sums:
     sums = m.Sums()
     for name in m.ORDER_MONEY:
-        sums.money[name] = Decimal(getattr(row, name) or 0) * factor
+        sums.money[name] = Decimal(getattr(row, name) or 0)
     sums.transactions = Decimal(row.transactions or 0)
     sums.units_sold = Decimal(row.units_sold or 0)
     return sums
@@ -261,7 +270,7 @@ def _refunds(
 def _day_cells(
     db: Session, req: ReportRequest, conv: Converter, date_from: date, date_to: date
 ) -> Cells:
-    """Whole-day cells (extra key None), with footfall and conversion's days."""
+    """Whole-day cells (extra key None), with the counted footfall of each location-day."""
     cells = Cells()
     rows = db.execute(
         select(
@@ -271,16 +280,11 @@ def _day_cells(
         .group_by(SaleOrder.location_id, SaleOrder.currency, SaleOrder.business_date)
     )
     for row in rows:
-        cells.add(
-            (row.location_id, row.business_date, None),
-            _order_sums(row, conv.factor(row.currency, row.business_date)),
-        )
+        cells.add((row.location_id, row.business_date, None), _order_sums(row), row.currency)
         cells.traded.add((row.location_id, row.business_date))
     for row in _refunds(db, req, date_from, date_to):
-        sums = m.Sums(
-            refund_fees=Decimal(row.fee or 0) * conv.factor(row.currency, row.business_date)
-        )
-        cells.add((row.location_id, row.business_date, None), sums)
+        sums = m.Sums(refund_fees=Decimal(row.fee or 0))
+        cells.add((row.location_id, row.business_date, None), sums, row.currency)
     days = footfall_service.day_footfall(
         db=db,
         org_id=req.org_id,
@@ -289,17 +293,8 @@ def _day_cells(
         date_to=date_to,
     )
     for (location_id, day), entry in days.items():
-        if entry.status != "counted" or entry.count is None:
-            continue
-        cells.footfall[(location_id, day)] = entry.count
-        sums = m.Sums(footfall=entry.count)
-        if (location_id, day) in cells.traded:
-            # Conversion reads only location-days that have both a count and sales.
-            day_sums = cells.sums[(location_id, day, None)]
-            sums.conversion_footfall = entry.count
-            sums.conversion_transactions = day_sums.transactions
-            sums.conversion_net_sales = day_sums.net_sales
-        cells.add((location_id, day, None), sums)
+        if entry.status == "counted" and entry.count is not None:
+            cells.footfall[(location_id, day)] = entry.count
     return cells
 
 
@@ -326,8 +321,7 @@ def _hour_cells(
     )
     for row in rows:
         cells.add(
-            (row.location_id, row.business_date, row.local_hour),
-            _order_sums(row, conv.factor(row.currency, row.business_date)),
+            (row.location_id, row.business_date, row.local_hour), _order_sums(row), row.currency
         )
         cells.traded.add((row.location_id, row.business_date))
     zones = _locations(db, req)
@@ -336,8 +330,8 @@ def _hour_cells(
         _, hour = business_day(
             _aware(row.created_at), location.timezone, location.business_day_start_hour
         )
-        fee = Decimal(row.fee or 0) * conv.factor(row.currency, row.business_date)
-        cells.add((row.location_id, row.business_date, hour), m.Sums(refund_fees=fee))
+        fee = Decimal(row.fee or 0)
+        cells.add((row.location_id, row.business_date, hour), m.Sums(refund_fees=fee), row.currency)
     return cells
 
 
@@ -406,10 +400,9 @@ def _line_cells(
         )
     )
     for row in rows:
-        factor = conv.factor(row.currency, row.business_date)
         sums = m.Sums()
-        gross = Decimal(row.gross or 0) * factor
-        discount = Decimal(row.discount or 0) * factor
+        gross = Decimal(row.gross or 0)
+        discount = Decimal(row.discount or 0)
         units = Decimal(row.units or 0)
         if row.kind == "sale":
             sums.money["gross_sales"] = gross
@@ -420,7 +413,7 @@ def _line_cells(
             sums.money["discounts"] = -discount
             sums.units_sold = -units
         key = (row.item_type, row.catalog_object_id, row.name if not row.catalog_object_id else "")
-        cells.add((row.location_id, row.business_date, key), sums)
+        cells.add((row.location_id, row.business_date, key), sums, row.currency)
     return cells
 
 
@@ -454,10 +447,10 @@ def _tender_cells(
         )
     )
     for row in rows:
-        factor = conv.factor(row.currency, row.business_date)
-        sums = m.Sums(tendered=Decimal(row.amount or 0) * factor)
-        sums.money["tender_fees"] = Decimal(row.fee or 0) * factor
-        cells.add((row.location_id, row.business_date, (row.tender_type, row.card_brand)), sums)
+        sums = m.Sums(tendered=Decimal(row.amount or 0))
+        sums.money["tender_fees"] = Decimal(row.fee or 0)
+        key = (row.location_id, row.business_date, (row.tender_type, row.card_brand))
+        cells.add(key, sums, row.currency)
 
     original = (
         select(SaleTender.square_tender_id, SaleTender.tender_type, SaleTender.card_brand)
@@ -499,22 +492,27 @@ def _tender_cells(
             )
         )
         for row in refunds:
-            value = Decimal(row.value or 0) * conv.factor(row.currency, row.day)
+            value = Decimal(row.value or 0)
             sums = m.Sums(refunded=value) if dated_by_order else m.Sums(refund_fees=value)
-            cells.add((row.location_id, row.day, (row.tender_type, row.card_brand)), sums)
+            key = (row.location_id, row.day, (row.tender_type, row.card_brand))
+            cells.add(key, sums, row.currency)
     return cells
 
 
 def _team_cells(
     db: Session, req: ReportRequest, conv: Converter, date_from: date, date_to: date
 ) -> Cells:
-    """Cells per team member: each order's figures split in proportion to its tenders (refunds,
-    for a return order) by the team member who took each payment; none known: Unattributed."""
+    """Cells per team member (METRICS.md "Breakdowns"): a tender's tip and fee follow the team
+    member who took its payment; the order's other money splits in proportion to its tenders'
+    amounts less their tips (a return order's: its refunds'), in minor units by largest remainder
+    (ties: the first tender); its transaction and units go whole to the largest tender's member.
+    A refund's fee belongs to the refund's own team member. None known: Unattributed."""
     cells = Cells()
     tenders = db.execute(
         select(
             SaleTender.order_id,
             SaleTender.amount,
+            SaleTender.tip,
             SaleTender.processing_fee,
             SalePayment.team_member_id,
         )
@@ -527,12 +525,12 @@ def _team_cells(
             ),
         )
         .where(_order_filter(req, date_from, date_to))
+        .order_by(SaleTender.order_id, SaleTender.id)
     )
-    weights: dict[int, list[tuple[str | None, Decimal]]] = defaultdict(list)
-    fees: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
-    for order_id, amount, fee, member in tenders:
-        weights[order_id].append((member, Decimal(amount)))
-        fees[order_id].append((member, fee))
+    # Per order, its tenders in order: (team member, weight, tip, fee).
+    paid: dict[int, list[tuple[str | None, int, int, int]]] = defaultdict(list)
+    for order_id, amount, tip, fee, member in tenders:
+        paid[order_id].append((member, amount - tip, tip, fee))
     refund_member = (
         select(SalePaymentRefund.square_refund_id, SalePaymentRefund.team_member_id)
         .where(SalePaymentRefund.org_id == req.org_id)
@@ -543,12 +541,13 @@ def _team_cells(
         .join(SaleOrder, SaleOrder.id == SaleRefund.order_id)
         .outerjoin(refund_member, refund_member.c.square_refund_id == SaleRefund.square_refund_id)
         .where(_order_filter(req, date_from, date_to), SaleRefund.counted.is_(True))
+        .order_by(SaleRefund.order_id, SaleRefund.id)
     )
-    refund_weights: dict[int, list[tuple[str | None, Decimal]]] = defaultdict(list)
+    refunded: dict[int, list[tuple[str | None, int, int, int]]] = defaultdict(list)
     for order_id, amount, member in refunds:
-        refund_weights[order_id].append((member, Decimal(amount)))
+        refunded[order_id].append((member, amount, 0, 0))
 
-    columns = [getattr(SaleOrder, name) for name in m.ORDER_MONEY if name != "tender_fees"]
+    split_money = [n for n in m.ORDER_MONEY if n not in ("tips", "tender_fees")]
     orders = db.execute(
         select(
             SaleOrder.id,
@@ -557,24 +556,44 @@ def _team_cells(
             SaleOrder.business_date,
             SaleOrder.is_transaction,
             SaleOrder.units_sold,
-            *columns,
+            SaleOrder.tips,
+            *(getattr(SaleOrder, name) for name in split_money),
         ).where(_order_filter(req, date_from, date_to))
     )
     for row in orders:
-        factor = conv.factor(row.currency, row.business_date)
-        shares = _shares(weights.get(row.id) or refund_weights.get(row.id) or [])
-        for member, share in shares.items():
-            sums = m.Sums()
-            for name in m.ORDER_MONEY:
-                if name != "tender_fees":
-                    sums.money[name] = Decimal(getattr(row, name)) * factor * share
-            sums.transactions = Decimal(int(row.is_transaction)) * share
-            sums.units_sold = Decimal(row.units_sold) * share
-            cells.add((row.location_id, row.business_date, member), sums)
-        for member, fee in fees.get(row.id, []):
-            sums = m.Sums()
-            sums.money["tender_fees"] = Decimal(fee) * factor
-            cells.add((row.location_id, row.business_date, member), sums)
+        parts = paid.get(row.id, [])
+        if not any(p[1] or p[2] for p in parts):
+            # Nothing tendered (a return order): its refunds' team members share it.
+            parts = [*parts, *refunded.get(row.id, [])]
+        parts = parts or [(None, 0, 0, 0)]
+        members: dict[str | None, m.Sums] = defaultdict(m.Sums)
+        weights = {i: Decimal(abs(p[1])) for i, p in enumerate(parts)}
+        total = sum(weights.values(), Decimal(0))
+        if not total:
+            weights = {i: Decimal(1) if i == 0 else Decimal(0) for i in range(len(parts))}
+            total = Decimal(1)
+        leftover_tips = row.tips - sum(p[2] for p in parts)
+        for name, value in (
+            *((n, getattr(row, n)) for n in split_money),
+            ("tips", leftover_tips),
+        ):
+            if not value:
+                continue
+            shares = posting.split(
+                {i: Decimal(value) * w / total for i, w in weights.items()}, value
+            )
+            for i, units in shares.items():
+                if units:
+                    members[parts[i][0]].money[name] += Decimal(units)
+        for member, _, tip, fee in parts:
+            members[member].money["tips"] += Decimal(tip)
+            members[member].money["tender_fees"] += Decimal(fee)
+        largest = max(range(len(parts)), key=lambda i: (weights[i], -i))
+        whole = members[parts[largest][0]]
+        whole.transactions += int(row.is_transaction)
+        whole.units_sold += Decimal(row.units_sold)
+        for member, sums in members.items():
+            cells.add((row.location_id, row.business_date, member), sums, row.currency)
     fee_rows = db.execute(
         select(
             SaleRefund.location_id,
@@ -600,34 +619,125 @@ def _team_cells(
         )
     )
     for location_id, currency, day, member, fee in fee_rows:
-        value = Decimal(fee or 0) * conv.factor(currency, day)
-        cells.add((location_id, day, member), m.Sums(refund_fees=value))
+        cells.add((location_id, day, member), m.Sums(refund_fees=Decimal(fee or 0)), currency)
     return cells
-
-
-def _shares(weights: list[tuple[str | None, Decimal]]) -> dict[str | None, Decimal]:
-    total = sum((abs(w) for _, w in weights), Decimal(0))
-    if not total:
-        return {None: Decimal(1)}
-    shares: dict[str | None, Decimal] = defaultdict(Decimal)
-    for member, weight in weights:
-        shares[member] += abs(weight) / total
-    return shares
 
 
 CellReader = Callable[[Session, ReportRequest, Converter, date, date], Cells]
 
 
+_CELL_MEASURES = (*posting.POSTED, "collected")
+
+
+def _cell_measures(sums: m.Sums) -> dict[str, Decimal]:
+    """A cell's posted measures, in minor units of its currency (`collected`: payment rows)."""
+    values = {name: sums.money[name] for name in posting.POSTED if name != "fees"}
+    values["fees"] = sums.money["tender_fees"] - sums.refund_fees
+    values["collected"] = sums.tendered - sums.refunded
+    return values
+
+
+def _post_cells(
+    cells: Cells,
+    conv: Converter,
+    *,
+    fine: bool,
+    totals: dict[tuple[int, date], dict[str, int]] | None = None,
+) -> Cells:
+    """Cells in minor units posted into the reporting currency: whole-day cells each rounded,
+    finer cells sharing out their location-day's posted amount (its rows' own rounded sum, or
+    `totals`) by largest remainder. Whole-day cells then get their footfall, and conversion's
+    inputs from the posted sums."""
+    digits = m.minor_digits(conv.target)
+    out = Cells(traded=set(cells.traded), footfall=dict(cells.footfall))
+    by_day: dict[tuple[int, date], dict[Hashable, m.Sums]] = defaultdict(dict)
+    for (location_id, day, extra), sums in cells.sums.items():
+        by_day[(location_id, day)][extra] = sums
+    for (location_id, day), parts in by_day.items():
+        factor = conv.factor(cells.currency[(location_id, day)], day)
+        measures = {extra: _cell_measures(sums) for extra, sums in parts.items()}
+        posted: dict[Hashable, dict[str, Decimal]] = {extra: {} for extra in parts}
+        for name in _CELL_MEASURES:
+            if not fine:
+                for extra, values in measures.items():
+                    posted[extra][name] = posting.post(values[name], factor, digits)
+                continue
+            exacts = {e: posting.exact(v[name], factor, digits) for e, v in measures.items()}
+            total = (totals or {}).get((location_id, day), {}).get(name)
+            share = (
+                posting.split_exact(exacts, None, posting.sort_text)
+                if total is None
+                else posting.split(exacts, total, posting.sort_text)
+            )
+            for extra, units in share.items():
+                posted[extra][name] = Decimal(units).scaleb(-digits)
+        for extra, sums in parts.items():
+            values = posted[extra]
+            made = m.Sums(transactions=sums.transactions, units_sold=sums.units_sold)
+            for name in posting.POSTED:
+                if name != "fees":
+                    made.money[name] = values[name]
+            made.money["tender_fees"] = values["fees"]  # the posted fees (refund fees: 0)
+            made.tendered = values["collected"]
+            out.add((location_id, day, extra), made)
+    if not fine:
+        for (location_id, day), count in cells.footfall.items():
+            sums = m.Sums(footfall=count)
+            if (location_id, day) in cells.traded:
+                # Conversion reads only location-days that have both a count and sales.
+                day_sums = out.sums[(location_id, day, None)]
+                sums.conversion_footfall = count
+                sums.conversion_transactions = day_sums.transactions
+                sums.conversion_net_sales = day_sums.net_sales
+            out.add((location_id, day, None), sums)
+    return out
+
+
+def _payment_totals(
+    db: Session, req: ReportRequest, conv: Converter, date_from: date, date_to: date
+) -> dict[tuple[int, date], dict[str, int]]:
+    """Each location-day's posted total collected and fees, in minor units: what its
+    payment-method rows share out."""
+    digits = m.minor_digits(conv.target)
+    days = _post_cells(_day_cells(db, req, conv, date_from, date_to), conv, fine=False)
+    totals = {}
+    for (location_id, day, _), sums in days.sums.items():
+        figures = m.compute(sums)
+        totals[(location_id, day)] = {
+            "collected": int(Decimal(figures["total_collected"] or 0).scaleb(digits)),
+            "fees": int(Decimal(figures["fees"] or 0).scaleb(digits)),
+        }
+    return totals
+
+
 def _read(
-    db: Session, req: ReportRequest, conv: Converter, reader: CellReader
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    reader: CellReader,
+    *,
+    rekey: Callable[[Hashable], Hashable] | None = None,
+    payments: bool = False,
 ) -> tuple[Cells, Cells | None]:
-    """The period's cells and the comparison's (shifted onto the period's dates), like-for-like
-    filtered when asked."""
-    cells = reader(db, req, conv, req.date_from, req.date_to)
+    """The period's cells and the comparison's (shifted onto the period's dates), posted
+    (each at its own date's rate), like-for-like filtered when asked. `rekey` maps a cell's
+    extra key to the breakdown row it belongs to before the posted amounts are shared out."""
+
+    def load(date_from: date, date_to: date) -> Cells:
+        raw = reader(db, req, conv, date_from, date_to)
+        if rekey is not None:
+            keyed = Cells(traded=raw.traded, footfall=raw.footfall, currency=raw.currency)
+            for (location_id, day, extra), sums in raw.sums.items():
+                keyed.add((location_id, day, rekey(extra)), sums)
+            raw = keyed
+        totals = _payment_totals(db, req, conv, date_from, date_to) if payments else None
+        return _post_cells(raw, conv, fine=reader is not _day_cells, totals=totals)
+
+    cells = load(req.date_from, req.date_to)
     window = req.comparison_range()
     if window is None or req.offset is None:
         return cells, None
-    before = reader(db, req, conv, *window)
+    before = load(*window)
     shift = timedelta(days=req.offset)
     shifted = Cells()
     for (location_id, day, extra), sums in before.sums.items():
@@ -740,6 +850,12 @@ def _windows(req: ReportRequest) -> tuple[_Window, _Window | None]:
     return main, _Window(window[0], window[1], offset if lfl else None, offset)
 
 
+def _cache_key(conv: Converter) -> str:
+    """The converted caches' key for a rate source: its own key, under the posting rule the
+    cached sums were made by (sums made before posting are never read)."""
+    return f"posted:{conv.cache_key()}"[:64]
+
+
 def _is_postgres(db: Session) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
@@ -816,23 +932,38 @@ def _aggregate(
     query: _Query,
     keys: Sequence[Any],
     window: _Window,
+    *,
+    fine: bool = False,
+    row_of: Callable[[tuple[Any, ...]], Hashable] | None = None,
+    order: Callable[[Any], object] | None = None,
+    totals: dict[tuple[int, date], dict[str, int]] | None = None,
 ) -> KeyedValues:
-    """Σ of the query's expressions per key, money converted at each (currency, date)'s rate."""
+    """Σ of the query's expressions per key, money posted (app/reports/posting.py).
+
+    A query's money expressions are measures that are posted per location-day: rows of a
+    location-day grain (`fine` false: the day rollups) are each rounded in the reporting
+    currency; rows finer than a day (`fine`: hours, lines, tenders) share out their
+    location-day's posted amount by largest remainder among the answer's rows (`row_of` maps a
+    key to its row, `order` breaks ties; `totals` gives a location-day's posted amount in minor
+    units where it is not the rows' own rounded sum). Organization-wide rows (no location) are
+    read only in the reporting currency itself, where nothing is rounded."""
     where = [*window.within(query.day), *query.where]
     if query.location is not None:
         where += [
             _among(db, query.location, req.location_ids),
             *_lfl(db, window, query.location, query.day),
         ]
-    if _is_postgres(db):
+    if _is_postgres(db) and not fine and query.location is not None:
         found = _aggregate_in_sql(db, req, conv, query, keys, where, window)
         if found is not None:
             return found
-    # Elsewhere (and when a rate is missing, to raise the error naming it): per currency and
-    # date from SQL, converted here.
+    # Elsewhere (and when a rate is missing, to raise the error naming it): per location,
+    # currency and date from SQL, posted here.
+    located = [query.location] if query.location is not None else []
     rows = db.execute(
         select(
             *keys,
+            *located,
             query.currency,
             query.day,
             *(func.sum(e) for e in query.money.values()),
@@ -840,25 +971,59 @@ def _aggregate(
         )
         .select_from(query.source)
         .where(*where)
-        .group_by(*keys, query.currency, query.day)
+        .group_by(*keys, *located, query.currency, query.day)
     )
-    n = len(keys)
+    n = len(keys) + len(located)
     money = list(query.money)
     plain = list(query.plain)
+    digits = m.minor_digits(conv.target)
     result: KeyedValues = {}
+    # Finer than a day: each location-day's rows, split once all are read.
+    days: dict[tuple[Any, date, str], dict[Hashable, list[Decimal]]] = defaultdict(dict)
     for row in rows:
-        key = tuple(row[:n])
+        key = tuple(row[: len(keys)])
         currency, day = row[n], row[n + 1]
         if isinstance(day, str):
             day = date.fromisoformat(day)
         factor = conv.factor(currency, day)
-        values = result.get(key)
+        if fine and located:
+            target = row_of(key) if row_of is not None else key
+            held = days[(row[len(keys)], day, currency)].get(target)
+            amounts = [_dec(row[n + 2 + i]) for i in range(len(money))]
+            if held is None:
+                days[(row[len(keys)], day, currency)][target] = amounts
+            else:
+                for i, amount in enumerate(amounts):
+                    held[i] += amount
+            values = result.get(target if isinstance(target, tuple) else (target,))
+        else:
+            target = key
+            values = result.get(key)
+        out_key = target if isinstance(target, tuple) else (target,)
         if values is None:
-            values = result[key] = dict.fromkeys((*money, *plain), Decimal(0))
-        for i, name in enumerate(money):
-            values[name] += _dec(row[n + 2 + i]) * factor
+            values = result[out_key] = dict.fromkeys((*money, *plain), Decimal(0))
+        if not (fine and located):
+            for i, name in enumerate(money):
+                amount = _dec(row[n + 2 + i])
+                # A location-day row is posted; organization-wide rows are in the target itself.
+                values[name] += posting.post(amount, factor, digits) if located else amount * factor
         for i, name in enumerate(plain):
             values[name] += _dec(row[n + 2 + len(money) + i])
+    for (location_id, day, currency), parts in days.items():
+        factor = conv.factor(currency, day)
+        posted = (totals or {}).get((location_id, day), {})
+        for i, name in enumerate(money):
+            exacts = {k: posting.exact(v[i], factor, digits) for k, v in parts.items()}
+            share = (
+                posting.split(exacts, posted[name], order)
+                if name in posted
+                else posting.split_exact(exacts, None, order)
+            )
+            for k, units in share.items():
+                if units:
+                    result[k if isinstance(k, tuple) else (k,)][name] += Decimal(units).scaleb(
+                        -digits
+                    )
     return result
 
 
@@ -871,7 +1036,9 @@ def _aggregate_in_sql(
     where: list[Any],
     window: _Window,
 ) -> KeyedValues | None:
-    """PostgreSQL: the factors of every (currency, date) of the window joined into the query;
+    """PostgreSQL, rows of a location-day grain: the factors of every (currency, date) of the
+    window joined into the query and each row's amounts posted (rounded half away from zero
+    to the reporting currency's minor unit, as NUMERIC's round does) before they are added up;
     None when a row has no factor (a missing rate: the caller raises it)."""
     currencies = req.currencies or sorted(
         set(
@@ -910,47 +1077,18 @@ def _aggregate_in_sql(
         .table_valued(column("currency", String), column("day", Date), column("factor", Numeric))
         .render_derived(name="rates")
     )
-    money_sums: list[Any]
-    plain_sums: list[Any]
-    if query.location is not None and not any(k is query.location for k in keys):
-        # Locations are not in the answer: add them up per (key, currency, date) in whole minor
-        # units first, then convert those few sums (Σ a·f = (Σ a)·f exactly; three years of a
-        # 50-store chain: 55 k rollup rows become 3 k products instead of 55 k, 70 -> 25 ms).
-        grouped = (
-            select(
-                *(k.label(f"k{i}") for i, k in enumerate(keys)),
-                query.currency.label("currency"),
-                query.day.label("day"),
-                *(func.sum(e).label(f"m{i}") for i, e in enumerate(query.money.values())),
-                *(func.sum(e).label(f"p{i}") for i, e in enumerate(query.plain.values())),
-            )
-            .select_from(query.source)
-            .where(*where)
-            .group_by(*keys, query.currency, query.day)
-            .subquery()
-        )
-        source, currency_col, day_col = grouped, grouped.c.currency, grouped.c.day
-        outer_keys: list[Any] = [grouped.c[f"k{i}"] for i in range(len(keys))]
-        money_sums = [grouped.c[f"m{i}"] for i in range(len(query.money))]
-        plain_sums = [grouped.c[f"p{i}"] for i in range(len(query.plain))]
-        outer_where: list[Any] = []
-    else:
-        source, currency_col, day_col = query.source, query.currency, query.day
-        outer_keys = list(keys)
-        money_sums = list(query.money.values())
-        plain_sums = list(query.plain.values())
-        outer_where = where
+    digits: Any = literal_column(str(m.minor_digits(conv.target)))
     rows = db.execute(
         select(
-            *outer_keys,
-            *(func.sum(e * rates.c.factor) for e in money_sums),
-            *(func.sum(e) for e in plain_sums),
+            *keys,
+            *(func.sum(func.round(e * rates.c.factor, digits)) for e in query.money.values()),
+            *(func.sum(e) for e in query.plain.values()),
             func.sum(case((rates.c.factor.is_(None), 1), else_=0)),
         )
-        .select_from(source)
-        .outerjoin(rates, and_(rates.c.currency == currency_col, rates.c.day == day_col))
-        .where(*outer_where)
-        .group_by(*outer_keys)
+        .select_from(query.source)
+        .outerjoin(rates, and_(rates.c.currency == query.currency, rates.c.day == query.day))
+        .where(*where)
+        .group_by(*keys)
     ).all()
     n = len(keys)
     names = [*query.money, *query.plain]
@@ -1009,6 +1147,29 @@ def _footfall_days(db: Session, req: ReportRequest, window: _Window) -> Any:
 
 
 DayKey = Literal["location", "date", "month"]
+_NET_PARTS = ("gross_sales", "returns", "discounts")
+
+
+def _day_measures(rollup: Any) -> dict[str, Any]:
+    """The posted measures of a day or hour rollup (METRICS.md "Rounding"), by name."""
+    measures = {name: getattr(rollup, name) for name in posting.POSTED if name != "fees"}
+    measures["fees"] = rollup.tender_fees - rollup.refund_fees
+    return measures
+
+
+def _as_month_sales(values: Values) -> Values:
+    """Posted day sums under the names the caches and `_day_sums` use: the posted fees stand in
+    `tender_fees` (refund fees 0), net sales over conversion's days in `conv_net`."""
+    values = dict(values)
+    values["tender_fees"] = values.pop("fees")
+    values["refund_fees"] = Decimal(0)
+    if "conv_gross_sales" in values:
+        values["conv_net"] = (
+            values.pop("conv_gross_sales")
+            - values.pop("conv_returns")
+            - values.pop("conv_discounts")
+        )
+    return values
 
 
 def _month(day: Any) -> Any:
@@ -1027,7 +1188,6 @@ def _day_values(
     ff = _footfall_days(db, req, window)
     traded = d.orders > 0
     used = and_(traded, ff.c.n.is_not(None))
-    net = d.gross_sales - d.returns - d.discounts
     query = _Query(
         source=d.__table__.outerjoin(
             ff, and_(ff.c.location_id == d.location_id, ff.c.entry_date == d.business_date)
@@ -1036,10 +1196,11 @@ def _day_values(
         location=d.location_id,
         day=d.business_date,
         currency=d.currency,
+        # The posted measures (fees: tender fees less refund fees of the date), and net sales'
+        # parts over conversion's days, each posted like the figures it adds up to.
         money={
-            **{name: getattr(d, name) for name in m.ORDER_MONEY},
-            "refund_fees": d.refund_fees,
-            "conv_net": case((used, net), else_=0),
+            **_day_measures(d),
+            **{f"conv_{n}": case((used, getattr(d, n)), else_=0) for n in _NET_PARTS},
         },
         plain={
             "transactions": d.transactions,
@@ -1056,7 +1217,8 @@ def _day_values(
         "date": d.business_date,
         "month": _month(d.business_date),
     }
-    sales = _aggregate(db, req, conv, query, [columns[k] for k in keys], window)
+    posted = _aggregate(db, req, conv, query, [columns[k] for k in keys], window)
+    sales = {key: _as_month_sales(values) for key, values in posted.items()}
     ff_columns = {
         "location": ff.c.location_id,
         "date": ff.c.entry_date,
@@ -1211,7 +1373,7 @@ def _org_days(
     missing or out of date are computed from the rollups and stored first (their values are
     then per (month, date) whatever `per_date` says). Names the rates of the days converted."""
     c = OrgDaySums
-    rates_key, target = conv.cache_key(), conv.target
+    rates_key, target = _cache_key(conv), conv.target
     versions = _org_versions(
         req.org_id, report_cache.month_of(window.date_from), report_cache.month_of(window.date_to)
     )
@@ -1406,7 +1568,7 @@ def _cached_months(
     """Converted day sums of whole months per key, from `MonthDaySums`; the months missing or out
     of date for a location are computed from the rollups and stored first."""
     c = MonthDaySums
-    rates_key, target = conv.cache_key(), conv.target
+    rates_key, target = _cache_key(conv), conv.target
     first, last = months[0], months[-1]
     mine = [
         c.target == target,
@@ -1503,7 +1665,7 @@ def _whole_edge_month(
     )
     mine = [
         c.target == conv.target,
-        c.rates_key == conv.cache_key(),
+        c.rates_key == _cache_key(conv),
         _among(db, c.location_id, ids),
         c.month == month,
     ]
@@ -1602,7 +1764,7 @@ def _refresh_months(
     stale = [(loc, month) for loc in req.location_ids for month in months]
     stale = [pair for pair in stale if pair not in fresh]
     if stale:
-        made = _fill_months(db, req, conv, stale, versions, conv.cache_key())
+        made = _fill_months(db, req, conv, stale, versions, _cache_key(conv))
         for (_, month), rate_days in made.items():
             _add_day_bits(converted, month, rate_days)
 
@@ -1675,145 +1837,6 @@ def _fill_months(
     return made
 
 
-def _lines_by_month(
-    db: Session,
-    req: ReportRequest,
-    conv: Converter,
-    query: _Query,
-    keys: Sequence[Any],
-    window: _Window,
-) -> KeyedValues:
-    """Every store's line sums of a long period: whole months from the month cache, the days of
-    the partial months at either end from `rollup_org_line`."""
-    months, edges = _split(window)
-    values: KeyedValues = {}
-    for edge in edges:
-        _add_into(values, _aggregate(db, req, conv, query, keys, edge))
-    _add_into(values, _cached_line_months(db, req, conv, query, keys, months))
-    return values
-
-
-def _cached_line_months(
-    db: Session,
-    req: ReportRequest,
-    conv: Converter,
-    query: _Query,
-    keys: Sequence[Any],
-    months: list[date],
-) -> KeyedValues:
-    v, sets, lines = MonthVersion, MonthLineSet, MonthLineSums
-    rates_key, target = conv.cache_key(), conv.target
-    first, last = months[0], months[-1]
-    # Read before any sums are computed (see _cached_months).
-    versions = {
-        month: int(total)
-        for month, total in db.execute(
-            select(v.month, func.sum(v.version))
-            .join(Location, Location.id == v.location_id)
-            .where(Location.org_id == req.org_id, v.month >= first, v.month <= last)
-            .group_by(v.month)
-        )
-    }
-    mine = [sets.org_id == req.org_id, sets.target == target, sets.rates_key == rates_key]
-    made: dict[date, int] = {}
-    for month, version in db.execute(
-        select(sets.month, sets.version).where(*mine, sets.month >= first, sets.month <= last)
-    ):
-        made[month] = version
-    stale = [month for month in months if made.get(month) != versions.get(month, 0)]
-    if stale:
-        _fill_line_months(db, req, conv, query, keys, stale, versions, rates_key)
-    # The rates of these months' days are named by the breakdown's total, read from the day sums
-    # of the same period (every line's day has day sums).
-    identity = [lines.kind, lines.item_type, lines.catalog_object_id, lines.name]
-    return {
-        tuple(row[:4]): {"gross": _dec(row[4]), "discount": _dec(row[5]), "units": _dec(row[6])}
-        for row in db.execute(
-            select(
-                *identity,
-                func.sum(lines.gross),
-                func.sum(lines.discount),
-                func.sum(lines.units),
-            )
-            .where(
-                lines.org_id == req.org_id,
-                lines.target == target,
-                lines.rates_key == rates_key,
-                lines.month >= first,
-                lines.month <= last,
-            )
-            .group_by(*identity)
-        )
-    }
-
-
-def _fill_line_months(
-    db: Session,
-    req: ReportRequest,
-    conv: Converter,
-    query: _Query,
-    keys: Sequence[Any],
-    stale: list[date],
-    versions: dict[date, int],
-    rates_key: str,
-) -> None:
-    """Compute these months' organization-wide line sums from `rollup_org_line` and store them.
-    The month's `MonthLineSet` row is written first: a second report making the same month
-    waits on it, then replaces what the first stored (never adds to it)."""
-    sets, lines = MonthLineSet, MonthLineSums
-    target = conv.target
-    head = postgresql_insert(sets).values(
-        [
-            {
-                "org_id": req.org_id,
-                "month": month,
-                "target": target,
-                "rates_key": rates_key,
-                "version": versions.get(month, 0),
-            }
-            for month in sorted(stale)
-        ]
-    )
-    db.execute(
-        head.on_conflict_do_update(
-            index_elements=["org_id", "month", "target", "rates_key"],
-            set_={"version": head.excluded.version},
-        )
-    )
-    db.execute(
-        delete(lines).where(
-            lines.org_id == req.org_id,
-            lines.target == target,
-            lines.rates_key == rates_key,
-            lines.month.in_(stale),
-        )
-    )
-    first = min(stale)
-    last = report_cache.next_month(max(stale)) - timedelta(days=1)
-    wanted = set(stale)
-    window = _Window(first, last, None, 0)
-    values = _aggregate(db, req, conv, query, [*keys, _month(query.day)], window)
-    rows = [
-        {
-            "org_id": req.org_id,
-            "month": month,
-            "target": target,
-            "rates_key": rates_key,
-            "kind": kind,
-            "item_type": item_type,
-            "catalog_object_id": catalog_object_id,
-            "name": name,
-            "gross": sums["gross"],
-            "discount": sums["discount"],
-            "units": sums["units"],
-        }
-        for (kind, item_type, catalog_object_id, name, month), sums in values.items()
-        if month in wanted
-    ]
-    for start in range(0, len(rows), 5000):
-        db.execute(insert(lines), rows[start : start + 5000])
-
-
 @dataclass
 class _Read:
     """Sums per key for the period and (shifted onto its dates) the comparison, with the
@@ -1868,7 +1891,7 @@ def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence
         location=h.location_id,
         day=h.business_date,
         currency=h.currency,
-        money={**{n: getattr(h, n) for n in m.ORDER_MONEY}, "refund_fees": h.refund_fees},
+        money=_day_measures(h),
         plain={"transactions": h.transactions, "units_sold": h.units_sold},
     )
     columns = {"date": h.business_date, "hour": h.hour}
@@ -1878,17 +1901,178 @@ def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence
     for window in (main, before):
         if window is None:
             continue
+        # A location-day's posted amounts shared out among its hours (ties: the earlier hour).
+        found = _hours_in_sql(db, req, conv, query, keys, window) if _is_postgres(db) else None
         values = _date_keys(
-            _aggregate(db, req, conv, query, [columns[k] for k in keys], window), keys
+            found
+            if found is not None
+            else _aggregate(
+                db,
+                req,
+                conv,
+                query,
+                [columns[k] for k in keys],
+                window,
+                fine=True,
+                order=lambda k: k[-1],
+            ),
+            keys,
         )
         result.append(
             _shifted(
-                {k: _day_sums({**v, **_NO_CONVERSION}, None) for k, v in values.items()},
+                {
+                    k: _day_sums({**_as_month_sales(v), **_NO_CONVERSION}, None)
+                    for k, v in values.items()
+                },
                 date_index,
                 window.key_shift,
             )
         )
     return _Read(result[0], result[1] if len(result) > 1 else None)
+
+
+def _hours_in_sql(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    query: _Query,
+    keys: Sequence[HourKey],
+    window: _Window,
+) -> KeyedValues | None:
+    """PostgreSQL: `_read_hours`' values per ([date,] hour), split in SQL; every store's from
+    the hour day cache (`HourDaySums`), whose months are made the first time they are needed."""
+    per_day = "date" in keys
+    if report_cache.enabled(db) and window.lfl_shift is None and _every_location(db, req):
+        return _cached_hours(db, req, conv, query, per_day, window)
+    found = _split_in_sql(db, req, conv, window, query, RollupHour.hour, per_day=per_day)
+    if found is None:
+        return None
+    return _split_values(found, query, per_day, m.minor_digits(conv.target))
+
+
+_HOUR_GROUPING = "hour"
+
+
+def _cached_hours(
+    db: Session, req: ReportRequest, conv: Converter, query: _Query, per_day: bool, window: _Window
+) -> KeyedValues | None:
+    hours = HourDaySums
+    rates_key, target = _cache_key(conv), conv.target
+    stale = _stale_months(db, req, conv, _HOUR_GROUPING, window)
+    digits = m.minor_digits(conv.target)
+    names = [*query.money, *query.plain]
+    for month, version in stale:
+        last = report_cache.next_month(month) - timedelta(days=1)
+        found = _split_in_sql(
+            db, req, conv, _Window(month, last, None, 0), query, RollupHour.hour, per_day=True
+        )
+        if found is None:
+            return None
+        _claim_month(db, req, conv, _HOUR_GROUPING, month, version)
+        db.execute(
+            delete(hours).where(
+                hours.org_id == req.org_id,
+                hours.target == target,
+                hours.rates_key == rates_key,
+                hours.business_date >= month,
+                hours.business_date <= last,
+            )
+        )
+        values = _split_values(found, query, True, digits)
+        rows = [
+            {
+                "org_id": req.org_id,
+                "target": target,
+                "rates_key": rates_key,
+                "business_date": day,
+                "hour": hour,
+                **v,
+            }
+            for (day, hour), v in values.items()
+        ]
+        for start in range(0, len(rows), 5000):
+            db.execute(insert(hours), rows[start : start + 5000])
+    key = [hours.business_date, hours.hour] if per_day else [hours.hour]
+    result: KeyedValues = {}
+    for row in db.execute(
+        select(*key, *(func.sum(getattr(hours, n)) for n in names))
+        .where(
+            hours.org_id == req.org_id,
+            hours.target == target,
+            hours.rates_key == rates_key,
+            *window.within(hours.business_date),
+        )
+        .group_by(*key)
+    ):
+        n = len(key)
+        result[tuple(row[:n])] = {name: _dec(row[n + i]) for i, name in enumerate(names)}
+    return result
+
+
+def _stale_months(
+    db: Session, req: ReportRequest, conv: Converter, grouping: str, window: _Window
+) -> list[tuple[date, int]]:
+    """The window's months whose every-store day cache (`LineDaySet` rows of `grouping`) is
+    missing or out of date, with the organization version they would be made at (read before
+    any sums are computed, see _cached_months)."""
+    sets = LineDaySet
+    first, last = report_cache.month_of(window.date_from), report_cache.month_of(window.date_to)
+    versions = {
+        month: int(version)
+        for month, version in db.execute(select(_org_versions(req.org_id, first, last)))
+    }
+    made = dict(
+        db.execute(
+            select(sets.month, sets.version).where(
+                sets.org_id == req.org_id,
+                sets.target == conv.target,
+                sets.rates_key == _cache_key(conv),
+                sets.grouping == grouping,
+                sets.month >= first,
+                sets.month <= last,
+            )
+        ).all()
+    )
+    stale = []
+    month = first
+    while month <= last:
+        if made.get(month) != versions.get(month, 0):
+            stale.append((month, versions.get(month, 0)))
+        month = report_cache.next_month(month)
+    return stale
+
+
+def _claim_month(
+    db: Session, req: ReportRequest, conv: Converter, grouping: str, month: date, version: int
+) -> None:
+    """Write a month's `LineDaySet` row before its cached rows: a second report making the same
+    month waits on it, then replaces what the first stored (never adds to it)."""
+    head = postgresql_insert(LineDaySet).values(
+        org_id=req.org_id,
+        month=month,
+        target=conv.target,
+        rates_key=_cache_key(conv),
+        grouping=grouping,
+        version=version,
+    )
+    db.execute(
+        head.on_conflict_do_update(
+            index_elements=["org_id", "month", "target", "rates_key", "grouping"],
+            set_={"version": head.excluded.version},
+        )
+    )
+
+
+def _split_values(found: list[Any], query: _Query, per_day: bool, digits: int) -> KeyedValues:
+    """`_split_in_sql`'s rows as values per ([date,] row), money in major units."""
+    n = 2 if per_day else 1
+    money, plain = list(query.money), list(query.plain)
+    values: KeyedValues = {}
+    for row in found:
+        shown = {name: _dec(row[n + i]).scaleb(-digits) for i, name in enumerate(money)}
+        shown.update({name: _dec(row[n + len(money) + i]) for i, name in enumerate(plain)})
+        values[tuple(row[:n])] = shown
+    return values
 
 
 _NO_CONVERSION = {
@@ -1898,49 +2082,419 @@ _NO_CONVERSION = {
 }
 
 
-def _read_lines(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:
-    """Line sums per identity (item type, variation, name) for the period."""
-    r = RollupLine
+def _read_lines(
+    db: Session, req: ReportRequest, conv: Converter, grouping: _Grouping
+) -> dict[Hashable, m.Sums]:
+    """Line sums per item or category row for the period: each location-day's posted gross
+    sales, returns and discounts shared out among the rows by largest remainder.
+
+    PostgreSQL: in SQL (`_lines_in_sql`); every store's rows come from the line day cache,
+    whose months are made the first time a report needs them. Elsewhere, from the rollups here.
+    """
+    main, _ = _windows(req)
+    values: dict[tuple[Any, ...], Values] | None = None
+    if _is_postgres(db):
+        if report_cache.enabled(db) and not req.lfl and _every_location(db, req):
+            values = _cached_lines(db, req, conv, grouping, main)
+        else:
+            values = _lines_in_sql(db, req, conv, grouping, main, every=False, per_day=False)
+    if values is None:
+        r = RollupLine
+        sale = r.kind == "sale"
+        query = _Query(
+            source=r.__table__,
+            location=r.location_id,
+            day=r.business_date,
+            currency=r.currency,
+            money={
+                "gross_sales": case((sale, r.gross), else_=0),
+                "returns": case((sale, 0), else_=r.gross),
+                "discounts": case((sale, r.discount), else_=-r.discount),
+            },
+            plain={"units": case((sale, r.units), else_=-r.units)},
+        )
+        values = _aggregate(
+            db,
+            req,
+            conv,
+            query,
+            [r.item_type, r.catalog_object_id, r.name],
+            main,
+            fine=True,
+            row_of=lambda k: grouping.row((k[0], k[1], k[2] or "")),
+            order=posting.sort_text,
+        )
+    result: dict[Hashable, m.Sums] = defaultdict(m.Sums)
+    for row, v in values.items():
+        sums = m.Sums()
+        for name in ("gross_sales", "returns", "discounts"):
+            sums.money[name] = v[name]
+        sums.units_sold = v["units"]
+        result[row[-2:]] += sums
+    return result
+
+
+def _rate_arrays(
+    conv: Converter, currencies: Iterable[str], window: _Window
+) -> tuple[list[str], list[date], list[Decimal]]:
+    """Every (currency, date) factor of the window, for joining into a query. A response names
+    only the rates its rows used: what the converter notes meanwhile is put back."""
+    codes: list[str] = []
+    days: list[date] = []
+    factors: list[Decimal] = []
+    used, pairs = dict(conv.used), set(conv.pairs)
+    for day in window.days():
+        for currency in currencies:
+            try:
+                factor = conv.factor(currency, day)
+            except MissingRate:
+                continue
+            codes.append(currency)
+            days.append(day)
+            factors.append(factor)
+    conv.used.clear()
+    conv.used.update(used)
+    conv.pairs.clear()
+    conv.pairs.update(pairs)
+    return codes, days, factors
+
+
+def _rates_table(
+    conv: Converter, currencies: Iterable[str], window: _Window, name: str = "rates"
+) -> Any:
+    codes, days, factors = _rate_arrays(conv, currencies, window)
+    return (
+        func.unnest(
+            bindparam(f"{name}_currencies", codes, type_=ARRAY(String)),
+            bindparam(f"{name}_days", days, type_=ARRAY(Date)),
+            bindparam(f"{name}_factors", factors, type_=ARRAY(Numeric)),
+        )
+        .table_valued(column("currency", String), column("day", Date), column("factor", Numeric))
+        .render_derived(name=name)
+    )
+
+
+def _currencies(db: Session, req: ReportRequest) -> Sequence[str]:
+    return req.currencies or sorted(
+        set(
+            db.scalars(
+                select(Location.currency).where(
+                    Location.org_id == req.org_id, _among(db, Location.id, req.location_ids)
+                )
+            )
+        )
+    )
+
+
+def _split_in_sql(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    window: _Window,
+    query: _Query,
+    row: Any,
+    *,
+    per_day: bool,
+    totals: Any = None,
+    order: Callable[[Any], Any] | None = None,
+) -> list[Any] | None:
+    """PostgreSQL: `posting.split` in SQL. The query's rows are grouped per location-day and
+    `row` (an integer or text expression: the breakdown's row, which also breaks ties), each
+    money expression converted into exact minor units of the reporting currency, and each
+    location-day's posted amount — its rows' own rounded sum, or `totals`' column of the same
+    name (a subquery by `loc` and `day`) — shared out by largest remainder with window
+    functions. Returns rows of ([date,] row, money in minor units..., plain...), or None when
+    a rate is missing (the caller's Python path raises the error naming it)."""
+    rates = _rates_table(conv, _currencies(db, req), window)
+    where = [*window.within(query.day), *query.where]
+    if query.location is not None:
+        where += [
+            _among(db, query.location, req.location_ids),
+            *_lfl(db, window, query.location, query.day),
+        ]
+    money, plain = list(query.money), list(query.plain)
+    base = (
+        select(
+            query.location.label("loc"),
+            query.day.label("day"),
+            row.label("row"),
+            rates.c.factor.label("f"),
+            *(func.sum(e).label(f"m_{n}") for n, e in query.money.items()),
+            *(func.sum(e).label(f"p_{n}") for n, e in query.plain.items()),
+        )
+        .select_from(
+            query.source.outerjoin(
+                rates, and_(rates.c.currency == query.currency, rates.c.day == query.day)
+            )
+        )
+        .where(*where)
+        .group_by(query.location, query.day, row, rates.c.factor)
+        .subquery()
+    )
+    if db.scalar(select(exists().where(base.c.f.is_(None)))):
+        return None
+    scale: Any = literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+    place = [base.c.loc, base.c.day]
+    source: Any = base
+    if totals is not None:
+        source = base.outerjoin(
+            totals, and_(totals.c.loc == base.c.loc, totals.c.day == base.c.day)
+        )
+    columns: list[Any] = [func.count().over(partition_by=place).label("n")]
+    for name in money:
+        x = base.c[f"m_{name}"] * base.c.f * scale
+        posted = (
+            func.round(func.sum(x).over(partition_by=place))
+            if totals is None
+            else func.coalesce(totals.c[name], func.round(func.sum(x).over(partition_by=place)))
+        )
+        columns += [
+            func.floor(x).label(f"floor_{name}"),
+            (posted - func.sum(func.floor(x)).over(partition_by=place)).label(f"k_{name}"),
+            func.row_number()
+            .over(
+                partition_by=place,
+                order_by=[func.floor(x) - x, order(base.c.row) if order else base.c.row],
+            )
+            .label(f"r_{name}"),
+        ]
+    shares = (
+        select(base.c.day, base.c.row, *(base.c[f"p_{n}"] for n in plain), *columns)
+        .select_from(source)
+        .subquery()
+    )
+    day_key = [shares.c.day] if per_day else []
+    split: list[Any] = []
+    for name in money:
+        k, n, rank = shares.c[f"k_{name}"], shares.c.n, shares.c[f"r_{name}"]
+        whole = func.floor(k / n)  # more units than rows (or fewer than none): each its share
+        split.append(
+            func.sum(shares.c[f"floor_{name}"] + whole + case((rank <= k - n * whole, 1), else_=0))
+        )
+    return list(
+        db.execute(
+            select(
+                *day_key, shares.c.row, *split, *(func.sum(shares.c[f"p_{n}"]) for n in plain)
+            ).group_by(*day_key, shares.c.row)
+        )
+    )
+
+
+def _lines_in_sql(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    grouping: _Grouping,
+    window: _Window,
+    *,
+    every: bool,
+    per_day: bool,
+) -> dict[tuple[Any, ...], Values] | None:
+    """PostgreSQL: item or category rows ([date,] key, label), each location-day's posted
+    amounts shared out among them in SQL (`_split_in_sql`; ties to the row that sorts first).
+    `every`: the organization's lines in the reporting currency are read from
+    `rollup_org_line`, exact, and only the others per location. None when a rate is missing."""
+    o, r = RollupOrgLine, RollupLine
+    identities = db.execute(
+        select(o.item_type, func.coalesce(o.catalog_object_id, ""), o.name)
+        .where(o.org_id == req.org_id, *window.within(o.business_date))
+        .distinct()
+    ).all()
+    rows = sorted(
+        {grouping.row((t, c or None, n)) for t, c, n in identities}, key=posting.sort_text
+    )
+    index = {row: i for i, row in enumerate(rows)}
+    mapping = (
+        func.unnest(
+            bindparam("map_types", [t for t, _, _ in identities], type_=ARRAY(String)),
+            bindparam("map_ids", [c for _, c, _ in identities], type_=ARRAY(String)),
+            bindparam("map_names", [n for _, _, n in identities], type_=ARRAY(String)),
+            bindparam(
+                "map_rows",
+                [index[grouping.row((t, c or None, n))] for t, c, n in identities],
+                type_=ARRAY(Integer),
+            ),
+        )
+        .table_valued(
+            column("item_type", String),
+            column("cid", String),
+            column("name", String),
+            column("row", Integer),
+        )
+        .render_derived(name="map")
+    )
+    sale = r.kind == "sale"
     query = _Query(
-        source=r.__table__,
+        source=r.__table__.join(
+            mapping,
+            and_(
+                mapping.c.item_type == r.item_type,
+                mapping.c.cid == func.coalesce(r.catalog_object_id, ""),
+                mapping.c.name == r.name,
+            ),
+        ),
         location=r.location_id,
         day=r.business_date,
         currency=r.currency,
-        money={"gross": r.gross, "discount": r.discount},
-        plain={"units": r.units},
+        money={
+            "gross_sales": case((sale, r.gross), else_=0),
+            "returns": case((sale, 0), else_=r.gross),
+            "discounts": case((sale, r.discount), else_=-r.discount),
+        },
+        plain={"units": case((sale, r.units), else_=-r.units)},
+        where=[r.org_id == req.org_id, *([r.currency != conv.target] if every else [])],
     )
-    main, _ = _windows(req)
-    keys = [r.kind, r.item_type, r.catalog_object_id, r.name]
-    if not req.lfl and _every_location(db, req):
-        # Every store: the organization-wide lines, ~stores times fewer rows.
-        o = RollupOrgLine
-        query = _Query(
-            source=o.__table__,
-            location=None,
-            day=o.business_date,
-            currency=o.currency,
-            money={"gross": o.gross, "discount": o.discount},
-            plain={"units": o.units},
-            where=[o.org_id == req.org_id],
+    found = _split_in_sql(db, req, conv, window, query, mapping.c.row, per_day=per_day)
+    if found is None:
+        return None
+    parts = [found]
+    if every:
+        # In the reporting currency itself: exact minor units, nothing to share out.
+        org_key = [o.business_date] if per_day else []
+        o_sale = o.kind == "sale"
+        parts.append(
+            list(
+                db.execute(
+                    select(
+                        *org_key,
+                        mapping.c.row,
+                        func.sum(case((o_sale, o.gross), else_=0)),
+                        func.sum(case((o_sale, 0), else_=o.gross)),
+                        func.sum(case((o_sale, o.discount), else_=-o.discount)),
+                        func.sum(case((o_sale, o.units), else_=-o.units)),
+                    )
+                    .select_from(
+                        o.__table__.join(
+                            mapping,
+                            and_(
+                                mapping.c.item_type == o.item_type,
+                                mapping.c.cid == func.coalesce(o.catalog_object_id, ""),
+                                mapping.c.name == o.name,
+                            ),
+                        )
+                    )
+                    .where(
+                        o.org_id == req.org_id,
+                        *window.within(o.business_date),
+                        o.currency == conv.target,
+                    )
+                    .group_by(*org_key, mapping.c.row)
+                )
+            )
         )
-        keys = [o.kind, o.item_type, o.catalog_object_id, o.name]
-    if query.location is None and _by_month(db, (), main):
-        values = _lines_by_month(db, req, conv, query, keys, main)
-    else:
-        values = _aggregate(db, req, conv, query, keys, main)
-    result: dict[Hashable, m.Sums] = defaultdict(m.Sums)
-    for (kind, item_type, variation_id, name), v in values.items():
-        sums = m.Sums()
-        if kind == "sale":
-            sums.money["gross_sales"] = v["gross"]
-            sums.money["discounts"] = v["discount"]
-            sums.units_sold = v["units"]
-        else:
-            sums.money["returns"] = v["gross"]
-            sums.money["discounts"] = -v["discount"]
-            sums.units_sold = -v["units"]
-        result[(item_type, variation_id, name or "")] += sums
+    digits = m.minor_digits(conv.target)
+    result: dict[tuple[Any, ...], Values] = {}
+    n = 1 if per_day else 0
+    for part in parts:
+        for found_row in part:
+            row = rows[found_row[n]]
+            key = (found_row[0], *row) if per_day else row
+            values = result.get(key)
+            if values is None:
+                values = result[key] = dict.fromkeys(
+                    ("gross_sales", "returns", "discounts", "units"), Decimal(0)
+                )
+            for i, name in enumerate(("gross_sales", "returns", "discounts")):
+                values[name] += _dec(found_row[n + 1 + i]).scaleb(-digits)
+            values["units"] += _dec(found_row[n + 4])
     return result
+
+
+def _cached_lines(
+    db: Session, req: ReportRequest, conv: Converter, grouping: _Grouping, window: _Window
+) -> dict[tuple[Any, ...], Values] | None:
+    """Every store's item or category rows of the window from `LineDaySums`; the months missing
+    or out of date (their organization version moved, or made for another grouping) are made
+    first. None when a rate is missing."""
+    lines = LineDaySums
+    for month, version in _stale_months(db, req, conv, grouping.digest, window):
+        if not _fill_line_days(db, req, conv, grouping, month, version):
+            return None
+    found: dict[tuple[Any, ...], Values] = {}
+    for row_key, label, gross, returned, discounts, units in db.execute(
+        select(
+            lines.row_key,
+            lines.label,
+            func.sum(lines.gross_sales),
+            func.sum(lines.returns),
+            func.sum(lines.discounts),
+            func.sum(lines.units),
+        )
+        .where(
+            lines.org_id == req.org_id,
+            lines.target == conv.target,
+            lines.rates_key == _cache_key(conv),
+            lines.grouping == grouping.digest,
+            *window.within(lines.business_date),
+        )
+        .group_by(lines.row_key, lines.label)
+    ):
+        found[(row_key, label)] = {
+            "gross_sales": _dec(gross),
+            "returns": _dec(returned),
+            "discounts": _dec(discounts),
+            "units": _dec(units),
+        }
+    return found
+
+
+def _fill_line_days(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    grouping: _Grouping,
+    month: date,
+    version: int,
+) -> bool:
+    """Compute one month's item or category rows per date and store them. Its `LineDaySet` row
+    is written first: a second report making the same month waits on it, then replaces what
+    the first stored (never adds to it). False when a rate is missing."""
+    sets, lines = LineDaySet, LineDaySums
+    rates_key, target = _cache_key(conv), conv.target
+    last = report_cache.next_month(month) - timedelta(days=1)
+    values = _lines_in_sql(
+        db, req, conv, grouping, _Window(month, last, None, 0), every=True, per_day=True
+    )
+    if values is None:
+        return False
+    _claim_month(db, req, conv, grouping.digest, month, version)
+    # Other groupings of the same lines are of no further use once the catalog has changed.
+    db.execute(
+        delete(lines).where(
+            lines.org_id == req.org_id,
+            lines.target == target,
+            lines.rates_key == rates_key,
+            lines.business_date >= month,
+            lines.business_date <= last,
+            lines.grouping.startswith(f"{grouping.by.value}:"),
+        )
+    )
+    db.execute(
+        delete(sets).where(
+            sets.org_id == req.org_id,
+            sets.month == month,
+            sets.target == target,
+            sets.rates_key == rates_key,
+            sets.grouping != grouping.digest,
+            sets.grouping.startswith(f"{grouping.by.value}:"),
+        )
+    )
+    rows = [
+        {
+            "org_id": req.org_id,
+            "target": target,
+            "rates_key": rates_key,
+            "grouping": grouping.digest,
+            "business_date": day,
+            "row_key": key,
+            "label": label,
+            **v,
+        }
+        for (day, key, label), v in values.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        db.execute(insert(lines), rows[start : start + 5000])
+    return True
 
 
 def _every_location(db: Session, req: ReportRequest) -> bool:
@@ -1949,7 +2503,8 @@ def _every_location(db: Session, req: ReportRequest) -> bool:
 
 
 def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:
-    """Payment-method sums per (tender type, card brand) for the period."""
+    """Payment-method sums per (tender type, card brand) for the period: each location-day's
+    posted total collected and fees shared out among its tenders by largest remainder."""
     t = RollupTender
     query = _Query(
         source=t.__table__,
@@ -1957,20 +2512,113 @@ def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hash
         day=t.business_date,
         currency=t.currency,
         money={
-            "tendered": t.tendered,
-            "tender_fees": t.tender_fees,
-            "refunded": t.refunded,
-            "refund_fees": t.refund_fees,
+            "collected": t.tendered - t.refunded,
+            "fees": t.tender_fees - t.refund_fees,
         },
         plain={},
     )
     main, _ = _windows(req)
-    values = _aggregate(db, req, conv, query, [t.tender_type, t.card_brand], main)
+    # What each location-day posted (summary's figures), in minor units.
+    digits = m.minor_digits(conv.target)
+    totals: dict[tuple[int, date], dict[str, int]] = {}
+    if not _is_postgres(db):
+        days = _day_values(db, req, conv, ("location", "date"), main)[0]
+        for (location_id, day), v in days.items():
+            figures = m.compute(_day_sums(v, None))
+            totals[(location_id, day)] = {
+                "collected": int(Decimal(figures["total_collected"] or 0).scaleb(digits)),
+                "fees": int(Decimal(figures["fees"] or 0).scaleb(digits)),
+            }
+    values: KeyedValues | None = None
+    if _is_postgres(db):
+        values = _tenders_in_sql(db, req, conv, query, main)
+    if values is None:
+        values = _aggregate(
+            db,
+            req,
+            conv,
+            query,
+            [t.tender_type, t.card_brand],
+            main,
+            fine=True,
+            order=posting.sort_text,
+            totals=totals,
+        )
     result: dict[Hashable, m.Sums] = {}
     for key, v in values.items():
-        sums = m.Sums(tendered=v["tendered"], refunded=v["refunded"], refund_fees=v["refund_fees"])
-        sums.money["tender_fees"] = v["tender_fees"]
+        sums = m.Sums(tendered=v["collected"])
+        sums.money["tender_fees"] = v["fees"]
         result[key] = sums
+    return result
+
+
+_SEPARATOR = "\x1f"  # between a tender type and its card brand in a row's text
+
+
+def _tenders_in_sql(
+    db: Session, req: ReportRequest, conv: Converter, query: _Query, window: _Window
+) -> KeyedValues | None:
+    """PostgreSQL: payment-method values per (tender type, card brand), each location-day's
+    posted total collected and fees (from its day rollup, as the summary posts them) split in
+    SQL."""
+    d, t = RollupDay, RollupTender
+    rates = _rates_table(conv, _currencies(db, req), window, name="day_rates")
+    scale: Any = literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+
+    def posted(amount: Any) -> Any:
+        return func.round(amount * rates.c.factor * scale)
+
+    signs = {
+        "gross_sales": 1,
+        "returns": -1,
+        "discounts": -1,
+        "tax": 1,
+        "tips": 1,
+        "service_charges": 1,
+        "gift_card_sales": 1,
+        "refunds_by_amount": -1,
+        "rounding": 1,
+    }
+    collected = sum((posted(getattr(d, n)) * sign for n, sign in signs.items()), literal(0))
+    totals = (
+        select(
+            d.location_id.label("loc"),
+            d.business_date.label("day"),
+            func.sum(collected).label("collected"),
+            func.sum(posted(d.tender_fees - d.refund_fees)).label("fees"),
+        )
+        .select_from(
+            d.__table__.join(
+                rates, and_(rates.c.currency == d.currency, rates.c.day == d.business_date)
+            )
+        )
+        .where(
+            _among(db, d.location_id, req.location_ids),
+            *window.within(d.business_date),
+            *_lfl(db, window, d.location_id, d.business_date),
+        )
+        .group_by(d.location_id, d.business_date)
+        .subquery()
+    )
+    row = t.tender_type + _SEPARATOR + func.coalesce(t.card_brand, "")
+    found = _split_in_sql(
+        db,
+        req,
+        conv,
+        window,
+        query,
+        row,
+        per_day=False,
+        totals=totals,
+        order=lambda r: func.lower(r).collate("C"),
+    )
+    if found is None:
+        return None
+    values = _split_values(found, query, False, m.minor_digits(conv.target))
+    result: KeyedValues = {}
+    for (text_key,), v in values.items():
+        tender_type, brand = text_key.split(_SEPARATOR)
+        result[(tender_type, brand or None)] = v
     return result
 
 
@@ -2161,40 +2809,71 @@ def _pairs(rows: Iterable[Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in rows}
 
 
-def _catalog(
-    db: Session, org_id: int
-) -> tuple[dict[str, str], dict[str, tuple[str, str | None]], dict[str, str]]:
+def _norm(name: str) -> str:
+    """A name as rows are merged by it: trimmed, case-insensitive (METRICS.md "Breakdowns")."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How line identities (item type, variation, name) become item or category rows: one row
+    per name across the organization's Square accounts, spelled as the most recently updated
+    catalog object spells it. `digest` changes whenever the catalog would group differently."""
+
+    by: BreakdownBy
+    row: Callable[[Hashable], tuple[str, str]]
+    digest: str
+
+
+def _line_grouping(db: Session, org_id: int, by: BreakdownBy) -> _Grouping:
     variations = _pairs(
         db.execute(
-            select(CatalogVariation.square_id, CatalogVariation.item_square_id).where(
-                CatalogVariation.org_id == org_id
-            )
+            select(CatalogVariation.square_id, CatalogVariation.item_square_id)
+            .where(CatalogVariation.org_id == org_id)
+            .order_by(CatalogVariation.square_id)
         )
     )
     items = {
-        square_id: (name, category)
-        for square_id, name, category in db.execute(
-            select(CatalogItem.square_id, CatalogItem.name, CatalogItem.category_square_id).where(
-                CatalogItem.org_id == org_id
+        square_id: (name, category, updated_at, row_id)
+        for square_id, name, category, updated_at, row_id in db.execute(
+            select(
+                CatalogItem.square_id,
+                CatalogItem.name,
+                CatalogItem.category_square_id,
+                CatalogItem.updated_at,
+                CatalogItem.id,
             )
+            .where(CatalogItem.org_id == org_id)
+            .order_by(CatalogItem.square_id)
         )
     }
-    categories = _pairs(
-        db.execute(
-            select(CatalogCategory.square_id, CatalogCategory.name).where(
-                CatalogCategory.org_id == org_id
+    categories = {
+        square_id: (name, updated_at, row_id)
+        for square_id, name, updated_at, row_id in db.execute(
+            select(
+                CatalogCategory.square_id,
+                CatalogCategory.name,
+                CatalogCategory.updated_at,
+                CatalogCategory.id,
             )
+            .where(CatalogCategory.org_id == org_id)
+            .order_by(CatalogCategory.square_id)
         )
-    )
-    return variations, items, categories
+    }
 
+    def spelling(objects: Iterable[tuple[str, Any, int]]) -> dict[str, str]:
+        best: dict[str, tuple[Any, int, str]] = {}
+        for name, updated_at, row_id in objects:
+            norm = _norm(name)
+            rank = (_aware(updated_at).timestamp() if updated_at else 0.0, row_id, name.strip())
+            if norm not in best or rank > best[norm]:
+                best[norm] = rank
+        return {norm: rank[2] for norm, rank in best.items()}
 
-def _line_grouping(
-    db: Session, org_id: int, by: BreakdownBy
-) -> Callable[[Hashable], tuple[str, str]]:
-    variations, items, categories = _catalog(db, org_id)
+    item_names = spelling((v[0], v[2], v[3]) for v in items.values())
+    category_names = spelling(categories.values())
 
-    def group(extra: Hashable) -> tuple[str, str]:
+    def row(extra: Hashable) -> tuple[str, str]:
         assert isinstance(extra, tuple)
         item_type, variation_id, name = extra
         if item_type == "CUSTOM_AMOUNT" and not variation_id:
@@ -2202,17 +2881,21 @@ def _line_grouping(
         item_id = variations.get(variation_id) if variation_id else None
         item = items.get(item_id) if item_id else None
         if by == BreakdownBy.item:
-            if item_id and item:
-                return f"item:{item_id}", item[0]
-            if variation_id:
+            if item is None and variation_id:
                 return f"variation:{variation_id}", name or variation_id
-            return f"name:{name}", name or CUSTOM_AMOUNT
-        category_id = item[1] if item else None
-        if category_id and category_id in categories:
-            return f"category:{category_id}", categories[category_id]
-        return "uncategorised", UNCATEGORISED
+            shown = item[0] if item else (name or CUSTOM_AMOUNT)
+            norm = _norm(shown)
+            return f"item:{norm}", item_names.get(norm, shown.strip())
+        category = categories.get(item[1]) if item and item[1] else None
+        if category is None:
+            return "uncategorised", UNCATEGORISED
+        norm = _norm(category[0])
+        return f"category:{norm}", category_names.get(norm, category[0].strip())
 
-    return group
+    fingerprint = hashlib.sha256(
+        repr((by.value, sorted(variations.items()), items, categories)).encode()
+    ).hexdigest()
+    return _Grouping(by, row, f"{by.value}:{fingerprint[:40]}")
 
 
 def _tender_label(extra: Hashable) -> tuple[str, str]:
@@ -2249,10 +2932,9 @@ def _breakdown_groups(
         read = _read_hours(db, req, conv, ("hour",))
         groups = _fold_sums(read.sums, lambda k: (str(k[0]), f"{_hour(k[0]):02d}:00"))
     elif by in (BreakdownBy.item, BreakdownBy.category):
-        line_group = _line_grouping(db, req.org_id, by)
         groups = defaultdict(m.Sums)
-        for key, sums in _read_lines(db, req, conv).items():
-            groups[line_group(key)] += sums
+        for key, sums in _read_lines(db, req, conv, _line_grouping(db, req.org_id, by)).items():
+            groups[key] += sums
     else:
         groups = defaultdict(m.Sums)
         for key, sums in _read_tenders(db, req, conv).items():
@@ -2266,7 +2948,7 @@ def _cell_groups(
     db: Session, req: ReportRequest, conv: Converter, by: BreakdownBy, day_cells: Cells
 ) -> dict[Hashable, m.Sums]:
     """The straight computation's groups, from cells of the order tables."""
-    group: Callable[[CellKey], tuple[str, str]]
+    group: Callable[[CellKey], Hashable]
     if by == BreakdownBy.location:
         names = {loc.id: loc.name for loc in _locations(db, req).values()}
         cells = day_cells
@@ -2278,11 +2960,10 @@ def _cell_groups(
         cells, _ = _read(db, req, conv, _hour_cells)
         group = lambda key: (str(key[2]), f"{_hour(key[2]):02d}:00")  # noqa: E731
     elif by in (BreakdownBy.item, BreakdownBy.category):
-        cells, _ = _read(db, req, conv, _line_cells)
-        line_group = _line_grouping(db, req.org_id, by)
-        group = lambda key: line_group(key[2])  # noqa: E731
+        cells, _ = _read(db, req, conv, _line_cells, rekey=_line_grouping(db, req.org_id, by).row)
+        group = lambda key: key[2]  # noqa: E731
     elif by == BreakdownBy.payment_method:
-        cells, _ = _read(db, req, conv, _tender_cells)
+        cells, _ = _read(db, req, conv, _tender_cells, payments=True)
         group = lambda key: _tender_label(key[2])  # noqa: E731
     else:
         cells, _ = _read(db, req, conv, _team_cells)

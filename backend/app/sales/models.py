@@ -212,6 +212,9 @@ class CatalogCategory(Base):
     square_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     is_deleted: Mapped[bool] = mapped_column(default=False)
+    # Square's CatalogObject.updated_at: across accounts, a name is spelled as the most recently
+    # updated object spells it (METRICS.md "Breakdowns").
+    updated_at: Mapped[datetime | None]
 
 
 class CatalogItem(Base):
@@ -228,6 +231,7 @@ class CatalogItem(Base):
     # The item's reporting category, else its first category (METRICS.md "Breakdowns").
     category_square_id: Mapped[str | None] = mapped_column(String(64))
     is_deleted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime | None]  # Square's CatalogObject.updated_at
 
 
 class CatalogVariation(Base):

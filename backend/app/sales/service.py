@@ -335,6 +335,11 @@ def _upsert_simple(
     return len(by_key)
 
 
+def _updated_at(obj: dict[str, Any]) -> datetime | None:
+    value = obj.get("updated_at")
+    return parse_time(value) if value else None
+
+
 def upsert_catalog(
     *, db: Session, org_id: int, connection_id: int, objects: Iterable[dict[str, Any]]
 ) -> dict[str, int]:
@@ -353,6 +358,7 @@ def upsert_catalog(
                     "square_id": obj["id"],
                     "name": (data.get("name") or obj["id"])[:255],
                     "is_deleted": deleted,
+                    "updated_at": _updated_at(obj),
                 }
             )
         elif obj.get("type") == "ITEM":
@@ -367,6 +373,7 @@ def upsert_catalog(
                     "name": (data.get("name") or obj["id"])[:255],
                     "category_square_id": category,
                     "is_deleted": deleted,
+                    "updated_at": _updated_at(obj),
                 }
             )
             for variation in data.get("variations") or []:

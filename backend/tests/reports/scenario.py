@@ -11,6 +11,9 @@ London (GBP, Europe/London, VAT 20 % inclusive) and New York (USD, additive sale
 - O7  Mon 26 Oct: a custom-amount sale of 6.00 incl. VAT, cash, nobody recorded;
 - O6  New York, Mon 26 Oct 14:00 EDT: item B 100.00 less 10.00 discount, 8.875 % additive tax
       7.99, tip 15.00, Amex 112.99 with fee 3.30 (team member 1).
+- O8  London, Wed 4 Nov (after the week): 3 x item A at 12.00 incl. VAT (36.00, VAT 6.00),
+      split tender VISA 23.00 with a 3.00 tip (team member 1, fee 0.40) + cash 16.00 (team
+      member 2): the tip and the fee are the card's; the rest splits 20:16 (amounts less tips).
 """
 
 from __future__ import annotations
@@ -298,13 +301,43 @@ def build(
             )
         ],
     )
-    orders = [o1, o2, o3, o4, o5, o6, o7]
+    o8_at = "2026-11-04T12:00:00Z"
+    o8 = _order(
+        "O8SPLITTIP",
+        london,
+        "GBP",
+        o8_at,
+        taxes=[{**vat[0], "applied_money": _m(600, "GBP")}],
+        line_items=[
+            {
+                "uid": "o8-line",
+                "quantity": "3",
+                "item_type": "ITEM",
+                "catalog_object_id": var_a,
+                "name": item_a.name,
+                "gross_sales_money": _m(3600, "GBP"),
+                "total_discount_money": _m(0, "GBP"),
+                "total_tax_money": _m(600, "GBP"),
+                "total_money": _m(3600, "GBP"),
+                "applied_taxes": [{"tax_uid": "vat", "applied_money": _m(600, "GBP")}],
+            }
+        ],
+        net_amounts={"tax_money": _m(600, "GBP"), "tip_money": _m(300, "GBP")},
+        total_money=_m(3900, "GBP"),
+        tenders=[
+            _tender("P8VISA", "CARD", 2300, "GBP", 40, tip_money=_m(300, "GBP"), **_card("VISA")),
+            _tender("P8CASH", "CASH", 1600, "GBP"),
+        ],
+    )
+    orders = [o1, o2, o3, o4, o5, o6, o7, o8]
     payments = [
         _payment("P1VISA", "O1SCENARIO", london, 1400, "GBP", o1_at, t1),
         _payment("P2CASH", "O1SCENARIO", london, 1000, "GBP", o1_at, t2),
         _payment("P4MC", "O4GIFTCARD", london, 5000, "GBP", o4_at, t1),
         _payment("P7CASH", "O7CUSTOM", london, 600, "GBP", o7_at, None),
         _payment("P6AMEX", "O6NEWYORK", new_york, 11299, "USD", o6_at, t1),
+        _payment("P8VISA", "O8SPLITTIP", london, 2300, "GBP", o8_at, t1),
+        _payment("P8CASH", "O8SPLITTIP", london, 1600, "GBP", o8_at, t2),
     ]
     refunds = [
         {

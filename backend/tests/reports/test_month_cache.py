@@ -14,7 +14,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -25,17 +26,17 @@ from app.footfall import service as footfall_service
 from app.footfall.models import FootfallEntry
 from app.footfall.schemas import FootfallCreate
 from app.locations.models import Location
-from app.reports import rates
+from app.reports import metrics, rates
 from app.reports import service as reports
 from app.reports.models import (
     MONTH_FOOTFALL,
     MONTH_SALES,
+    LineDaySums,
     MonthDaySums,
-    MonthLineSums,
     OrgDaySums,
 )
 from app.reports.rollups import RollupDay
-from app.reports.schemas import Compare, Granularity
+from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
 from app.sales.models import SaleOrder
 from app.users.models import Role
 from square_simulator import testing
@@ -113,7 +114,7 @@ def req(
 
 def cached_rows(db: Session, org_id: int) -> tuple[int, int, int]:
     days = db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) or 0
-    lines = db.scalar(select(func.count()).where(MonthLineSums.org_id == org_id)) or 0
+    lines = db.scalar(select(func.count()).where(LineDaySums.org_id == org_id)) or 0
     org_days = db.scalar(select(func.count()).where(OrgDaySums.org_id == org_id)) or 0
     return int(days), int(lines), int(org_days)
 
@@ -319,3 +320,108 @@ def test_new_exchange_rates_retire_what_was_converted_with_the_old(
     assert db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) == 0
     assert db.scalar(select(func.count()).where(OrgDaySums.org_id == org_id)) == 0
     db.rollback()
+
+
+# --- posting: every shown figure adds up (METRICS.md "Rounding") -------------------------------
+ADDITIVE = (*metrics.MONEY_METRICS, "transactions", "units_sold")
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _sum_rows(rows: list[dict[str, Any]], name: str) -> Decimal:
+    return sum((_d(r["metrics"][name]) for r in rows if r["metrics"].get(name) is not None), _Z)
+
+
+_Z = Decimal(0)
+
+
+@pytest.mark.parametrize("currency", ["GBP", "EUR", "USD"])
+def test_every_breakdown_series_and_store_adds_up_to_the_summary_exactly(
+    db: Session, chain: Chain, currency: str
+) -> None:
+    """Two stores in two currencies, reported in GBP, EUR and USD: every breakdown's rows, the
+    day series, the months and the stores add up to the summary to the minor unit — made, then
+    read back from the caches (PostgreSQL)."""
+    org_id, _, location_ids = chain
+    assert len({loc.currency for loc in db.scalars(select(Location))}) == 2
+    request = req(org_id, location_ids, currency=currency)
+    for _attempt in ("made", "cached"):
+        summary = figures(reports.summary(db=db, req=request))["metrics"]
+        for by in BreakdownBy:
+            body = figures(
+                reports.breakdown(db=db, req=request, by=by, sort="key", order=SortOrder.asc)
+            )
+            assert body["total"]["metrics"] == summary, by
+            shown = {
+                BreakdownBy.item: metrics.LINE_METRICS,
+                BreakdownBy.category: metrics.LINE_METRICS,
+                BreakdownBy.payment_method: metrics.PAYMENT_METRICS,
+            }.get(by, ADDITIVE)
+            for name in shown:
+                assert _sum_rows(body["rows"], name) == _d(summary[name]), (by, name)
+        stores = figures(
+            reports.breakdown(
+                db=db, req=request, by=BreakdownBy.location, sort="key", order=SortOrder.asc
+            )
+        )["rows"]
+        for row in stores:
+            one = replace(request, location_ids=[int(row["key"])], currencies=None)
+            alone = figures(reports.summary(db=db, req=one))["metrics"]
+            assert {n: alone[n] for n in ADDITIVE} == {n: row["metrics"][n] for n in ADDITIVE}
+        days = figures(reports.timeseries(db=db, req=request, granularity=Granularity.day))
+        months = figures(reports.timeseries(db=db, req=request, granularity=Granularity.month))
+        for name in ADDITIVE:
+            assert _sum_rows(days["points"], name) == _d(summary[name]), name
+            for month in months["points"]:
+                in_month = [p for p in days["points"] if p["start"][:7] == month["start"][:7]]
+                assert _sum_rows(in_month, name) == _d(month["metrics"][name]), (month, name)
+        cells = figures(reports.heatmap(db=db, req=request))["cells"]
+        assert sum((_d(c["net_sales"]) for c in cells), _Z) == _d(summary["net_sales"])
+
+
+def test_converted_figures_are_each_location_days_amounts_posted(db: Session, chain: Chain) -> None:
+    """Recomputed from the stored orders as METRICS.md says: each location-day's amount
+    converted at that date's rate (through EUR, the last rate on or before it), rounded half-up
+    to the minor unit, then added up."""
+    org_id, _, location_ids = chain
+    provider = rates.provider()
+
+    def per_eur(currency: str, day: date) -> Decimal:
+        if currency == "EUR":
+            return Decimal(1)
+        found = provider.rate_on_or_before(currency, day)
+        assert found is not None
+        return found[1]
+
+    rows = db.execute(
+        select(
+            SaleOrder.location_id,
+            SaleOrder.business_date,
+            SaleOrder.currency,
+            func.sum(SaleOrder.gross_sales),
+            func.sum(SaleOrder.tax),
+            func.sum(SaleOrder.tips),
+        )
+        .where(
+            SaleOrder.org_id == org_id,
+            SaleOrder.counted.is_(True),
+            SaleOrder.business_date >= FIRST,
+            SaleOrder.business_date <= LAST,
+        )
+        .group_by(SaleOrder.location_id, SaleOrder.business_date, SaleOrder.currency)
+    ).all()
+    cent = Decimal("0.01")
+    for target in ("GBP", "EUR", "USD"):
+        expected = {"gross_sales": _Z, "tax": _Z, "tips": _Z}
+        for _, day, currency, *amounts in rows:
+            assert day is not None
+            rate = per_eur(target, day) / per_eur(currency, day)
+            for name, amount in zip(expected, amounts, strict=True):
+                value = (Decimal(amount) / 100 * rate).quantize(cent, rounding=ROUND_HALF_UP)
+                expected[name] += value
+        shown = figures(reports.summary(db=db, req=req(org_id, location_ids, currency=target)))
+        assert {n: shown["metrics"][n] for n in expected} == {
+            n: str(v) for n, v in expected.items()
+        }, target

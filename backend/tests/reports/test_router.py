@@ -95,7 +95,17 @@ def test_two_currencies_convert_into_gbp_at_each_days_rate(
     assert metrics["net_sales"] == gbp(1500, 9000)
     assert metrics["additive_tax"] == gbp(0, 799)
     assert metrics["tips"] == gbp(0, 1500)
-    assert metrics["total_collected"] == gbp(6300, 11299)
+    # Posted per location-day (METRICS.md "Rounding"): New York's day posts gross, discounts,
+    # tax and tips each rounded, and its total collected is their sum, not 112.99 rounded once.
+    assert metrics["total_collected"] == str(
+        sum(
+            (
+                Decimal(gbp(0, n)) * sign
+                for n, sign in ((10000, 1), (1000, -1), (799, 1), (1500, 1))
+            ),
+            Decimal("63.00"),
+        )
+    )
     assert metrics["fees"] == gbp(63, 330)
     assert metrics["transactions"] == 3
     assert body["rates"]["source"] == "ECB (bundled)"
@@ -175,6 +185,28 @@ def test_breakdowns_attribute_as_metrics_md_says(client: TestClient, synced: Syn
     items = get(client, synced, "breakdown", by="item", sort="net_sales", order="desc", **london)
     values = [Decimal(r["metrics"]["net_sales"]) for r in items["rows"]]
     assert values == sorted(values, reverse=True)
+
+
+def test_team_members_get_their_own_tips_and_whole_transactions(
+    client: TestClient, synced: Synced
+) -> None:
+    """O8: a card tender of 23.00 with a 3.00 tip (team member 1) and 16.00 cash (team member 2)
+    for 36.00 incl. VAT (METRICS.md "Breakdowns", by team member)."""
+    day = {"date_from": "2026-11-04", "date_to": "2026-11-04", "compare": "none"}
+    body = get(client, synced, "breakdown", by="team_member", sort="label", order="asc", **day)
+    rows = sorted(body["rows"], key=lambda r: -Decimal(r["metrics"]["net_sales"]))
+    card, cash = (r["metrics"] for r in rows)
+    # Net 30.00 ex-VAT splits 20:16 by the tenders less their tips: 16.666... and 13.333...
+    assert (card["net_sales"], cash["net_sales"]) == ("16.67", "13.33")
+    assert (card["tax"], cash["tax"]) == ("3.33", "2.67")  # 6.00 the same way, to the penny
+    assert (card["tips"], cash["tips"]) == ("3.00", "0.00")  # the tip is the card's own
+    assert (card["fees"], cash["fees"]) == ("0.40", "0.00")
+    # Counted whole, for the largest tender's team member: never 0.56 of a transaction.
+    assert (card["transactions"], cash["transactions"]) == (1, 0)
+    assert (card["units_sold"], cash["units_sold"]) == (3, 0)
+    summary = get(client, synced, "summary", **day)["metrics"]
+    for name in ("net_sales", "tax", "tips", "total_collected", "fees"):
+        assert Decimal(card[name]) + Decimal(cash[name]) == Decimal(summary[name]), name
 
 
 def test_conversion_uses_only_days_with_footfall_and_sales(
