@@ -37,7 +37,7 @@ from app.reports.models import (
 )
 from app.reports.rollups import RollupDay
 from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
-from app.sales.models import SaleOrder
+from app.sales.models import CatalogItem, SaleOrder
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
@@ -425,3 +425,48 @@ def test_converted_figures_are_each_location_days_amounts_posted(db: Session, ch
         assert {n: shown["metrics"][n] for n in expected} == {
             n: str(v) for n, v in expected.items()
         }, target
+
+
+def test_items_and_categories_of_two_accounts_are_one_row_per_name(
+    db: Session, chain: Chain
+) -> None:
+    """The chain's two Square accounts sell the same menu: "Latte" sold under both is one row,
+    as is its category; selecting one store still shows its own figures (METRICS.md
+    "Breakdowns")."""
+    org_id, _, location_ids = chain
+    names = db.scalars(select(CatalogItem.name)).all()
+    shared = {n.casefold() for n in names if sum(x.casefold() == n.casefold() for x in names) > 1}
+    assert shared, "both accounts should sell some items of the same name"
+    request = req(org_id, location_ids)
+    summary = figures(reports.summary(db=db, req=request))["metrics"]
+    for by in (BreakdownBy.item, BreakdownBy.category):
+        for _attempt in ("made", "cached"):
+            rows = figures(
+                reports.breakdown(db=db, req=request, by=by, sort="key", order=SortOrder.asc)
+            )["rows"]
+            labels = [r["label"].casefold() for r in rows]
+            assert len(labels) == len(set(labels)), (by, labels)
+            assert _sum_rows(rows, "net_sales") == _d(summary["net_sales"])
+    items = figures(
+        reports.breakdown(db=db, req=request, by=BreakdownBy.item, sort="key", order=SortOrder.asc)
+    )["rows"]
+    per_store = [
+        figures(
+            reports.breakdown(
+                db=db,
+                req=replace(request, location_ids=[loc], currencies=None),
+                by=BreakdownBy.item,
+                sort="key",
+                order=SortOrder.asc,
+            )
+        )["rows"]
+        for loc in location_ids
+    ]
+    both = [r for r in items if r["label"].casefold() in shared]
+    assert both
+    for row in both:
+        units = [
+            sum(r["metrics"]["units_sold"] for r in rows if r["key"] == row["key"])
+            for rows in per_store
+        ]
+        assert all(units) and sum(units) == row["metrics"]["units_sold"], row["label"]
