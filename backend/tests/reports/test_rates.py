@@ -19,11 +19,9 @@ from app.core.errors import InvalidField
 from app.reports import rates
 from app.reports.models import ExchangeRate, ExchangeRateFetch
 from app.reports.rates import Converter, ExchangeRatesApi, MissingRate, RateApiError, refresh_rates
-from app.square.models import SquareConnection, SyncRunState
 from square_simulator.testing import RunningSimulator
-from tests.reports.conftest import Synced
+from tests.reports.conftest import Synced, add_usd_sale
 from tests.reports.fake_rates_api import FakeRatesApi, PublishedRates
-from tests.square.helpers import run_sync
 
 # ECB reference rates per EUR as published (the bundled file's 30 and 29 October 2026 rows).
 FRIDAY = date(2026, 10, 30)
@@ -504,40 +502,7 @@ def test_a_report_in_eur_over_a_weekend_names_the_friday_rates(
 def test_a_december_report_at_the_bundled_rates_says_they_are_weeks_old(
     client: TestClient, db: Session, synced: Synced, report_simulator: RunningSimulator
 ) -> None:
-    from tests.reports import scenario
-
-    new_york = synced.new_york.square_location_id
-    assert new_york is not None
-    at = "2026-12-04T19:00:00Z"  # Friday 4 December, 14:00 in New York
-    order = scenario._order(
-        "ODECEMBER",
-        new_york,
-        "USD",
-        at,
-        line_items=[
-            {
-                "uid": "december-line",
-                "quantity": "1",
-                "item_type": "CUSTOM_AMOUNT",
-                "name": "December",
-                "gross_sales_money": scenario._m(2000, "USD"),
-                "total_discount_money": scenario._m(0, "USD"),
-                "total_tax_money": scenario._m(0, "USD"),
-                "total_money": scenario._m(2000, "USD"),
-            }
-        ],
-        total_money=scenario._m(2000, "USD"),
-        tenders=[scenario._tender("PDECEMBER", "CASH", 2000, "USD")],
-    )
-    payment = scenario._payment("PDECEMBER", "ODECEMBER", new_york, 2000, "USD", at, None)
-    report_simulator.import_orders([order], [payment], [])
-    connection = db.scalars(
-        select(SquareConnection).where(SquareConnection.org_id == synced.org_id)
-    ).one()
-    assert run_sync(db, org_id=synced.org_id, connection_id=connection.id).state == (
-        SyncRunState.succeeded
-    )
-
+    add_usd_sale(db, synced, report_simulator, "2026-12-04T19:00:00Z")  # 14:00 in New York
     response = client.get(
         "/api/v1/reports/summary",
         params={"date_from": "2026-12-01", "date_to": "2026-12-06", "compare": "none"},
