@@ -473,16 +473,21 @@ class Converter:
     def describe(self) -> dict[str, Any]:
         """The rates a report used (`RatesUsed`): source, currency pairs, each business date's
         rate date (per pair too), and whether the newest rate is stale for the last date."""
-        pair_dates: dict[str, dict[str, str]] = {}
+        by_currency: dict[str, dict[date, date]] = {}
         by_day: dict[date, date] = {}
-        for (currency, day), rate_day in sorted(self.used.items(), key=lambda x: x[0][1]):
-            pair_dates.setdefault(f"{currency}->{self.target}", {})[day.isoformat()] = (
-                rate_day.isoformat()
-            )
+        for (currency, day), rate_day in self.used.items():
+            by_currency.setdefault(currency, {})[day] = rate_day
             # Pairs almost always use the same publication (ECB publishes every currency at
             # once); where they do not, the date names the oldest rate used that day.
-            if day not in by_day or rate_day < by_day[day]:
+            known = by_day.get(day)
+            if known is None or rate_day < known:
                 by_day[day] = rate_day
+        # A three-year report names ~1,100 dates per pair: each written out once.
+        iso = {d: d.isoformat() for d in {*by_day, *self.used.values()}}
+        pair_dates = {
+            f"{currency}->{self.target}": {iso[d]: iso[on[d]] for d in sorted(on)}
+            for currency, on in sorted(by_currency.items())
+        }
         first_day = min(by_day, default=None)
         last_day = max(by_day, default=None)
         oldest = min(by_day.values(), default=None)
@@ -501,8 +506,8 @@ class Converter:
             "source": source,
             "base": EUR,
             "pairs": sorted(self.pairs),
-            "dates": {d.isoformat(): r.isoformat() for d, r in sorted(by_day.items())},
-            "pair_dates": {pair: pair_dates[pair] for pair in sorted(pair_dates)},
+            "dates": {iso[d]: iso[by_day[d]] for d in sorted(by_day)},
+            "pair_dates": pair_dates,
             "first_converted_date": first_day,
             "last_converted_date": last_day,
             "oldest_rate_date": oldest,
