@@ -76,6 +76,10 @@ class Formats:
             {"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"}
         )
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        # A notice the figures depend on (rates weeks old): where the figures are, hard to miss.
+        self.warning = book.add_format(
+            {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True}
+        )
         self.by_kind: dict[str, Format | None] = {
             TEXT: None,
             DATE: book.add_format({"num_format": "yyyy-mm-dd"}),

@@ -2,8 +2,13 @@
 
 The rate of a date is the rate published for that date or, for a weekend or holiday, the last one
 published before it (never an interpolation); cross rates go through EUR; the same currency is
-exactly 1. A missing rate is an error naming the currency and the date, never a silent 1.0, and a
-report states the source and the date of every rate it used (`Converter.describe`).
+exactly 1. The rate of a date is usable when it was published at most EXCHANGE_RATE_MAX_AGE_DAYS
+(default 45) days before it; a missing or older rate is an error naming the currency and the date,
+never a silent 1.0. A report states the source and, for every date it converted, the publication
+date of the rate it actually used (`Converter.describe`; EUR, the base, has no date of its own: a
+Saturday converted from or into EUR names Friday, as every other pair does), and when its newest
+rate is more than STALE_AFTER_DAYS (3) days older than the last date it converted, a notice saying
+so, which the pages and the workbook show beside the figures.
 
 Two sources, chosen by the settings:
 
@@ -342,7 +347,15 @@ def provider(
     return _bundled()
 
 
-_BUNDLED_RATES: dict[tuple[str, str, date], tuple[date, Decimal]] = {}
+# (currency, target, business date, max age in days) -> (date of the rate used, rate)
+_BUNDLED_RATES: dict[tuple[str, str, date, int], tuple[date, Decimal]] = {}
+# A report whose newest rate is more than this many days older than a date it converts says so
+# beside its figures (METRICS.md "Currency").
+STALE_AFTER_DAYS = 3
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"  # 30 Oct 2026
 
 
 class Converter:
@@ -369,7 +382,8 @@ class Converter:
         self.source = source
         self.max_age = timedelta(days=get_settings().EXCHANGE_RATE_MAX_AGE_DAYS)
         self._factors: dict[tuple[str, date], Decimal] = {}
-        self.used: dict[date, date] = {}  # business date -> date of the rate used
+        # (currency converted, business date) -> publication date of the rate used
+        self.used: dict[tuple[str, date], date] = {}
         self.pairs: set[str] = set()
         if target != EUR and not self.source.knows(target):
             problem = self.source.problem()
@@ -408,20 +422,23 @@ class Converter:
         """Units of the target currency for one unit of `currency` on `day`."""
         if currency == self.target:
             return ONE
-        key = (currency, self.target, day)
+        key = (currency, self.target, day, self.max_age.days)
         known = _BUNDLED_RATES.get(key) if isinstance(self.source, EcbBundled) else None
         if known is None:
             source_date, source_rate = self._per_eur(currency, day)
             target_date, target_rate = self._per_eur(self.target, day)
-            used = max(source_date, target_date) if currency != EUR else target_date
-            known = (used, target_rate / source_rate)
+            # EUR is the base: it has no rate of its own and so no publication date; the rate
+            # used is the other currency's (a Saturday in EUR names Friday, not the Saturday).
+            # A cross rate is as of the later of its two legs.
+            legs = [d for c, d in ((currency, source_date), (self.target, target_date)) if c != EUR]
+            known = (max(legs), target_rate / source_rate)
             if isinstance(self.source, EcbBundled):
                 # The bundled history never changes while the process runs: a long report asks
                 # for thousands of days, each worked out once per process.
                 if len(_BUNDLED_RATES) > 500_000:
                     _BUNDLED_RATES.clear()
                 _BUNDLED_RATES[key] = known
-        self.used[day] = known[0]
+        self.used[(currency, day)] = known[0]
         self.pairs.add(f"{currency}->{self.target}")
         return known[1]
 
@@ -432,13 +449,13 @@ class Converter:
         if currency == self.target:
             return
         known = _BUNDLED_RATES if isinstance(self.source, EcbBundled) else {}
-        target, used = self.target, self.used
+        target, used, max_age = self.target, self.used, self.max_age.days
         for day in days:
-            found = known.get((currency, target, day))
+            found = known.get((currency, target, day, max_age))
             if found is None:
                 self.rate(currency, day)
             else:
-                used[day] = found[0]
+                used[(currency, day)] = found[0]
                 self.pairs.add(f"{currency}->{target}")
 
     def factor(self, currency: str, day: date) -> Decimal:
@@ -454,12 +471,50 @@ class Converter:
         return self.source.cache_key()
 
     def describe(self) -> dict[str, Any]:
-        """The rates a report used: source, currency pairs, and each business date's rate date."""
+        """The rates a report used (`RatesUsed`): source, currency pairs, each business date's
+        rate date (per pair too), and whether the newest rate is stale for the last date."""
+        by_currency: dict[str, dict[date, date]] = {}
+        by_day: dict[date, date] = {}
+        for (currency, day), rate_day in self.used.items():
+            by_currency.setdefault(currency, {})[day] = rate_day
+            # Pairs almost always use the same publication (ECB publishes every currency at
+            # once); where they do not, the date names the oldest rate used that day.
+            known = by_day.get(day)
+            if known is None or rate_day < known:
+                by_day[day] = rate_day
+        # A three-year report names ~1,100 dates per pair: each written out once.
+        iso = {d: d.isoformat() for d in {*by_day, *self.used.values()}}
+        pair_dates = {
+            f"{currency}->{self.target}": {iso[d]: iso[on[d]] for d in sorted(on)}
+            for currency, on in sorted(by_currency.items())
+        }
+        first_day = min(by_day, default=None)
+        last_day = max(by_day, default=None)
+        oldest = min(by_day.values(), default=None)
+        newest = max(self.used.values(), default=None)
+        stale_days = (last_day - newest).days if last_day and newest else 0
+        stale = stale_days > STALE_AFTER_DAYS
+        source = self.source.source if self.pairs else None
+        notice = None
+        if stale and newest is not None and last_day is not None:
+            notice = (
+                f"Converted at {source} rates of {_long_date(newest)} — the latest available, "
+                f"{stale_days} days older than {_long_date(last_day)}: dates after "
+                f"{_long_date(newest)} use that rate."
+            )
         return {
-            "source": self.source.source if self.pairs else None,
+            "source": source,
             "base": EUR,
             "pairs": sorted(self.pairs),
-            "dates": {d.isoformat(): r.isoformat() for d, r in sorted(self.used.items())},
+            "dates": {iso[d]: iso[by_day[d]] for d in sorted(by_day)},
+            "pair_dates": pair_dates,
+            "first_converted_date": first_day,
+            "last_converted_date": last_day,
+            "oldest_rate_date": oldest,
+            "newest_rate_date": newest,
+            "stale_days": max(stale_days, 0),
+            "stale": stale,
+            "notice": notice,
         }
 
 

@@ -15,11 +15,13 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from app.exports.service import NOT_ADDITIVE, metric_label
 from app.reports import metrics as m
+from square_simulator.testing import RunningSimulator
 from tests.exports.helpers import libreoffice_sheets, number, same
-from tests.reports.conftest import Synced
+from tests.reports.conftest import Synced, add_usd_sale
 
 REPORTS = "/api/v1/reports"
 WEEK = {"date_from": "2026-10-24", "date_to": "2026-10-28"}
@@ -37,6 +39,7 @@ SHEETS = [
     "By hour",
     "By weekday",
     "Item by day",
+    "Rates",
 ]
 BREAKDOWNS = {
     "By location": ("location", "Location"),
@@ -239,6 +242,46 @@ def test_a_finance_ready_workbook(client: TestClient, synced: Synced, tmp_path: 
         assert "<c:lineChart>" in chart
         assert "'By day'!$A$2:$A$6" in chart and "'By day'!$F$2:$F$6" in chart
         assert archive.testzip() is None
+
+
+def test_the_workbook_names_each_rate_date_and_says_when_the_rates_are_weeks_old(
+    client: TestClient,
+    db: Session,
+    synced: Synced,
+    report_simulator: RunningSimulator,
+    tmp_path: Path,
+) -> None:
+    # The week in EUR: London's Sunday sale is converted at Friday 23 October's rate.
+    path, _ = download(client, synced, tmp_path, **WEEK, currency="EUR", compare="none")
+    book = openpyxl.load_workbook(path)
+    cover = {row[0]: row[1] for row in book["Cover"].iter_rows(min_row=3, values_only=True)}
+    assert cover["Exchange rates"].startswith("ECB (bundled) reference rates; GBP->EUR, USD->EUR")
+    assert cover["Rate dates"].startswith(
+        "2026-10-23 to 2026-10-28 for the business dates 2026-10-25 to 2026-10-28"
+    )
+    assert "Rates notice" not in cover
+    rows = list(book["Rates"].iter_rows(min_row=4, values_only=True))
+    assert rows[0] == ("Business date", "GBP to EUR rate of", "USD to EUR rate of")
+    by_date = {r[0].date(): tuple(d.date() if d else None for d in r[1:]) for r in rows[1:]}
+    assert by_date[date(2026, 10, 25)] == (date(2026, 10, 23), None)
+    assert by_date[date(2026, 10, 26)] == (date(2026, 10, 26), date(2026, 10, 26))
+    assert book["Summary"]["A2"].value is None
+
+    # December at the bundled rates, which end on 30 October: the cover and the summary say so.
+    add_usd_sale(db, synced, report_simulator, "2026-12-04T19:00:00Z")
+    december = {"date_from": "2026-12-01", "date_to": "2026-12-06"}
+    path, _ = download(client, synced, tmp_path, **december, compare="none")
+    book = openpyxl.load_workbook(path)
+    cover = {row[0]: row[1] for row in book["Cover"].iter_rows(min_row=3, values_only=True)}
+    notice = (
+        "Converted at ECB (bundled) rates of 30 Oct 2026 — the latest available, 35 days older "
+        "than 4 Dec 2026: dates after 30 Oct 2026 use that rate."
+    )
+    assert cover["Rates notice"] == notice
+    assert book["Summary"]["A2"].value == notice
+    assert book["Rates"]["A3"].value == notice
+    rows = list(book["Rates"].iter_rows(min_row=5, values_only=True))
+    assert [(r[0].date(), r[1].date()) for r in rows] == [(date(2026, 12, 4), date(2026, 10, 30))]
 
 
 def test_libreoffice_really_recalculates(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings, get_settings
 from app.locations.models import Location
-from app.square.models import SyncRunState
+from app.square.models import SquareConnection, SyncRunState
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
@@ -68,3 +68,37 @@ def synced(client: TestClient, db: Session, report_simulator: RunningSimulator) 
         loc.name: loc for loc in db.scalars(select(Location).where(Location.org_id == org_id))
     }
     return Synced(org_id, owner, by_name["London"], by_name["New York"])
+
+
+def add_usd_sale(db: Session, synced: Synced, sim: RunningSimulator, at: str) -> None:
+    """A 20.00 USD cash sale in New York at `at` (RFC 3339), synced like the scenario."""
+    new_york = synced.new_york.square_location_id
+    assert new_york is not None
+    order_id, tender_id = f"OUSD{at[:10]}", f"PUSD{at[:10]}"
+    order = scenario._order(
+        order_id,
+        new_york,
+        "USD",
+        at,
+        line_items=[
+            {
+                "uid": f"{order_id}-line",
+                "quantity": "1",
+                "item_type": "CUSTOM_AMOUNT",
+                "name": "Extra sale",
+                "gross_sales_money": scenario._m(2000, "USD"),
+                "total_discount_money": scenario._m(0, "USD"),
+                "total_tax_money": scenario._m(0, "USD"),
+                "total_money": scenario._m(2000, "USD"),
+            }
+        ],
+        total_money=scenario._m(2000, "USD"),
+        tenders=[scenario._tender(tender_id, "CASH", 2000, "USD")],
+    )
+    payment = scenario._payment(tender_id, order_id, new_york, 2000, "USD", at, None)
+    sim.import_orders([order], [payment], [])
+    connection = db.scalars(
+        select(SquareConnection).where(SquareConnection.org_id == synced.org_id)
+    ).one()
+    run = run_sync(db, org_id=synced.org_id, connection_id=connection.id)
+    assert run.state == SyncRunState.succeeded, run.error

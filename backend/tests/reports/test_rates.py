@@ -19,7 +19,8 @@ from app.core.errors import InvalidField
 from app.reports import rates
 from app.reports.models import ExchangeRate, ExchangeRateFetch
 from app.reports.rates import Converter, ExchangeRatesApi, MissingRate, RateApiError, refresh_rates
-from tests.reports.conftest import Synced
+from square_simulator.testing import RunningSimulator
+from tests.reports.conftest import Synced, add_usd_sale
 from tests.reports.fake_rates_api import FakeRatesApi, PublishedRates
 
 # ECB reference rates per EUR as published (the bundled file's 30 and 29 October 2026 rows).
@@ -82,6 +83,73 @@ def test_a_missing_rate_is_an_error_naming_the_currency_and_the_date(
     assert error.body()["currency"] == currency and error.body()["date"] == day.isoformat()
     # The last day still inside the allowed age converts.
     assert Converter("GBP").rate("USD", FRIDAY + timedelta(days=45)) == GBP_FRIDAY / USD_FRIDAY
+
+
+SATURDAY = FRIDAY + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("target", "currency", "rate"),
+    [
+        ("EUR", "GBP", 1 / GBP_FRIDAY),  # into EUR: the rate is GBP's, published on Friday
+        ("GBP", "EUR", GBP_FRIDAY),  # from EUR
+        ("GBP", "USD", GBP_FRIDAY / USD_FRIDAY),  # a cross rate, as before
+        ("EUR", "USD", 1 / USD_FRIDAY),
+    ],
+)
+def test_a_saturday_names_the_friday_rate_it_was_converted_at_in_every_currency(
+    target: str, currency: str, rate: Decimal
+) -> None:
+    converter = Converter(target)
+    assert converter.rate(currency, SATURDAY) == rate
+    described = converter.describe()
+    assert described["dates"] == {SATURDAY.isoformat(): FRIDAY.isoformat()}
+    assert described["pair_dates"] == {
+        f"{currency}->{target}": {SATURDAY.isoformat(): FRIDAY.isoformat()}
+    }
+    # The month caches name the days they converted through `note`, once the rate is known.
+    again = Converter(target)
+    again.note(currency, [SATURDAY, SATURDAY + timedelta(days=1)])
+    assert set(again.describe()["dates"].values()) == {FRIDAY.isoformat()}
+
+
+@pytest.mark.parametrize("target", ["GBP", "EUR"])
+def test_the_last_rate_serves_45_days_and_the_46th_is_an_error_naming_currency_and_date(
+    target: str,
+) -> None:
+    assert get_settings().EXCHANGE_RATE_MAX_AGE_DAYS == 45
+    day_45, day_46 = FRIDAY + timedelta(days=45), FRIDAY + timedelta(days=46)
+    converter = Converter(target)
+    assert converter.rate("USD", day_45) == converter.rate("USD", FRIDAY)
+    assert converter.describe()["dates"][day_45.isoformat()] == FRIDAY.isoformat()
+    with pytest.raises(MissingRate) as raised:
+        converter.rate("USD", day_46)
+    assert raised.value.body()["currency"] == "USD"
+    assert raised.value.body()["date"] == day_46.isoformat()
+    assert f"No exchange rate for USD on {day_46}" in raised.value.detail
+
+
+def test_a_rate_more_than_3_days_older_than_a_date_it_converts_is_flagged() -> None:
+    fresh = Converter("GBP")
+    for offset in range(4):  # Friday to Monday: Monday is 3 days after Friday's rate
+        fresh.rate("USD", FRIDAY + timedelta(days=offset))
+    described = fresh.describe()
+    assert described["newest_rate_date"] == FRIDAY
+    assert described["last_converted_date"] == FRIDAY + timedelta(days=3)
+    assert (described["stale_days"], described["stale"], described["notice"]) == (3, False, None)
+
+    december = Converter("GBP")
+    december.rate("EUR", date(2026, 10, 29))
+    december.rate("USD", date(2026, 12, 6))
+    described = december.describe()
+    assert described["first_converted_date"] == date(2026, 10, 29)
+    assert described["oldest_rate_date"] == date(2026, 10, 29)
+    assert described["newest_rate_date"] == FRIDAY
+    assert described["stale"] is True and described["stale_days"] == 37
+    assert described["notice"] == (
+        "Converted at ECB (bundled) rates of 30 Oct 2026 — the latest available, 37 days older "
+        "than 6 Dec 2026: dates after 30 Oct 2026 use that rate."
+    )
 
 
 def test_rates_are_loaded_once_per_process() -> None:
@@ -389,6 +457,64 @@ def test_a_report_through_the_api_converts_at_the_cached_rates_and_names_a_missi
     assert refused.status_code == 422
     assert refused.json()["currency"] == "USD" and refused.json()["date"] == usd_day.isoformat()
     assert "the last rate was published on 2026-08-31" in refused.json()["detail"][0]["msg"]
+
+
+def test_cached_api_rates_serve_45_days_and_name_the_currency_and_date_after(
+    db: Session, with_key: FakeRatesApi
+) -> None:
+    refresh(db, with_key)
+    day_45, day_46 = API_FRIDAY + timedelta(days=45), API_FRIDAY + timedelta(days=46)
+    converter = Converter("EUR", db=db, date_from=API_FRIDAY, date_to=day_46, currencies={"USD"})
+    assert converter.rate("USD", day_45) == 1 / with_key.published[API_FRIDAY]["USD"]
+    described = converter.describe()
+    assert described["dates"] == {day_45.isoformat(): API_FRIDAY.isoformat()}
+    assert described["stale"] is True and described["stale_days"] == 45
+    assert "exchangeratesapi.io (cached) rates of 20 Nov 2026" in described["notice"]
+    with pytest.raises(MissingRate) as raised:
+        converter.rate("USD", day_46)
+    assert (raised.value.currency, raised.value.day) == ("USD", day_46)
+    assert f"No exchange rate for USD on {day_46}" in raised.value.detail
+
+
+def test_a_report_in_eur_over_a_weekend_names_the_friday_rates(
+    client: TestClient, synced: Synced
+) -> None:
+    # The scenario's London sale of Sunday 25 October 2026 is converted at Friday 23's rate,
+    # read from the rollups (a week) and from the month caches (the whole month, twice).
+    for params in (
+        {"date_from": "2026-10-24", "date_to": "2026-10-28"},
+        {"date_from": "2026-10-01", "date_to": "2026-10-31"},
+        {"date_from": "2026-10-01", "date_to": "2026-10-31"},
+    ):
+        response = client.get(
+            "/api/v1/reports/summary",
+            params={**params, "currency": "EUR", "compare": "none"},
+            headers=synced.owner.headers,
+        )
+        assert response.status_code == 200, response.text
+        used = response.json()["rates"]
+        assert used["dates"]["2026-10-25"] == "2026-10-23"
+        assert used["pair_dates"]["GBP->EUR"]["2026-10-25"] == "2026-10-23"
+        assert used["dates"]["2026-10-26"] == "2026-10-26"
+        assert used["stale"] is False and used["notice"] is None
+
+
+def test_a_december_report_at_the_bundled_rates_says_they_are_weeks_old(
+    client: TestClient, db: Session, synced: Synced, report_simulator: RunningSimulator
+) -> None:
+    add_usd_sale(db, synced, report_simulator, "2026-12-04T19:00:00Z")  # 14:00 in New York
+    response = client.get(
+        "/api/v1/reports/summary",
+        params={"date_from": "2026-12-01", "date_to": "2026-12-06", "compare": "none"},
+        headers=synced.owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    used = response.json()["rates"]
+    assert used["dates"] == {"2026-12-04": "2026-10-30"}
+    assert used["newest_rate_date"] == "2026-10-30" and used["last_converted_date"] == "2026-12-04"
+    assert used["stale"] is True and used["stale_days"] == 35
+    assert used["notice"].startswith("Converted at ECB (bundled) rates of 30 Oct 2026")
+    assert "35 days older than 4 Dec 2026" in used["notice"]
 
 
 def test_the_command_checks_the_key_and_backfills_older_dates(

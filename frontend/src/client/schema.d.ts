@@ -1350,7 +1350,10 @@ export interface components {
             /** Reporting Currency */
             reporting_currency?: string | null;
         };
-        /** RatesUsed */
+        /**
+         * RatesUsed
+         * @description The rates a report converted at (app/reports/rates.py `Converter.describe`).
+         */
         RatesUsed: {
             /** Base */
             base: string;
@@ -1358,10 +1361,30 @@ export interface components {
             dates: {
                 [key: string]: string;
             };
+            /** First Converted Date */
+            first_converted_date: string | null;
+            /** Last Converted Date */
+            last_converted_date: string | null;
+            /** Newest Rate Date */
+            newest_rate_date: string | null;
+            /** Notice */
+            notice: string | null;
+            /** Oldest Rate Date */
+            oldest_rate_date: string | null;
+            /** Pair Dates */
+            pair_dates: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
             /** Pairs */
             pairs: string[];
             /** Source */
             source: string | null;
+            /** Stale */
+            stale: boolean;
+            /** Stale Days */
+            stale_days: number;
         };
         /** RegisterIn */
         RegisterIn: {

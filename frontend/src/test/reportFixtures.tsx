@@ -10,9 +10,22 @@ import { vi } from "vitest";
 import { authKeys } from "@/features/auth/api";
 import { SessionProvider } from "@/features/auth/session";
 import { locationKeys } from "@/features/locations/api";
-import type { Breakdown, Heatmap, Summary, Timeseries } from "@/features/reports/api";
+import type { Breakdown, Heatmap, RatesUsed, Summary, Timeseries } from "@/features/reports/api";
 
-const rates = { source: null, base: "GBP", pairs: [], dates: {} };
+export const rates: RatesUsed = {
+  source: null,
+  base: "EUR",
+  pairs: [],
+  dates: {},
+  pair_dates: {},
+  first_converted_date: null,
+  last_converted_date: null,
+  oldest_rate_date: null,
+  newest_rate_date: null,
+  stale_days: 0,
+  stale: false,
+  notice: null,
+};
 
 export function metrics(overrides: Record<string, string | number | null> = {}) {
   return {

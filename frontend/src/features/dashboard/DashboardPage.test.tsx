@@ -9,6 +9,7 @@ import {
   heatmap,
   json,
   locationRows,
+  rates,
   renderPage,
   stubApi,
   summary,
@@ -99,6 +100,36 @@ describe("DashboardPage", () => {
     renderPage(<DashboardPage />);
     expect(await screen.findByRole("heading", { name: "No sales in this period" }, { timeout: 5000 })).toBeInTheDocument();
     expect(screen.queryByTestId("kpi-net_sales")).not.toBeInTheDocument();
+  });
+
+  it("names the rates the figures were converted at, and says so when they are weeks old", async () => {
+    const stale = {
+      ...rates,
+      source: "ECB (bundled)",
+      pairs: ["USD->GBP"],
+      dates: { "2026-12-04": "2026-10-30" },
+      pair_dates: { "USD->GBP": { "2026-12-04": "2026-10-30" } },
+      first_converted_date: "2026-12-04",
+      last_converted_date: "2026-12-04",
+      oldest_rate_date: "2026-10-30",
+      newest_rate_date: "2026-10-30",
+      stale_days: 35,
+      stale: true,
+      notice: "Converted at ECB (bundled) rates of 30 Oct 2026 — the latest available, 35 days older than 4 Dec 2026: dates after 30 Oct 2026 use that rate.",
+    };
+    stubApi((url) => (url.pathname === "/api/v1/reports/summary" ? json(summary({ rates: stale })) : reportRoutes(url)));
+    renderPage(<DashboardPage />);
+    const figures = await screen.findByTestId("dashboard-figures", {}, { timeout: 5000 });
+    const notice = within(figures).getByTestId("rates-stale");
+    expect(notice).toHaveTextContent("Exchange rates 35 days old");
+    expect(notice).toHaveTextContent("35 days older than 4 Dec 2026");
+    // Above the headline figures, where they are read.
+    expect(notice.compareDocumentPosition(within(figures).getByTestId("kpi-net_sales"))).toBe(
+      Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    expect(within(figures).getByTestId("rates-note")).toHaveTextContent(
+      "Converted to GBP at ECB reference rates (USD→GBP) of",
+    );
   });
 
   it("shows a failed load with a way to try again", async () => {

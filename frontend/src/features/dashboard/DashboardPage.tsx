@@ -21,6 +21,7 @@ import {
   useSummary,
   useTimeseries,
 } from "@/features/reports/api";
+import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
 import { errorMessage } from "@/lib/api";
 import { formatDateRange } from "@/lib/format";
 
@@ -145,6 +146,7 @@ function DashboardFigures() {
   }
   return (
     <Stack gap="md" data-testid="dashboard-figures" aria-busy={summary.isPlaceholderData || undefined}>
+      <RatesAlert rates={data.rates} />
       <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
         <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
       </Box>
@@ -154,6 +156,7 @@ function DashboardFigures() {
           {formatDateRange(data.comparison.date_from, data.comparison.date_to)}.
         </Text>
       )}
+      <RatesNote rates={data.rates} currency={data.currency} />
       <Trend compareLabel={compareLabel} />
       <League />
       <HeatmapSection />

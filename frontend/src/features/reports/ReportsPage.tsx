@@ -19,6 +19,7 @@ import {
   useSummary,
 } from "@/features/reports/api";
 import { ExportStatusBar } from "@/features/reports/components/ExportStatusBar";
+import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import type { CsvTable } from "@/features/reports/export";
 import {
@@ -105,7 +106,8 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
   if (!data) return <Loading label="Loading the report" />;
   const ordinal = by === "hour" || by === "weekday";
   return (
-    <div aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+      <RatesAlert rates={data.rates} />
       <ReportTable
         key={by}
         caption={`Sales ${TABS.find((t) => t.value === by)?.label.toLowerCase() ?? ""}`}
@@ -118,7 +120,8 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
         testId={`report-${by}`}
         actions={csv}
       />
-    </div>
+      <RatesNote rates={data.rates} currency={data.currency} />
+    </Stack>
   );
 }
 
@@ -168,6 +171,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   const left = data.coverage.days_left_out_of_conversion;
   return (
     <Stack gap="xs" style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+      <RatesAlert rates={data.rates} />
       <ReportTable
         caption="Sales summary with the comparison period and change"
         rows={rows}
@@ -179,11 +183,11 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
         actions={csv}
       />
       <Text size="xs" c="gray.7">
-        In {data.currency}
-        {data.rates.source ? `, converted at ${data.rates.source} reference rates` : ""}.
+        In {data.currency}.
         {left > 0 &&
           ` Conversion and sales per visitor leave out ${left} store-${left === 1 ? "day" : "days"} with sales or footfall missing.`}
       </Text>
+      <RatesNote rates={data.rates} currency={data.currency} />
     </Stack>
   );
 }

@@ -15,6 +15,7 @@ export type BreakdownBy = components["schemas"]["BreakdownBy"];
 export type Heatmap = components["schemas"]["HeatmapRead"];
 export type Granularity = components["schemas"]["Granularity"];
 export type Coverage = components["schemas"]["Coverage"];
+export type RatesUsed = components["schemas"]["RatesUsed"];
 
 /** What every report request carries: the filters of the page, as the API names them. */
 export type ReportParams = {
