@@ -19,6 +19,7 @@ import {
   useSummary,
 } from "@/features/reports/api";
 import { ExportStatusBar } from "@/features/reports/components/ExportStatusBar";
+import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import type { CsvTable } from "@/features/reports/export";
 import {
@@ -105,7 +106,8 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
   if (!data) return <Loading label="Loading the report" />;
   const ordinal = by === "hour" || by === "weekday";
   return (
-    <div aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+      <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable
         key={by}
         caption={`Sales ${TABS.find((t) => t.value === by)?.label.toLowerCase() ?? ""}`}
@@ -118,7 +120,7 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
         testId={`report-${by}`}
         actions={csv}
       />
-    </div>
+    </Stack>
   );
 }
 
@@ -168,6 +170,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   const left = data.coverage.days_left_out_of_conversion;
   return (
     <Stack gap="xs" style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+      <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable
         caption="Sales summary with the comparison period and change"
         rows={rows}
