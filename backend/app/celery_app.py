@@ -14,7 +14,13 @@ from app.core.config import get_settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["app.health.tasks", "app.square.tasks", "app.reports.tasks", "app.exports.tasks"]
+TASK_MODULES = [
+    "app.health.tasks",
+    "app.square.tasks",
+    "app.reports.tasks",
+    "app.exports.tasks",
+    "app.locations.tasks",
+]
 
 
 def create_celery() -> Celery:
@@ -48,6 +54,11 @@ def create_celery() -> Celery:
             },
             # Deletes export files past their expiry (a day after they were made).
             "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 900.0},
+            # Re-datings after a settings change whose message was lost or whose retries ran out.
+            "locations-resume-recalculations": {
+                "task": "locations.resume_recalculations",
+                "schedule": 600.0,
+            },
             # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).
             "reports-refresh-exchange-rates": {
                 "task": "reports.refresh_exchange_rates",

@@ -4,7 +4,7 @@ from app.auth.models import LoginAttempt, RefreshToken
 from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
 from app.health.models import WorkerHeartbeat
-from app.locations.models import Location, UserLocation
+from app.locations.models import Location, LocationRecalculation, UserLocation
 from app.organizations.models import Organization
 from app.reports.models import (
     ExchangeRate,
@@ -57,6 +57,7 @@ __all__ = [
     "LineDaySet",
     "LineDaySums",
     "Location",
+    "LocationRecalculation",
     "LoginAttempt",
     "MonthDaySums",
     "MonthVersion",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
 
@@ -30,6 +31,49 @@ class Location(Base):
     opened_on: Mapped[date | None]  # the first trading day (footfall before it is refused)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The latest re-dating of its stored sales (app/locations/recalculation.py), if any.
+    recalculation: Mapped[LocationRecalculation | None] = relationship(
+        back_populates="location", uselist=False, passive_deletes=True
+    )
+
+
+class RecalculationState(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class LocationRecalculation(Base):
+    """The latest re-dating of a location's stored sales after a setting that dates them changed
+    (app/locations/recalculation.py): one row per location, reused by every later change."""
+
+    __tablename__ = "location_recalculation"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("location.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    # Raised by every change: a job works only while it holds the latest, so the last change
+    # made is the one applied, however the jobs of earlier ones interleave with it.
+    generation: Mapped[int] = mapped_column(default=1)
+    reason: Mapped[str] = mapped_column(String(255))  # what changed, as the web app shows it
+    state: Mapped[RecalculationState] = mapped_column(
+        Enum(RecalculationState, native_enum=False, length=16, validate_strings=True),
+        default=RecalculationState.queued,
+    )
+    done: Mapped[int] = mapped_column(default=0)  # orders re-dated so far
+    total: Mapped[int] = mapped_column(default=0)  # orders of the location when the job started
+    after_order_id: Mapped[int] = mapped_column(default=0)  # the cursor: orders above it are left
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    location: Mapped[Location] = relationship(back_populates="recalculation")
 
 
 class UserLocation(Base):

@@ -4,9 +4,10 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from app.core.inputs import DbId, OpeningDate, SingleLine, Text
+from app.locations.models import RecalculationState
 from app.organizations.schemas import CurrencyCode
 
 LocationName = Annotated[
@@ -24,6 +25,35 @@ Timezone = Annotated[str, AfterValidator(_known_timezone)]
 StartHour = Annotated[int, Field(ge=0, le=23)]
 
 
+class RecalculationRead(BaseModel):
+    """A location's latest re-dating of its stored sales (app/locations/recalculation.py).
+
+    While it is queued, running or failed, the location's figures may still show sales on the
+    dates the old setting gave them: reports list it in `recalculating`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    location_id: int
+    state: RecalculationState
+    reason: str  # what changed
+    done: int  # orders re-dated so far
+    total: int  # orders to re-date
+    error: str | None
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def progress(self) -> float:
+        """From 0 to 1."""
+        if self.state == RecalculationState.done:
+            return 1.0
+        if self.total <= 0:
+            return 0.0
+        return round(min(self.done / self.total, 1.0), 4)
+
+
 class LocationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -37,6 +67,8 @@ class LocationRead(BaseModel):
     business_day_start_hour: int
     opened_on: date | None
     created_at: datetime
+    # The latest re-dating after a change of business-day start or timezone (null: never).
+    recalculation: RecalculationRead | None = None
 
 
 class LocationCreate(BaseModel):

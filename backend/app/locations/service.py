@@ -6,10 +6,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.core.errors import Forbidden, InvalidField, NotFound
 from app.footfall.models import FootfallEntry
+from app.locations import recalculation
 from app.locations.models import Location, UserLocation
 from app.locations.schemas import FootfallCoverage, LocationCreate, LocationUpdate
 from app.users.models import Role, User
@@ -32,7 +33,12 @@ def granted_ids(*, db: Session, user: User) -> set[int] | None:
 
 def list_locations(*, db: Session, user: User) -> list[Location]:
     """The locations of the user's organization that the user may see, by name."""
-    query = select(Location).where(Location.org_id == user.org_id).order_by(Location.name)
+    query = (
+        select(Location)
+        .where(Location.org_id == user.org_id)
+        .order_by(Location.name)
+        .options(selectinload(Location.recalculation))
+    )
     allowed = granted_ids(db=db, user=user)
     if allowed is not None:
         query = query.where(Location.id.in_(allowed))
@@ -115,7 +121,7 @@ def footfall_coverage(
 
 def get(*, db: Session, user: User, location_id: int) -> Location:
     """One location: another organization's is not found, an ungranted one is forbidden."""
-    location = db.get(Location, location_id)
+    location = db.get(Location, location_id, options=[selectinload(Location.recalculation)])
     if location is None or location.org_id != user.org_id:
         raise NotFound("location", location_id)
     check_access(db=db, user=user, location_ids=[location_id])
@@ -148,13 +154,21 @@ def check_access(
 
 
 def update(*, db: Session, user: User, location_id: int, location_in: LocationUpdate) -> Location:
-    """Change Teliporter's own settings of a location."""
+    """Change Teliporter's own settings of a location; a new business-day start queues the
+    re-dating of the sales already stored (app/locations/recalculation.py)."""
     location = get(db=db, user=user, location_id=location_id)
+    start_hour = location.business_day_start_hour
     for field, value in location_in.model_dump(exclude_unset=True).items():
         if field == "business_day_start_hour" and value is None:
             raise InvalidField(field, "business_day_start_hour must be an hour from 0 to 23")
         setattr(location, field, value)
     db.flush()
+    if location.business_day_start_hour != start_hour:
+        recalculation.request(
+            db=db,
+            location=location,
+            reason=recalculation.start_hour_reason(start_hour, location.business_day_start_hour),
+        )
     return location
 
 
@@ -200,11 +214,15 @@ def upsert_from_square(
         )
     }
     result: dict[str, Location] = {}
+    moved: list[tuple[Location, str]] = []
     for square in square_locations:
         location = existing.get(square["id"])
         if location is None:
             location = Location(org_id=org_id, square_location_id=square["id"])
             db.add(location)
+        elif location.timezone != (square.get("timezone") or "UTC"):
+            # Its sales already stored were dated in the old timezone.
+            moved.append((location, location.timezone))
         location.connection_id = connection_id
         location.name = square.get("name") or square["id"]
         location.timezone = square.get("timezone") or "UTC"
@@ -213,6 +231,12 @@ def upsert_from_square(
         location.status = square.get("status") or "ACTIVE"
         result[square["id"]] = location
     db.flush()
+    for location, old_timezone in moved:
+        recalculation.request(
+            db=db,
+            location=location,
+            reason=recalculation.timezone_reason(old_timezone, location.timezone),
+        )
     return result
 
 

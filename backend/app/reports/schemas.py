@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from app.locations.schemas import RecalculationRead
 
 MetricValue = str | int | float | None
 MetricValues = dict[str, MetricValue]
+
+# The report's locations whose sales are being re-dated after a change of business-day start or
+# timezone (app/locations/recalculation.py): until their job is done, their figures may still
+# show some sales on the dates the old setting gave them.
+Recalculating = Annotated[
+    list[RecalculationRead],
+    Field(
+        default_factory=list,
+        description="The report's locations whose figures are being recalculated after a "
+        "settings change (empty when none): until done, some of their sales may be on the dates "
+        "the old setting gave them",
+    ),
+]
 
 
 class Compare(StrEnum):
@@ -85,6 +101,7 @@ class SummaryRead(BaseModel):
     change: dict[str, float | None]  # fractions: 0.125 is +12.5 %; null when not defined
     coverage: Coverage
     rates: RatesUsed
+    recalculating: Recalculating
 
 
 class TimeseriesPoint(BaseModel):
@@ -101,6 +118,7 @@ class TimeseriesRead(BaseModel):
     comparison: ComparisonPeriod | None
     points: list[TimeseriesPoint]
     rates: RatesUsed
+    recalculating: Recalculating
 
 
 class BreakdownRow(BaseModel):
@@ -121,6 +139,7 @@ class BreakdownRead(BaseModel):
     rows: list[BreakdownRow]
     total: BreakdownTotal
     rates: RatesUsed
+    recalculating: Recalculating
 
 
 class HeatmapCell(BaseModel):
@@ -136,3 +155,4 @@ class HeatmapRead(BaseModel):
     date_to: date
     cells: list[HeatmapCell]
     rates: RatesUsed
+    recalculating: Recalculating

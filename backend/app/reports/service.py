@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session, aliased
 from app.core.errors import InvalidField
 from app.footfall import service as footfall_service
 from app.footfall.models import FootfallEntry
+from app.locations import recalculation
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.reports import cache as report_cache
@@ -2699,6 +2700,9 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
             days_left_out_of_conversion=counted + traded - 2 * used,
         ),
         rates=_rates(conv),
+        recalculating=recalculation.pending(
+            db=db, org_id=req.org_id, location_ids=req.location_ids
+        ),
     )
 
 
@@ -2802,6 +2806,9 @@ def timeseries(
         comparison=_comparison(req, previous_total),
         points=points,
         rates=_rates(conv),
+        recalculating=recalculation.pending(
+            db=db, org_id=req.org_id, location_ids=req.location_ids
+        ),
     )
 
 
@@ -3023,6 +3030,9 @@ def breakdown(
         rows=rows,
         total=BreakdownTotal(metrics=m.present(total, req.currency)),
         rates=_rates(conv),
+        recalculating=recalculation.pending(
+            db=db, org_id=req.org_id, location_ids=req.location_ids
+        ),
     )
 
 
@@ -3067,4 +3077,7 @@ def heatmap(*, db: Session, req: ReportRequest, source: Source = "rollups") -> H
         date_to=req.date_to,
         cells=result,
         rates=_rates(conv),
+        recalculating=recalculation.pending(
+            db=db, org_id=req.org_id, location_ids=req.location_ids
+        ),
     )

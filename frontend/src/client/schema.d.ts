@@ -672,6 +672,11 @@ export interface components {
              */
             date_to: string;
             rates: components["schemas"]["RatesUsed"];
+            /**
+             * Recalculating
+             * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
+             */
+            recalculating?: components["schemas"]["RecalculationRead"][];
             /** Rows */
             rows: components["schemas"]["BreakdownRow"][];
             total: components["schemas"]["BreakdownTotal"];
@@ -1147,6 +1152,11 @@ export interface components {
              */
             date_to: string;
             rates: components["schemas"]["RatesUsed"];
+            /**
+             * Recalculating
+             * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
+             */
+            recalculating?: components["schemas"]["RecalculationRead"][];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1244,6 +1254,7 @@ export interface components {
             name: string;
             /** Opened On */
             opened_on: string | null;
+            recalculation?: components["schemas"]["RecalculationRead"] | null;
             /** Square Location Id */
             square_location_id: string | null;
             /** Status */
@@ -1271,6 +1282,7 @@ export interface components {
             name: string;
             /** Opened On */
             opened_on: string | null;
+            recalculation?: components["schemas"]["RecalculationRead"] | null;
             /** Square Location Id */
             square_location_id: string | null;
             /** Status */
@@ -1386,6 +1398,45 @@ export interface components {
             /** Stale Days */
             stale_days: number;
         };
+        /**
+         * RecalculationRead
+         * @description A location's latest re-dating of its stored sales (app/locations/recalculation.py).
+         *
+         *     While it is queued, running or failed, the location's figures may still show sales on the
+         *     dates the old setting gave them: reports list it in `recalculating`.
+         */
+        RecalculationRead: {
+            /** Done */
+            done: number;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Location Id */
+            location_id: number;
+            /**
+             * Progress
+             * @description From 0 to 1.
+             */
+            readonly progress: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Started At */
+            started_at: string | null;
+            state: components["schemas"]["RecalculationState"];
+            /** Total */
+            total: number;
+        };
+        /**
+         * RecalculationState
+         * @enum {string}
+         */
+        RecalculationState: "queued" | "running" | "done" | "failed";
         /** RegisterIn */
         RegisterIn: {
             /**
@@ -1444,6 +1495,11 @@ export interface components {
                 [key: string]: string | number | null;
             };
             rates: components["schemas"]["RatesUsed"];
+            /**
+             * Recalculating
+             * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
+             */
+            recalculating?: components["schemas"]["RecalculationRead"][];
         };
         /** SyncRequest */
         SyncRequest: {
@@ -1525,6 +1581,11 @@ export interface components {
             /** Points */
             points: components["schemas"]["TimeseriesPoint"][];
             rates: components["schemas"]["RatesUsed"];
+            /**
+             * Recalculating
+             * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
+             */
+            recalculating?: components["schemas"]["RecalculationRead"][];
         };
         /** TokenOut */
         TokenOut: {

@@ -132,6 +132,44 @@ describe("DashboardPage", () => {
     );
   });
 
+  it("says which stores are being recalculated after a settings change, and how far along", async () => {
+    const job = {
+      location_id: 9,
+      state: "running" as const,
+      reason: "Business day start changed from 00:00 to 04:00",
+      done: 2,
+      total: 3,
+      progress: 0.6667,
+      error: null,
+      requested_at: "2026-01-14T08:00:00Z",
+      started_at: "2026-01-14T08:00:01Z",
+      finished_at: null,
+    };
+    stubApi((url) =>
+      url.pathname === "/api/v1/reports/summary" ? json(summary({ recalculating: [job] })) : reportRoutes(url),
+    );
+    renderPage(<DashboardPage />);
+    const notice = await screen.findByTestId("recalculation-notice", {}, { timeout: 5000 });
+    expect(notice).toHaveAttribute("role", "status");
+    expect(notice).toHaveTextContent(
+      "Figures for Dublin Docks are being recalculated after a settings change — 66% done",
+    );
+    expect(notice).toHaveTextContent("Dublin Docks: Business day start changed from 00:00 to 04:00 (66%)");
+    expect(within(notice).getByRole("progressbar", { name: "Recalculation progress" })).toHaveAttribute(
+      "aria-valuenow",
+      "66",
+    );
+    // The figures are still shown beside it.
+    expect(screen.getByTestId("kpi-net_sales")).toBeInTheDocument();
+  });
+
+  it("shows no recalculation notice when nothing is being recalculated", async () => {
+    stubApi(reportRoutes);
+    renderPage(<DashboardPage />);
+    await screen.findByTestId("kpi-net_sales", {}, { timeout: 5000 });
+    expect(screen.queryByTestId("recalculation-notice")).not.toBeInTheDocument();
+  });
+
   it("shows a failed load with a way to try again", async () => {
     let fail = true;
     stubApi((url) =>

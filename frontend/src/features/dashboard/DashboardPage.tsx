@@ -22,6 +22,7 @@ import {
   useTimeseries,
 } from "@/features/reports/api";
 import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
+import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
 import { errorMessage } from "@/lib/api";
 import { formatDateRange } from "@/lib/format";
 
@@ -134,19 +135,23 @@ function DashboardFigures() {
   const data = summary.data;
   if (data.coverage.days_with_sales === 0 && !summary.isPlaceholderData) {
     return (
-      <EmptyState
-        title="No sales in this period"
-        icon={<IconCalendarOff size={40} stroke={1.5} aria-hidden />}
-      >
-        Nothing was sold between {formatDateRange(data.date_from, data.date_to)} in the stores
-        selected. Choose another date range, or check Settings if your first Square sync is still
-        running.
-      </EmptyState>
+      <Stack gap="md">
+        <RecalculationNotice recalculating={data.recalculating} />
+        <EmptyState
+          title="No sales in this period"
+          icon={<IconCalendarOff size={40} stroke={1.5} aria-hidden />}
+        >
+          Nothing was sold between {formatDateRange(data.date_from, data.date_to)} in the stores
+          selected. Choose another date range, or check Settings if your first Square sync is still
+          running.
+        </EmptyState>
+      </Stack>
     );
   }
   return (
     <Stack gap="md" data-testid="dashboard-figures" aria-busy={summary.isPlaceholderData || undefined}>
       <RatesAlert rates={data.rates} />
+      <RecalculationNotice recalculating={data.recalculating} />
       <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
         <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
       </Box>

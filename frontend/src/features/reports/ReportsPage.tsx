@@ -20,6 +20,7 @@ import {
 } from "@/features/reports/api";
 import { ExportStatusBar } from "@/features/reports/components/ExportStatusBar";
 import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
+import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import type { CsvTable } from "@/features/reports/export";
 import {
@@ -108,6 +109,7 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
   return (
     <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
       <RatesAlert rates={data.rates} />
+      <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable
         key={by}
         caption={`Sales ${TABS.find((t) => t.value === by)?.label.toLowerCase() ?? ""}`}
@@ -172,6 +174,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   return (
     <Stack gap="xs" style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
       <RatesAlert rates={data.rates} />
+      <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable
         caption="Sales summary with the comparison period and change"
         rows={rows}

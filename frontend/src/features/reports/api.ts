@@ -6,6 +6,7 @@ import { useMemo } from "react";
 import type { components } from "@/client/schema";
 import type { Compare } from "@/features/filters/dateRange";
 import { useFilters } from "@/features/filters/useFilters";
+import { RECALCULATION_POLL_MS } from "@/features/locations/recalculation";
 import { api, unwrap } from "@/lib/api";
 
 export type Summary = components["schemas"]["SummaryRead"];
@@ -62,6 +63,12 @@ export const reportKeys = {
   heatmap: (p: ReportParams) => [...reportKeys.all, "heatmap", p] as const,
 };
 
+/** While a report says some of its stores are being recalculated after a settings change, it is
+ * asked for again every few seconds, so the figures and the notice move on their own. */
+function whileRecalculating(query: { state: { data?: { recalculating?: unknown[] } } }): number | false {
+  return query.state.data?.recalculating?.length ? RECALCULATION_POLL_MS : false;
+}
+
 export async function fetchSummary(params: ReportParams): Promise<Summary> {
   return unwrap(await api.GET("/reports/summary", { params: { query: reportQuery(params) } }));
 }
@@ -72,6 +79,7 @@ export function useSummary(params: ReportParams) {
     queryFn: () => fetchSummary(params),
     // Changing a filter keeps the old figures on screen (dimmed) until the new ones arrive.
     placeholderData: keepPreviousData,
+    refetchInterval: whileRecalculating,
   });
 }
 
@@ -93,6 +101,7 @@ export function useTimeseries(params: ReportParams, granularity: Granularity) {
         }),
       ),
     placeholderData: keepPreviousData,
+    refetchInterval: whileRecalculating,
   });
 }
 
@@ -108,6 +117,7 @@ export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = tr
         }),
       ),
     placeholderData: keepPreviousData,
+    refetchInterval: whileRecalculating,
   });
 }
 
@@ -117,5 +127,6 @@ export function useHeatmap(params: ReportParams) {
     queryFn: async () =>
       unwrap(await api.GET("/reports/heatmap", { params: { query: reportQuery(params, "none") } })),
     placeholderData: keepPreviousData,
+    refetchInterval: whileRecalculating,
   });
 }

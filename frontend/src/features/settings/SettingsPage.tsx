@@ -5,6 +5,7 @@ import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { useMe } from "@/features/auth/api";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
+import { StoresSection } from "@/features/settings/components/StoresSection";
 import { UsersSection } from "@/features/settings/components/UsersSection";
 import { SquareConnectionsSection } from "@/features/square/components/SquareConnectionsSection";
 
@@ -41,6 +42,7 @@ export default function SettingsPage() {
         <Tabs.Panel value="general" pt="lg">
           <Stack gap="lg">
             <OrganizationSection canEdit={canEdit} />
+            <StoresSection canEdit={canEdit} />
             <UsersSection canEdit={canEdit} meId={me.data.id} />
           </Stack>
         </Tabs.Panel>

@@ -1,0 +1,109 @@
+import { Alert, Badge, Group, Paper, Progress, Select, Stack, Table, Text, Title } from "@mantine/core";
+
+import { ErrorState } from "@/components/ui/ErrorState";
+import { Loading } from "@/components/ui/Loading";
+import { type Location, useLocations, useUpdateLocation } from "@/features/locations/api";
+import { describeRecalculation, isPending, percentDone } from "@/features/locations/recalculation";
+import { errorMessage } from "@/lib/api";
+
+const HOURS = Array.from({ length: 24 }, (_, hour) => ({
+  value: String(hour),
+  label: `${String(hour).padStart(2, "0")}:00`,
+}));
+
+function RecalculationStatus({ store }: { store: Location }) {
+  const job = store.recalculation;
+  if (!job) return null;
+  const pending = isPending(job);
+  return (
+    <Stack gap={4} data-testid={`recalculation-${store.id}`}>
+      <Group gap="xs">
+        <Badge color={job.state === "failed" ? "red" : pending ? "yellow" : "teal"} variant="light">
+          {job.state === "done" ? "Up to date" : job.state}
+        </Badge>
+        <Text size="xs" c="gray.8">
+          {describeRecalculation(job)}
+        </Text>
+      </Group>
+      {pending && job.state !== "queued" && (
+        <Progress value={percentDone(job)} size="sm" aria-label={`Recalculation of ${store.name}`} />
+      )}
+      <Text size="xs" c="gray.7">
+        {job.reason}
+      </Text>
+    </Stack>
+  );
+}
+
+/** Each store's business-day start (Teliporter's own setting), and the recalculation of its
+ * figures a change starts. */
+export function StoresSection({ canEdit }: { canEdit: boolean }) {
+  const stores = useLocations();
+  const update = useUpdateLocation();
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="stores-heading">
+      <Stack gap="md">
+        <Title order={2} size="h4" id="stores-heading">
+          Stores
+        </Title>
+        <Text size="sm" c="gray.8">
+          A store open past midnight can start its business day later: with 04:00, a sale at 01:30
+          counts for the day before. Changing it recalculates the store&apos;s figures in the
+          background; reports say so until it is done.
+        </Text>
+        {stores.isPending && <Loading label="Loading the stores" />}
+        {stores.isError && <ErrorState message={errorMessage(stores.error)} onRetry={() => void stores.refetch()} />}
+        {update.error && (
+          <Alert color="red" variant="light" role="alert">
+            {errorMessage(update.error)}
+          </Alert>
+        )}
+        {stores.data && (
+          <Table.ScrollContainer minWidth={560}>
+            <Table verticalSpacing="sm">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th scope="col">Store</Table.Th>
+                  <Table.Th scope="col">Timezone</Table.Th>
+                  <Table.Th scope="col">Business day starts</Table.Th>
+                  <Table.Th scope="col">Figures</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {stores.data.items.map((store) => (
+                  <Table.Tr key={store.id}>
+                    <Table.Th scope="row">{store.name}</Table.Th>
+                    <Table.Td>{store.timezone}</Table.Td>
+                    <Table.Td>
+                      <Select
+                        aria-label={`Business day start of ${store.name}`}
+                        data={HOURS}
+                        value={String(store.business_day_start_hour)}
+                        onChange={(value) => {
+                          if (value === null || Number(value) === store.business_day_start_hour) return;
+                          update.mutate({ id: store.id, body: { business_day_start_hour: Number(value) } });
+                        }}
+                        allowDeselect={false}
+                        readOnly={!canEdit}
+                        disabled={update.isPending}
+                        w={110}
+                      />
+                    </Table.Td>
+                    <Table.Td>
+                      <RecalculationStatus store={store} />
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+        {!canEdit && (
+          <Text size="sm" c="gray.7">
+            Only owners and admins can change these.
+          </Text>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
