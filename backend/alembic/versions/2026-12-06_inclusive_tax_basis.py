@@ -59,6 +59,7 @@ def _currencies() -> None:
     first_connection = (
         sa.select(sa.func.min(connection.c.id))
         .where(connection.c.org_id == organization.c.id)
+        .correlate(organization)
         .scalar_subquery()
     )
     first_location = (

@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.reports import rollups
@@ -54,6 +54,11 @@ class Rederived:
     # Orders whose stored lines do not match their document (left as they are).
     orders_skipped: int = 0
     pairs: dict[int, set[rollups.Pair]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def _batch(db: Session, order_ids: list[int], out: Rederived) -> None:
@@ -110,7 +115,7 @@ def _batch(db: Session, order_ids: list[int], out: Rederived) -> None:
             out.orders_changed += 1
             if order.counted and order.business_date is not None:
                 out.pairs[order.org_id].add((order.location_id, order.business_date))
-    lines = SaleLine.__table__
+    lines = _table(SaleLine)
     if line_updates:
         db.connection().execute(
             update(lines)
@@ -119,7 +124,7 @@ def _batch(db: Session, order_ids: list[int], out: Rederived) -> None:
             line_updates,
         )
         out.lines_changed += len(line_updates)
-    orders_table = SaleOrder.__table__
+    orders_table = _table(SaleOrder)
     if order_updates:
         db.connection().execute(
             update(orders_table)
