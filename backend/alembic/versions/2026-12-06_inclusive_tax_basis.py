@@ -7,7 +7,9 @@ followed from the first Square account until a person chooses it
    re-derived from their kept Square documents, with the rollups of their dates and the report
    caches (`app.sales.tax_basis.rederive`: batched, in this migration's transaction). Nothing
    else changes: net sales and every total are the same on both bases. Downgrading leaves the
-   figures on the new basis (the old one was wrong).
+   figures on the new basis (the old one was wrong). Orders the previous release syncs between
+   this migration and its restart are stored the old way: `python -m
+   app.scripts.rederive_tax_basis` after the deploy brings them in line (safe to run again).
 2. `organization.reporting_currency_chosen`: false until a person sets the reporting currency;
    until then a new organization reports in the currency of the first Square account it
    connects. Existing organizations: one whose currency is not the default (GBP) was set by a
