@@ -155,6 +155,14 @@ def _half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded half away from zero, in integers (exact)."""
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
+
+
 def ex_tax(
     gross: int, discount: int, inclusive_tax: int, inclusive_rate: Decimal
 ) -> tuple[int, int]:
@@ -169,7 +177,7 @@ def ex_tax(
     net_ex = gross - discount - inclusive_tax
     net_inc = gross - discount
     if net_inc > 0:
-        gross_ex = _half_up(Decimal(gross) * net_ex / net_inc)
+        gross_ex = _divide_half_up(gross * net_ex, net_inc)
     else:
         gross_ex = _half_up(Decimal(gross) / (1 + inclusive_rate))
     return gross_ex, gross_ex - net_ex
