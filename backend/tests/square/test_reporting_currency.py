@@ -111,3 +111,13 @@ def test_a_gbp_first_account_then_a_usd_one_stays_in_gbp(
     connect(client, admin, three_sellers, GBP)
     connect(client, admin, three_sellers, USD)
     assert reporting_currency(client, admin) == "GBP"
+
+
+def test_renaming_the_organization_is_not_choosing_a_currency(
+    client: TestClient, db: Session, three_sellers: RunningSimulator, no_dispatch: None
+) -> None:
+    admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
+    renamed = client.patch("/api/v1/organization", json={"name": "Diner"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+    connect(client, admin, three_sellers, USD)
+    assert reporting_currency(client, admin) == "USD"
