@@ -331,15 +331,20 @@ def _generate(
             discount = np.where(rng.random(m) < 0.1, gross // 10, 0)
             inclusive = currency != "USD"
             if inclusive:
+                # VAT 20 % inside the price, worked out on the discounted amount (as Square does).
                 line_tax = (gross - discount) - np.round((gross - discount) / 1.2).astype(np.int64)
-                gross_ex = gross - np.round(gross - gross / 1.2).astype(np.int64)
+                inclusive_tax = line_tax
+                gross_ex, discount_ex = _ex_tax(gross, discount, line_tax, 6, 5)
             else:
                 line_tax = np.round((gross - discount) * 0.08875).astype(np.int64)
-                gross_ex = gross
+                inclusive_tax = np.zeros(m, np.int64)
+                gross_ex, discount_ex = gross, discount
             line_return = is_return[owner]
             o_gross = np.bincount(owner, gross_ex * ~line_return, n).astype(np.int64)
             o_returns = np.bincount(owner, gross_ex * line_return, n).astype(np.int64)
-            o_disc = np.bincount(owner, discount * np.where(line_return, -1, 1), n).astype(np.int64)
+            o_disc = np.bincount(owner, discount_ex * np.where(line_return, -1, 1), n).astype(
+                np.int64
+            )
             o_tax = np.bincount(owner, line_tax * np.where(line_return, -1, 1), n).astype(np.int64)
             o_units = np.bincount(owner, qty * np.where(line_return, -1, 1), n).astype(np.int64)
             tips = np.where(
@@ -430,9 +435,9 @@ def _generate(
                     s(qty),
                     s(qty),
                     s(gross),
-                    s(gross - gross_ex),
+                    s(inclusive_tax),
                     s(gross_ex),
-                    s(discount),
+                    s(discount_ex),
                     s(line_tax),
                     s(gross - discount + (0 if inclusive else line_tax)),
                 ],
@@ -528,6 +533,22 @@ def _generate(
     with session_scope() as db:
         db.execute(text("SELECT 1"))
     return org_id, email, password, counts
+
+
+def _ex_tax(gross: Any, discount: Any, inclusive_tax: Any, num: int, den: int) -> tuple[Any, Any]:
+    """`app.sales.facts.ex_tax` over arrays of lines (integer minor units): gross and discount
+    ex-tax on the same basis, for lines whose inclusive tax rates add up to `num / den - 1`
+    (VAT 20 %: 6 / 5). Gross ex-tax is gross x net ex-tax / net inc-tax, or for a line
+    discounted to nothing gross x den / num, rounded half-up (all amounts are >= 0)."""
+    import numpy as np
+
+    net_ex = gross - discount - inclusive_tax
+    net_inc = gross - discount
+    paid = net_inc > 0
+    top = np.where(paid, gross * net_ex, gross * den)
+    bottom = np.where(paid, net_inc, num)
+    gross_ex = (2 * top + bottom) // (2 * bottom)
+    return gross_ex, gross_ex - net_ex
 
 
 def _existing() -> tuple[int, str, str, dict[str, int]]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -16,4 +16,7 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     reporting_currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    # False until a person sets the reporting currency: until then it follows the currency of
+    # the first Square account the organization connects (METRICS.md "Currency").
+    reporting_currency_chosen: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

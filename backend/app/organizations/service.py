@@ -44,9 +44,17 @@ REPORTING_CURRENCIES = frozenset(
 )
 
 
-def create(*, db: Session, name: str, reporting_currency: str = "GBP") -> Organization:
-    """Create an organization (a retail business)."""
-    org = Organization(name=name, reporting_currency=reporting_currency)
+DEFAULT_REPORTING_CURRENCY = "GBP"  # until the first Square account is connected
+
+
+def create(*, db: Session, name: str, reporting_currency: str | None = None) -> Organization:
+    """Create an organization (a retail business). Without a reporting currency it reports in
+    the default until its first Square account is connected, then in that account's currency."""
+    org = Organization(
+        name=name,
+        reporting_currency=reporting_currency or DEFAULT_REPORTING_CURRENCY,
+        reporting_currency_chosen=reporting_currency is not None,
+    )
     db.add(org)
     db.flush()
     return org
@@ -71,5 +79,22 @@ def update(*, db: Session, org_id: int, org_in: OrganizationUpdate) -> Organizat
         )
     for field, value in changes.items():
         setattr(org, field, value)
+    if currency is not None:
+        # Chosen by a person: connecting Square accounts no longer changes it.
+        org.reporting_currency_chosen = True
     db.flush()
     return org
+
+
+def adopt_account_currency(*, db: Session, org_id: int, currency: str | None) -> bool:
+    """Report in the currency of the organization's first connected Square account, unless a
+    person chose the reporting currency (METRICS.md "Currency"); the caller decides that the
+    account is the first. Returns whether the reporting currency changed."""
+    org = get(db=db, org_id=org_id)
+    code = (currency or "").upper()
+    if org.reporting_currency_chosen or code not in REPORTING_CURRENCIES:
+        return False
+    changed = org.reporting_currency != code
+    org.reporting_currency = code
+    db.flush()
+    return changed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,8 +49,10 @@ class LineFacts:
     variation_name: str | None
     quantity: Decimal
     units: Decimal
-    gross_sales_money: int
-    inclusive_tax: int
+    gross_sales_money: int  # as Square sends it (gross_return_money for a returned line)
+    inclusive_tax: int  # its inclusive taxes' applied_money
+    # Gross and discount ex-tax on the same basis (`ex_tax`): as Square sends them for a line
+    # without inclusive tax.
     gross_ex_tax: int
     discount: int
     tax: int
@@ -131,13 +133,75 @@ def _units(line: dict[str, Any], quantity: Decimal) -> Decimal:
     return Decimal(1) if unit.get("measurement_unit") else quantity
 
 
-def _line(line: dict[str, Any], kind: str, tax_types: dict[str, str], gross_key: str) -> LineFacts:
+@dataclass(frozen=True)
+class _Tax:
+    type: str
+    rate: Decimal  # the tax's `percentage` as a fraction (20 % -> 0.2)
+
+
+def _taxes(taxes: list[dict[str, Any]] | None) -> dict[str, _Tax]:
+    """An order's taxes (or a return's `return_taxes`) by uid."""
+    out = {}
+    for t in taxes or ():
+        try:
+            rate = Decimal(str(t.get("percentage") or "0")) / 100
+        except ArithmeticError:
+            rate = Decimal(0)
+        out[t.get("uid", "")] = _Tax(t.get("type", ""), rate)
+    return out
+
+
+def _half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded half away from zero, in integers (exact)."""
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
+
+
+def ex_tax(
+    gross: int, discount: int, inclusive_tax: int, inclusive_rate: Decimal
+) -> tuple[int, int]:
+    """A line's gross and discount ex-tax, on the same basis (METRICS.md `gross_sales`).
+
+    Square computes a line's inclusive tax on its discounted amount: the net ex-tax is
+    `gross - discount - inclusive_tax`, and gross ex-tax is the gross scaled by the line's net
+    ex-tax / net inc-tax ratio, rounded half-up; the discount ex-tax is what separates the two.
+    A line discounted to nothing has no such ratio: its gross is taken out of the tax at the
+    line's inclusive rates (Σ of its inclusive taxes' percentages, as a fraction).
+    """
+    net_ex = gross - discount - inclusive_tax
+    net_inc = gross - discount
+    if net_inc > 0:
+        gross_ex = _divide_half_up(gross * net_ex, net_inc)
+    else:
+        gross_ex = _half_up(Decimal(gross) / (1 + inclusive_rate))
+    return gross_ex, gross_ex - net_ex
+
+
+def _line(line: dict[str, Any], kind: str, taxes: dict[str, _Tax], gross_key: str) -> LineFacts:
     quantity = Decimal(str(line.get("quantity") or "0"))
     inclusive = 0
+    inclusive_rate = Decimal(0)
+    has_inclusive = False
     for applied in line.get("applied_taxes") or ():
-        if tax_types.get(applied.get("tax_uid", "")) == "INCLUSIVE":
+        tax = taxes.get(applied.get("tax_uid", ""))
+        if tax is not None and tax.type == "INCLUSIVE":
+            has_inclusive = True
             inclusive += money(applied, "applied_money")
+            inclusive_rate += tax.rate
     gross = money(line, gross_key)
+    discount = money(line, "total_discount_money")
+    # Gross sales are ex-tax everywhere, and the discount on the same basis (METRICS.md
+    # gross_sales): a line with inclusive VAT has both taken out of the tax.
+    if has_inclusive:
+        gross_ex_tax, discount_ex_tax = ex_tax(gross, discount, inclusive, inclusive_rate)
+    else:
+        gross_ex_tax, discount_ex_tax = gross, discount
     return LineFacts(
         kind=kind,
         uid=line.get("uid"),
@@ -150,9 +214,8 @@ def _line(line: dict[str, Any], kind: str, tax_types: dict[str, str], gross_key:
         units=_units(line, quantity),
         gross_sales_money=gross,
         inclusive_tax=inclusive,
-        # Gross sales are ex-tax everywhere: inclusive VAT comes out (METRICS.md gross_sales).
-        gross_ex_tax=gross - inclusive,
-        discount=money(line, "total_discount_money"),
+        gross_ex_tax=gross_ex_tax,
+        discount=discount_ex_tax,
         tax=money(line, "total_tax_money"),
         total=money(line, "total_money"),
     )
@@ -165,21 +228,19 @@ def _service_charge_ex_tax(charge: dict[str, Any]) -> int:
 def derive(order: dict[str, Any]) -> OrderFacts:
     """Every per-order figure of METRICS.md for one Square Order document."""
     counted = order.get("state") == COUNTED_STATE
-    tax_types = {t.get("uid", ""): t.get("type", "") for t in order.get("taxes") or []}
+    taxes = _taxes(order.get("taxes"))
 
     sale_lines = [
-        _line(li, "sale", tax_types, "gross_sales_money") for li in order.get("line_items") or []
+        _line(li, "sale", taxes, "gross_sales_money") for li in order.get("line_items") or []
     ]
     return_lines: list[LineFacts] = []
     returned_additive_tax = 0
     returned_service_charges = 0
     returned_rounding = 0
     for ret in order.get("returns") or []:
-        return_tax_types = {
-            t.get("uid", ""): t.get("type", "") for t in ret.get("return_taxes") or []
-        }
+        return_taxes = _taxes(ret.get("return_taxes"))
         return_lines.extend(
-            _line(li, "return", return_tax_types, "gross_return_money")
+            _line(li, "return", return_taxes, "gross_return_money")
             for li in ret.get("return_line_items") or []
         )
         returned_additive_tax += sum(

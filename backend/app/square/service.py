@@ -6,6 +6,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.security import new_opaque_token, token_digest
 from app.locations import service as location_service
 from app.locations.models import Location
+from app.organizations import service as org_service
 from app.sales import service as sales_service
 from app.sales.facts import parse_time
 from app.square.client import READ_SCOPES, SquareApi, SquareAuthError, SquareError
@@ -109,6 +111,16 @@ def _same_browser(grant: OAuthState, browser_nonce: str | None) -> bool:
     return hmac.compare_digest(grant.browser_digest, token_digest(browser_nonce))
 
 
+def _account_currency(merchant: dict[str, Any], square_locations: list[dict[str, Any]]) -> str:
+    """A Square account's currency: its Merchant's, else its main location's (else its first
+    location's)."""
+    if merchant.get("currency"):
+        return str(merchant["currency"])
+    main = merchant.get("main_location_id")
+    ordered = sorted(square_locations, key=lambda loc: loc.get("id") != main)
+    return next((str(loc["currency"]) for loc in ordered if loc.get("currency")), "")
+
+
 def complete_authorization(
     *,
     db: Session,
@@ -171,7 +183,16 @@ def complete_authorization(
             SquareConnection.org_id == grant.org_id, SquareConnection.merchant_id == merchant_id
         )
     )
+    first_account = False
     if connection is None:
+        first_account = (
+            db.scalar(
+                select(func.count())
+                .select_from(SquareConnection)
+                .where(SquareConnection.org_id == grant.org_id)
+            )
+            == 0
+        )
         connection = SquareConnection(org_id=grant.org_id, merchant_id=merchant_id)
         db.add(connection)
     connection.merchant_name = merchant.get("business_name") or merchant_id
@@ -187,6 +208,11 @@ def complete_authorization(
     location_service.upsert_from_square(
         db=db, org_id=grant.org_id, connection_id=connection.id, square_locations=square_locations
     )
+    if first_account:
+        # A new organization reports in its first account's currency (METRICS.md "Currency").
+        org_service.adopt_account_currency(
+            db=db, org_id=grant.org_id, currency=_account_currency(merchant, square_locations)
+        )
     return CallbackOutcome(
         "connected",
         f"Connected {connection.merchant_name}; the first sync has started.",

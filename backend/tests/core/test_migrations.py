@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, select
 
 import app.core.models  # noqa: F401
 from app.core.db import Base, make_engine
@@ -79,3 +79,79 @@ def test_each_step_down_works_from_head(scratch_engine: Engine) -> None:
 def test_engine_helper_accepts_plain_urls() -> None:
     engine = create_engine("sqlite://")
     assert engine.dialect.name == "sqlite"
+
+
+def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
+    scratch_engine: Engine,
+) -> None:
+    """A database synced before 0017: a discounted toastie stored with the old split (gross
+    ex-tax, discount tax-included) and organizations without `reporting_currency_chosen`."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from app.locations.models import Location
+    from app.organizations.models import Organization
+    from app.reports.rollups import RollupDay, RollupLine
+    from app.sales import service as sales_service
+    from app.sales.models import SaleOrder
+    from app.square.models import SquareConnection
+    from tests.sales.test_tax_basis import as_stored_before, toastie
+
+    run(scratch_engine, "upgrade", "head")
+    with Session(scratch_engine) as db:
+        shop = Organization(name="Toasties", reporting_currency="GBP")
+        us_shop = Organization(name="Diner", reporting_currency="GBP")
+        euro_shop = Organization(name="Chose EUR", reporting_currency="EUR")
+        db.add_all([shop, us_shop, euro_shop])
+        db.flush()
+        connections = {}
+        for org, currency in ((shop, "GBP"), (us_shop, "USD"), (euro_shop, "USD")):
+            connection = SquareConnection(org_id=org.id, merchant_id=f"M{org.id}")
+            db.add(connection)
+            db.flush()
+            connections[org.id] = connection
+            db.add(
+                Location(
+                    org_id=org.id,
+                    connection_id=connection.id,
+                    square_location_id="LTOASTIE" if org is shop else f"L{org.id}",
+                    name="Store",
+                    timezone="Europe/London",
+                    currency=currency,
+                )
+            )
+        db.flush()
+        location = db.scalars(select(Location).where(Location.org_id == shop.id)).one()
+        sales_service.upsert_orders(
+            db=db,
+            org_id=shop.id,
+            connection_id=connections[shop.id].id,
+            orders=[toastie("O1", "2026-10-15T12:00:00Z", gross=750, discount=150, vat=100)],
+            locations={"LTOASTIE": location},
+        )
+        db.commit()
+        as_stored_before(db, shop.id)
+        ids = (shop.id, us_shop.id, euro_shop.id)
+    with scratch_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE organization DROP COLUMN reporting_currency_chosen"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0016_oauth_state_browser'"))
+    with Session(scratch_engine) as db:
+        order = db.scalars(select(SaleOrder)).one()
+        assert (order.gross_sales, order.discounts) == (650, 150)  # the old split
+
+    run(scratch_engine, "upgrade", "head")
+
+    with Session(scratch_engine) as db:
+        order = db.scalars(select(SaleOrder)).one()
+        assert (order.gross_sales, order.discounts, order.net_sales) == (625, 125, 500)
+        day = db.scalars(select(RollupDay)).one()
+        assert (day.gross_sales, day.discounts) == (625, 125)
+        line = db.scalars(select(RollupLine)).one()
+        assert (line.gross, line.discount) == (625, 125)
+        orgs = {o.id: o for o in db.scalars(select(Organization))}
+        shop_now, us_now, euro_now = (orgs[i] for i in ids)
+        assert (shop_now.reporting_currency, shop_now.reporting_currency_chosen) == ("GBP", False)
+        # Still at the default with a dollar account connected: it reports in dollars now.
+        assert (us_now.reporting_currency, us_now.reporting_currency_chosen) == ("USD", False)
+        # Someone chose euros: kept, and kept from now on.
+        assert (euro_now.reporting_currency, euro_now.reporting_currency_chosen) == ("EUR", True)

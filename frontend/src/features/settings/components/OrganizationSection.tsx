@@ -3,7 +3,11 @@ import { type FormEvent, useEffect, useMemo, useState } from "react";
 
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
-import { useOrganization, useUpdateOrganization } from "@/features/settings/api";
+import {
+  type OrganizationUpdate,
+  useOrganization,
+  useUpdateOrganization,
+} from "@/features/settings/api";
 import { ApiError, errorMessage } from "@/lib/api";
 import { currencyCodes, currencyName } from "@/lib/format";
 
@@ -26,7 +30,13 @@ export function OrganizationSection({ canEdit }: { canEdit: boolean }) {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    update.mutate({ name, reporting_currency: currency });
+    if (!org.data) return;
+    // Only what changed: a reporting currency sent is a choice, and until someone makes one it
+    // follows the first connected Square account (renaming must not fix it).
+    const changes: OrganizationUpdate = {};
+    if (name !== org.data.name) changes.name = name;
+    if (currency !== org.data.reporting_currency) changes.reporting_currency = currency;
+    update.mutate(changes);
   };
   const fields = update.error instanceof ApiError ? update.error.fields : {};
   const dirty =
