@@ -16,8 +16,8 @@ followed from the first Square account until a person chooses it
    person (chosen); one still at the default whose first connected account trades in another
    currency reports in that one from now on, as it would have had it connected today.
 
-Revision ID: 0017_inclusive_tax_basis
-Revises: 0016_oauth_state_browser
+Revision ID: 0019_inclusive_tax_basis
+Revises: 0018_location_recalculation
 Create Date: 2026-12-06 08:00:00
 """
 
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision: str = "0017_inclusive_tax_basis"
-down_revision: str | None = "0016_oauth_state_browser"
+revision: str = "0019_inclusive_tax_basis"
+down_revision: str | None = "0018_location_recalculation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """Re-deriving the gross / discount split of orders stored before inclusive tax had one basis.
 
-Until migration 0017_inclusive_tax_basis a line with inclusive tax was stored with its gross sales
+Until migration 0019_inclusive_tax_basis a line with inclusive tax was stored with its gross sales
 ex-tax but its discount as Square sends it (tax included): a £7.50 toastie (VAT 20 % inclusive)
 20 % off was gross £6.50, discount £1.50. `facts.derive` now takes both ex-tax on the same basis
 (gross £6.25, discount £1.25, METRICS.md `gross_sales`); the net ex-tax, and so every other figure,

@@ -2,7 +2,7 @@
 
     python -m app.scripts.rederive_tax_basis
 
-Migration 0017_inclusive_tax_basis does this once. A deploy migrates while the previous release
+Migration 0019_inclusive_tax_basis does this once. A deploy migrates while the previous release
 still serves and syncs (DEPLOY.md), so orders that release writes in between are stored with the
 old split: run this after the new release is up to bring them in line. Only orders whose figures
 differ are written, with the rollups of their dates and the report caches; safe to run again.

@@ -134,7 +134,7 @@ def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
         ids = (shop.id, us_shop.id, euro_shop.id)
     with scratch_engine.begin() as conn:
         conn.execute(text("ALTER TABLE organization DROP COLUMN reporting_currency_chosen"))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0016_oauth_state_browser'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0018_location_recalculation'"))
     with Session(scratch_engine) as db:
         order = db.scalars(select(SaleOrder)).one()
         assert (order.gross_sales, order.discounts) == (650, 150)  # the old split
