@@ -74,8 +74,9 @@ class State:
         self._ticker: threading.Thread | None = None
         self.webhooks.on_subscribe = self._ensure_ticker
 
-    # Live sales: generated orders that come into existence as the clock moves are announced
-    # to webhook subscribers like the ones written through the API.
+    # Live sales: generated orders that come into existence as the clock moves are till sales,
+    # announced as Square announces a sale rung up on the point of sale: by payment.* and
+    # refund.* events only (order.* events are published for CreateOrder orders alone).
     MAX_EVENTS_PER_TICK = 2000
 
     def _ensure_ticker(self) -> None:
@@ -94,8 +95,16 @@ class State:
                 self.tick()
 
     def tick(self) -> int:
-        """Emit events for generated orders created or edited since the last tick (at most
-        ``MAX_EVENTS_PER_TICK``; a long clock jump does not replay all of history)."""
+        """Announce the till sales made or changed since the last tick (at most
+        ``MAX_EVENTS_PER_TICK`` orders; a long clock jump does not replay all of history).
+
+        A sale: payment.created then payment.updated (COMPLETED) for each of its payments. A
+        return or refund: refund.created and refund.updated (COMPLETED) for each refund, and
+        payment.updated for the payment it returns money from. A late edit: payment.updated
+        when a card fee settled with it; other edits (notes) are announced by nothing, as at
+        Square, and reach an integration through its periodic search. Open and cancelled tickets
+        take no payment and are announced by nothing either. Returns how many orders were
+        announced."""
         with self._tick_lock:
             now = self.clock.now()
             if self.sim.pending_refunds:
@@ -129,21 +138,25 @@ class State:
                     loc = sim.loc_by_gidx[gi]
                     b = sim.bucket(loc, dd)
                     edited = int(b.upd2[ii]) == hit.key
-                    order = orjson.loads(sim.gen_order_bytes(gi, dd, ii, now))
-                    sim.emit("order.updated" if edited else "order.created", loc, "order", order)
                     edit_at = ms_to_rfc3339(hit.key)
+                    announced = False
                     for p in sim.payments_of_hit(hit, now):
                         if not edited:
                             sim.emit("payment.created", loc, "payment", p)
+                            sim.emit("payment.updated", loc, "payment", p)
+                            announced = True
                         elif p["updated_at"] == edit_at:  # its processing fee settled
                             sim.emit("payment.updated", loc, "payment", p)
+                            announced = True
                     if not edited:
                         for r in sim.refunds_of_hit(hit, now):
                             sim.emit("refund.created", loc, "refund", r)
+                            sim.emit("refund.updated", loc, "refund", r)
+                            announced = True
                             paid = sim.get_payment(r["payment_id"])
                             if paid is not None:
                                 sim.emit("payment.updated", loc, "payment", paid)
-                    sent += 1
+                    sent += announced
             return sent
 
     def create_account(
@@ -734,7 +747,9 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
         order["version"] = 1
         order["net_amount_due_money"] = dict(order["total_money"])
         order = g._ordered(order)
-        sim.put_order(order, event="order.created")
+        with sim.lock:
+            sim.api_order_ids.add(order["id"])
+            sim.put_order(order, event="order.created")
         data = b'{"order":' + orjson.dumps(order) + b"}"
         _remember(acct, body.get("idempotency_key"), data)
         return raw(data)
@@ -797,7 +812,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
             current["updated_at"] = ms_to_rfc3339(now)
             current["version"] = int(current.get("version", 1)) + 1
             current = g._ordered(current)
-            sim.put_order(current, event="order.updated")
+            sim.put_order(current, event=sim.order_event(oid, "order.updated"))
         data = b'{"order":' + orjson.dumps(current) + b"}"
         _remember(acct, body.get("idempotency_key"), data)
         return raw(data)
@@ -1199,7 +1214,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     order["closed_at"] = created
                 order["updated_at"] = created
                 order["version"] = int(order.get("version", 1)) + 1
-                sim.put_order(g._ordered(order), event="order.updated")
+                sim.put_order(g._ordered(order), event=sim.order_event(order["id"], "order.updated"))
         data = orjson.dumps({"payment": p})
         _remember(acct, "pay:" + body["idempotency_key"], data)
         return raw(data)
@@ -1286,7 +1301,8 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     }
                 )
                 if src is not None:
-                    sim.put_order(g._ordered(ro), event="order.created")
+                    # Square makes the return order itself (not CreateOrder): no order.created.
+                    sim.put_order(g._ordered(ro))
             refund: JSON = {
                 "id": rid,
                 "status": "PENDING",
