@@ -159,6 +159,102 @@ class State:
                     sent += announced
             return sent
 
+    def ring_up(self, location_id: str, amount: int, *, tender: str = "CARD") -> JSON:
+        """A sale rung up at the till now, by card or cash: a COMPLETED order of one line at
+        ``amount`` (minor units) and its COMPLETED payment, announced as Square announces a
+        point-of-sale sale (payment.created, then payment.updated; no order event). Returns
+        ``{"order", "payment"}``."""
+        if tender not in ("CARD", "CASH"):
+            raise bad_request("`tender` is CARD or CASH.", "tender", "INVALID_ENUM_VALUE")
+        if amount <= 0:
+            raise bad_request("`amount` must be positive.", "amount")
+        sim = self.sim
+        with sim.lock:
+            loc = sim.loc_by_id.get(location_id)
+            if loc is None:
+                raise bad_request("Unknown location.", "location_id", "NOT_FOUND")
+            acct = sim.acct_by_loc[location_id]
+            cur = loc.currency
+            at = ms_to_rfc3339(self.clock.now())
+            oid = b62encode(hashlib.blake2b(sim.new_id().encode(), digest_size=20).digest(), 27)
+            pid = b62encode(hashlib.blake2b(sim.new_id().encode(), digest_size=20).digest(), 27)
+            order: JSON = {
+                "id": oid,
+                "location_id": location_id,
+                "source": {"name": "Square Point of Sale"},
+                "line_items": [
+                    {
+                        "uid": f"L0-{oid[:10]}",
+                        "name": "Till sale",
+                        "quantity": "1",
+                        "item_type": "CUSTOM_AMOUNT",
+                        "base_price_money": money(amount, cur),
+                    }
+                ],
+            }
+            pricing.price_sale_lines(order, cur)
+            pricing.fill_order_totals(order, cur, 0)
+            total = order["total_money"]["amount"]
+            fee = (total * acct.fee_bps + 5000) // 10000 + acct.fee_fixed if tender == "CARD" else 0
+            t: JSON = {
+                "id": pid,
+                "location_id": location_id,
+                "transaction_id": oid,
+                "created_at": at,
+                "amount_money": money(total, cur),
+                "type": tender,
+                "payment_id": pid,
+            }
+            p: JSON = {
+                "id": pid,
+                "created_at": at,
+                "updated_at": at,
+                "amount_money": money(total, cur),
+                "total_money": money(total, cur),
+                "approved_money": money(total, cur),
+                "status": "COMPLETED",
+                "source_type": tender,
+                "location_id": location_id,
+                "order_id": oid,
+                "receipt_number": pid[:4],
+                "application_details": {"square_product": "SQUARE_POS"},
+                "version_token": "v" + pid[:12],
+            }
+            if tender == "CARD":
+                card = {"card_brand": "VISA", "last_4": "4242"}
+                t["card_details"] = {"status": "CAPTURED", "card": card, "entry_method": "EMV"}
+                t["processing_fee_money"] = money(fee, cur)
+                p["processing_fee"] = [
+                    {"effective_at": at, "type": "INITIAL", "amount_money": money(fee, cur)}
+                ]
+                p["card_details"] = {"status": "CAPTURED", "card": card, "entry_method": "EMV"}
+            else:
+                t["cash_details"] = {
+                    "buyer_tendered_money": money(total, cur),
+                    "change_back_money": money(0, cur),
+                }
+                p["cash_details"] = {
+                    "buyer_supplied_money": money(total, cur),
+                    "change_back_money": money(0, cur),
+                }
+            order.update(
+                {
+                    "tenders": [t],
+                    "created_at": at,
+                    "updated_at": at,
+                    "closed_at": at,
+                    "state": "COMPLETED",
+                    "version": 1,
+                    "net_amount_due_money": money(0, cur),
+                }
+            )
+            order = g._ordered(order)
+            sim.put_order(order)
+            sim.put_payment(p)
+            sim.emit("payment.created", loc, "payment", p)
+            sim.emit("payment.updated", loc, "payment", p)
+        return {"order": order, "payment": p}
+
     def create_account(
         self,
         *,
@@ -1214,7 +1310,9 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     order["closed_at"] = created
                 order["updated_at"] = created
                 order["version"] = int(order.get("version", 1)) + 1
-                sim.put_order(g._ordered(order), event=sim.order_event(order["id"], "order.updated"))
+                sim.put_order(
+                    g._ordered(order), event=sim.order_event(order["id"], "order.updated")
+                )
         data = orjson.dumps({"payment": p})
         _remember(acct, "pay:" + body["idempotency_key"], data)
         return raw(data)

@@ -11,6 +11,8 @@ import httpx
 from sim_helpers import loc_ids
 from square.utils.webhooks_helper import verify_signature
 
+from square_simulator.util import ms_to_rfc3339
+
 
 class Receiver:
     """A loopback endpoint that fails its first ``fail_first`` deliveries."""
@@ -340,5 +342,50 @@ def test_api_refunds_settle_from_pending_to_completed(sim, client_for) -> None:
         )
         # The return order is Square's own (not CreateOrder): its update is not announced.
         assert types == ["refund.updated"]
+    finally:
+        rx.close()
+
+
+def test_a_sale_rung_up_at_the_till_is_served_like_any_sale_and_announced_by_payments(
+    sim, client_for, event_schema
+) -> None:
+    rx = Receiver()
+    try:
+        sim.state.webhooks.subscribe(url=rx.url, signature_key="till")
+        admin = httpx.Client(base_url=sim.base_url)
+        loc = loc_ids(sim)[1]
+        sale = admin.post(
+            "/_simulator/till-sale", json={"location_id": loc, "amount": 1234, "tender": "CARD"}
+        ).json()
+        cash = sim.ring_up(loc, 500, tender="CASH")
+        refused = admin.post("/_simulator/till-sale", json={"location_id": "NOPE", "amount": 1})
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["field"] == "location_id"
+        assert sim.state.webhooks.wait_idle(10)
+        events = [json.loads(b) for _, b in rx.received]
+        assert [(e["type"], e["data"]["id"]) for e in events] == [
+            ("payment.created", sale["payment"]["id"]),
+            ("payment.updated", sale["payment"]["id"]),
+            ("payment.created", cash["payment"]["id"]),
+            ("payment.updated", cash["payment"]["id"]),
+        ]
+        for e in events:
+            event_schema(e)
+            paid = e["data"]["object"]["payment"]
+            assert paid["status"] == "COMPLETED" and paid["location_id"] == loc
+        c = client_for(sim)
+        for rung in (sale, cash):
+            order = c.get(f"/v2/orders/{rung['order']['id']}").json()["order"]
+            assert order["state"] == "COMPLETED"
+            assert order["source"]["name"] == "Square Point of Sale"
+            assert order["tenders"][0]["payment_id"] == rung["payment"]["id"]
+            payment = c.get(f"/v2/payments/{rung['payment']['id']}").json()["payment"]
+            assert payment["order_id"] == order["id"]
+            assert payment["total_money"] == order["total_money"]
+        assert sale["order"]["total_money"]["amount"] == 1234
+        now = sim.state.clock.now()
+        found = _search_entries(c, sim, ms_to_rfc3339(now - 1000), ms_to_rfc3339(now + 1000))
+        assert {sale["order"]["id"], cash["order"]["id"]} <= found
+        admin.close()
     finally:
         rx.close()
