@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.sales.models import SaleOrder, SalePayment
+from app.sales.models import SaleOrder, SalePayment, SalePaymentRefund
 from app.square import webhooks as webhook_service
 from app.square.models import AnnouncedObject, SyncRun
 from square_simulator.testing import RunningSimulator
@@ -220,3 +222,37 @@ def test_an_order_square_does_not_serve_yet_is_asked_for_again(
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(AnnouncedObject)) == 0
     assert sale["payment"]["id"] in set(db.scalars(select(SalePayment.square_payment_id)))
+
+
+def test_a_refund_reaches_the_reports_through_its_refund_events(
+    client: TestClient,
+    db: Session,
+    simulator: RunningSimulator,
+    queued: list[int],
+    synced: tuple[Any, int],
+) -> None:
+    admin, connection_id = synced
+    sale = simulator.ring_up(simulator.accounts[0].locations[0].id, 2000)
+    webhook_service.fetch_announced(connection_id)  # nothing announced was delivered: no-op
+    since = len(simulator.state.webhooks.deliveries)
+    refund = httpx.post(
+        f"{simulator.base_url}/v2/refunds",
+        headers={"Authorization": f"Bearer {simulator.token(0)}"},
+        json={
+            "idempotency_key": uuid.uuid4().hex,
+            "payment_id": sale["payment"]["id"],
+            "amount_money": {"amount": 500, "currency": "GBP"},
+        },
+    ).json()["refund"]
+    bodies = simulator_events(simulator, since)
+    # The return order is Square's own: announced by the refund (naming it), not by an order event.
+    assert sorted(json.loads(b)["type"] for b in bodies) == ["payment.updated", "refund.created"]
+    for body in bodies:
+        assert deliver(client, body) == "accepted"
+    outcome = webhook_service.fetch_announced(connection_id)
+    assert outcome.refunds == 1
+    db.expire_all()
+    stored = stored_orders(db, admin.user.org_id)
+    assert refund["order_id"] in stored  # the return order, with its refund
+    assert sale["order"]["id"] in stored  # the sale, through its payment's update
+    assert refund["id"] in set(db.scalars(select(SalePaymentRefund.square_refund_id)))

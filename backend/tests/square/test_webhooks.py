@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -238,3 +239,45 @@ def test_event_ids_past_the_retention_window_are_purged_by_the_beat(db: Session)
         assert list(fresh.scalars(select(WebhookEvent.event_id))) == ["RECENT"]
     entry = celery_app.conf.beat_schedule["square-purge-webhook-events"]
     assert entry["task"] == tasks.purge_webhook_events.name
+
+
+def test_deliveries_of_one_sale_at_the_same_moment_keep_one_row_each_and_one_fetch(
+    db: Session, webhook_settings: list[int]
+) -> None:
+    """payment.created and payment.updated of a sale arrive together: both name its order."""
+    from app.square import webhooks as webhook_service
+
+    connection = make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def deliver(n: int) -> None:
+        try:
+            payment = {
+                "id": "PAY1",
+                "order_id": "ORDER1",
+                "created_at": "2026-12-06T10:00:00Z",
+                "updated_at": f"2026-12-06T10:00:0{n}Z",
+                "status": "COMPLETED" if n == 3 else "APPROVED",
+            }
+            objects = [
+                webhook_service.Announced("payment", "PAY1", payment),
+                webhook_service.Announced("order", "ORDER1"),
+            ]
+            barrier.wait()
+            with session_scope() as session:
+                webhook_service.record(session, connection.id, objects)
+                webhook_service.queue_fetch(session, connection.id, 2.0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert announced(db) == [(connection.id, "order", "ORDER1"), (connection.id, "payment", "PAY1")]
+    assert webhook_settings == [connection.id]
+    payload = db.scalar(select(AnnouncedObject.payload).where(AnnouncedObject.kind == "payment"))
+    assert payload is not None and payload["status"] == "COMPLETED"  # the newest copy kept
