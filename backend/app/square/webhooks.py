@@ -225,8 +225,14 @@ def _insert_ignore(db: Session, values: dict[str, Any]) -> bool:
     """Insert an announced object unless one is there; True when this inserted it."""
     dialect = db.connection().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = db.execute(insert(AnnouncedObject).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    # RETURNING, not rowcount: the driver's rowcount of an insert is not always the rows written.
+    statement = (
+        insert(AnnouncedObject)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(AnnouncedObject.square_id)
+    )
+    return db.execute(statement).first() is not None
 
 
 def record(db: Session, connection_id: int, objects: list[Announced], attempts: int = 0) -> None:

@@ -55,14 +55,20 @@ def event(
     ).encode()
 
 
-def payment_event(merchant_id: str, payment_id: str, order_id: str) -> bytes:
+def payment_event(
+    merchant_id: str,
+    payment_id: str,
+    order_id: str,
+    updated_at: str = "2026-12-06T10:00:01Z",
+    status: str = "COMPLETED",
+) -> bytes:
     payment = {
         "id": payment_id,
         "order_id": order_id,
         "location_id": "LOC1",
-        "status": "COMPLETED",
+        "status": status,
         "created_at": "2026-12-06T10:00:00Z",
-        "updated_at": "2026-12-06T10:00:01Z",
+        "updated_at": updated_at,
         "amount_money": {"amount": 500, "currency": "GBP"},
     }
     data = {"type": "payment", "id": payment_id, "object": {"payment": payment}}
@@ -131,6 +137,26 @@ def test_bad_or_missing_signature_is_refused(client: TestClient, db: Session) ->
     tampered = body.replace(b"MERCH-A", b"MERCH-X")
     assert post(client, tampered, sign(KEY, URL, body))[0] == 401
     assert db.scalar(select(SyncRun)) is None
+
+
+def test_a_payment_announced_again_before_the_fetch_keeps_its_newest_copy(
+    client: TestClient, db: Session, webhook_settings: list[int]
+) -> None:
+    make_connection(db, org_id=make_org(db), merchant_id="MERCH-A")
+    newer = ("2026-12-06T10:00:05Z", "COMPLETED")
+    older = ("2026-12-06T10:00:00Z", "APPROVED")
+    for payment_id, order in (("PAY1", (newer, older)), ("PAY2", (older, newer))):
+        for updated_at, status in order:
+            body = payment_event("MERCH-A", payment_id, "ORDER1", updated_at, status)
+            assert post(client, body, sign(KEY, URL, body))[0] == 200
+    db.expire_all()
+    rows = db.execute(
+        select(AnnouncedObject.square_id, AnnouncedObject.payload).where(
+            AnnouncedObject.kind == "payment"
+        )
+    )
+    kept: dict[str, Any] = {str(row[0]): row[1] for row in rows}
+    assert {k: v["status"] for k, v in kept.items()} == {"PAY1": "COMPLETED", "PAY2": "COMPLETED"}
 
 
 def test_replayed_event_is_acknowledged_but_not_acted_on(
