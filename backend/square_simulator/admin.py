@@ -108,6 +108,10 @@ def admin_routes(st: State) -> list[Route]:
     async def do_import(request: Request) -> Any:
         return import_objects(st, await body(request))
 
+    async def till_sale(request: Request) -> Any:
+        b = await body(request)
+        return st.ring_up(str(b["location_id"]), int(b["amount"]), tender=b.get("tender", "CARD"))
+
     async def clock_get(request: Request) -> Any:
         now = st.clock.now()
         return {
@@ -228,6 +232,7 @@ def admin_routes(st: State) -> list[Route]:
         Route("/_simulator/accounts", h(accounts), methods=["GET"]),
         Route("/_simulator/accounts", h(create_account), methods=["POST"]),
         Route("/_simulator/import", h(do_import), methods=["POST"]),
+        Route("/_simulator/till-sale", h(till_sale), methods=["POST"]),
         Route("/_simulator/clock", h(clock_get), methods=["GET"]),
         Route("/_simulator/clock", h(clock_set), methods=["POST"]),
         Route("/_simulator/faults", h(faults_get), methods=["GET"]),

@@ -74,8 +74,9 @@ class State:
         self._ticker: threading.Thread | None = None
         self.webhooks.on_subscribe = self._ensure_ticker
 
-    # Live sales: generated orders that come into existence as the clock moves are announced
-    # to webhook subscribers like the ones written through the API.
+    # Live sales: generated orders that come into existence as the clock moves are till sales,
+    # announced as Square announces a sale rung up on the point of sale: by payment.* and
+    # refund.* events only (order.* events are published for CreateOrder orders alone).
     MAX_EVENTS_PER_TICK = 2000
 
     def _ensure_ticker(self) -> None:
@@ -94,8 +95,16 @@ class State:
                 self.tick()
 
     def tick(self) -> int:
-        """Emit events for generated orders created or edited since the last tick (at most
-        ``MAX_EVENTS_PER_TICK``; a long clock jump does not replay all of history)."""
+        """Announce the till sales made or changed since the last tick (at most
+        ``MAX_EVENTS_PER_TICK`` orders; a long clock jump does not replay all of history).
+
+        A sale: payment.created then payment.updated (COMPLETED) for each of its payments. A
+        return or refund: refund.created and refund.updated (COMPLETED) for each refund, and
+        payment.updated for the payment it returns money from. A late edit: payment.updated
+        when a card fee settled with it; other edits (notes) are announced by nothing, as at
+        Square, and reach an integration through its periodic search. Open and cancelled tickets
+        take no payment and are announced by nothing either. Returns how many orders were
+        announced."""
         with self._tick_lock:
             now = self.clock.now()
             if self.sim.pending_refunds:
@@ -129,22 +138,122 @@ class State:
                     loc = sim.loc_by_gidx[gi]
                     b = sim.bucket(loc, dd)
                     edited = int(b.upd2[ii]) == hit.key
-                    order = orjson.loads(sim.gen_order_bytes(gi, dd, ii, now))
-                    sim.emit("order.updated" if edited else "order.created", loc, "order", order)
                     edit_at = ms_to_rfc3339(hit.key)
+                    announced = False
                     for p in sim.payments_of_hit(hit, now):
                         if not edited:
                             sim.emit("payment.created", loc, "payment", p)
+                            sim.emit("payment.updated", loc, "payment", p)
+                            announced = True
                         elif p["updated_at"] == edit_at:  # its processing fee settled
                             sim.emit("payment.updated", loc, "payment", p)
+                            announced = True
                     if not edited:
                         for r in sim.refunds_of_hit(hit, now):
                             sim.emit("refund.created", loc, "refund", r)
+                            sim.emit("refund.updated", loc, "refund", r)
+                            announced = True
                             paid = sim.get_payment(r["payment_id"])
                             if paid is not None:
                                 sim.emit("payment.updated", loc, "payment", paid)
-                    sent += 1
+                    sent += announced
             return sent
+
+    def ring_up(self, location_id: str, amount: int, *, tender: str = "CARD") -> JSON:
+        """A sale rung up at the till now, by card or cash: a COMPLETED order of one line at
+        ``amount`` (minor units) and its COMPLETED payment, announced as Square announces a
+        point-of-sale sale (payment.created, then payment.updated; no order event). Returns
+        ``{"order", "payment"}``."""
+        if tender not in ("CARD", "CASH"):
+            raise bad_request("`tender` is CARD or CASH.", "tender", "INVALID_ENUM_VALUE")
+        if amount <= 0:
+            raise bad_request("`amount` must be positive.", "amount")
+        sim = self.sim
+        with sim.lock:
+            loc = sim.loc_by_id.get(location_id)
+            if loc is None:
+                raise bad_request("Unknown location.", "location_id", "NOT_FOUND")
+            acct = sim.acct_by_loc[location_id]
+            cur = loc.currency
+            at = ms_to_rfc3339(self.clock.now())
+            oid = b62encode(hashlib.blake2b(sim.new_id().encode(), digest_size=20).digest(), 27)
+            pid = b62encode(hashlib.blake2b(sim.new_id().encode(), digest_size=20).digest(), 27)
+            order: JSON = {
+                "id": oid,
+                "location_id": location_id,
+                "source": {"name": "Square Point of Sale"},
+                "line_items": [
+                    {
+                        "uid": f"L0-{oid[:10]}",
+                        "name": "Till sale",
+                        "quantity": "1",
+                        "item_type": "CUSTOM_AMOUNT",
+                        "base_price_money": money(amount, cur),
+                    }
+                ],
+            }
+            pricing.price_sale_lines(order, cur)
+            pricing.fill_order_totals(order, cur, 0)
+            total = order["total_money"]["amount"]
+            fee = (total * acct.fee_bps + 5000) // 10000 + acct.fee_fixed if tender == "CARD" else 0
+            t: JSON = {
+                "id": pid,
+                "location_id": location_id,
+                "transaction_id": oid,
+                "created_at": at,
+                "amount_money": money(total, cur),
+                "type": tender,
+                "payment_id": pid,
+            }
+            p: JSON = {
+                "id": pid,
+                "created_at": at,
+                "updated_at": at,
+                "amount_money": money(total, cur),
+                "total_money": money(total, cur),
+                "approved_money": money(total, cur),
+                "status": "COMPLETED",
+                "source_type": tender,
+                "location_id": location_id,
+                "order_id": oid,
+                "receipt_number": pid[:4],
+                "application_details": {"square_product": "SQUARE_POS"},
+                "version_token": "v" + pid[:12],
+            }
+            if tender == "CARD":
+                card = {"card_brand": "VISA", "last_4": "4242"}
+                t["card_details"] = {"status": "CAPTURED", "card": card, "entry_method": "EMV"}
+                t["processing_fee_money"] = money(fee, cur)
+                p["processing_fee"] = [
+                    {"effective_at": at, "type": "INITIAL", "amount_money": money(fee, cur)}
+                ]
+                p["card_details"] = {"status": "CAPTURED", "card": card, "entry_method": "EMV"}
+            else:
+                t["cash_details"] = {
+                    "buyer_tendered_money": money(total, cur),
+                    "change_back_money": money(0, cur),
+                }
+                p["cash_details"] = {
+                    "buyer_supplied_money": money(total, cur),
+                    "change_back_money": money(0, cur),
+                }
+            order.update(
+                {
+                    "tenders": [t],
+                    "created_at": at,
+                    "updated_at": at,
+                    "closed_at": at,
+                    "state": "COMPLETED",
+                    "version": 1,
+                    "net_amount_due_money": money(0, cur),
+                }
+            )
+            order = g._ordered(order)
+            sim.put_order(order)
+            sim.put_payment(p)
+            sim.emit("payment.created", loc, "payment", p)
+            sim.emit("payment.updated", loc, "payment", p)
+        return {"order": order, "payment": p}
 
     def create_account(
         self,
@@ -734,7 +843,9 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
         order["version"] = 1
         order["net_amount_due_money"] = dict(order["total_money"])
         order = g._ordered(order)
-        sim.put_order(order, event="order.created")
+        with sim.lock:
+            sim.api_order_ids.add(order["id"])
+            sim.put_order(order, event="order.created")
         data = b'{"order":' + orjson.dumps(order) + b"}"
         _remember(acct, body.get("idempotency_key"), data)
         return raw(data)
@@ -797,7 +908,7 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
             current["updated_at"] = ms_to_rfc3339(now)
             current["version"] = int(current.get("version", 1)) + 1
             current = g._ordered(current)
-            sim.put_order(current, event="order.updated")
+            sim.put_order(current, event=sim.order_event(oid, "order.updated"))
         data = b'{"order":' + orjson.dumps(current) + b"}"
         _remember(acct, body.get("idempotency_key"), data)
         return raw(data)
@@ -1199,7 +1310,9 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     order["closed_at"] = created
                 order["updated_at"] = created
                 order["version"] = int(order.get("version", 1)) + 1
-                sim.put_order(g._ordered(order), event="order.updated")
+                sim.put_order(
+                    g._ordered(order), event=sim.order_event(order["id"], "order.updated")
+                )
         data = orjson.dumps({"payment": p})
         _remember(acct, "pay:" + body["idempotency_key"], data)
         return raw(data)
@@ -1286,7 +1399,8 @@ def create_app(state: State | None = None, config: SimConfig | None = None) -> A
                     }
                 )
                 if src is not None:
-                    sim.put_order(g._ordered(ro), event="order.created")
+                    # Square makes the return order itself (not CreateOrder): no order.created.
+                    sim.put_order(g._ordered(ro))
             refund: JSON = {
                 "id": rid,
                 "status": "PENDING",

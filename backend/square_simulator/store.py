@@ -163,6 +163,8 @@ class Simulator:
         self.idempotency: dict[tuple[str, str], bytes] = {}
         self.pending_refunds: dict[str, tuple[int, str | None]] = {}  # id -> (due, return order)
         self.listeners: list[Any] = []  # callables(event_type, merchant_id, obj_type, obj)
+        # Orders created through CreateOrder: the only ones Square announces with order.* events.
+        self.api_order_ids: set[str] = set()
 
     # --- accounts --------------------------------------------------------------------------
 
@@ -810,7 +812,7 @@ class Simulator:
                             r["status"] = "APPROVED"
                     order["updated_at"] = at
                     order["version"] = int(order.get("version", 1)) + 1
-                    self.put_order(order, event="order.updated")
+                    self.put_order(order, event=self.order_event(order_id, "order.updated"))
 
     def new_id(self, prefix: str = "") -> str:
         raw = secrets.token_bytes(16)
@@ -820,6 +822,13 @@ class Simulator:
             .decode()
             .rstrip("=")[:24]
         )
+
+    def order_event(self, order_id: str, event_type: str) -> str | None:
+        """``event_type`` for an order created through CreateOrder, else None: Square publishes
+        order.created/order.updated only for those ("Creating an order in the Point of Sale app
+        will not publish this event"); till sales and the return orders of refunds are announced
+        by their payment.* and refund.* events alone."""
+        return event_type if order_id in self.api_order_ids else None
 
     def emit(self, event_type: str, loc: Location, obj_type: str, obj: JSON) -> None:
         for listener in list(self.listeners):

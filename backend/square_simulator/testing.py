@@ -64,6 +64,10 @@ class RunningSimulator:
             generated=generated,
         )
 
+    def ring_up(self, location_id: str, amount: int, *, tender: str = "CARD") -> JSON:
+        """A sale rung up at the till now (``State.ring_up``): ``{"order", "payment"}``."""
+        return self.state.ring_up(location_id, amount, tender=tender)
+
     def import_orders(
         self,
         orders: list[JSON],

@@ -1,4 +1,9 @@
-"""Webhook subscriptions and signed deliveries with retries, on a background thread."""
+"""Webhook subscriptions and signed deliveries with retries, on a background thread.
+
+Which events fire follows Square: order.created/order.updated only for orders created through
+CreateOrder (Square's order.created reference: "Creating an order in the Point of Sale app will
+not publish this event"); payment.* and refund.* for every sale and refund, the till's included
+(see ``State.tick`` and ``Simulator.order_event``)."""
 
 from __future__ import annotations
 
@@ -168,9 +173,10 @@ class Webhooks:
         else:
             data_obj = {obj_type: obj}
         for sub in subs:
+            # Square's envelope (api.json's PaymentCreatedEvent and kin): no location_id at
+            # the top; the object inside names its location.
             envelope: JSON = {
                 "merchant_id": merchant_id,
-                "location_id": location_id,
                 "type": event_type,
                 "event_id": str(uuid.uuid4()),
                 "created_at": created,

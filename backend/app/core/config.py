@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # A signed event whose created_at is further than this from now is refused (400): a captured
     # delivery cannot be replayed once its id has been purged. Event ids are kept twice as long.
     SQUARE_WEBHOOK_MAX_AGE_SECONDS: int = Field(default=300, ge=1)
+    # What a webhook announces is fetched this long after the first event of a burst, so the
+    # events of one sale (payment.created, payment.updated) and of a busy minute share a fetch.
+    SQUARE_WEBHOOK_FETCH_DELAY_SECONDS: float = Field(default=2.0, ge=0)
     SYNC_INTERVAL_MINUTES: int = Field(default=15, ge=1)
     SYNC_BACKFILL_DAYS: int = Field(default=730, ge=1)
     # Incremental syncs re-read this much before the last checkpoint (Square is eventually

@@ -56,6 +56,10 @@ class SquareConnection(Base):
     # expires by itself if the worker holding it dies.
     sync_lock_token: Mapped[str | None] = mapped_column(String(32))
     sync_lock_until: Mapped[datetime | None]
+    # When the fetch of what webhooks announced is due (a task is queued for it); None when no
+    # fetch is queued. One queued fetch per connection takes every object announced before it
+    # runs (app/square/webhooks.py).
+    webhook_fetch_at: Mapped[datetime | None]
 
     @property
     def scope_list(self) -> list[str]:
@@ -126,6 +130,24 @@ class WebhookEvent(Base):
     merchant_id: Mapped[str | None] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnouncedObject(Base):
+    """An order, payment or refund a webhook announced, waiting for the connection's queued
+    fetch (app/square/webhooks.py). One row per object: an object announced again before the
+    fetch (payment.created then payment.updated) is fetched once. Payments and refunds keep the
+    newest object the events carried; orders are fetched from Square by id."""
+
+    __tablename__ = "square_announced_object"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("square_connection.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # order, payment, refund
+    square_id: Mapped[str] = mapped_column(String(192), primary_key=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)  # fetches that did not find the order yet
 
 
 class SyncWindowState(StrEnum):

@@ -133,4 +133,4 @@ def receive_webhook(
     outcome = webhook_service.handle(
         db=db, body=body, signature=x_square_hmacsha256_signature, notification_url=str(request.url)
     )
-    return {"status": outcome.status, "sync_run_ids": outcome.sync_run_ids}
+    return {"status": outcome.status}

@@ -32,6 +32,15 @@ def backfill_windows(run_id: int) -> None:
     sync.work_windows(run_id)
 
 
+@celery_app.task(name="square.fetch_announced", ignore_result=True, acks_late=True)
+def fetch_announced(connection_id: int) -> None:
+    """Fetch and store the orders, payments and refunds webhooks announced for a connection
+    (queued by the webhook receiver, one at a time per connection: app/square/webhooks.py)."""
+    outcome = webhook_service.fetch_announced(connection_id)
+    if outcome.orders_fetched or outcome.payments or outcome.refunds:
+        log.info("webhook fetch of connection %s: %s", connection_id, outcome)
+
+
 @celery_app.task(name="square.schedule_syncs", ignore_result=True)
 def schedule_syncs() -> None:
     """Queue a sync of every active connection (beat: every SYNC_INTERVAL_MINUTES)."""

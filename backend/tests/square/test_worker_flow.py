@@ -9,15 +9,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
+from app.square.models import SyncRun
 from app.square.sync import rfc3339
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
@@ -168,14 +172,48 @@ def test_connect_first_sync_and_webhook_through_a_real_worker(
     assert connection["backfill_complete"] is True
     assert_same_orders(db, org_id, sim)
 
-    # A sale rung up at the till reaches the database through the webhook, before any schedule.
+    # A sale rung up at the till reaches the reports through the events Square sends for it
+    # (payment.created, payment.updated: no order event), within a minute and with no sync (no
+    # beat runs here: the 15-minute schedule never fires).
+    def summary() -> dict[str, Any]:
+        today = utcnow().date()
+        response = api.get(
+            "/api/v1/reports/summary",
+            params={
+                "date_from": (today - timedelta(days=1)).isoformat(),
+                "date_to": (today + timedelta(days=1)).isoformat(),
+                "compare": "none",
+            },
+        )
+        assert response.status_code == 200, response.text
+        metrics: dict[str, Any] = response.json()["metrics"]
+        return metrics
+
+    before = summary()
+    runs = db.scalar(select(func.count()).select_from(SyncRun))
     sim.state.webhooks.subscribe(url=f"{base}/api/v1/square/webhooks", signature_key=KEY)
-    sale = create_sale(sim, amount=4321)
+    since = len(sim.state.webhooks.deliveries)
+    till = sim.ring_up(sim.accounts[0].locations[0].id, 4321)
+
+    def reported() -> bool:
+        return bool(summary()["transactions"] == before["transactions"] + 1)
+
+    wait_for(reported, "the till sale in the reports", 60)
+    after = summary()
+    assert Decimal(after["gross_sales"]) - Decimal(before["gross_sales"]) == Decimal("43.21")
+    sent = sim.state.webhooks.deliveries[since:]
+    assert sorted(d.type for d in sent) == ["payment.created", "payment.updated"]
+    db.expire_all()
+    assert stored_orders(db, org_id)[till["order"]["id"]].state == "COMPLETED"
+    assert db.scalar(select(func.count()).select_from(SyncRun)) == runs
+
+    # An order made through the Orders API is announced with order events too; it arrives alike.
+    sale = create_sale(sim, amount=1234)
 
     def arrived() -> bool:
         db.expire_all()
         order = stored_orders(db, org_id).get(sale["id"])
         return order is not None and order.state == "COMPLETED"
 
-    wait_for(arrived, "the webhook-triggered sync", 60)
-    assert stored_orders(db, org_id)[sale["id"]].gross_sales == 4321
+    wait_for(arrived, "the API sale", 60)
+    assert stored_orders(db, org_id)[sale["id"]].gross_sales == 1234

@@ -16,13 +16,16 @@ spec with openapi-core. Two documented quirks of ``../shared/square/api.json`` s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from openapi_core import Config, OpenAPI
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 from sim_helpers import NOW, ValidatingClient, Validator
 
 from square_simulator.testing import RunningSimulator, start
@@ -36,6 +39,34 @@ if not SPEC_PATH.exists():  # the checkout may live elsewhere; the shared folder
 def openapi() -> OpenAPI:
     spec = json.loads(SPEC_PATH.read_text())
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+
+
+# Webhook event types and the api.json schemas of their bodies.
+EVENT_SCHEMAS = {
+    "order.created": "OrderCreatedEvent",
+    "order.updated": "OrderUpdatedEvent",
+    "payment.created": "PaymentCreatedEvent",
+    "payment.updated": "PaymentUpdatedEvent",
+    "refund.created": "RefundCreatedEvent",
+    "refund.updated": "RefundUpdatedEvent",
+}
+
+
+@pytest.fixture(scope="session")
+def event_schema() -> Callable[[dict[str, Any]], None]:
+    """Checks a webhook body against api.json's schema for its type (e.g. PaymentCreatedEvent,
+    whose data.object.payment is a Payment)."""
+    spec = json.loads(SPEC_PATH.read_text())
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:square", Resource.from_contents(spec, default_specification=DRAFT4)
+    )
+
+    def check(event: dict[str, Any]) -> None:
+        name = EVENT_SCHEMAS[event["type"]]
+        schema = {"$ref": f"urn:square#/components/schemas/{name}"}
+        OAS30Validator(schema, registry=registry).validate(event)
+
+    return check
 
 
 @pytest.fixture(scope="session")

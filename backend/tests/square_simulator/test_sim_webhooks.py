@@ -11,6 +11,8 @@ import httpx
 from sim_helpers import loc_ids
 from square.utils.webhooks_helper import verify_signature
 
+from square_simulator.util import ms_to_rfc3339
+
 
 class Receiver:
     """A loopback endpoint that fails its first ``fail_first`` deliveries."""
@@ -95,12 +97,13 @@ def test_events_are_signed_and_retried(sim, client_for) -> None:
         )
         assert sim.state.webhooks.wait_idle(15)
         types = [json.loads(b)["type"] for _, b in rx.received]
+        # The order came from CreateOrder, so it is announced (and its payment's update of it);
+        # the refund's return order is Square's own and is announced by refund.created alone.
         assert sorted(types) == sorted(
             [
                 "order.created",
                 "payment.created",
                 "order.updated",
-                "order.created",
                 "refund.created",
                 "payment.updated",
             ]
@@ -155,43 +158,82 @@ def test_imported_orders_can_emit_events_and_filter_by_type(sim) -> None:
         rx.close()
 
 
-def test_live_sales_are_announced_as_the_clock_moves(sim, client_for) -> None:
+def _search_entries(c, sim, start_at: str, end_at: str) -> set[str]:
+    found = c.post(
+        "/v2/orders/search",
+        json={
+            "location_ids": loc_ids(sim),
+            "limit": 1000,
+            "return_entries": True,
+            "query": {
+                "filter": {
+                    "date_time_filter": {"updated_at": {"start_at": start_at, "end_at": end_at}}
+                },
+                "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},
+            },
+        },
+    ).json()
+    return {e["order_id"] for e in found["order_entries"]}
+
+
+def test_till_sales_are_announced_by_payment_and_refund_events_never_order_events(
+    sim, client_for, event_schema
+) -> None:
+    """Square publishes order.* only for CreateOrder orders; a sale rung up at the till is
+    announced by payment.created and payment.updated (COMPLETED, naming its order), a refund by
+    refund.created and refund.updated."""
     rx = Receiver()
     try:
         sim.set_time("2026-06-16T09:00:00Z")
         sim.state.webhooks.subscribe(
             url=rx.url, signature_key="live", merchant_id=sim.accounts[0].merchant_id
         )
-        sim.advance(3600)
+        sim.advance(6 * 3600)
         sim.state.tick()
         assert sim.state.webhooks.wait_idle(15)
         events = [json.loads(b) for _, b in rx.received]
+        assert events
+        assert not [e["type"] for e in events if e["type"].startswith("order.")]
+        assert {e["type"] for e in events} == {
+            "payment.created",
+            "payment.updated",
+            "refund.created",
+            "refund.updated",
+        }
         c = client_for(sim)
-        expected = c.post(
-            "/v2/orders/search",
-            json={
-                "location_ids": loc_ids(sim),
-                "limit": 1000,
-                "return_entries": True,
-                "query": {
-                    "filter": {
-                        "date_time_filter": {
-                            "updated_at": {
-                                "start_at": "2026-06-16T09:00:00.001Z",
-                                "end_at": "2026-06-16T10:00:00Z",
-                            }
-                        }
-                    },
-                    "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},
-                },
-            },
-        ).json()
-        ids = {e["order_id"] for e in expected["order_entries"]}
-        assert ids
-        order_events = [e for e in events if e["type"] in ("order.created", "order.updated")]
-        assert {e["data"]["id"] for e in order_events} == ids
-        assert any(e["type"] == "payment.created" for e in events)
-        assert all(e["merchant_id"] == sim.accounts[0].merchant_id for e in events)
+        changed = _search_entries(c, sim, "2026-06-16T09:00:00.001Z", "2026-06-16T15:00:00Z")
+        by_order: dict[str, set[str]] = {}
+        for e in events:
+            obj = e["data"]["object"][e["data"]["type"]]
+            assert e["data"]["id"] == obj["id"]
+            assert set(e) == {"merchant_id", "type", "event_id", "created_at", "data"}
+            assert e["merchant_id"] == sim.accounts[0].merchant_id
+            assert obj["location_id"] in loc_ids(sim)
+            event_schema(e)
+            # What the event carries is what Square serves for that object.
+            path = "/v2/payments/" if e["data"]["type"] == "payment" else "/v2/refunds/"
+            served = c.get(path + obj["id"]).json()[e["data"]["type"]]
+            assert served["order_id"] == obj["order_id"]
+            by_order.setdefault(obj["order_id"], set()).add(e["type"])
+        # Every sale announced is an order that changed in the window, found by search.
+        assert set(by_order) <= changed | {
+            p["order_id"]
+            for p in (
+                c.get(f"/v2/payments/{e['data']['id']}").json()["payment"]
+                for e in events
+                if e["type"] == "payment.updated"
+            )
+        }
+        new_sales = [types for types in by_order.values() if "payment.created" in types]
+        assert new_sales and all("payment.updated" in types for types in new_sales)
+        completed = [
+            e["data"]["object"]["payment"]
+            for e in events
+            if e["type"] == "payment.updated" and e["data"]["type"] == "payment"
+        ]
+        assert completed and all(p["status"] == "COMPLETED" for p in completed)
+        refunds = [e for e in events if e["type"].startswith("refund.")]
+        assert {e["type"] for e in refunds} == {"refund.created", "refund.updated"}
         for headers, body in rx.received:
             assert verify_signature(
                 request_body=body.decode(),
@@ -199,6 +241,47 @@ def test_live_sales_are_announced_as_the_clock_moves(sim, client_for) -> None:
                 signature_key="live",
                 notification_url=rx.url,
             )
+    finally:
+        rx.close()
+
+
+def test_orders_made_through_the_api_are_still_announced_with_order_events(
+    sim, client_for, event_schema
+) -> None:
+    rx = Receiver()
+    try:
+        sim.state.webhooks.subscribe(
+            url=rx.url, event_types=["order.created", "order.updated"], signature_key="o"
+        )
+        c = client_for(sim)
+        order = c.post(
+            "/v2/orders",
+            json={
+                "idempotency_key": str(uuid.uuid4()),
+                "order": {
+                    "location_id": loc_ids(sim)[0],
+                    "line_items": [
+                        {
+                            "name": "Scarf",
+                            "quantity": "1",
+                            "base_price_money": {"amount": 1500, "currency": "GBP"},
+                        }
+                    ],
+                },
+            },
+        ).json()["order"]
+        c.put(
+            f"/v2/orders/{order['id']}",
+            json={"idempotency_key": str(uuid.uuid4()), "order": {"reference_id": "R1"}},
+        )
+        assert sim.state.webhooks.wait_idle(10)
+        events = [json.loads(b) for _, b in rx.received]
+        assert [(e["type"], e["data"]["id"]) for e in events] == [
+            ("order.created", order["id"]),
+            ("order.updated", order["id"]),
+        ]
+        for e in events:
+            event_schema(e)
     finally:
         rx.close()
 
@@ -257,6 +340,52 @@ def test_api_refunds_settle_from_pending_to_completed(sim, client_for) -> None:
         types = sorted(
             e["type"] for e in (json.loads(b) for _, b in rx.received) if e["data"]["id"] in mine
         )
-        assert types == ["order.updated", "refund.updated"]
+        # The return order is Square's own (not CreateOrder): its update is not announced.
+        assert types == ["refund.updated"]
+    finally:
+        rx.close()
+
+
+def test_a_sale_rung_up_at_the_till_is_served_like_any_sale_and_announced_by_payments(
+    sim, client_for, event_schema
+) -> None:
+    rx = Receiver()
+    try:
+        sim.state.webhooks.subscribe(url=rx.url, signature_key="till")
+        admin = httpx.Client(base_url=sim.base_url)
+        loc = loc_ids(sim)[1]
+        sale = admin.post(
+            "/_simulator/till-sale", json={"location_id": loc, "amount": 1234, "tender": "CARD"}
+        ).json()
+        cash = sim.ring_up(loc, 500, tender="CASH")
+        refused = admin.post("/_simulator/till-sale", json={"location_id": "NOPE", "amount": 1})
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["field"] == "location_id"
+        assert sim.state.webhooks.wait_idle(10)
+        events = [json.loads(b) for _, b in rx.received]
+        assert [(e["type"], e["data"]["id"]) for e in events] == [
+            ("payment.created", sale["payment"]["id"]),
+            ("payment.updated", sale["payment"]["id"]),
+            ("payment.created", cash["payment"]["id"]),
+            ("payment.updated", cash["payment"]["id"]),
+        ]
+        for e in events:
+            event_schema(e)
+            paid = e["data"]["object"]["payment"]
+            assert paid["status"] == "COMPLETED" and paid["location_id"] == loc
+        c = client_for(sim)
+        for rung in (sale, cash):
+            order = c.get(f"/v2/orders/{rung['order']['id']}").json()["order"]
+            assert order["state"] == "COMPLETED"
+            assert order["source"]["name"] == "Square Point of Sale"
+            assert order["tenders"][0]["payment_id"] == rung["payment"]["id"]
+            payment = c.get(f"/v2/payments/{rung['payment']['id']}").json()["payment"]
+            assert payment["order_id"] == order["id"]
+            assert payment["total_money"] == order["total_money"]
+        assert sale["order"]["total_money"]["amount"] == 1234
+        now = sim.state.clock.now()
+        found = _search_entries(c, sim, ms_to_rfc3339(now - 1000), ms_to_rfc3339(now + 1000))
+        assert {sale["order"]["id"], cash["order"]["id"]} <= found
+        admin.close()
     finally:
         rx.close()
