@@ -4,8 +4,8 @@ Square announces a sale rung up at the till with payment.* events only (order.* 
 published for orders created through the Orders API). Each announced order, payment and refund is
 kept until the connection's queued fetch takes it; the connection records when that fetch is due.
 
-Revision ID: 0017_webhook_events
-Revises: 0016_oauth_state_browser
+Revision ID: 0020_webhook_events
+Revises: 0019_inclusive_tax_basis
 Create Date: 2026-12-06 07:40:00
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql
 
 import app.core.db
 
-revision: str = "0017_webhook_events"
-down_revision: str | None = "0016_oauth_state_browser"
+revision: str = "0020_webhook_events"
+down_revision: str | None = "0019_inclusive_tax_basis"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
