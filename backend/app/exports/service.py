@@ -4,9 +4,10 @@ Every figure comes from the report service's public functions (`summary`, `times
 `breakdown`), the same calls the API answers with, so the export cannot disagree with the API:
 each cell holds the API's figure (money as its decimal string, converted and rounded exactly as
 the API shows it). A table's total row is a `SUM` formula over its rows; for ratios and footfall,
-which do not add up, the total row holds the API's figure for the whole period. Because every row
-is rounded to the currency's minor unit on its own, a `SUM` total can differ from the summary by
-the rounding of its rows (at most half a minor unit per row), as any sum of rounded figures does.
+which do not add up, the total row holds the API's figure for the whole period. Every row is a sum
+of posted amounts (METRICS.md "Rounding": each location-day converted and rounded once, finer rows
+split by largest remainder), so each `SUM` equals the summary's figure to the minor unit: one
+total per figure in the whole workbook.
 
 Workbook: Cover (organization, period, comparison, locations, currency, the rates' source, pairs
 and dates, generated at), Summary (period, comparison, change; a line chart of the daily trend),
