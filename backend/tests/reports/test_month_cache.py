@@ -25,7 +25,8 @@ from app.core.config import Settings, get_settings
 from app.footfall import service as footfall_service
 from app.footfall.models import FootfallEntry
 from app.footfall.schemas import FootfallCreate
-from app.locations.models import Location
+from app.locations import recalculation
+from app.locations.models import Location, RecalculationState
 from app.reports import metrics, rates
 from app.reports import service as reports
 from app.reports.models import (
@@ -348,37 +349,67 @@ def test_every_breakdown_series_and_store_adds_up_to_the_summary_exactly(
     assert len({loc.currency for loc in db.scalars(select(Location))}) == 2
     request = req(org_id, location_ids, currency=currency)
     for _attempt in ("made", "cached"):
-        summary = figures(reports.summary(db=db, req=request))["metrics"]
-        for by in BreakdownBy:
-            body = figures(
-                reports.breakdown(db=db, req=request, by=by, sort="key", order=SortOrder.asc)
-            )
-            assert body["total"]["metrics"] == summary, by
-            shown = {
-                BreakdownBy.item: metrics.LINE_METRICS,
-                BreakdownBy.category: metrics.LINE_METRICS,
-                BreakdownBy.payment_method: metrics.PAYMENT_METRICS,
-            }.get(by, ADDITIVE)
-            for name in shown:
-                assert _sum_rows(body["rows"], name) == _d(summary[name]), (by, name)
-        stores = figures(
-            reports.breakdown(
-                db=db, req=request, by=BreakdownBy.location, sort="key", order=SortOrder.asc
-            )
-        )["rows"]
-        for row in stores:
-            one = replace(request, location_ids=[int(row["key"])], currencies=None)
-            alone = figures(reports.summary(db=db, req=one))["metrics"]
-            assert {n: alone[n] for n in ADDITIVE} == {n: row["metrics"][n] for n in ADDITIVE}
-        days = figures(reports.timeseries(db=db, req=request, granularity=Granularity.day))
-        months = figures(reports.timeseries(db=db, req=request, granularity=Granularity.month))
-        for name in ADDITIVE:
-            assert _sum_rows(days["points"], name) == _d(summary[name]), name
-            for month in months["points"]:
-                in_month = [p for p in days["points"] if p["start"][:7] == month["start"][:7]]
-                assert _sum_rows(in_month, name) == _d(month["metrics"][name]), (month, name)
-        cells = figures(reports.heatmap(db=db, req=request))["cells"]
-        assert sum((_d(c["net_sales"]) for c in cells), _Z) == _d(summary["net_sales"])
+        assert_adds_up(db, request)
+
+
+def test_still_adds_up_after_a_business_day_start_change(db: Session, chain: Chain) -> None:
+    """A store's business day made to start at 04:00: its late sales move to the day before
+    (the re-dating job), and every figure still adds up, in a converted currency."""
+    org_id, _, location_ids = chain
+    request = req(org_id, location_ids, currency="EUR")
+    assert_adds_up(db, request)
+    before = figures(reports.summary(db=db, req=request))["metrics"]
+    location = db.get(Location, location_ids[0])
+    assert location is not None
+    location.business_day_start_hour = 4
+    job = recalculation.request(db=db, location=location, reason="test", dispatch=False)
+    db.commit()
+    assert recalculation.run(location.id, job.generation) == RecalculationState.done
+    db.expire_all()
+    assert db.scalar(
+        select(func.count()).where(
+            SaleOrder.location_id == location.id,
+            SaleOrder.counted.is_(True),
+            func.extract("hour", SaleOrder.closed_at) < 3,  # closed before 04:00 local (BST/GMT)
+        )
+    ), "the chain should have sales in the small hours"
+    assert_adds_up(db, request)
+    after = figures(reports.summary(db=db, req=request))["metrics"]
+    assert after["transactions"] == before["transactions"]  # moved between days, none lost
+
+
+def assert_adds_up(db: Session, request: reports.ReportRequest) -> None:
+    summary = figures(reports.summary(db=db, req=request))["metrics"]
+    for by in BreakdownBy:
+        body = figures(
+            reports.breakdown(db=db, req=request, by=by, sort="key", order=SortOrder.asc)
+        )
+        assert body["total"]["metrics"] == summary, by
+        shown = {
+            BreakdownBy.item: metrics.LINE_METRICS,
+            BreakdownBy.category: metrics.LINE_METRICS,
+            BreakdownBy.payment_method: metrics.PAYMENT_METRICS,
+        }.get(by, ADDITIVE)
+        for name in shown:
+            assert _sum_rows(body["rows"], name) == _d(summary[name]), (by, name)
+    stores = figures(
+        reports.breakdown(
+            db=db, req=request, by=BreakdownBy.location, sort="key", order=SortOrder.asc
+        )
+    )["rows"]
+    for row in stores:
+        one = replace(request, location_ids=[int(row["key"])], currencies=None)
+        alone = figures(reports.summary(db=db, req=one))["metrics"]
+        assert {n: alone[n] for n in ADDITIVE} == {n: row["metrics"][n] for n in ADDITIVE}
+    days = figures(reports.timeseries(db=db, req=request, granularity=Granularity.day))
+    months = figures(reports.timeseries(db=db, req=request, granularity=Granularity.month))
+    for name in ADDITIVE:
+        assert _sum_rows(days["points"], name) == _d(summary[name]), name
+        for month in months["points"]:
+            in_month = [p for p in days["points"] if p["start"][:7] == month["start"][:7]]
+            assert _sum_rows(in_month, name) == _d(month["metrics"][name]), (month, name)
+    cells = figures(reports.heatmap(db=db, req=request))["cells"]
+    assert sum((_d(c["net_sales"]) for c in cells), _Z) == _d(summary["net_sales"])
 
 
 def test_converted_figures_are_each_location_days_amounts_posted(db: Session, chain: Chain) -> None:
