@@ -140,10 +140,9 @@ def downgrade() -> None:
     )
     op.drop_table("report_line_day")
     op.drop_table("report_line_day_set")
-    with op.batch_alter_table("catalog_category") as batch_op:
-        batch_op.drop_column("updated_at")
-    with op.batch_alter_table("catalog_item") as batch_op:
-        batch_op.drop_column("updated_at")
+    # In place (SQLite >= 3.35): a batch rebuild would drop and recreate the tables.
+    op.drop_column("catalog_category", "updated_at")
+    op.drop_column("catalog_item", "updated_at")
     op.execute("DELETE FROM report_month_day")
     op.execute("DELETE FROM report_org_day")
     op.create_table(

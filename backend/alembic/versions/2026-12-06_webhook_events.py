@@ -53,6 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("square_connection") as batch_op:
-        batch_op.drop_column("webhook_fetch_at")
+    # In place (SQLite >= 3.35), not by batch: rebuilding square_connection on SQLite drops the
+    # table, and its ON DELETE CASCADE children (every synced order) would go with it.
+    op.drop_column("square_connection", "webhook_fetch_at")
     op.drop_table("square_announced_object")

@@ -219,7 +219,9 @@ class LineDaySet(Base):
 class LineDaySums(Base):
     """Every store's item or category rows of one business date in `target`: each location-day's
     posted gross sales, returns and discounts shared out among the rows by largest remainder
-    (METRICS.md "Rounding"), added up over the locations."""
+    (METRICS.md "Rounding"), added up over the locations; and, under the grouping's
+    "<grouping>/month", each month's rows added up (dated its first day), which long periods
+    read for their whole months."""
 
     __tablename__ = "report_line_day"
     __table_args__ = (

@@ -17,7 +17,7 @@ the source into major units of the target). In a location's own currency the fac
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -41,9 +41,23 @@ ZERO = Decimal(0)
 _UNIT = Decimal(1)
 
 
+# Converted values are carried to 15 decimal places of a minor unit. A factor is a rate worked out
+# to 28 significant digits (1 / 0.8572 = 1.16658889...), so a value that is exactly 5,000 or
+# 2,500.5 at the published rates comes out a few 1e-24 off; at 15 places it is exact again, and a
+# tie or a half-unit is seen as one (real differences are many orders of magnitude larger). The
+# SQL of app/reports/service.py rounds to the same places, so both agree to the unit.
+PLACES = 15
+_PLACE = Decimal(1).scaleb(-PLACES)
+_WIDE = Context(prec=80)
+
+
 def exact(amount: int | Decimal, factor: Decimal, digits: int) -> Decimal:
-    """An amount in source minor units, converted, in target *minor* units (unrounded)."""
-    return (Decimal(amount) * factor).scaleb(digits)
+    """An amount in source minor units, converted, in target *minor* units (to PLACES)."""
+    return (
+        _WIDE.multiply(Decimal(amount), factor)
+        .scaleb(digits)
+        .quantize(_PLACE, rounding=ROUND_HALF_UP, context=_WIDE)
+    )
 
 
 def round_minor(value: Decimal) -> int:

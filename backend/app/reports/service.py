@@ -51,6 +51,7 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
     text,
 )
@@ -1028,6 +1029,22 @@ def _aggregate(
     return result
 
 
+def _scale(conv: Converter) -> Any:
+    """10 ** the reporting currency's minor digits, as SQL: major units into minor ones."""
+    return literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+
+
+def _exact_sql(major: Any, scale: Any) -> Any:
+    """`posting.exact` in SQL: converted major units in minor ones, to posting.PLACES."""
+    return func.round(major * scale, literal_column(str(posting.PLACES)))
+
+
+def _posted_sql(major: Any, scale: Any) -> Any:
+    """`posting.post` in SQL: rounded half away from zero to the minor unit (NUMERIC's round),
+    in major units."""
+    return func.round(_exact_sql(major, scale)) / scale
+
+
 def _aggregate_in_sql(
     db: Session,
     req: ReportRequest,
@@ -1078,11 +1095,11 @@ def _aggregate_in_sql(
         .table_valued(column("currency", String), column("day", Date), column("factor", Numeric))
         .render_derived(name="rates")
     )
-    digits: Any = literal_column(str(m.minor_digits(conv.target)))
+    scale = _scale(conv)
     rows = db.execute(
         select(
             *keys,
-            *(func.sum(func.round(e * rates.c.factor, digits)) for e in query.money.values()),
+            *(func.sum(_posted_sql(e * rates.c.factor, scale)) for e in query.money.values()),
             *(func.sum(e) for e in query.plain.values()),
             func.sum(case((rates.c.factor.is_(None), 1), else_=0)),
         )
@@ -2234,7 +2251,7 @@ def _split_in_sql(
     )
     if db.scalar(select(exists().where(base.c.f.is_(None)))):
         return None
-    scale: Any = literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+    scale = _scale(conv)
     place = [base.c.loc, base.c.day]
     source: Any = base
     if totals is not None:
@@ -2243,7 +2260,7 @@ def _split_in_sql(
         )
     columns: list[Any] = [func.count().over(partition_by=place).label("n")]
     for name in money:
-        x = base.c[f"m_{name}"] * base.c.f * scale
+        x = _exact_sql(base.c[f"m_{name}"] * base.c.f, scale)
         posted = (
             func.round(func.sum(x).over(partition_by=place))
             if totals is None
@@ -2411,6 +2428,21 @@ def _cached_lines(
     for month, version in _stale_months(db, req, conv, grouping.digest, window):
         if not _fill_line_days(db, req, conv, grouping, month, version):
             return None
+    # Whole months from their month rows (a three-year breakdown adds up 36 months of rows, not
+    # 1,096 days of them), the days at either end from their day rows.
+    months = report_cache.full_months(window.date_from, window.date_to)
+    if months:
+        end = report_cache.next_month(months[-1])
+        chosen = or_(
+            and_(lines.grouping == _month_rows(grouping), lines.business_date.in_(months)),
+            and_(
+                lines.grouping == grouping.digest,
+                *window.within(lines.business_date),
+                or_(lines.business_date < months[0], lines.business_date >= end),
+            ),
+        )
+    else:
+        chosen = and_(lines.grouping == grouping.digest, *window.within(lines.business_date))
     found: dict[tuple[Any, ...], Values] = {}
     for row_key, label, gross, returned, discounts, units in db.execute(
         select(
@@ -2425,8 +2457,7 @@ def _cached_lines(
             lines.org_id == req.org_id,
             lines.target == conv.target,
             lines.rates_key == _cache_key(conv),
-            lines.grouping == grouping.digest,
-            *window.within(lines.business_date),
+            chosen,
         )
         .group_by(lines.row_key, lines.label)
     ):
@@ -2493,9 +2524,32 @@ def _fill_line_days(
         }
         for (day, key, label), v in values.items()
     ]
+    whole: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for (_, key, label), v in values.items():
+        into = whole.setdefault((key, label), dict.fromkeys(v, Decimal(0)))
+        for name, value in v.items():
+            into[name] += value
+    rows += [
+        {
+            "org_id": req.org_id,
+            "target": target,
+            "rates_key": rates_key,
+            "grouping": _month_rows(grouping),
+            "business_date": month,
+            "row_key": key,
+            "label": label,
+            **v,
+        }
+        for (key, label), v in whole.items()
+    ]
     for start in range(0, len(rows), 5000):
         db.execute(insert(lines), rows[start : start + 5000])
     return True
+
+
+def _month_rows(grouping: _Grouping) -> str:
+    """`LineDaySums`' grouping of a month's rows added up (dated the month's first day)."""
+    return f"{grouping.digest}/month"
 
 
 def _every_location(db: Session, req: ReportRequest) -> bool:
@@ -2564,10 +2618,10 @@ def _tenders_in_sql(
     SQL."""
     d, t = RollupDay, RollupTender
     rates = _rates_table(conv, _currencies(db, req), window, name="day_rates")
-    scale: Any = literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+    scale = _scale(conv)
 
     def posted(amount: Any) -> Any:
-        return func.round(amount * rates.c.factor * scale)
+        return func.round(_exact_sql(amount * rates.c.factor, scale))
 
     signs = {
         "gross_sales": 1,
@@ -2872,7 +2926,7 @@ def _line_grouping(db: Session, org_id: int, by: BreakdownBy) -> _Grouping:
         best: dict[str, tuple[Any, int, str]] = {}
         for name, updated_at, row_id in objects:
             norm = _norm(name)
-            rank = (_aware(updated_at).timestamp() if updated_at else 0.0, row_id, name.strip())
+            rank = (_aware(updated_at).timestamp() if updated_at else 0.0, row_id, name)
             if norm not in best or rank > best[norm]:
                 best[norm] = rank
         return {norm: rank[2] for norm, rank in best.items()}
@@ -2892,12 +2946,12 @@ def _line_grouping(db: Session, org_id: int, by: BreakdownBy) -> _Grouping:
                 return f"variation:{variation_id}", name or variation_id
             shown = item[0] if item else (name or CUSTOM_AMOUNT)
             norm = _norm(shown)
-            return f"item:{norm}", item_names.get(norm, shown.strip())
+            return f"item:{norm}", item_names.get(norm, shown)
         category = categories.get(item[1]) if item and item[1] else None
         if category is None:
             return "uncategorised", UNCATEGORISED
         norm = _norm(category[0])
-        return f"category:{norm}", category_names.get(norm, category[0].strip())
+        return f"category:{norm}", category_names.get(norm, category[0])
 
     fingerprint = hashlib.sha256(
         repr((by.value, sorted(variations.items()), items, categories)).encode()
