@@ -54,6 +54,14 @@ def drop_postgres(name: str) -> None:
     engine.dispose()
 
 
+def previous(section: str) -> dict[str, Any]:
+    """The figures bench/results.json holds for a section from an earlier run ({} if none)."""
+    if not RESULTS.exists():
+        return {}
+    found = json.loads(RESULTS.read_text()).get(section)
+    return found if isinstance(found, dict) else {}
+
+
 def record(section: str, figures: dict[str, Any]) -> None:
     """Merge one benchmark's figures into bench/results.json."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
