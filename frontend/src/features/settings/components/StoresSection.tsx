@@ -58,7 +58,12 @@ export function StoresSection({ canEdit }: { canEdit: boolean }) {
             {errorMessage(update.error)}
           </Alert>
         )}
-        {stores.data && (
+        {stores.data && stores.data.items.length === 0 && (
+          <Text size="sm" c="dimmed" data-testid="stores-empty">
+            No stores yet: they appear here once a Square account is connected and synced.
+          </Text>
+        )}
+        {stores.data && stores.data.items.length > 0 && (
           <Table.ScrollContainer minWidth={560}>
             <Table verticalSpacing="sm">
               <Table.Thead>
