@@ -27,8 +27,16 @@ MIN_BUSINESS_DATE = date(2000, 1, 1)
 MAX_BUSINESS_DATE = date(2100, 12, 31)
 MIN_OPENING_DATE = date(1800, 1, 1)
 
-DbId = Annotated[int, Interval(ge=1, le=MAX_DB_ID)]
-Offset = Annotated[int, Interval(ge=0, le=MAX_OFFSET)]
+
+def _not_a_boolean(value: object) -> object:
+    # Pydantic's lax mode reads JSON `true` as 1: {"connection_id": true} chose connection 1.
+    if isinstance(value, bool):
+        raise ValueError("Use a whole number, not true or false")
+    return value
+
+
+DbId = Annotated[int, BeforeValidator(_not_a_boolean), Interval(ge=1, le=MAX_DB_ID)]
+Offset = Annotated[int, BeforeValidator(_not_a_boolean), Interval(ge=0, le=MAX_OFFSET)]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

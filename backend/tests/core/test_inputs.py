@@ -53,6 +53,22 @@ def _cases() -> dict[str, Case]:
         "user patch id": Case("PATCH", "/users/{huge64}", ("path", "user_id"), json={}),
         "location path id": Case("GET", "/locations/{big}", ("path", "location_id")),
         "grants path id": Case("GET", "/users/{big}/locations", ("path", "user_id")),
+        # JSON true is not the id 1
+        "sync connection true": Case(
+            "POST", "/square/sync", ("body", "connection_id"), json={"connection_id": True}
+        ),
+        "grants body id true": Case(
+            "PUT",
+            "/users/{user}/locations",
+            ("body", "location_ids", 0),
+            json={"location_ids": [True]},
+        ),
+        "footfall body location true": Case(
+            "POST",
+            "/footfall",
+            ("body", "location_id"),
+            json={"location_id": True, "date": "2024-01-01", "count": 5},
+        ),
         "grants body ids": Case(
             "PUT",
             "/users/{user}/locations",
