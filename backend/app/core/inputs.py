@@ -35,8 +35,10 @@ def _not_a_boolean(value: object) -> object:
     return value
 
 
-DbId = Annotated[int, BeforeValidator(_not_a_boolean), Interval(ge=1, le=MAX_DB_ID)]
-Offset = Annotated[int, BeforeValidator(_not_a_boolean), Interval(ge=0, le=MAX_OFFSET)]
+# The bounds first, the check on booleans after: it runs before them all the same, and the
+# bounds stay in the OpenAPI document (a validator wrapping `int` first hid them from it).
+DbId = Annotated[int, Interval(ge=1, le=MAX_DB_ID), BeforeValidator(_not_a_boolean)]
+Offset = Annotated[int, Interval(ge=0, le=MAX_OFFSET), BeforeValidator(_not_a_boolean)]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
