@@ -41,9 +41,8 @@ def test_the_pool_follows_the_settings() -> None:
     assert (pool.size(), pool._max_overflow, pool._timeout) == (5, 3, 7.5)
 
 
+@pytest.mark.postgres  # SQLite has no connection pool budget
 def test_a_process_waits_pool_timeout_for_a_connection_then_fails(db_kind: str) -> None:
-    if db_kind != "postgres":
-        pytest.skip("SQLite has no connection pool budget")
     engine = engine_for(
         settings_with(
             DATABASE_URL=get_settings().DATABASE_URL,
@@ -62,12 +61,11 @@ def test_a_process_waits_pool_timeout_for_a_connection_then_fails(db_kind: str) 
         engine.dispose()
 
 
+@pytest.mark.postgres  # prepared statements are psycopg's, on PostgreSQL
 @pytest.mark.parametrize(("pgbouncer", "threshold"), [("false", 5), ("true", None)])
 def test_pgbouncer_mode_turns_prepared_statements_off(
     db_kind: str, pgbouncer: str, threshold: int | None
 ) -> None:
-    if db_kind != "postgres":
-        pytest.skip("prepared statements are psycopg's, on PostgreSQL")
     engine = engine_for(
         settings_with(DATABASE_URL=get_settings().DATABASE_URL, DATABASE_PGBOUNCER=pgbouncer)
     )

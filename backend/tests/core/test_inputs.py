@@ -419,11 +419,10 @@ def test_racing_sign_up_is_a_409_not_a_500(
     assert snapshot(db) == before  # the second organization was rolled back too
 
 
+@pytest.mark.postgres  # SQLite serialises writers; the race needs PostgreSQL's concurrency
 def test_simultaneous_sign_ups_one_wins_the_rest_409(
     client: TestClient, db: Session, db_kind: str
 ) -> None:
-    if db_kind != "postgres":
-        pytest.skip("SQLite serialises writers; the race needs PostgreSQL's concurrency")
     from app.main import app
 
     barrier = threading.Barrier(6)

@@ -138,8 +138,6 @@ def _forget_the_engine() -> None:
 @pytest.fixture
 def through_pgbouncer(db_kind: str, tmp_path: Path) -> Iterator[str]:
     """This process's app pointed at a new database through PgBouncer; put back afterwards."""
-    if db_kind != "postgres":
-        pytest.skip("PgBouncer fronts PostgreSQL")
     pgbouncer_binary()
     direct_url = create_postgres_database("teliporter_pgbouncer")
     name = direct_url.rsplit("/", 1)[1]
@@ -162,6 +160,7 @@ def through_pgbouncer(db_kind: str, tmp_path: Path) -> Iterator[str]:
         _forget_the_engine()  # rebuilt from the run's own settings on next use
 
 
+@pytest.mark.postgres  # PgBouncer fronts PostgreSQL
 def test_the_app_runs_through_pgbouncer_in_transaction_mode(
     through_pgbouncer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,13 +167,12 @@ def test_revoked_grant_marks_the_connection_for_reconnect_and_stops_syncing(
     assert "needs_reconnect" in refused.json()["detail"]
 
 
+@pytest.mark.postgres  # planner statistics are PostgreSQL's
 def test_a_backfill_keeps_the_planners_statistics_of_the_tables_it_fills(
     client: TestClient, db: Session, simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without statistics PostgreSQL plans the rollup maintenance for the empty tables it last
     saw (where autovacuum is off, or has not come round yet), and a long backfill slows down."""
-    if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("planner statistics are PostgreSQL's")
     monkeypatch.setattr(sales_service, "ANALYZE_MIN_ROWS", 10)
     monkeypatch.setattr(sync, "WINDOW_PAGE_SIZE", 20)
     monkeypatch.setattr(sync, "ANALYZE_EVERY_PAGES", 5)
