@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .store import ApiError, bad_request
+from .errors import ApiError, bad_request
 from .util import JSON, ms_to_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
-    from .app import State
+    from .state import State
 
 
 def _j(obj: Any, status: int = 200) -> Response:
@@ -101,7 +101,7 @@ def admin_routes(st: State) -> list[Route]:
             locations=b.get("locations") or [{"name": "Main"}],
             generated=bool(b.get("generated", False)),
         )
-        from .app import account_admin_json
+        from .state import account_admin_json
 
         return account_admin_json(acct)
 

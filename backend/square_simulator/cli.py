@@ -13,7 +13,7 @@ from .oauth import DEMO_REDIRECT_URI
 from .util import parse_rfc3339
 
 if TYPE_CHECKING:
-    from .app import State
+    from .state import State
 
 DEMO_SCOPES = "MERCHANT_PROFILE_READ ITEMS_READ ORDERS_READ PAYMENTS_READ EMPLOYEES_READ"
 
@@ -198,7 +198,7 @@ def _config_kwargs(args: argparse.Namespace, file_cfg: dict[str, Any]) -> dict[s
 
 def build_state(args: argparse.Namespace) -> State:
     """The simulator ``serve`` runs: options, then the config file, then the defaults."""
-    from .app import State
+    from .state import State
     from .testing import make_config
 
     file_cfg: dict[str, Any] = json.loads(args.config.read_text()) if args.config else {}

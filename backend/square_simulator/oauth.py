@@ -6,7 +6,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from .store import ApiError
+from .errors import ApiError
 from .util import ms_to_rfc3339, short_id
 
 CODE_LIFETIME_MS = 5 * 60_000

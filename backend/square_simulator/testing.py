@@ -15,9 +15,10 @@ import httpx
 import uvicorn
 
 from .admin import import_objects
-from .app import ASGIApp, State, create_app
+from .app import ASGIApp, create_app
+from .history import SimConfig
 from .model import Account
-from .store import SimConfig
+from .state import State
 from .util import JSON, parse_rfc3339
 
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sim_helpers import NOW
 
 from square_simulator import generator as g
-from square_simulator.store import SimConfig, Simulator
+from square_simulator.history import SimConfig
+from square_simulator.store import Simulator
 from square_simulator.util import parse_rfc3339
 
 NOW_MS = parse_rfc3339(NOW)
