@@ -76,7 +76,7 @@ def _reset_peak() -> None:
 def child(side: str, count: int, items: int, out: Path) -> dict[str, Any]:
     if side == "writer":
         from app.exports import workbook as wb
-        from app.exports.service import ItemByDayWriter, item_by_day_columns
+        from app.exports.sheets import ItemByDayWriter, item_by_day_columns
     else:
         import pandas as pd
 

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from app.core.deps import CurrentUser, DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
-from app.exports import service
+from app.exports import jobs, service, storage, tables
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
 from app.reports.router import ComparedReport
 
@@ -28,14 +28,14 @@ def _attachment(name: str) -> dict[str, str]:
 @router.get(
     "/export.xlsx",
     response_class=StreamingResponse,
-    responses={200: {"content": {service.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
+    responses={200: {"content": {storage.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
 )
 def export_xlsx(db: DbSession, user: CurrentUser, req: ComparedReport) -> Response:
     """The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days)."""
     path, name = service.direct_workbook(db=db, user=user, req=req)
     return StreamingResponse(
-        service.file_chunks(path),
-        media_type=service.XLSX_MEDIA_TYPE,
+        storage.file_chunks(path),
+        media_type=storage.XLSX_MEDIA_TYPE,
         headers={**_attachment(name), "Content-Length": str(path.stat().st_size)},
     )
 
@@ -51,8 +51,8 @@ def export_csv(
     req: ComparedReport,
     by: Annotated[CsvTable, Query(description="Which table")] = CsvTable.summary,
 ) -> Response:
-    text = service.csv_table(db=db, req=req, table=by)
-    name = service.filename(user.organization.name, req, "csv", by.value)
+    text = tables.csv_table(db=db, req=req, table=by)
+    name = storage.filename(user.organization.name, req, "csv", by.value)
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -63,24 +63,24 @@ def export_csv(
 @router.post("/exports", response_model=ExportRead, status_code=202)
 def create_export(db: DbSession, user: CurrentUser, body: ExportCreate) -> ExportRead:
     """Queue a workbook export; poll GET /reports/exports/{id} for its progress."""
-    export = service.create(db=db, user=user, body=body)
-    return service.read(export)
+    export = jobs.create(db=db, user=user, body=body)
+    return jobs.read(export)
 
 
 @router.get("/exports/{export_id}", response_model=ExportRead)
 def get_export(db: DbSession, user: CurrentUser, export_id: Text) -> ExportRead:
-    return service.read(service.get(db=db, user=user, export_id=export_id))
+    return jobs.read(jobs.get(db=db, user=user, export_id=export_id))
 
 
 @router.get(
     "/exports/{export_id}/download",
     response_class=FileResponse,
     responses={
-        200: {"content": {service.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"},
+        200: {"content": {storage.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"},
         409: {"description": "Not ready yet, or failed"},
         410: {"description": "Expired"},
     },
 )
 def download_export(db: DbSession, user: CurrentUser, export_id: Text) -> Response:
-    path, name = service.download(db=db, user=user, export_id=export_id)
-    return FileResponse(path, media_type=service.XLSX_MEDIA_TYPE, filename=name)
+    path, name = jobs.download(db=db, user=user, export_id=export_id)
+    return FileResponse(path, media_type=storage.XLSX_MEDIA_TYPE, filename=name)

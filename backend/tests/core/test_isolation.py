@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.exports import service as export_service
+from app.exports import jobs as export_jobs
 from app.exports.schemas import ExportCreate
 from app.main import app
 from app.users.models import Role
@@ -112,7 +112,7 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
     entry_b = make_footfall_entry(db, owner=owner_b, location_id=location_b.id)
     connection_b = make_connection(db, org_id=org_b)
     run_b = make_sync_run(db, connection=connection_b)
-    export_b = export_service.create(
+    export_b = export_jobs.create(
         db=db,
         user=owner_b.user,
         body=ExportCreate(date_from=date(2026, 10, 1), date_to=date(2026, 10, 7)),

@@ -224,7 +224,7 @@ def test_a_background_export_needs_one_connection(
 ) -> None:
     # Progress reported at every step (a clock that moves a second a call), as on a long export.
     ticks = iter(range(1_000_000))
-    monkeypatch.setattr("app.exports.service.time.monotonic", lambda: float(next(ticks)))
+    monkeypatch.setattr("app.exports.jobs.time.monotonic", lambda: float(next(ticks)))
     headers = synced.owner.headers
     job = client.post(f"{REPORTS}/exports", json=WEEK, headers=headers).json()
 

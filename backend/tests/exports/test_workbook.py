@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.exports.service import NOT_ADDITIVE, metric_label
+from app.exports.tables import NOT_ADDITIVE, metric_label
 from app.reports import metrics as m
 from square_simulator.testing import RunningSimulator
 from tests.exports.helpers import libreoffice_sheets, same

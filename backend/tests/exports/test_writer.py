@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from app.exports import workbook as wb
-from app.exports.service import ItemByDayWriter, item_by_day_columns
+from app.exports.sheets import ItemByDayWriter, item_by_day_columns
 from tests.exports.helpers import libreoffice_sheets
 
 

@@ -1,0 +1,379 @@
+"""The workbook: every sheet and table of the Excel export, written from the report service.
+
+Workbook: Cover (organization, period, comparison, locations, currency, the rates' source, pairs
+and dates, generated at), Summary (period, comparison, change; a line chart of the daily trend),
+By day, By location, By item, By category, By team member, By payment method, By hour, By weekday,
+Item by day (continued on further sheets past Excel's 1,048,576 rows), and Rates (each business
+date converted and the publication date of the rate used, per currency pair, for an audit). When
+the newest rate used is more than 3 days older than a date converted (METRICS.md "Currency"), the
+Cover and the Summary sheet say so above the figures. Written with XlsxWriter in constant-memory
+mode (`app.exports.workbook`), into a file that is then streamed. Which figures a table shows and
+how its total row adds up: `app.exports.tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.exports import tables
+from app.exports import workbook as wb
+from app.exports.storage import export_subdir
+from app.exports.tables import metric_columns, metric_label
+from app.locations.models import Location
+from app.reports import metrics as m
+from app.reports import service as report_service
+from app.reports.schemas import (
+    BreakdownBy,
+    BreakdownRead,
+    Compare,
+    Granularity,
+    RatesUsed,
+    SortOrder,
+    SummaryRead,
+    TimeseriesRead,
+)
+from app.reports.service import ReportRequest
+from app.users.models import User
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+BREAKDOWN_SHEETS: tuple[tuple[BreakdownBy, str, str], ...] = (
+    (BreakdownBy.location, "By location", "Location"),
+    (BreakdownBy.item, "By item", "Item"),
+    (BreakdownBy.category, "By category", "Category"),
+    (BreakdownBy.team_member, "By team member", "Team member"),
+    (BreakdownBy.payment_method, "By payment method", "Payment method"),
+    (BreakdownBy.hour, "By hour", "Hour"),
+    (BreakdownBy.weekday, "By weekday", "Weekday"),
+)
+
+
+def _location_names(db: Session, req: ReportRequest) -> list[str]:
+    return list(
+        db.scalars(
+            select(Location.name)
+            .where(Location.org_id == req.org_id, Location.id.in_(req.location_ids))
+            .order_by(Location.name)
+        )
+    )
+
+
+Progress = Callable[[float], None]
+
+
+def write_workbook(
+    *,
+    db: Session,
+    user: User,
+    req: ReportRequest,
+    target: str | Path,
+    progress: Progress | None = None,
+) -> None:
+    """Write the whole workbook for the request into `target` (a path)."""
+    report = progress or (lambda _: None)
+    tmpdir = export_subdir("tmp")
+    book = wb.new_workbook(str(target), tmpdir=str(tmpdir))
+    formats = wb.Formats(book, req.currency)
+    summary = report_service.summary(db=db, req=req)
+    series = report_service.timeseries(db=db, req=req, granularity=Granularity.day)
+    report(0.05)
+    cover = book.add_worksheet("Cover")
+    summary_sheet = book.add_worksheet("Summary")
+    day_sheet = book.add_worksheet("By day")
+    _write_cover(cover, formats, db=db, user=user, req=req, summary=summary)
+    day_rows = _write_days(day_sheet, formats, series, summary)
+    _write_summary(book, summary_sheet, formats, summary, day_rows=day_rows)
+    steps = len(BREAKDOWN_SHEETS)
+    for index, (by, title, label) in enumerate(BREAKDOWN_SHEETS):
+        result = tables.breakdown(db, req, by)
+        _write_breakdown(book.add_worksheet(title), formats, result, label, by)
+        report(0.05 + 0.15 * (index + 1) / steps)
+    _write_item_by_day(book, formats, db=db, req=req, progress=report)
+    _write_rates(book.add_worksheet("Rates"), formats, summary.rates, req.currency)
+    report(0.97)
+    book.close()
+
+
+RATES_NOTICE = "Rates notice"
+
+
+def _write_cover(
+    sheet: Any,
+    formats: wb.Formats,
+    *,
+    db: Session,
+    user: User,
+    req: ReportRequest,
+    summary: SummaryRead,
+) -> None:
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 70)
+    sheet.write_string(0, 0, "Teliporter sales report", formats.title)
+    comparison = "None"
+    if summary.comparison is not None:
+        kind = "previous year" if req.compare == Compare.previous_year else "previous period"
+        comparison = (
+            f"{summary.comparison.date_from.isoformat()} to "
+            f"{summary.comparison.date_to.isoformat()} ({kind})"
+        )
+    rates = summary.rates
+    lines: list[tuple[str, str]] = [
+        ("Organization", user.organization.name),
+        ("Period", f"{req.date_from.isoformat()} to {req.date_to.isoformat()} ({req.days} days)"),
+        ("Comparison", comparison),
+        ("Like-for-like", "Yes" if req.lfl else "No"),
+        ("Locations", ", ".join(_location_names(db, req)) or "None"),
+        ("Currency", req.currency),
+        ("Exchange rates", _rates_line(rates, req.currency)),
+    ]
+    if rates.oldest_rate_date and rates.newest_rate_date:
+        lines.append(
+            (
+                "Rate dates",
+                f"{_span(rates.oldest_rate_date, rates.newest_rate_date)} for the business dates "
+                f"{_span(rates.first_converted_date, rates.last_converted_date)}; each date on "
+                "the Rates sheet",
+            )
+        )
+    if rates.notice:
+        lines.append((RATES_NOTICE, rates.notice))
+    lines += [
+        ("Generated at", wb.generated_at()),
+        ("Generated by", user.email),
+        (
+            "Notes",
+            "Figures follow Teliporter's metric definitions (Square's Sales Summary). Money "
+            "is converted per business day, then rounded to the currency's minor unit per row; "
+            "a total row adds the rows shown, so it can differ from the Summary sheet by that "
+            "rounding. Ratios and footfall in a total row are the period's own figures.",
+        ),
+    ]
+    row = 2
+    for key, value in lines:
+        warn = key == RATES_NOTICE
+        sheet.write_string(row, 0, key, formats.warning if warn else formats.bold)
+        sheet.write_string(row, 1, value, formats.warning if warn else formats.wrap)
+        row += 1
+
+
+def _rates_line(rates: RatesUsed, currency: str) -> str:
+    if rates.source is None:
+        return f"None needed: every sale of the period and its comparison is in {currency}"
+    return (
+        f"{rates.source} reference rates; {', '.join(rates.pairs)}; each business day at that "
+        "day's rate (weekends and holidays: the last rate published before)"
+    )
+
+
+def _span(first: date | None, last: date | None) -> str:
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def _write_rates(sheet: Any, formats: wb.Formats, rates: RatesUsed, currency: str) -> None:
+    """Each business date converted and the publication date of the rate used, per pair."""
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1 + len(rates.pair_dates), 18)
+    sheet.write_string(0, 0, f"Exchange rates used ({currency})", formats.title)
+    sheet.write_string(1, 0, _rates_line(rates, currency))
+    header = 3
+    if rates.notice:
+        sheet.write_string(2, 0, rates.notice, formats.warning)
+    if not rates.dates:
+        return
+    pairs = list(rates.pair_dates)
+    sheet.write_string(header, 0, "Business date", formats.header)
+    for col, pair in enumerate(pairs, start=1):
+        sheet.write_string(header, col, f"{pair.replace('->', ' to ')} rate of", formats.header)
+    sheet.freeze_panes(header + 1, 1)
+    date_format = formats.by_kind[wb.DATE]
+    row = header
+    for business_date in sorted(rates.dates):
+        row += 1
+        sheet.write_datetime(row, 0, datetime.fromisoformat(business_date), date_format)
+        for col, pair in enumerate(pairs, start=1):
+            rate_date = rates.pair_dates[pair].get(business_date)
+            if rate_date is not None:  # no sale in that currency that day: nothing converted
+                sheet.write_datetime(row, col, datetime.fromisoformat(rate_date), date_format)
+    sheet.autofilter(header, 0, row, len(pairs))
+
+
+def _write_summary(
+    book: Any,
+    sheet: Any,
+    formats: wb.Formats,
+    summary: SummaryRead,
+    *,
+    day_rows: tuple[int, int, bool],
+) -> None:
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 3, 16)
+    sheet.set_column(4, 4, 11)
+    title = f"Summary {summary.date_from.isoformat()} to {summary.date_to.isoformat()}"
+    sheet.write_string(0, 0, f"{title} ({summary.currency})", formats.title)
+    if summary.rates.notice:
+        sheet.write_string(1, 0, summary.rates.notice, formats.warning)
+    header = 2
+    for col, text in enumerate(("Metric", "Period", "Comparison", "Change")):
+        sheet.write_string(header, col, text, formats.header)
+    sheet.freeze_panes(header + 1, 1)
+    comparison = summary.comparison.metrics if summary.comparison else {}
+    row = header
+    for name, value in summary.metrics.items():
+        row += 1
+        fmt = formats.by_kind[tables.kind(name)]
+        sheet.write_string(row, 0, metric_label(name))
+        for col, figure in ((1, value), (2, comparison.get(name))):
+            if figure is not None:
+                sheet.write_number(row, col, float(figure), fmt)
+        change = summary.change.get(name)
+        if change is not None:
+            sheet.write_number(row, 3, change, formats.by_kind[wb.PERCENT])
+    sheet.autofilter(header, 0, row, 3)
+    first, last, compared = day_rows
+    if last >= first:
+        chart = book.add_chart({"type": "line"})
+        net = list(m.METRIC_NAMES).index("net_sales") + 2  # after Date and Weekday
+        chart.add_series(
+            {
+                "name": "Net sales",
+                "categories": ["By day", first, 0, last, 0],
+                "values": ["By day", first, net, last, net],
+            }
+        )
+        if compared:
+            comparison_col = 2 + len(m.METRIC_NAMES)
+            chart.add_series(
+                {
+                    "name": "Net sales (comparison)",
+                    "categories": ["By day", first, 0, last, 0],
+                    "values": ["By day", first, comparison_col, last, comparison_col],
+                    "line": {"dash_type": "dash"},
+                }
+            )
+        chart.set_title({"name": f"Daily net sales ({summary.currency})"})
+        chart.set_x_axis({"date_axis": True, "num_format": "dd mmm"})
+        chart.set_y_axis({"num_format": wb.money_format(summary.currency)})
+        chart.set_legend({"position": "bottom"})
+        sheet.insert_chart(2, 5, chart, {"x_scale": 1.6, "y_scale": 1.4})
+
+
+def _write_days(
+    sheet: Any, formats: wb.Formats, series: TimeseriesRead, summary: SummaryRead
+) -> tuple[int, int, bool]:
+    """The daily series; returns (first row, last row, has comparison) for the chart."""
+    names = list(m.METRIC_NAMES)
+    compared = series.comparison is not None
+    columns = [wb.Column("Date", wb.DATE), wb.Column("Weekday", wb.TEXT), *metric_columns(names)]
+    if compared:
+        columns += [
+            wb.Column("Net sales (comparison)", wb.MONEY, "sum"),
+            wb.Column("Transactions (comparison)", wb.COUNT, "sum"),
+        ]
+    table = wb.Table(sheet, formats, columns, freeze_columns=2)
+    for point in series.points:
+        day = date.fromisoformat(point.start)
+        values: list[Any] = [day, WEEKDAYS[day.weekday()], *tables.values(point.metrics, names)]
+        if compared:
+            before = point.comparison_metrics or {}
+            values += [before.get("net_sales"), before.get("transactions")]
+        table.add(values)
+    first, last = table.header_row + 1, table.next_row - 1
+    totals = [None, None, *tables.values(summary.metrics, names)] + (
+        [None, None] if compared else []
+    )
+    table.close(totals)
+    return first, last, compared
+
+
+def _write_breakdown(
+    sheet: Any, formats: wb.Formats, result: BreakdownRead, label: str, by: BreakdownBy
+) -> None:
+    names = tables.shown(by)
+    columns = [
+        wb.Column(label, wb.TEXT),
+        *metric_columns(names, fractional_counts=by == BreakdownBy.team_member),
+    ]
+    table = wb.Table(sheet, formats, columns)
+    for row in result.rows:
+        table.add([row.label, *tables.values(row.metrics, names)])
+    table.close([None, *tables.values(result.total.metrics, names)])
+
+
+ITEM_BY_DAY = "Item by day"
+
+
+def item_by_day_columns() -> list[wb.Column]:
+    """Date, Item, then the item figures of METRICS.md (gross sales ... units sold)."""
+    return [
+        wb.Column("Date", wb.DATE),
+        wb.Column("Item", wb.TEXT),
+        *metric_columns(m.LINE_METRICS),
+    ]
+
+
+def _write_item_by_day(
+    book: Any,
+    formats: wb.Formats,
+    *,
+    db: Session,
+    req: ReportRequest,
+    progress: Progress,
+) -> None:
+    """Items per business date: each date's item breakdown, as the API gives it for that date."""
+    names = list(m.LINE_METRICS)
+    columns = item_by_day_columns()
+    if req.lfl and req.compare == Compare.previous_period:
+        # A one-day request would compare each date with the day before, not with the period's
+        # comparison date: like-for-like against the previous period has no per-day equivalent.
+        sheet = book.add_worksheet(ITEM_BY_DAY)
+        sheet.write_string(
+            0,
+            0,
+            "Not available for like-for-like against the previous period; "
+            "see By item for the period.",
+        )
+        return
+    writer = ItemByDayWriter(book, formats, columns)
+    days = req.days
+    for index in range(days):
+        day = req.date_from + timedelta(days=index)
+        day_req = replace(req, date_from=day, date_to=day)
+        if not req.lfl:
+            day_req = replace(day_req, compare=Compare.none)
+        result = report_service.breakdown(
+            db=db, req=day_req, by=BreakdownBy.item, sort="net_sales", order=SortOrder.desc
+        )
+        for row in result.rows:
+            writer.add([day, row.label, *tables.values(row.metrics, names)])
+        progress(0.2 + 0.75 * (index + 1) / days)
+    writer.close()
+
+
+class ItemByDayWriter:
+    """Item-by-day rows over as many sheets as Excel's row limit needs."""
+
+    def __init__(self, book: Any, formats: wb.Formats, columns: list[wb.Column]) -> None:
+        self.book = book
+        self.formats = formats
+        self.columns = columns
+        self.sheets = 1
+        self.table = wb.Table(book.add_worksheet(ITEM_BY_DAY), formats, columns, freeze_columns=2)
+
+    def add(self, values: list[Any]) -> None:
+        if self.table.full:
+            self.table.close()
+            self.sheets += 1
+            sheet = self.book.add_worksheet(f"{ITEM_BY_DAY} ({self.sheets})")
+            self.table = wb.Table(sheet, self.formats, self.columns, freeze_columns=2)
+        self.table.add(values)
+
+    def close(self) -> None:
+        self.table.close()

@@ -1,0 +1,126 @@
+"""The report figures as export tables: which metrics a table shows, their labels and cell kinds,
+and the CSV tables.
+
+Every figure comes from the report service's public functions (`summary`, `timeseries`,
+`breakdown`), the same calls the API answers with, so the export cannot disagree with the API:
+each cell holds the API's figure (money as its decimal string, converted and rounded exactly as
+the API shows it). A table's total row is a `SUM` formula over its rows; for ratios and footfall,
+which do not add up, the total row holds the API's figure for the whole period. Every row is a sum
+of posted amounts (METRICS.md "Rounding": each location-day converted and rounded once, finer rows
+split by largest remainder), so each `SUM` equals the summary's figure to the minor unit: one
+total per figure in the whole workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core import csvsafe
+from app.exports import workbook as wb
+from app.exports.schemas import CsvTable
+from app.reports import metrics as m
+from app.reports import service as report_service
+from app.reports.schemas import BreakdownBy, BreakdownRead, Granularity, SortOrder
+from app.reports.service import ReportRequest
+
+_LABELS = {
+    "average_transaction_value": "Average transaction value",
+    "units_per_transaction": "Units per transaction",
+    "refunds_by_amount": "Refunds by amount",
+    "net_total": "Net total",
+}
+COUNTS = ("transactions", "units_sold")
+# Figures whose total is the API's, not a SUM: ratios, and footfall (unknown days are not 0).
+NOT_ADDITIVE = ("footfall", *m.MONEY_RATIOS, *m.NUMBER_RATIOS)
+
+
+def metric_label(name: str) -> str:
+    return _LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def kind(name: str, *, fractional_counts: bool = False) -> str:
+    if name in m.MONEY_METRICS or name in m.MONEY_RATIOS:
+        return wb.MONEY
+    if name == "conversion_rate":
+        return wb.PERCENT
+    if name == "units_per_transaction" or (fractional_counts and name in COUNTS):
+        return wb.NUMBER
+    return wb.COUNT
+
+
+def metric_columns(names: Iterable[str], *, fractional_counts: bool = False) -> list[wb.Column]:
+    return [
+        wb.Column(
+            metric_label(name),
+            kind(name, fractional_counts=fractional_counts),
+            "value" if name in NOT_ADDITIVE else "sum",
+        )
+        for name in names
+    ]
+
+
+# --- reading the reports --------------------------------------------------------------------------
+def breakdown(db: Session, req: ReportRequest, by: BreakdownBy) -> BreakdownRead:
+    sort, order = "net_sales", SortOrder.desc
+    if by in (BreakdownBy.location, BreakdownBy.team_member):
+        sort, order = "label", SortOrder.asc
+    elif by == BreakdownBy.payment_method:
+        sort = "total_collected"
+    result = report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order)
+    if by in (BreakdownBy.hour, BreakdownBy.weekday):
+        result.rows.sort(key=lambda row: int(row.key))
+    return result
+
+
+def values(metrics: dict[str, Any], names: Iterable[str]) -> list[Any]:
+    return [metrics.get(name) for name in names]
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
+    """One table as CSV: the API's figures under their METRICS.md names, blanks for null.
+
+    Names from Square that a spreadsheet would run as a formula get a leading ' (app.core.csvsafe).
+    """
+    out = io.StringIO()
+    writer = csvsafe.writer(out)
+    if table == CsvTable.summary:
+        summary = report_service.summary(db=db, req=req)
+        comparison = summary.comparison.metrics if summary.comparison else {}
+        writer.writerow(["metric", "period", "comparison", "change"])
+        for name, value in summary.metrics.items():
+            writer.writerow([name, value, comparison.get(name), summary.change.get(name)])
+    elif table == CsvTable.day:
+        series = report_service.timeseries(db=db, req=req, granularity=Granularity.day)
+        names = list(m.METRIC_NAMES)
+        compared = series.comparison is not None
+        writer.writerow(["date", *names, *(f"comparison_{n}" for n in names if compared)])
+        for point in series.points:
+            before = point.comparison_metrics or {}
+            writer.writerow(
+                [
+                    point.start,
+                    *(point.metrics.get(n) for n in names),
+                    *(before.get(n) for n in names if compared),
+                ]
+            )
+    else:
+        result = breakdown(db, req, BreakdownBy(table.value))
+        names = list(result.rows[0].metrics) if result.rows else shown(BreakdownBy(table.value))
+        writer.writerow(["key", "label", *names])
+        for row in result.rows:
+            writer.writerow([row.key, row.label, *(row.metrics.get(n) for n in names)])
+        writer.writerow(["total", "Total", *(result.total.metrics.get(n) for n in names)])
+    return out.getvalue()
+
+
+def shown(by: BreakdownBy) -> list[str]:
+    if by in (BreakdownBy.item, BreakdownBy.category):
+        return list(m.LINE_METRICS)
+    if by == BreakdownBy.payment_method:
+        return list(m.PAYMENT_METRICS)
+    return list(m.METRIC_NAMES)
