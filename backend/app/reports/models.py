@@ -1,8 +1,8 @@
 """Tables of the reports domain.
 
 `ExchangeRate` / `ExchangeRateFetch`: the exchange-rate API's reference rates cached in the
-database (see app/reports/rates.py), and the outcome of every fetch, so a report can say why a
-rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
+database (see app/reports/rate_sources.py), and the outcome of every fetch, so a report can say
+why a rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
 
 `MonthVersion` / `MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` /
 `OrgDaySums`: the

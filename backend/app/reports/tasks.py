@@ -1,4 +1,5 @@
-"""Background work of the reports: keeping the exchange-rate cache filled (app/reports/rates.py).
+"""Background work of the reports: keeping the exchange-rate cache filled
+(app/reports/rates_api.py).
 
 Beat runs `reports.refresh_exchange_rates` daily (app/celery_app.py). With no
 EXCHANGE_RATE_API_KEY it does nothing (the bundled ECB history is used). A failure the provider
@@ -25,7 +26,8 @@ from celery import Task
 from app.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.reports import rates
+from app.reports import rates_api
+from app.reports.rate_sources import API_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def refresh_exchange_rates(self: Task) -> str:
         return "EXCHANGE_RATE_API_KEY is not set: the bundled ECB history is used"
     try:
         summary = run_refresh()
-    except rates.RateApiError as exc:
+    except rates_api.RateApiError as exc:
         if not exc.retryable:
             log.error("exchange rates not refreshed (next daily run tries again): %s", exc)
             return f"failed: {exc}"
@@ -57,10 +59,10 @@ def run_refresh(
     *, backfill_from: date | None = None, max_requests: int | None = None, today: date | None = None
 ) -> str:
     """One refresh of the cache with the configured API (raises RateApiError on a failed call)."""
-    api = rates.ExchangeRatesApi.from_settings()
+    api = rates_api.ExchangeRatesApi.from_settings()
     try:
         with session_scope() as db:
-            result = rates.refresh_rates(
+            result = rates_api.refresh_rates(
                 db, api, today=today, backfill_from=backfill_from, max_requests=max_requests
             )
     finally:
@@ -84,18 +86,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "check":
-            api = rates.ExchangeRatesApi.from_settings()
+            api = rates_api.ExchangeRatesApi.from_settings()
             try:
                 day, latest = api.latest()
             finally:
                 api.close()
-            print(f"{rates.API_SOURCE}: {len(latest)} rates per EUR published for {day}")
+            print(f"{API_SOURCE}: {len(latest)} rates per EUR published for {day}")
             return 0
         options: dict[str, Any] = {}
         if args.command == "backfill":
             options = {"backfill_from": args.date_from, "max_requests": args.max_requests}
         print(run_refresh(**options))
-    except rates.RateApiError as exc:
+    except rates_api.RateApiError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -18,7 +18,8 @@ from app.core.db import utcnow
 from app.core.errors import InvalidField
 from app.reports import rates
 from app.reports.models import ExchangeRate, ExchangeRateFetch
-from app.reports.rates import Converter, ExchangeRatesApi, MissingRate, RateApiError, refresh_rates
+from app.reports.rates import Converter, MissingRate
+from app.reports.rates_api import ExchangeRatesApi, RateApiError, refresh_rates
 from square_simulator.testing import RunningSimulator
 from tests.reports.conftest import Synced, add_usd_sale
 from tests.reports.fake_rates_api import FakeRatesApi, PublishedRates
