@@ -73,7 +73,7 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/api/v1/square/sync"): frozenset({404, 409}),
     # 400 signed but malformed or stale, 401 bad signature, 503 no signature key (webhooks.py).
     ("POST", "/api/v1/square/webhooks"): frozenset({400, 401, 503}),
-    # The body's location_id (check_access) and an entry already there (footfall.service.create).
+    # The body's location_id (check_access) and an entry already there (footfall.grid.create).
     ("POST", "/api/v1/footfall"): frozenset({403, 404, 409}),
     ("PUT", "/api/v1/footfall/bulk"): frozenset({403, 404}),
     # The body's location_ids; StorageUnavailable when EXPORT_DIR cannot be written.

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Query, Response, UploadFile, status
 from app.core.deps import CurrentUser, DbSession, ManagerUser, parse_location_ids
 from app.core.inputs import BusinessDate, DbId, Offset
 from app.core.routing import BoundedJsonRoute
+from app.footfall import audit as audit_service
+from app.footfall import grid as grid_service
+from app.footfall import importing as import_service
 from app.footfall import service as footfall_service
 from app.footfall.schemas import (
     FootfallAuditPage,
@@ -58,13 +61,13 @@ def list_footfall(
 
 @router.post("", response_model=FootfallRead, status_code=status.HTTP_201_CREATED)
 def create_footfall(entry_in: FootfallCreate, db: DbSession, user: ManagerUser) -> FootfallRead:
-    return footfall_service.create(db=db, user=user, entry_in=entry_in)
+    return grid_service.create(db=db, user=user, entry_in=entry_in)
 
 
 @router.put("/bulk", response_model=FootfallBulkResult)
 def bulk_footfall(bulk_in: FootfallBulk, db: DbSession, user: ManagerUser) -> FootfallBulkResult:
     """Upsert a grid of cells all or nothing: a count sets, `closed` closes, neither clears."""
-    return footfall_service.bulk_upsert(db=db, user=user, bulk_in=bulk_in)
+    return grid_service.bulk_upsert(db=db, user=user, bulk_in=bulk_in)
 
 
 @router.post("/import", response_model=ImportReport)
@@ -83,7 +86,7 @@ def import_footfall(
     blank count skips the row. With a rejected row nothing is written and the answer is 422 with
     the row report under `report`.
     """
-    return footfall_service.import_csv(
+    return import_service.import_csv(
         db=db, user=user, content=file.file.read(), dry_run=dry_run, report_limit=report_limit
     )
 
@@ -96,7 +99,7 @@ def import_footfall(
 def footfall_template(db: DbSession, user: ManagerUser) -> Response:
     """A CSV template: one row per location you may write, dated yesterday, count to fill in."""
     return Response(
-        footfall_service.template_csv(db=db, user=user),
+        import_service.template_csv(db=db, user=user),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="footfall-template.csv"'},
     )
@@ -113,7 +116,7 @@ def footfall_audit(
     offset: Offset = 0,
 ) -> FootfallAuditPage:
     """Every change to footfall, newest first (managers: their granted locations)."""
-    return footfall_service.list_audit(
+    return audit_service.list_audit(
         db=db,
         user=user,
         location_id=location_id,
@@ -128,9 +131,9 @@ def footfall_audit(
 def update_footfall(
     entry_id: DbId, entry_in: FootfallUpdate, db: DbSession, user: ManagerUser
 ) -> FootfallRead:
-    return footfall_service.update(db=db, user=user, entry_id=entry_id, entry_in=entry_in)
+    return grid_service.update(db=db, user=user, entry_id=entry_id, entry_in=entry_in)
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_footfall(entry_id: DbId, db: DbSession, user: ManagerUser) -> None:
-    footfall_service.delete_entry(db=db, user=user, entry_id=entry_id)
+    grid_service.delete_entry(db=db, user=user, entry_id=entry_id)

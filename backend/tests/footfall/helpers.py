@@ -72,10 +72,10 @@ def upload(
 
 def make_footfall_entry(db: Session, *, owner: Member, location_id: int) -> int:
     """A whole-day entry made through the service, for tests that need an entry id."""
-    from app.footfall import service as footfall_service
+    from app.footfall import grid as grid_service
     from app.footfall.schemas import FootfallCreate
 
-    entry = footfall_service.create(
+    entry = grid_service.create(
         db=db,
         user=owner.user,
         entry_in=FootfallCreate(location_id=location_id, date=MONDAY, count=1),

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.footfall import grid as grid_service
 from app.footfall import service as footfall_service
 from app.footfall.schemas import FootfallBulk, FootfallCell, FootfallCreate
 from app.users.models import Role, User
@@ -14,7 +15,7 @@ from tests.footfall.helpers import MONDAY
 
 
 def grid(db: Session, user: User, cells: list[FootfallCell]) -> None:
-    footfall_service.bulk_upsert(db=db, user=user, bulk_in=FootfallBulk(entries=cells))
+    grid_service.bulk_upsert(db=db, user=user, bulk_in=FootfallBulk(entries=cells))
     db.commit()
 
 
@@ -86,7 +87,7 @@ def test_unusual_rule_uses_the_median_of_the_same_weekday(db: Session) -> None:
     grid(db, owner, [FootfallCell(location_id=soho.id, date=MONDAY + timedelta(days=1), count=900)])
 
     def flag(count: int) -> bool:
-        entry = footfall_service.bulk_upsert(
+        entry = grid_service.bulk_upsert(
             db=db,
             user=owner,
             bulk_in=FootfallBulk(
@@ -130,12 +131,12 @@ def test_hourly_entries_are_judged_against_the_same_hour(db: Session) -> None:
         for h, c in ((9, 10), (12, 80))
     ]
     grid(db, owner, history)
-    nine = footfall_service.create(
+    nine = grid_service.create(
         db=db,
         user=owner,
         entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=9, count=80),
     )
-    noon = footfall_service.create(
+    noon = grid_service.create(
         db=db,
         user=owner,
         entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=12, count=80),

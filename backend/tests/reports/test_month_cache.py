@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings, get_settings
-from app.footfall import service as footfall_service
+from app.footfall import grid as grid_service
 from app.footfall.models import FootfallEntry
 from app.footfall.schemas import FootfallCreate
 from app.locations import recalculation
@@ -218,7 +218,7 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     )
     empty = next(date(2026, 9, d) for d in range(1, 31) if date(2026, 9, d) not in known)
     before_footfall = reports.summary(db=db, req=request).metrics["footfall"]
-    footfall_service.create(
+    grid_service.create(
         db=db,
         user=owner,
         entry_in=FootfallCreate(location_id=location_id, date=empty, count=4321),
