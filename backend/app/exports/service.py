@@ -54,6 +54,7 @@ from app.exports.schemas import CsvTable, ExportCreate, ExportRead
 from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import service as report_service
+from app.reports.request import ReportRequest, prepare
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -64,7 +65,6 @@ from app.reports.schemas import (
     SummaryRead,
     TimeseriesRead,
 )
-from app.reports.service import ReportRequest
 from app.users.models import User
 
 log = logging.getLogger(__name__)
@@ -602,7 +602,7 @@ def _params(req: ReportRequest) -> dict[str, Any]:
 
 def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True) -> Export:
     """Check the request as a report would (403 naming an ungranted store) and queue it."""
-    req = report_service.prepare(
+    req = prepare(
         db=db,
         user=user,
         date_from=body.date_from,
@@ -736,7 +736,7 @@ def run(export_id: str) -> ExportState | None:
             user = db.get(User, user_id)
             if user is None or not user.is_active:
                 raise NotFound("user", user_id)
-            req = report_service.prepare(
+            req = prepare(
                 db=db,
                 user=user,
                 date_from=date.fromisoformat(params["date_from"]),
