@@ -8,10 +8,10 @@ rows by largest remainder. So a one-store summary equals its by-store row, a mon
 days, and every breakdown adds up to the summary, to the minor unit, in every currency.
 
 This module is that rule and nothing else: `post` rounds one location-day amount, `split` shares
-one posted amount out among rows. The readers of app/reports/service.py call them with integer
-minor units of the location's currency and the day's factor (`Converter.factor`: minor units of
-the source into major units of the target). In a location's own currency the factor is exact
-(1/100 for GBP into GBP) and nothing is ever rounded.
+one posted amount out among rows. The report readers (app/reports/engine.py, reference.py, ...)
+call them with integer minor units of the location's currency and the day's factor
+(`Converter.factor`: minor units of the source into major units of the target). In a location's
+own currency the factor is exact (1/100 for GBP into GBP) and nothing is ever rounded.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ _UNIT = Decimal(1)
 # to 28 significant digits (1 / 0.8572 = 1.16658889...), so a value that is exactly 5,000 or
 # 2,500.5 at the published rates comes out a few 1e-24 off; at 15 places it is exact again, and a
 # tie or a half-unit is seen as one (real differences are many orders of magnitude larger). The
-# SQL of app/reports/service.py rounds to the same places, so both agree to the unit.
+# SQL of app/reports/engine.py and cache_sql.py rounds to the same places, so both agree to the
+# unit.
 PLACES = 15
 _PLACE = Decimal(1).scaleb(-PLACES)
 _WIDE = Context(prec=80)

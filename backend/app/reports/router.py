@@ -11,6 +11,7 @@ from app.core.deps import CurrentUser, DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, Text
 from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
+from app.reports.request import ReportRequest, prepare
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -36,7 +37,7 @@ Currency = Annotated[
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
 
 
-def _filters(default_compare: Compare) -> Callable[..., report_service.ReportRequest]:
+def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
     """The filters every report and export takes, checked (403 naming an ungranted location);
     only the default comparison differs (the summary and the workbook compare by default)."""
 
@@ -49,8 +50,8 @@ def _filters(default_compare: Compare) -> Callable[..., report_service.ReportReq
         currency: Currency = None,
         compare: Annotated[Compare, Query()] = default_compare,
         lfl: Lfl = False,
-    ) -> report_service.ReportRequest:
-        return report_service.prepare(
+    ) -> ReportRequest:
+        return prepare(
             db=db,
             user=user,
             date_from=date_from,
@@ -65,8 +66,8 @@ def _filters(default_compare: Compare) -> Callable[..., report_service.ReportReq
 
 
 # A report's filters: compared with the previous period by default, or not compared by default.
-ComparedReport = Annotated[report_service.ReportRequest, Depends(_filters(Compare.previous_period))]
-Report = Annotated[report_service.ReportRequest, Depends(_filters(Compare.none))]
+ComparedReport = Annotated[ReportRequest, Depends(_filters(Compare.previous_period))]
+Report = Annotated[ReportRequest, Depends(_filters(Compare.none))]
 
 
 @router.get("/summary", response_model=SummaryRead)
