@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from app.catalog.schemas import CatalogRead, catalog
 from app.core.deps import CurrentUser, DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, Text
 from app.core.routing import BoundedJsonRoute
@@ -68,6 +69,14 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
 # A report's filters: compared with the previous period by default, or not compared by default.
 ComparedReport = Annotated[ReportRequest, Depends(_filters(Compare.previous_period))]
 Report = Annotated[ReportRequest, Depends(_filters(Compare.none))]
+
+
+@router.get("/catalog", response_model=CatalogRead)
+def report_catalog(user: CurrentUser) -> CatalogRead:
+    """Every metric, measure and breakdown the reports know: labels, kinds, whether up is good,
+    definitions, and which figures each breakdown shows (the web app and the workbook read them
+    from here)."""
+    return catalog()
 
 
 @router.get("/summary", response_model=SummaryRead)
