@@ -248,7 +248,7 @@ function Reports({ storeCount }: { storeCount: number }) {
 }
 
 /** "Sales by store, item and hour": the catalog's breakdowns, by their column headers. */
-function describe(breakdowns: readonly CatalogBreakdown[]): string {
+function breakdownsSentence(breakdowns: readonly CatalogBreakdown[]): string {
   const names = breakdowns.map((b) => b.header.toLowerCase());
   if (names.length === 0) return "Sales summary";
   const last = names.pop();
@@ -261,7 +261,7 @@ export default function ReportsPage() {
     <Stack gap="md">
       <PageHeader
         title="Reports"
-        description={describe(catalog?.breakdowns ?? [])}
+        description={breakdownsSentence(catalog?.breakdowns ?? [])}
       />
       <FilterBar />
       <StoresGate>{(stores) => <Reports storeCount={stores.length} />}</StoresGate>
