@@ -675,6 +675,8 @@ export interface components {
         };
         /**
          * BreakdownBy
+         * @description The catalog's breakdowns (app/catalog/breakdowns.py), as the API's `by` values: a
+         *     member per breakdown, in the catalog's order (checked below).
          * @enum {string}
          */
         BreakdownBy: "location" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
