@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.fx.currency import minor_digits
+
 ZERO = Decimal(0)
 
 # Per-order money figures, summed as they are stored (sale_order columns of the same names).
@@ -63,39 +65,7 @@ LINE_METRICS = ("gross_sales", "returns", "discounts", "net_sales", "units_sold"
 # What payment-method rows show; their total_collected adds up to the summary's.
 PAYMENT_METRICS = ("total_collected", "fees", "net_total")
 
-# ISO 4217 currencies whose minor unit is not 1/100.
-_MINOR_DIGITS = {
-    "BIF": 0,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "ISK": 0,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "PYG": 0,
-    "RWF": 0,
-    "UGX": 0,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-    "BHD": 3,
-    "IQD": 3,
-    "JOD": 3,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
-
 Metrics = dict[str, Decimal | int | None]
-
-
-def minor_digits(currency: str) -> int:
-    """Decimal places of the currency's minor unit (JPY 0, GBP 2, KWD 3)."""
-    return _MINOR_DIGITS.get(currency.upper(), 2)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidField
+from app.fx.converter import Converter
 from app.locations import recalculation
 from app.reports import cache as report_cache
 from app.reports import metrics as m
@@ -27,7 +28,6 @@ from app.reports.engine import Source, _day_sums, _every_location, _plan_each_ti
 from app.reports.grouping import _line_grouping, _pairs, _tender_label
 from app.reports.hour_cache import _read_hours
 from app.reports.line_cache import _read_lines
-from app.reports.rates import Converter
 from app.reports.reference import (
     CellKey,
     Cells,
