@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.fx import api as fx_api
+from tests.fx.test_rates import published_rates
 from tests.reports.conftest import Synced
-from tests.reports.test_rates import published_rates
 
 # Two whole months: on PostgreSQL the reports read them from the month caches.
 LONG = {"date_from": "2026-09-01", "date_to": "2026-10-31", "compare": "none"}
