@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES = [
     "app.health.tasks",
     "app.square.tasks",
-    "app.reports.tasks",
+    "app.fx.tasks",
     "app.exports.tasks",
     "app.locations.tasks",
 ]

@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     EXCHANGE_RATE_API_URL: str = "https://api.exchangeratesapi.io/v1/latest"
     # A rate older than this (days after its last publication) is missing, not reused.
     EXCHANGE_RATE_MAX_AGE_DAYS: int = Field(default=45, ge=1)
-    # With a key (app/reports/rates_api.py): the first fetch caches this many days back; a run makes
+    # With a key (app/fx/api.py): the first fetch caches this many days back; a run makes
     # at most this many requests (timeseries needs ~1 a year; a plan without it, 1 per day).
     EXCHANGE_RATE_BACKFILL_DAYS: int = Field(default=3 * 366, ge=1)
     EXCHANGE_RATE_MAX_REQUESTS_PER_RUN: int = Field(default=25, ge=1)

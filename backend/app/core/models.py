@@ -3,18 +3,16 @@
 from app.auth.models import LoginAttempt, RefreshToken
 from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
+from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationRecalculation, UserLocation
 from app.organizations.models import Organization
 from app.reports.models import (
-    ExchangeRate,
-    ExchangeRateFetch,
     HourDaySums,
     LineDaySet,
     LineDaySums,
     MonthDaySums,
     MonthVersion,
-    RatesEpoch,
 )
 from app.reports.rollups import (
     RollupDay,

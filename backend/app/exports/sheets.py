@@ -27,6 +27,7 @@ from app.exports import tables
 from app.exports import workbook as wb
 from app.exports.storage import export_subdir
 from app.exports.tables import metric_columns, metric_label
+from app.fx.schemas import RatesUsed
 from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import service as report_service
@@ -35,7 +36,6 @@ from app.reports.schemas import (
     BreakdownRead,
     Compare,
     Granularity,
-    RatesUsed,
     SortOrder,
     SummaryRead,
     TimeseriesRead,

@@ -31,7 +31,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from app.reports.metrics import minor_digits
+from app.fx.currency import minor_digits
 
 
 class _FastZip(zipfile.ZipFile):

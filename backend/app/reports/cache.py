@@ -17,7 +17,8 @@ Nothing is ever served stale:
   between leaves a row with newer sums under an older version, which is merely recomputed next
   time, never sums older than their version.
 - The rate source is part of the key (`rates_key`): the bundled ECB history's own date, or for
-  the exchange-rate API the epoch its cache is at (`RatesEpoch`, raised by every rate write).
+  the exchange-rate API the epoch its cache is at (`RatesEpoch`, raised by every rate write,
+  which deletes the sums converted with the older rates: app/fx/epoch.py `on_rates_written`).
 
 The organization's day cache (`OrgDaySums`) does the same per business date for reports on every
 store of an organization: one row per date with every store's converted sums added up, and the
@@ -35,12 +36,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.reports.models import CACHED_SUMS, MonthVersion, RatesEpoch
+from app.fx import epoch as fx_epoch
+from app.reports.models import CACHED_SUMS, MonthVersion
 
 MIN_FULL_MONTHS = 2  # shorter periods read the rollups directly
 
@@ -86,32 +87,19 @@ def touch(db: Session, pairs: Iterable[tuple[int, date | None]]) -> None:
         )
 
 
-def bump_rates_epoch(db: Session, source: str) -> None:
-    """Retire every cached month converted with this rate source's earlier rates (and delete
-    them: the daily fetch would otherwise leave a copy of the cache behind every day). Kept on
-    SQLite too (a rare write), so a database moved to PostgreSQL starts from the right epoch."""
-    insert = postgresql_insert if enabled(db) else sqlite_insert
-    statement = insert(RatesEpoch).values(source=source, epoch=1)
-    db.execute(
-        statement.on_conflict_do_update(
-            index_elements=["source"], set_={"epoch": RatesEpoch.epoch + 1}
-        )
-    )
+@fx_epoch.on_rates_written
+def _delete_converted_sums(db: Session, source: str) -> None:
+    """Delete every sum converted with this rate source's earlier rates, which its raised epoch
+    retires (the daily fetch would otherwise leave a copy of the cache behind every day)."""
     for model in CACHED_SUMS:
         db.execute(delete(model).where(model.rates_key.startswith(f"{source}:", autoescape=True)))
 
 
-def rates_epoch(db: Session, source: str) -> int:
-    return int(db.scalar(select(RatesEpoch.epoch).where(RatesEpoch.source == source)) or 0)
-
-
 __all__ = [
     "MIN_FULL_MONTHS",
-    "bump_rates_epoch",
     "enabled",
     "full_months",
     "month_of",
     "next_month",
-    "rates_epoch",
     "touch",
 ]

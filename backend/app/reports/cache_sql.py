@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
+from app.fx.converter import Converter, MissingRate
 from app.locations.models import Location
 from app.reports import cache as report_cache
 from app.reports.day_cache import _org_versions
@@ -31,7 +32,6 @@ from app.reports.engine import (
     _Window,
 )
 from app.reports.models import LineDaySet
-from app.reports.rates import Converter, MissingRate
 from app.reports.request import ReportRequest
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from app.footfall.models import FootfallEntry
+from app.fx.converter import Converter
 from app.locations.models import Location
 from app.reports import cache as report_cache
 from app.reports import metrics as m
@@ -50,7 +51,6 @@ from app.reports.engine import (
     _windows,
 )
 from app.reports.models import MONTH_FOOTFALL, MONTH_SALES, MonthDaySums, MonthVersion, OrgDaySums
-from app.reports.rates import Converter
 from app.reports.request import ReportRequest
 from app.reports.rollups import RollupDay
 

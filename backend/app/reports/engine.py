@@ -41,10 +41,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from app.footfall.models import FootfallEntry
+from app.fx.converter import Converter, MissingRate
+from app.fx.currency import minor_digits
 from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import posting
-from app.reports.rates import Converter, MissingRate
 from app.reports.request import ReportRequest
 from app.reports.rollups import RollupDay
 
@@ -218,7 +219,7 @@ def _aggregate(
     )
     money = list(query.money)
     plain = list(query.plain)
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     result: KeyedValues = {}
     # Finer than a day: each location-day's rows, split once all are read.
     days: dict[tuple[Any, date, str], dict[Hashable, list[Decimal]]] = defaultdict(dict)
@@ -274,7 +275,7 @@ def _aggregate(
 
 def _scale(conv: Converter) -> Any:
     """10 ** the reporting currency's minor digits, as SQL: major units into minor ones."""
-    return literal_column(f"1e{m.minor_digits(conv.target)}::numeric")
+    return literal_column(f"1e{minor_digits(conv.target)}::numeric")
 
 
 def _exact_sql(major: Any, scale: Any) -> Any:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from app.fx.converter import Converter
+from app.fx.currency import minor_digits
 from app.reports import cache as report_cache
 from app.reports import metrics as m
 from app.reports.cache_sql import (
@@ -36,7 +38,6 @@ from app.reports.engine import (
     _windows,
 )
 from app.reports.models import HourDaySums
-from app.reports.rates import Converter
 from app.reports.request import ReportRequest
 from app.reports.rollups import RollupHour
 
@@ -106,7 +107,7 @@ def _hours_in_sql(
     found = _split_in_sql(db, req, conv, window, query, RollupHour.hour, per_day=per_day)
     if found is None:
         return None
-    return _split_values(found, query, per_day, m.minor_digits(conv.target))
+    return _split_values(found, query, per_day, minor_digits(conv.target))
 
 
 _HOUR_GROUPING = "hour"
@@ -118,7 +119,7 @@ def _cached_hours(
     hours = HourDaySums
     rates_key, target = _cache_key(conv), conv.target
     stale = _stale_months(db, req, conv, _HOUR_GROUPING, window)
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     names = [*query.money, *query.plain]
     for month, version in stale:
         last = report_cache.next_month(month) - timedelta(days=1)

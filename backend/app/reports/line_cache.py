@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from app.fx.converter import Converter
+from app.fx.currency import minor_digits
 from app.reports import cache as report_cache
 from app.reports import metrics as m
 from app.reports import posting
@@ -46,7 +48,6 @@ from app.reports.engine import (
 )
 from app.reports.grouping import _Grouping
 from app.reports.models import LineDaySet, LineDaySums
-from app.reports.rates import Converter
 from app.reports.request import ReportRequest
 from app.reports.rollups import RollupLine, RollupOrgLine
 
@@ -205,7 +206,7 @@ def _lines_in_sql(
                 )
             )
         )
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     result: dict[tuple[Any, ...], Values] = {}
     n = 1 if per_day else 0
     for part in parts:

@@ -26,6 +26,7 @@ from app.catalog.metrics import (
     NUMBER_RATIOS,
     SHOWN_AS_MONEY,
 )
+from app.fx.currency import minor_digits
 
 # The catalog's name lists, for the modules that read them from here.
 __all__ = [
@@ -50,39 +51,8 @@ __all__ = [
 
 ZERO = Decimal(0)
 
-# ISO 4217 currencies whose minor unit is not 1/100.
-_MINOR_DIGITS = {
-    "BIF": 0,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "ISK": 0,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "PYG": 0,
-    "RWF": 0,
-    "UGX": 0,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-    "BHD": 3,
-    "IQD": 3,
-    "JOD": 3,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
 
 Metrics = dict[str, Decimal | int | None]
-
-
-def minor_digits(currency: str) -> int:
-    """Decimal places of the currency's minor unit (JPY 0, GBP 2, KWD 3)."""
-    return _MINOR_DIGITS.get(currency.upper(), 2)
 
 
 @dataclass

@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from app.catalog.measures import ORDER_MEASURES
 from app.footfall import service as footfall_service
+from app.fx.converter import Converter
+from app.fx.currency import minor_digits
+from app.fx.schemas import RatesUsed
 from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import posting
 from app.reports.engine import _among
-from app.reports.rates import Converter
 from app.reports.request import ReportRequest
-from app.reports.schemas import ComparisonPeriod, RatesUsed
+from app.reports.schemas import ComparisonPeriod
 from app.sales.facts import business_day
 from app.sales.models import (
     SaleLine,
@@ -495,7 +497,7 @@ def _post_cells(
     finer cells sharing out their location-day's posted amount (its rows' own rounded sum, or
     `totals`) by largest remainder. Whole-day cells then get their footfall, and conversion's
     inputs from the posted sums."""
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     out = Cells(traded=set(cells.traded), footfall=dict(cells.footfall))
     by_day: dict[tuple[int, date], dict[Hashable, m.Sums]] = defaultdict(dict)
     for (location_id, day, extra), sums in cells.sums.items():
@@ -545,7 +547,7 @@ def _payment_totals(
 ) -> dict[tuple[int, date], dict[str, int]]:
     """Each location-day's posted total collected and fees, in minor units: what its
     payment-method rows share out."""
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     days = _post_cells(_day_cells(db, req, conv, date_from, date_to), conv, fine=False)
     totals = {}
     for (location_id, day, _), sums in days.sums.items():

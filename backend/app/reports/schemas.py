@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.catalog.breakdowns import BREAKDOWN_NAMES
+from app.fx.schemas import RatesUsed
 from app.locations.schemas import RecalculationRead
 
 MetricValue = str | int | float | None
@@ -61,26 +62,6 @@ if tuple(BreakdownBy) != BREAKDOWN_NAMES:
 class SortOrder(StrEnum):
     asc = "asc"
     desc = "desc"
-
-
-class RatesUsed(BaseModel):
-    """The rates a report converted at (app/reports/rates.py `Converter.describe`)."""
-
-    source: str | None  # null when nothing needed converting
-    base: str
-    pairs: list[str]  # "USD->GBP", ...
-    # business date -> publication date of the reference rate used (the oldest, where pairs differ)
-    dates: dict[str, str]
-    pair_dates: dict[str, dict[str, str]]  # pair -> business date -> rate date
-    first_converted_date: date | None
-    last_converted_date: date | None
-    oldest_rate_date: date | None
-    newest_rate_date: date | None
-    # Days the newest rate is older than the last date converted; `stale` when more than 3,
-    # with `notice` the sentence to show beside the figures.
-    stale_days: int
-    stale: bool
-    notice: str | None
 
 
 class Coverage(BaseModel):

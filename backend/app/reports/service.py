@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog.breakdowns import breakdown as catalog_breakdown
 from app.core.errors import InvalidField
+from app.fx.converter import Converter
 from app.locations import recalculation
 from app.reports import breakdowns
 from app.reports import cache as report_cache
@@ -25,7 +26,6 @@ from app.reports import metrics as m
 from app.reports.day_cache import _by_org_day, _org_day_shown, _org_day_values, _read_days
 from app.reports.engine import Source, _day_sums, _every_location, _plan_each_time, _windows
 from app.reports.hour_cache import _read_hours
-from app.reports.rates import Converter
 from app.reports.reference import (
     CellKey,
     _comparison,

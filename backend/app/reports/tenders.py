@@ -11,6 +11,8 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.catalog.metrics import TOTAL_COLLECTED
+from app.fx.converter import Converter
+from app.fx.currency import minor_digits
 from app.reports import metrics as m
 from app.reports import posting
 from app.reports.cache_sql import _currencies, _rates_table, _split_in_sql, _split_values
@@ -28,7 +30,6 @@ from app.reports.engine import (
     _Window,
     _windows,
 )
-from app.reports.rates import Converter
 from app.reports.request import ReportRequest
 from app.reports.rollups import RollupDay, RollupTender
 
@@ -50,7 +51,7 @@ def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hash
     )
     main, _ = _windows(req)
     # What each location-day posted (summary's figures), in minor units.
-    digits = m.minor_digits(conv.target)
+    digits = minor_digits(conv.target)
     totals: dict[tuple[int, date], dict[str, int]] = {}
     if not _is_postgres(db):
         days = _day_values(db, req, conv, ("location", "date"), main)[0]
@@ -135,7 +136,7 @@ def _tenders_in_sql(
     )
     if found is None:
         return None
-    values = _split_values(found, query, False, m.minor_digits(conv.target))
+    values = _split_values(found, query, False, minor_digits(conv.target))
     result: KeyedValues = {}
     for (text_key,), v in values.items():
         tender_type, brand = text_key.split(_SEPARATOR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.fx.currency import minor_digits
 from app.reports import metrics as m
 
 
@@ -102,7 +103,7 @@ def test_money_is_rounded_only_when_shown_in_the_currencys_minor_unit() -> None:
     assert gbp["units_per_transaction"] == 2.333333
     assert gbp["transactions"] == 3
     assert gbp["conversion_rate"] is None
-    assert m.minor_digits("KWD") == 3
+    assert minor_digits("KWD") == 3
 
 
 def test_a_negated_zero_shows_as_zero() -> None:

@@ -25,9 +25,11 @@ from app.core.config import Settings, get_settings
 from app.footfall import grid as grid_service
 from app.footfall.models import FootfallEntry
 from app.footfall.schemas import FootfallCreate
+from app.fx import api as fx_api
+from app.fx import sources as fx_sources
 from app.locations import recalculation
 from app.locations.models import Location, RecalculationState
-from app.reports import day_cache, metrics, rates
+from app.reports import day_cache, metrics
 from app.reports import service as reports
 from app.reports.models import (
     MONTH_FOOTFALL,
@@ -285,7 +287,7 @@ def _connections(db: Session, org_id: int) -> list[int]:
 def test_new_exchange_rates_retire_what_was_converted_with_the_old(
     db: Session,
 ) -> None:
-    before = rates.CachedRates(db).cache_key()
+    before = fx_sources.CachedRates(db).cache_key()
     org_id = make_org(db)
     location = make_location(db, org_id=org_id)
     zero = Decimal(0)
@@ -315,8 +317,8 @@ def test_new_exchange_rates_retire_what_was_converted_with_the_old(
         )
     )
     db.flush()
-    rates.store_rates(db, {date(2026, 9, 1): {"USD": Decimal("1.1"), "GBP": Decimal("0.85")}})
-    assert rates.CachedRates(db).cache_key() != before
+    fx_api.store_rates(db, {date(2026, 9, 1): {"USD": Decimal("1.1"), "GBP": Decimal("0.85")}})
+    assert fx_sources.CachedRates(db).cache_key() != before
     # What was converted with the old rates is gone, not only passed over.
     assert db.scalar(select(func.count()).where(MonthDaySums.org_id == org_id)) == 0
     assert db.scalar(select(func.count()).where(OrgDaySums.org_id == org_id)) == 0
@@ -417,7 +419,7 @@ def test_converted_figures_are_each_location_days_amounts_posted(db: Session, ch
     converted at that date's rate (through EUR, the last rate on or before it), rounded half-up
     to the minor unit, then added up."""
     org_id, _, location_ids = chain
-    provider = rates.provider()
+    provider = fx_sources.provider()
 
     def per_eur(currency: str, day: date) -> Decimal:
         if currency == "EUR":

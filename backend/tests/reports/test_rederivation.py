@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.reports import rates
+from app.fx import api as fx_api
+from tests.fx.test_rates import published_rates
 from tests.reports.conftest import Synced
-from tests.reports.test_rates import published_rates
 
 # Two whole months: on PostgreSQL the reports read them from the month caches.
 LONG = {"date_from": "2026-09-01", "date_to": "2026-10-31", "compare": "none"}
@@ -86,7 +86,7 @@ def test_a_rate_published_late_shows_in_the_next_report(
     monkeypatch.setattr(get_settings(), "EXCHANGE_RATE_API_KEY", "test-key")
     published = published_rates(date(2026, 8, 3), USD_DAY)
     # Monday's rates are not out yet: Friday's are used (and named).
-    rates.store_rates(db, {day: r for day, r in published.items() if day < USD_DAY})
+    fx_api.store_rates(db, {day: r for day, r in published.items() if day < USD_DAY})
     db.commit()
     friday = USD_DAY - timedelta(days=3)
     first = gross(reports(client, synced))
@@ -94,7 +94,7 @@ def test_a_rate_published_late_shows_in_the_next_report(
     assert first["rate_date"] == friday.isoformat()
 
     # Monday's rates arrive: every report converts Monday at them at once.
-    rates.store_rates(db, {USD_DAY: published[USD_DAY]})
+    fx_api.store_rates(db, {USD_DAY: published[USD_DAY]})
     db.commit()
     after = gross(reports(client, synced))
     assert after["rate_date"] == USD_DAY.isoformat()

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.reports import rates
+from app.fx import sources as fx_sources
 from app.users.models import Role
 from tests.factories import make_org, member_of
 from tests.reports.conftest import Synced
@@ -28,8 +28,8 @@ def get(client: TestClient, synced: Synced, path: str, **params: Any) -> dict[st
 
 
 def usd_to_gbp() -> Decimal:
-    _, usd = rates.provider().rate_on_or_before("USD", USD_DAY) or (None, Decimal(0))
-    _, gbp = rates.provider().rate_on_or_before("GBP", USD_DAY) or (None, Decimal(0))
+    _, usd = fx_sources.provider().rate_on_or_before("USD", USD_DAY) or (None, Decimal(0))
+    _, gbp = fx_sources.provider().rate_on_or_before("GBP", USD_DAY) or (None, Decimal(0))
     return gbp / usd
 
 

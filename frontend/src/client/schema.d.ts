@@ -1490,7 +1490,7 @@ export interface components {
         };
         /**
          * RatesUsed
-         * @description The rates a report converted at (app/reports/rates.py `Converter.describe`).
+         * @description The rates a report converted at (app/fx/converter.py `Converter.describe`).
          */
         RatesUsed: {
             /** Base */

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import InvalidField
-from app.reports import rates
-from app.reports.models import ExchangeRate, ExchangeRateFetch
-from app.reports.rates import Converter, MissingRate
-from app.reports.rates_api import ExchangeRatesApi, RateApiError, refresh_rates
+from app.fx.api import ExchangeRatesApi, RateApiError, RefreshResult, refresh_rates
+from app.fx.converter import Converter, MissingRate
+from app.fx.models import ExchangeRate, ExchangeRateFetch
+from app.fx.sources import EcbBundled, provider
 from square_simulator.testing import RunningSimulator
+from tests.fx.fake_rates_api import FakeRatesApi, PublishedRates
 from tests.reports.conftest import Synced, add_usd_sale
-from tests.reports.fake_rates_api import FakeRatesApi, PublishedRates
 
 # ECB reference rates per EUR as published (the bundled file's 30 and 29 October 2026 rows).
 FRIDAY = date(2026, 10, 30)
@@ -31,7 +31,7 @@ GBP_THURSDAY = Decimal("0.83578")
 
 
 def test_a_weekday_uses_its_own_rate_and_a_weekend_the_last_one_published() -> None:
-    source = rates.provider()
+    source = provider()
     assert source.rate_on_or_before("GBP", FRIDAY) == (FRIDAY, GBP_FRIDAY)
     assert source.rate_on_or_before("GBP", FRIDAY - timedelta(days=1)) == (
         FRIDAY - timedelta(days=1),
@@ -154,7 +154,7 @@ def test_a_rate_more_than_3_days_older_than_a_date_it_converts_is_flagged() -> N
 
 
 def test_rates_are_loaded_once_per_process() -> None:
-    assert rates.provider() is rates.provider()
+    assert provider() is provider()
 
 
 # --- the exchange-rate API (EXCHANGE_RATE_API_KEY set), against a local fake of its contract --
@@ -202,7 +202,7 @@ def client_for(fake: FakeRatesApi, key: str | None = None) -> ExchangeRatesApi:
     return ExchangeRatesApi(fake.url, key or fake.key, timeout=5)
 
 
-def refresh(db: Session, fake: FakeRatesApi, **options: Any) -> rates.RefreshResult:
+def refresh(db: Session, fake: FakeRatesApi, **options: Any) -> RefreshResult:
     api = client_for(fake)
     try:
         return refresh_rates(db, api, today=API_FRIDAY + timedelta(days=1), **options)
@@ -401,7 +401,7 @@ def test_the_daily_task_retries_a_failed_fetch_later_and_skips_without_a_key(
 ) -> None:
     from celery.exceptions import Retry
 
-    from app.reports import tasks
+    from app.fx import tasks
 
     asked: list[dict[str, Any]] = []
 
@@ -427,7 +427,7 @@ def test_the_daily_task_retries_a_failed_fetch_later_and_skips_without_a_key(
     skipped = tasks.refresh_exchange_rates.apply()
     assert "bundled ECB" in skipped.result and with_key.requests == []
     assert Converter("GBP").describe()["base"] == "EUR"
-    assert isinstance(rates.provider(), rates.EcbBundled)
+    assert isinstance(provider(), EcbBundled)
 
 
 def test_a_report_through_the_api_converts_at_the_cached_rates_and_names_a_missing_one(
@@ -521,7 +521,7 @@ def test_a_december_report_at_the_bundled_rates_says_they_are_weeks_old(
 def test_the_command_checks_the_key_and_backfills_older_dates(
     db: Session, with_key: FakeRatesApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.reports import tasks
+    from app.fx import tasks
 
     assert tasks.main(["check"]) == 0
     assert f"published for {API_FRIDAY}" in capsys.readouterr().out

@@ -1,13 +1,13 @@
 """The exchange-rate API client and the filling of its cache (`exchange_rate`), which reports
-read through `CachedRates` (app/reports/rate_sources.py).
+read through `CachedRates` (app/fx/sources.py).
 
-The beat task `reports.refresh_exchange_rates` (app/reports/tasks.py, daily) calls `refresh_rates`:
+The beat task `reports.refresh_exchange_rates` (app/fx/tasks.py, daily) calls `refresh_rates`:
 every day from the last cached one up to yesterday (UTC) and, on first run, a backfill of
 EXCHANGE_RATE_BACKFILL_DAYS, with the `timeseries` endpoint in windows of at most 365 days; on a
 plan without `timeseries` (error 105) the historical endpoint, one day per request, newest first,
 at most EXCHANGE_RATE_MAX_REQUESTS_PER_RUN a run. Every call is logged in `exchange_rate_fetch`;
 when the provider is down, refuses the key or the quota is used up, the task retries later.
-Older dates: `python -m app.reports.tasks backfill --from YYYY-MM-DD`.
+Older dates: `python -m app.fx.tasks backfill --from YYYY-MM-DD`.
 
 The provider contract (as documented by exchangeratesapi.io, base EUR on the free plan):
 `GET {base}/latest?access_key=K` and `GET {base}/YYYY-MM-DD?access_key=K` answer
@@ -37,9 +37,9 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.reports.cache import bump_rates_epoch
-from app.reports.models import ExchangeRate, ExchangeRateFetch
-from app.reports.rate_sources import API_SOURCE, EUR
+from app.fx.epoch import bump_rates_epoch
+from app.fx.models import ExchangeRate, ExchangeRateFetch
+from app.fx.sources import API_SOURCE, EUR
 
 TIMESERIES_MAX_DAYS = 365  # the provider's limit for one timeseries request
 # How far a cached series may have a gap at its start and still count as backfilled (the provider

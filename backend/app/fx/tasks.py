@@ -1,5 +1,5 @@
-"""Background work of the reports: keeping the exchange-rate cache filled
-(app/reports/rates_api.py).
+"""Background work of the exchange rates: keeping the exchange-rate cache filled
+(app/fx/api.py).
 
 Beat runs `reports.refresh_exchange_rates` daily (app/celery_app.py). With no
 EXCHANGE_RATE_API_KEY it does nothing (the bundled ECB history is used). A failure the provider
@@ -8,9 +8,9 @@ after that, or for a key problem, the next daily run tries again, and fetches ev
 
 By hand (e.g. to cache dates older than the backfill window, or to check a new key):
 
-    python -m app.reports.tasks refresh
-    python -m app.reports.tasks backfill --from 2020-01-01 [--max-requests 10]
-    python -m app.reports.tasks check
+    python -m app.fx.tasks refresh
+    python -m app.fx.tasks backfill --from 2020-01-01 [--max-requests 10]
+    python -m app.fx.tasks check
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from celery import Task
 from app.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.reports import rates_api
-from app.reports.rate_sources import API_SOURCE
+from app.fx import api as fx_api
+from app.fx.sources import API_SOURCE
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 12
 
 
+# The name predates app/fx: the beat schedule (app/celery_app.py) and queued messages use it.
 @celery_app.task(
     name="reports.refresh_exchange_rates", bind=True, acks_late=True, max_retries=MAX_RETRIES
 )
@@ -43,7 +44,7 @@ def refresh_exchange_rates(self: Task) -> str:
         return "EXCHANGE_RATE_API_KEY is not set: the bundled ECB history is used"
     try:
         summary = run_refresh()
-    except rates_api.RateApiError as exc:
+    except fx_api.RateApiError as exc:
         if not exc.retryable:
             log.error("exchange rates not refreshed (next daily run tries again): %s", exc)
             return f"failed: {exc}"
@@ -59,10 +60,10 @@ def run_refresh(
     *, backfill_from: date | None = None, max_requests: int | None = None, today: date | None = None
 ) -> str:
     """One refresh of the cache with the configured API (raises RateApiError on a failed call)."""
-    api = rates_api.ExchangeRatesApi.from_settings()
+    api = fx_api.ExchangeRatesApi.from_settings()
     try:
         with session_scope() as db:
-            result = rates_api.refresh_rates(
+            result = fx_api.refresh_rates(
                 db, api, today=today, backfill_from=backfill_from, max_requests=max_requests
             )
     finally:
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "check":
-            api = rates_api.ExchangeRatesApi.from_settings()
+            api = fx_api.ExchangeRatesApi.from_settings()
             try:
                 day, latest = api.latest()
             finally:
@@ -97,11 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backfill":
             options = {"backfill_from": args.date_from, "max_requests": args.max_requests}
         print(run_refresh(**options))
-    except rates_api.RateApiError as exc:
+    except fx_api.RateApiError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
 if __name__ == "__main__":
+    # The worker's task modules, loaded as the worker loads them: the layers above fx register
+    # there what a rate write retires (app/fx/epoch.py `on_rates_written`).
+    celery_app.loader.import_default_modules()
     sys.exit(main())

@@ -1,5 +1,5 @@
 """Where the reports' exchange rates come from: reference rates quoted per 1 EUR, by publication
-date (`RateProvider`), converted into a report's currency by app/reports/rates.py.
+date (`RateProvider`), converted into a report's currency by app/fx/converter.py.
 
 Two sources, chosen by the settings (`provider()`):
 
@@ -7,7 +7,7 @@ Two sources, chosen by the settings (`provider()`):
   value ends in `/latest`, the other endpoints are its siblings). Its rates are cached in the
   `exchange_rate` table and reports read only that table (`CachedRates`), so a report never waits
   on, or fails because of, the provider. The beat task `reports.refresh_exchange_rates` fills
-  the cache (the API client and the fetching: app/reports/rates_api.py); when the provider is
+  the cache (the API client and the fetching: app/fx/api.py); when the provider is
   down, refuses the key or the quota is used up, the task retries later, reports keep using the
   cached rates, and a rate that is missing because of it is a 503 that quotes the provider's error
   (`fetch_problem`).
@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import get_sessionmaker, utcnow
-from app.reports.cache import rates_epoch
-from app.reports.models import ExchangeRate, ExchangeRateFetch
+from app.fx.epoch import rates_epoch
+from app.fx.models import ExchangeRate, ExchangeRateFetch
 
 EUR = "EUR"
 ONE = Decimal(1)

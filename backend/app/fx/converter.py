@@ -10,9 +10,8 @@ Saturday converted from or into EUR names Friday, as every other pair does), and
 rate is more than STALE_AFTER_DAYS (3) days older than the last date it converted, a notice saying
 so, which the pages and the workbook show beside the figures.
 
-The rates come from app/reports/rate_sources.py (the configured source: the exchange-rate API's
-cache or the bundled ECB history); the API client and the filling of the cache are in
-app/reports/rates_api.py.
+The rates come from app/fx/sources.py (the configured source: the exchange-rate API's cache or
+the bundled ECB history); the API client and the filling of the cache are in app/fx/api.py.
 """
 
 from __future__ import annotations
@@ -26,15 +25,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import InvalidField
-from app.reports.metrics import minor_digits
-from app.reports.rate_sources import EUR, ONE, RateProvider
-
-# Re-exported: the tests reach these as `rates.provider()`, `rates.store_rates`, ...
-from app.reports.rate_sources import CachedRates as CachedRates
-from app.reports.rate_sources import EcbBundled as EcbBundled
-from app.reports.rate_sources import provider as provider
-from app.reports.rates_api import RefreshResult as RefreshResult
-from app.reports.rates_api import store_rates as store_rates
+from app.fx.currency import minor_digits
+from app.fx.sources import EUR, ONE, EcbBundled, RateProvider, provider
 
 
 class MissingRate(InvalidField):
