@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.breakdowns import BREAKDOWN_NAMES, Breakdown
+from app.fx.converter import Converter
 from app.reports import metrics as m
 from app.reports.day_cache import _read_days
 from app.reports.grouping import _Grouping, _line_grouping, _pairs, _tender_label
 from app.reports.hour_cache import _read_hours
 from app.reports.line_cache import _read_lines
-from app.reports.rates import Converter
 from app.reports.reference import (
     CellKey,
     _day_cells,
