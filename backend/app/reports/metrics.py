@@ -11,22 +11,10 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-ZERO = Decimal(0)
+# Per-order money figures (sale_order columns), declared with the facts that derive them.
+from app.sales.facts import ORDER_MONEY as ORDER_MONEY
 
-# Per-order money figures, summed as they are stored (sale_order columns of the same names).
-ORDER_MONEY = (
-    "gross_sales",
-    "returns",
-    "discounts",
-    "gift_card_sales",
-    "tax",
-    "additive_tax",
-    "tips",
-    "service_charges",
-    "refunds_by_amount",
-    "rounding",
-    "tender_fees",  # Σ tender processing_fee, by the order's business date
-)
+ZERO = Decimal(0)
 
 MONEY_METRICS = (
     "gross_sales",

@@ -4,9 +4,9 @@
 database (see app/reports/rate_sources.py), and the outcome of every fetch, so a report can say
 why a rate is missing; `RatesEpoch` counts the writes of a rate source's cache.
 
-`MonthVersion` / `MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` /
-`OrgDaySums`: the
-converted caches of app/reports/cache.py.
+`MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` / `OrgDaySums`: the converted
+caches of app/reports/cache.py, valid at the `MonthVersion`s of app/rollups/freshness.py (the
+table lives with the rollups; re-exported here for the model registry, app/core/models.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
+from app.rollups.models import MonthVersion as MonthVersion
 
 
 class ExchangeRate(Base):
@@ -62,21 +63,6 @@ class RatesEpoch(Base):
 
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     epoch: Mapped[int] = mapped_column(BigInteger)
-
-
-class MonthVersion(Base):
-    """A counter per location x calendar month of business dates, raised in the same
-    transaction as every change to the month's rollups (a sync) or footfall; a cached month
-    made at an older count is out of date. No row: never changed since the table appeared (0).
-    """
-
-    __tablename__ = "report_month_version"
-
-    location_id: Mapped[int] = mapped_column(
-        ForeignKey("location.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
-    version: Mapped[int] = mapped_column(BigInteger)
 
 
 Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
@@ -287,6 +273,6 @@ class HourDaySums(Base):
     units_sold: Mapped[Decimal] = mapped_column(Amount)
 
 
-# Every table of converted sums: emptied when the rollups are rebuilt, and per rate source when
-# its rates change.
+# Every table of converted sums: emptied per rate source when its rates change. (A rebuild of the
+# rollups retires them by raising their months' versions instead, app/rollups/freshness.py.)
 CACHED_SUMS = (MonthDaySums, LineDaySums, HourDaySums, LineDaySet, OrgDaySums)

@@ -29,7 +29,7 @@ from app.reports.engine import (
 )
 from app.reports.rates import Converter
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupDay, RollupTender
+from app.rollups.models import RollupDay, RollupTender
 
 
 def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:

@@ -16,6 +16,21 @@ COUNTED_STATE = "COMPLETED"
 COUNTED_REFUND_STATUSES = frozenset({"APPROVED", "PENDING"})
 GIFT_CARD = "GIFT_CARD"
 
+# Per-order money figures, summed as they are stored (sale_order columns of the same names).
+ORDER_MONEY = (
+    "gross_sales",
+    "returns",
+    "discounts",
+    "gift_card_sales",
+    "tax",
+    "additive_tax",
+    "tips",
+    "service_charges",
+    "refunds_by_amount",
+    "rounding",
+    "tender_fees",  # Σ tender processing_fee, by the order's business date
+)
+
 
 def money(obj: dict[str, Any] | None, key: str) -> int:
     value = (obj or {}).get(key) or {}
