@@ -66,8 +66,9 @@ def touch_organization(db: Session, org_id: int) -> None:
     ):
         dates.update(db.scalars(select(day).where(org == org_id, day.is_not(None)).distinct()))
     months = sorted({month_of(day) for day in dates})
-    # Every location, not only those with rows: the organization's caches are valid while the
-    # sum of its locations' versions stays the same, and rows may be left where none should be.
+    # Every location, with rows in the month or not: the organization-wide lines have no
+    # location, and what is computed for the whole organization counts while the sum of its
+    # locations' versions stays the same (any one of them moves it).
     locations = db.scalars(select(Location.id).where(Location.org_id == org_id))
     touch(db, [(location_id, month) for location_id in locations for month in months])
 
