@@ -17,14 +17,10 @@ from tests.sales.test_tax_basis import toastie
 
 
 def versions(db: Session) -> dict[tuple[int, date], int]:
-    return {
-        (row.location_id, row.month): row.version for row in db.scalars(select(MonthVersion))
-    }
+    return {(row.location_id, row.month): row.version for row in db.scalars(select(MonthVersion))}
 
 
-def test_writes_and_a_rebuild_raise_the_versions_of_their_months(
-    db: Session, db_kind: str
-) -> None:
+def test_writes_and_a_rebuild_raise_the_versions_of_their_months(db: Session, db_kind: str) -> None:
     org_id = make_org(db)
     connection = make_connection(db, org_id=org_id)
     shop = make_location(db, org_id=org_id)
