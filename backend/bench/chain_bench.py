@@ -611,10 +611,13 @@ def _rebuild(org_id: int) -> None:
     from sqlalchemy import text
 
     from app.core.db import get_engine, session_scope
-    from app.reports import rollups
+    from app.rollups import service as rollups
 
     with session_scope() as db:
         rollups.rebuild(db, org_id)
+    # The rebuild retires the cached months (their versions move); emptied too, so each
+    # report's first request makes its months on empty tables, as after a fresh load.
+    _empty_caches(org_id)
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
 

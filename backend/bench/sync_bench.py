@@ -8,7 +8,8 @@ simulator serving the same SearchOrders pages to a client that only decodes them
 real HTTP on loopback. The backfill is split across `--workers` processes as Celery would split
 it (the run's own worker plus helper processes running `sync.work_windows`). Figures are merged
 into bench/results.json under "sync", with whether the report rollups were maintained in the
-same transactions (they are part of the cost once the sales upsert calls them).
+same transactions (they are part of the cost once the sync's page writer, app/square/flows.py,
+maintains them).
 
 It also prints where the machine's CPU goes, per 1,000 orders, in the orders phase and in the
 payments phase: the simulator's process, the sync's processes (this one and its helpers) and
@@ -299,14 +300,14 @@ def _run(
     }
     cores = os.cpu_count() or 1
     ceiling = cores * 1e6 / sum(cpu_per_k.values()) if orders and any(cpu_per_k.values()) else 0
-    from app.sales import service as sales_service
+    from app.square import flows as square_flows
 
     figures = {
         "database": url.split(":", 1)[0],
         "stores": stores,
         "days": days,
         "workers": workers,
-        "rollups_maintained": hasattr(sales_service, "rollups"),
+        "rollups_maintained": hasattr(square_flows, "rollup_service"),
         "load_average_1m": round(os.getloadavg()[0], 1),
         "sync_process_cpu_s": round(cpu, 1),
         "orders": orders,

@@ -5,9 +5,9 @@ followed from the first Square account until a person chooses it
    £7.50 toastie, VAT 20 % inclusive, 20 % off: gross £6.50, discount £1.50); METRICS.md now takes
    both ex-tax (£6.25 and £1.25, net £5.00 either way). The stored orders that can differ are
    re-derived from their kept Square documents, with the rollups of their dates and the report
-   caches (`app.sales.tax_basis.rederive`: batched, in this migration's transaction). Nothing
-   else changes: net sales and every total are the same on both bases. Downgrading leaves the
-   figures on the new basis (the old one was wrong). Orders the previous release syncs between
+   caches (`app.rollups.flows.rederive_tax_basis`: batched, in this migration's transaction).
+   Nothing else changes: net sales and every total are the same on both bases. Downgrading leaves
+   the figures on the new basis (the old one was wrong). Orders the previous release syncs between
    this migration and its restart are stored the old way: `python -m
    app.scripts.rederive_tax_basis` after the deploy brings them in line (safe to run again).
 2. `organization.reporting_currency_chosen`: false until a person sets the reporting currency;
@@ -96,9 +96,9 @@ def upgrade() -> None:
     )
     _currencies()
 
-    from app.sales import tax_basis
+    from app.rollups import flows as rollup_flows
 
-    tax_basis.rederive(Session(bind=op.get_bind()))
+    rollup_flows.rederive_tax_basis(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:

@@ -34,7 +34,7 @@ from app.footfall.schemas import (
 )
 from app.footfall.service import reads
 from app.locations import service as location_service
-from app.reports import cache as report_cache
+from app.rollups import freshness
 from app.users.models import User
 
 _ENTRY = cast(Table, FootfallEntry.__table__)
@@ -80,7 +80,7 @@ def create(*, db: Session, user: User, entry_in: FootfallCreate) -> FootfallRead
         updated_by_id=user.id,
     )
     db.add(entry)
-    report_cache.touch(db, [(location.id, entry_in.date)])
+    freshness.touch(db, [(location.id, entry_in.date)])
     db.add(
         audit_row(
             org_id=user.org_id,
@@ -134,7 +134,7 @@ def update(*, db: Session, user: User, entry_id: int, entry_in: FootfallUpdate) 
         )
         entry.count, entry.closed, entry.source = count, closed, source
         entry.updated_by_id, entry.updated_at = user.id, utcnow()
-        report_cache.touch(db, [(entry.location_id, entry.entry_date)])
+        freshness.touch(db, [(entry.location_id, entry.entry_date)])
         db.flush()
     return reads(db=db, org_id=user.org_id, entries=[entry])[0]
 
@@ -154,7 +154,7 @@ def delete_entry(*, db: Session, user: User, entry_id: int) -> None:
             now=utcnow(),
         )
     )
-    report_cache.touch(db, [(entry.location_id, entry.entry_date)])
+    freshness.touch(db, [(entry.location_id, entry.entry_date)])
     db.delete(entry)
     db.flush()
 
@@ -351,7 +351,7 @@ def write(
     converted once with the columns' own bind processors, so they are stored as the ORM stores them.
     """
     db.flush()
-    report_cache.touch(
+    freshness.touch(
         db,
         [k[:2] for k, *_ in creates] + [k[:2] for k, *_ in updates] + [k[:2] for k, _ in deletes],
     )

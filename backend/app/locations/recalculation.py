@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from app.core.db import on_commit, session_scope, utcnow
 from app.locations.models import Location, LocationRecalculation, RecalculationState
 from app.locations.schemas import RecalculationRead
-from app.reports import rollups
+from app.rollups import service as rollups
 from app.sales.facts import business_day
 from app.sales.models import SaleLine, SaleOrder, SaleRefund, SaleTender
 

@@ -10,9 +10,10 @@ until something changes it. A three-year summary then reads ~1,750 cached rows p
 its two partial months from the rollups.
 
 Nothing is ever served stale:
-- `touch(db, pairs)` raises the `MonthVersion` of every (location, month) whose rollups or
-  footfall a transaction changes, in that transaction (the rollup refresh of the sync, every
-  footfall write); a cached row counts only while its `version` equals the month's current one.
+- `freshness.touch(db, pairs)` (app/rollups/freshness.py) raises the `MonthVersion` of every
+  (location, month) whose rollups or footfall a transaction changes, in that transaction (the
+  rollup maintenance of the sync, a rebuild, every footfall write); a cached row counts only
+  while its `version` equals the month's current one.
 - A cached row is made from a version read *before* the sums are computed: a change committed in
   between leaves a row with newer sums under an older version, which is merely recomputed next
   time, never sums older than their version.
@@ -33,21 +34,17 @@ as it would not gain from a cache and would take write locks on reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from app.fx import epoch as fx_epoch
-from app.reports.models import CACHED_SUMS, MonthVersion
+from app.reports.models import CACHED_SUMS
+from app.rollups import freshness
+from app.rollups.freshness import month_of
 
 MIN_FULL_MONTHS = 2  # shorter periods read the rollups directly
-
-
-def month_of(day: date) -> date:
-    return day.replace(day=1)
 
 
 def next_month(month: date) -> date:
@@ -65,26 +62,8 @@ def full_months(date_from: date, date_to: date) -> list[date]:
 
 
 def enabled(db: Session) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
-
-
-def touch(db: Session, pairs: Iterable[tuple[int, date | None]]) -> None:
-    """Retire the cached months of these (location, business date) pairs, in the caller's
-    transaction (keys in order, so concurrent writers queue rather than deadlock)."""
-    if not enabled(db):
-        return
-    keys = sorted({(location_id, month_of(day)) for location_id, day in pairs if day is not None})
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        statement = postgresql_insert(MonthVersion).values(
-            [{"location_id": loc, "month": month, "version": 1} for loc, month in chunk]
-        )
-        db.execute(
-            statement.on_conflict_do_update(
-                index_elements=["location_id", "month"],
-                set_={"version": MonthVersion.version + 1},
-            )
-        )
+    # Only where the month versions the cached rows are checked against are kept (PostgreSQL).
+    return freshness.tracked(db)
 
 
 @fx_epoch.on_rates_written
@@ -101,5 +80,4 @@ __all__ = [
     "full_months",
     "month_of",
     "next_month",
-    "touch",
 ]

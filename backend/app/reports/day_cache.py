@@ -50,9 +50,9 @@ from app.reports.engine import (
     _Window,
     _windows,
 )
-from app.reports.models import MONTH_FOOTFALL, MONTH_SALES, MonthDaySums, MonthVersion, OrgDaySums
+from app.reports.models import MONTH_FOOTFALL, MONTH_SALES, MonthDaySums, OrgDaySums
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupDay
+from app.rollups.models import MonthVersion, RollupDay
 
 
 # --- the month cache (app/reports/cache.py) -----------------------------------------------------

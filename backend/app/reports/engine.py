@@ -1,6 +1,6 @@
 """Reports' engine: the rollups aggregated in SQL, converted on the way.
 
-Every report reads the rollups of app/reports/rollups.py (kept by the sync in the same transaction
+Every report reads the rollups of app/rollups/ (kept by the sync in the same transaction
 as the orders), aggregated in SQL down to what it shows and the (currency, business date) the
 conversion needs — on PostgreSQL the conversion itself is in the query: each (currency, date)'s
 factor from `Converter.factor` is joined in and the products summed exactly as NUMERIC. Amounts
@@ -47,10 +47,10 @@ from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import posting
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupDay
+from app.rollups.models import RollupDay
 
 # --- reading rollups ----------------------------------------------------------------------------
-# The same cells, read from app/reports/rollups.py and aggregated in SQL down to what each report
+# The same cells, read from app/rollups/ and aggregated in SQL down to what each report
 # shows (a date, a location, an item, ...) and the (currency, date) the conversion needs. On
 # PostgreSQL the conversion itself happens in the query: each (currency, date)'s factor is joined
 # in and the products summed exactly (NUMERIC), so a three-year report returns a few rows.

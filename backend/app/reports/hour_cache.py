@@ -39,7 +39,7 @@ from app.reports.engine import (
 )
 from app.reports.models import HourDaySums
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupHour
+from app.rollups.models import RollupHour
 
 HourKey = Literal["date", "hour"]
 

@@ -49,7 +49,7 @@ from app.reports.engine import (
 from app.reports.grouping import _Grouping
 from app.reports.models import LineDaySet, LineDaySums
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupLine, RollupOrgLine
+from app.rollups.models import RollupLine, RollupOrgLine
 
 
 def _read_lines(

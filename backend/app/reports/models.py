@@ -1,8 +1,8 @@
 """Tables of the reports domain.
 
-`MonthVersion` / `MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` /
-`OrgDaySums`: the
-converted caches of app/reports/cache.py.
+`MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` / `OrgDaySums`: the converted
+caches of app/reports/cache.py, valid at the `MonthVersion`s of app/rollups/freshness.py (the
+table lives with the rollups; re-exported here for the model registry, app/core/models.py).
 """
 
 from __future__ import annotations
@@ -17,22 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.catalog.columns import measure_columns
 from app.catalog.measures import ORDER_MONEY
 from app.core.db import Base
-
-
-class MonthVersion(Base):
-    """A counter per location x calendar month of business dates, raised in the same
-    transaction as every change to the month's rollups (a sync) or footfall; a cached month
-    made at an older count is out of date. No row: never changed since the table appeared (0).
-    """
-
-    __tablename__ = "report_month_version"
-
-    location_id: Mapped[int] = mapped_column(
-        ForeignKey("location.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
-    version: Mapped[int] = mapped_column(BigInteger)
-
+from app.rollups.models import MonthVersion as MonthVersion
 
 Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
 # The catalog's order measures, converted (app/catalog/columns.py); the hour cache holds them
@@ -205,6 +190,6 @@ class HourDaySums(PostedMeasures, Base):  # type: ignore[misc,valid-type]
     units_sold: Mapped[Decimal] = mapped_column(Amount)
 
 
-# Every table of converted sums: emptied when the rollups are rebuilt, and per rate source when
-# its rates change.
+# Every table of converted sums: emptied per rate source when its rates change. (A rebuild of the
+# rollups retires them by raising their months' versions instead, app/rollups/freshness.py.)
 CACHED_SUMS = (MonthDaySums, LineDaySums, HourDaySums, LineDaySet, OrgDaySums)

@@ -31,7 +31,7 @@ from app.reports.engine import (
     _windows,
 )
 from app.reports.request import ReportRequest
-from app.reports.rollups import RollupDay, RollupTender
+from app.rollups.models import RollupDay, RollupTender
 
 
 def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app.catalog.measures import ORDER_MONEY
 from app.core import bulk
 from app.locations.models import Location
-from app.reports import rollups
 from app.sales import facts as facts_module
 from app.sales.facts import business_day, money, parse_time
 from app.sales.models import (
@@ -182,16 +181,43 @@ def _stored_orders(
     ]
 
 
-def upsert_orders(
+@dataclass
+class OrderBatch:
+    """A batch of Square orders sorted by `prepare_orders`, for `write_orders` to write."""
+
+    org_id: int
+    counts: UpsertCounts
+    new: list[tuple[dict[str, Any], facts_module.OrderFacts, Location]]
+    changed: list[tuple[int, dict[str, Any], facts_module.OrderFacts, Location]]
+
+    @property
+    def changed_ids(self) -> list[int]:
+        return [order_id for order_id, *_ in self.changed]
+
+
+@dataclass
+class WrittenOrder:
+    """An order written for the first time: its sale_order row and child rows as inserted."""
+
+    id: int
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+    tenders: list[dict[str, Any]]
+    refunds: list[dict[str, Any]]
+
+
+def prepare_orders(
     *,
     db: Session,
     org_id: int,
     connection_id: int,
     orders: Iterable[dict[str, Any]],
     locations: dict[str, Location],
-) -> UpsertCounts:
-    """Write Square orders; an order already stored at the same version is left untouched."""
+) -> OrderBatch:
+    """Sort Square orders into new ones, changed ones and those already stored at the same
+    version (left untouched), and build their rows; the stored ones are locked (PostgreSQL)."""
     counts = UpsertCounts()
+    batch = OrderBatch(org_id, counts, [], [])
     latest: dict[str, dict[str, Any]] = {}
     for order in orders:
         counts.seen += 1
@@ -200,14 +226,12 @@ def upsert_orders(
         if previous is None or (order.get("version") or 0) >= (previous.get("version") or 0):
             latest[order["id"]] = order
     if not latest:
-        return counts
+        return batch
 
     stored = {
         square_id: (order_id, version, updated_at)
         for order_id, square_id, version, updated_at in _stored_orders(db, org_id, list(latest))
     }
-    new_rows: list[tuple[dict[str, Any], facts_module.OrderFacts, Location]] = []
-    changed: list[tuple[int, dict[str, Any], facts_module.OrderFacts, Location]] = []
     for square_id, order in latest.items():
         location = locations.get(order.get("location_id", ""))
         if location is None:
@@ -224,17 +248,22 @@ def upsert_orders(
                 counts.unchanged += 1
                 continue
             row, facts = _order_row(order, location, org_id, connection_id)
-            changed.append((order_id, row, facts, location))
+            batch.changed.append((order_id, row, facts, location))
         else:
             row, facts = _order_row(order, location, org_id, connection_id)
-            new_rows.append((row, facts, location))
+            batch.new.append((row, facts, location))
+    return batch
 
+
+def write_orders(*, db: Session, batch: OrderBatch) -> list[WrittenOrder]:
+    """Write a prepared batch: update the changed orders and insert the new ones, with their
+    lines, tenders and refunds; returns the new orders as inserted. Rollups are not this
+    domain's: the flow that calls this keeps them (app/square/flows.py)."""
+    changed, new_rows = batch.changed, batch.new
     lines: list[dict[str, Any]] = []
     tenders: list[dict[str, Any]] = []
     refunds: list[dict[str, Any]] = []
-    changed_ids = [order_id for order_id, *_ in changed]
-    # Rollup rows of the dates these orders leave (a late edit may move or cancel one).
-    recompute = rollups.affected(db, org_id, changed_ids) if changed_ids else set()
+    changed_ids = batch.changed_ids
     if changed:
         for table in (SaleLine, SaleTender, SaleRefund):
             db.execute(delete(table).where(table.order_id.in_(changed_ids)))
@@ -258,40 +287,19 @@ def upsert_orders(
                 [row for row, _, _ in new_rows],
             ).scalars()
         )
-    added: list[rollups.NewOrder] = []
+    added: list[WrittenOrder] = []
     if new_rows:
         for order_id, (row, facts, location) in zip(inserted, new_rows, strict=True):
             new_lines, new_tenders, new_refunds = _children(order_id, row, facts, location)
-            added.append(rollups.NewOrder(row, new_lines, new_tenders, new_refunds))
+            added.append(WrittenOrder(order_id, row, new_lines, new_tenders, new_refunds))
             lines += new_lines
             tenders += new_tenders
             refunds += new_refunds
     bulk.insert_mapped(db, SaleLine, lines)
     bulk.insert_mapped(db, SaleTender, tenders)
     bulk.insert_mapped(db, SaleRefund, refunds)
-    if changed_ids:
-        # ... and of the dates they arrive on, in this same transaction.
-        recompute |= rollups.affected(db, org_id, changed_ids)
-    recompute_tenders: set[rollups.Pair] = set()
-    if added:
-        # New orders add to their dates' rollups; refunds stored before the tenders they return
-        # money to have their payment-method rows recomputed.
-        recompute_tenders = rollups.refunds_against(
-            db,
-            org_id,
-            (t["square_tender_id"] for o in added for t in o.tenders if t["square_tender_id"]),
-            besides=set(inserted),
-        )
-    if changed_ids or added:
-        rollups.update_rollups(
-            db,
-            org_id,
-            added=added,
-            recompute=recompute,
-            recompute_tenders=recompute_tenders,
-        )
-    counts.written = len(changed) + len(new_rows)
-    return counts
+    batch.counts.written = len(changed) + len(new_rows)
+    return added
 
 
 def _upsert_simple(
@@ -451,9 +459,8 @@ def upsert_payment_refunds(
 
 
 def purge_connection(*, db: Session, org_id: int, connection_id: int) -> None:
-    """Delete everything synced from one connection (disconnect with purge), its figures in the
-    report rollups included."""
-    touched = rollups.connection_pairs(db, org_id, connection_id)
+    """Delete everything synced from one connection (disconnect with purge). Its figures in the
+    rollups are the calling flow's to refresh (app/square/flows.py)."""
     order_ids = select(SaleOrder.id).where(
         SaleOrder.org_id == org_id, SaleOrder.connection_id == connection_id
     )
@@ -471,7 +478,6 @@ def purge_connection(*, db: Session, org_id: int, connection_id: int) -> None:
         db.execute(
             delete(model).where(model.org_id == org_id, model.connection_id == connection_id)
         )
-    rollups.refresh(db, org_id, touched)
 
 
 ANALYZE_MIN_ROWS = 1_000

@@ -11,9 +11,9 @@ document:
   inclusive tax or a discount of its whole gross (a comp, whose inclusive tax is zero);
 - `sale_line.gross_ex_tax` / `discount` and `sale_order.gross_sales` / `discounts` are updated
   where they differ;
-- the rollups of the (location, business date) pairs of the counted orders that changed are
-  recomputed (`rollups.refresh`, which also retires the converted months cached from them), and
-  the report caches of the organizations touched are emptied.
+- the (location, business date) pairs of the counted orders that changed are returned, per
+  organization, for the flow that calls this to recompute the rollups of (and retire whatever
+  was computed from) them: `app.rollups.flows.rederive_tax_basis`.
 
 Orders are read in batches in id order (an organization may hold millions), each batch in a few
 statements; everything happens in the caller's transaction.
@@ -24,13 +24,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.reports import rollups
-from app.reports.models import CACHED_SUMS
 from app.sales.facts import derive
 from app.sales.models import SaleLine, SaleOrder
 
@@ -53,7 +52,8 @@ class Rederived:
     lines_changed: int = 0
     # Orders whose stored lines do not match their document (left as they are).
     orders_skipped: int = 0
-    pairs: dict[int, set[rollups.Pair]] = field(default_factory=lambda: defaultdict(set))
+    # Per organization, the (location, business date) pairs of the counted orders changed.
+    pairs: dict[int, set[tuple[int, date]]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _table(model: Any) -> Table:
@@ -135,8 +135,8 @@ def _batch(db: Session, order_ids: list[int], out: Rederived) -> None:
 
 
 def rederive(db: Session, *, batch: int = BATCH) -> Rederived:
-    """Re-derive the ex-tax gross / discount of every stored order that may hold the old split,
-    and the rollups and report caches that sum them (see the module docstring)."""
+    """Re-derive the ex-tax gross / discount of every stored order that may hold the old split
+    (the rollups that sum them are the caller's, see the module docstring)."""
     out = Rederived()
     last = 0
     while True:
@@ -153,10 +153,6 @@ def rederive(db: Session, *, batch: int = BATCH) -> Rederived:
             break
         _batch(db, order_ids, out)
         last = order_ids[-1]
-    for org_id, pairs in sorted(out.pairs.items()):
-        rollups.refresh(db, org_id, pairs)
-        for cached in CACHED_SUMS:
-            db.execute(delete(cached).where(cached.org_id == org_id))
     log.info(
         "inclusive tax basis: %d orders read, %d changed (%d lines)",
         out.orders_read,

@@ -1,4 +1,4 @@
-"""Rebuild the report rollups from the order tables (app/reports/rollups.py).
+"""Rebuild the rollups from the order tables (app/rollups/recompute.py).
 
     python -m app.scripts.rebuild_rollups            # every organization
     python -m app.scripts.rebuild_rollups --org 3    # one organization
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.core.db import session_scope
 from app.organizations.models import Organization
-from app.reports import rollups
+from app.rollups import service as rollups
 
 
 def main(argv: list[str] | None = None) -> int:

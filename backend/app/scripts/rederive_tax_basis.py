@@ -1,4 +1,5 @@
-"""Re-derive stored orders' gross / discount split of inclusive tax (app/sales/tax_basis.py).
+"""Re-derive stored orders' gross / discount split of inclusive tax (app/sales/tax_basis.py,
+with the rollups: app/rollups/flows.py).
 
     python -m app.scripts.rederive_tax_basis
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from app.core.db import session_scope
-from app.sales import tax_basis
+from app.rollups import flows as rollup_flows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.parse_args(argv)
     with session_scope() as db:
-        done = tax_basis.rederive(db)
+        done = rollup_flows.rederive_tax_basis(db)
     print(
         f"{done.orders_read} orders read, {done.orders_changed} re-derived "
         f"({done.lines_changed} lines), {done.orders_skipped} left as they were"

@@ -20,8 +20,8 @@ from app.core.security import new_opaque_token, token_digest
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.organizations import service as org_service
-from app.sales import service as sales_service
 from app.sales.facts import parse_time
+from app.square import flows as square_flows
 from app.square.client import READ_SCOPES, SquareApi, SquareAuthError, SquareError
 from app.square.models import ConnectionStatus, OAuthState, SquareConnection, SyncRun
 from app.square.schemas import ConnectionRead, SyncRunRead
@@ -357,7 +357,7 @@ def disconnect(*, db: Session, org_id: int, connection_id: int, purge: bool) -> 
     connection.refresh_token_enc = None
     connection.token_expires_at = None
     if purge:
-        sales_service.purge_connection(db=db, org_id=org_id, connection_id=connection.id)
+        square_flows.purge_connection(db=db, org_id=org_id, connection_id=connection.id)
     db.flush()
 
 

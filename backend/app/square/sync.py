@@ -40,6 +40,7 @@ from app.locations import service as location_service
 from app.locations.models import Location
 from app.sales import service as sales_service
 from app.sales.facts import parse_time
+from app.square import flows as square_flows
 from app.square import service as square_service
 from app.square.client import (
     MAX_LOCATIONS_PER_SEARCH,
@@ -526,7 +527,7 @@ def _write_page(
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with session_scope() as db:
-                counts = sales_service.upsert_orders(
+                counts = square_flows.write_orders(
                     db=db,
                     org_id=state.org_id,
                     connection_id=state.connection_id,

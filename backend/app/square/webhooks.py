@@ -60,6 +60,7 @@ from app.locations.models import Location
 from app.sales import service as sales_service
 from app.sales.facts import parse_time
 from app.sales.models import SalePayment, SalePaymentRefund
+from app.square import flows as square_flows
 from app.square import service as square_service
 from app.square import sync
 from app.square.client import BATCH_RETRIEVE_LIMIT, SquareApi, SquareAuthError, SquareError
@@ -446,7 +447,7 @@ def _write(
     for attempt in range(sync.WRITE_ATTEMPTS):
         try:
             with session_scope() as db:
-                counts = sales_service.upsert_orders(
+                counts = square_flows.write_orders(
                     db=db,
                     org_id=org_id,
                     connection_id=connection_id,

@@ -90,9 +90,9 @@ def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
 
     from app.locations.models import Location
     from app.organizations.models import Organization
-    from app.reports.rollups import RollupDay, RollupLine
-    from app.sales import service as sales_service
+    from app.rollups.models import RollupDay, RollupLine
     from app.sales.models import SaleOrder
+    from app.square import flows as square_flows
     from app.square.models import SquareConnection
     from tests.sales.test_tax_basis import as_stored_before, toastie
 
@@ -121,7 +121,7 @@ def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
             )
         db.flush()
         location = db.scalars(select(Location).where(Location.org_id == shop.id)).one()
-        sales_service.upsert_orders(
+        square_flows.write_orders(
             db=db,
             org_id=shop.id,
             connection_id=connections[shop.id].id,

@@ -29,7 +29,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import session_scope
 from app.locations import recalculation
 from app.locations.models import Location, LocationRecalculation, RecalculationState
-from app.reports import rollups
+from app.rollups import service as rollups
 from app.sales.models import SaleLine, SaleOrder, SaleRefund, SaleTender
 from app.square.models import SyncRunState
 from app.users.models import Role
@@ -38,7 +38,7 @@ from square_simulator.model import Account
 from square_simulator.testing import RunningSimulator
 from tests.factories import Member, make_connection, make_org, member_of
 from tests.reports.scenario import _card, _m, _order, _tender
-from tests.reports.test_rollups import rollup_rows
+from tests.rollups.test_rollups import rollup_rows
 from tests.square.helpers import run_sync
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]

@@ -38,14 +38,14 @@ from app.reports.models import (
     MonthDaySums,
     OrgDaySums,
 )
-from app.reports.rollups import RollupDay
 from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
+from app.rollups.models import RollupDay
 from app.sales.models import CatalogItem, SaleOrder
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
 from tests.factories import make_connection, make_location, make_org, make_user
-from tests.reports.test_rollups import every_report, figures, sync_all
+from tests.rollups.test_rollups import every_report, figures, sync_all
 
 Chain = tuple[int, RunningSimulator, list[int]]  # organization, its Square, its locations
 NOW = "2026-10-28T18:00:00Z"

@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.reports import rollups
 from app.reports import service as reports
 from app.reports.schemas import BreakdownBy, Compare, SortOrder
-from app.sales import service as sales_service
-from app.sales import tax_basis
+from app.rollups import flows as rollup_flows
+from app.rollups import service as rollups
 from app.sales.models import SaleLine, SaleOrder
 from app.scripts import rederive_tax_basis
+from app.square import flows as square_flows
 from tests.factories import make_connection, make_location, make_org
 from tests.reports.scenario import _m, _order, _tender
-from tests.reports.test_rollups import rollup_rows
+from tests.rollups.test_rollups import rollup_rows
 
 VAT = {"uid": "vat", "type": "INCLUSIVE", "percentage": "20"}
 
@@ -94,7 +94,7 @@ def test_old_basis_rows_are_rederived_with_their_rollups_and_caches(
         # Not discounted: the same on either basis.
         toastie("O5", "2026-11-17T12:00:00Z", gross=600, discount=0, vat=100),
     ]
-    sales_service.upsert_orders(
+    square_flows.write_orders(
         db=db,
         org_id=org_id,
         connection_id=connection.id,
@@ -121,7 +121,7 @@ def test_old_basis_rows_are_rederived_with_their_rollups_and_caches(
     )
     db.commit()
 
-    done = tax_basis.rederive(db, batch=2)  # several batches
+    done = rollup_flows.rederive_tax_basis(db, batch=2)  # several batches
     db.commit()
     assert (done.orders_changed, done.orders_skipped) == (4, 0)
 

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.reports import rollups
+from app.rollups import service as rollups
 from app.sales.models import SaleLine, SaleOrder, SaleTender
 from app.square import sync
 from app.square.models import SyncRun, SyncRunState, SyncWindow, SyncWindowState
 from square_simulator.testing import RunningSimulator
-from tests.reports.test_rollups import rollup_rows
+from tests.rollups.test_rollups import rollup_rows
 from tests.square.helpers import assert_same_orders, connect, run_sync, square_orders
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]

@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings, get_settings
 from app.footfall.models import FootfallEntry
 from app.locations.models import Location
-from app.reports import metrics, rollups
+from app.reports import metrics
 from app.reports import service as reports
 from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
-from app.sales import service as sales_service
+from app.rollups import service as rollups
 from app.sales.models import SaleOrder, SaleTender
 from app.scripts import rebuild_rollups
+from app.square import flows as square_flows
 from app.square.models import SyncRunState
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
@@ -256,7 +257,7 @@ def test_a_resync_changes_no_figure_and_matches_a_rebuild(
         if loc.square_location_id
     }
     for connection_id, orders in documents.items():
-        counts = sales_service.upsert_orders(
+        counts = square_flows.write_orders(
             db=db,
             org_id=chain.org_id,
             connection_id=connection_id,
@@ -377,13 +378,11 @@ def test_a_purge_removes_the_connections_figures(
 ) -> None:
     chain = chains(db, 7)
     req = request(chain, everything(chain))
-    sales_service.purge_connection(
-        db=db, org_id=chain.org_id, connection_id=chain.connection_ids[0]
-    )
+    square_flows.purge_connection(db=db, org_id=chain.org_id, connection_id=chain.connection_ids[0])
     db.commit()
     assert every_report(db, req, "rollups") == every_report(db, req, "orders")
     for connection_id in chain.connection_ids[1:]:
-        sales_service.purge_connection(db=db, org_id=chain.org_id, connection_id=connection_id)
+        square_flows.purge_connection(db=db, org_id=chain.org_id, connection_id=connection_id)
     db.commit()
     assert rollup_rows(db, chain.org_id) == {m.__tablename__: [] for m in rollups.ALL_ROLLUPS}
     assert reports.summary(db=db, req=req).metrics["transactions"] == 0
@@ -462,7 +461,7 @@ def test_a_refund_synced_before_its_sale_moves_to_the_sales_payment_method(db: S
         ]
 
     for page in ([refund], [sale]):  # newest first, a page at a time
-        sales_service.upsert_orders(
+        square_flows.write_orders(
             db=db,
             org_id=org_id,
             connection_id=connection.id,
