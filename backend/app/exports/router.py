@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
-from app.core.deps import CurrentUser, DbSession
+from app.auth.deps import CurrentUser
+from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.exports import jobs, service, storage, tables

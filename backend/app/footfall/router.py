@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile, status
 
-from app.core.deps import CurrentUser, DbSession, ManagerUser, parse_location_ids
+from app.auth.deps import CurrentUser, ManagerUser
+from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, DbId, Offset
 from app.core.routing import BoundedJsonRoute
 from app.footfall import audit as audit_service

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.auth.deps import AdminUser, CurrentUser
+from app.core.deps import DbSession
 from app.core.inputs import BusinessDate, DbId
 from app.core.routing import BoundedJsonRoute
 from app.locations import service as location_service

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.core.deps import CurrentUser, DbSession, parse_location_ids
+from app.auth.deps import CurrentUser
+from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, Text
 from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
