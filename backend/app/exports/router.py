@@ -17,7 +17,7 @@ from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.exports import jobs, service, storage, tables
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
-from app.reports.router import ComparedReport
+from app.reports.deps import ComparedReport
 
 router = APIRouter(prefix="/reports", tags=["exports"], route_class=BoundedJsonRoute)
 
