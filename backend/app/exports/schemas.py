@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, StrictBool
 
+from app.catalog.breakdowns import BREAKDOWN_NAMES
 from app.core.inputs import BusinessDate, DbId, Text
 from app.exports.models import ExportState
 from app.reports.schemas import Compare
@@ -24,6 +25,10 @@ class CsvTable(StrEnum):
     payment_method = "payment_method"
     hour = "hour"
     weekday = "weekday"
+
+
+if tuple(CsvTable) != ("summary", "day", *BREAKDOWN_NAMES):
+    raise RuntimeError("CsvTable must list summary, day and the catalog's breakdowns, in order")
 
 
 class ExportCreate(BaseModel):

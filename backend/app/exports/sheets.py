@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.breakdowns import BREAKDOWNS, breakdown
 from app.exports import tables
 from app.exports import workbook as wb
 from app.exports.storage import export_subdir
@@ -43,14 +44,9 @@ from app.reports.service import ReportRequest
 from app.users.models import User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-BREAKDOWN_SHEETS: tuple[tuple[BreakdownBy, str, str], ...] = (
-    (BreakdownBy.location, "By location", "Location"),
-    (BreakdownBy.item, "By item", "Item"),
-    (BreakdownBy.category, "By category", "Category"),
-    (BreakdownBy.team_member, "By team member", "Team member"),
-    (BreakdownBy.payment_method, "By payment method", "Payment method"),
-    (BreakdownBy.hour, "By hour", "Hour"),
-    (BreakdownBy.weekday, "By weekday", "Weekday"),
+# One sheet per breakdown of the catalog: (by, sheet title, header of its names column).
+BREAKDOWN_SHEETS: tuple[tuple[BreakdownBy, str, str], ...] = tuple(
+    (BreakdownBy(b.name), b.sheet, b.sheet_header) for b in BREAKDOWNS
 )
 
 
@@ -299,7 +295,7 @@ def _write_breakdown(
     names = tables.shown(by)
     columns = [
         wb.Column(label, wb.TEXT),
-        *metric_columns(names, fractional_counts=by == BreakdownBy.team_member),
+        *metric_columns(names, fractional_counts=breakdown(by.value).fractional_counts),
     ]
     table = wb.Table(sheet, formats, columns)
     for row in result.rows:

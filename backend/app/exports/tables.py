@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.catalog import breakdowns as catalog_breakdowns
+from app.catalog import metrics as catalog_metrics
 from app.core import csvsafe
 from app.exports import workbook as wb
 from app.exports.schemas import CsvTable
@@ -27,29 +29,23 @@ from app.reports import service as report_service
 from app.reports.schemas import BreakdownBy, BreakdownRead, Granularity, SortOrder
 from app.reports.service import ReportRequest
 
-_LABELS = {
-    "average_transaction_value": "Average transaction value",
-    "units_per_transaction": "Units per transaction",
-    "refunds_by_amount": "Refunds by amount",
-    "net_total": "Net total",
-}
 COUNTS = ("transactions", "units_sold")
 # Figures whose total is the API's, not a SUM: ratios, and footfall (unknown days are not 0).
 NOT_ADDITIVE = ("footfall", *m.MONEY_RATIOS, *m.NUMBER_RATIOS)
 
 
 def metric_label(name: str) -> str:
-    return _LABELS.get(name) or name.replace("_", " ").capitalize()
+    """The metric's label, as the catalog names it (the web app shows the same)."""
+    return catalog_metrics.label(name)
+
+
+_CELL_KINDS = {"money": wb.MONEY, "percent": wb.PERCENT, "ratio": wb.NUMBER, "count": wb.COUNT}
 
 
 def kind(name: str, *, fractional_counts: bool = False) -> str:
-    if name in m.MONEY_METRICS or name in m.MONEY_RATIOS:
-        return wb.MONEY
-    if name == "conversion_rate":
-        return wb.PERCENT
-    if name == "units_per_transaction" or (fractional_counts and name in COUNTS):
-        return wb.NUMBER
-    return wb.COUNT
+    found = catalog_metrics.BY_NAME.get(name)
+    cell = _CELL_KINDS[found.kind] if found is not None else wb.COUNT
+    return wb.NUMBER if cell == wb.COUNT and fractional_counts and name in COUNTS else cell
 
 
 def metric_columns(names: Iterable[str], *, fractional_counts: bool = False) -> list[wb.Column]:
@@ -65,13 +61,12 @@ def metric_columns(names: Iterable[str], *, fractional_counts: bool = False) -> 
 
 # --- reading the reports --------------------------------------------------------------------------
 def breakdown(db: Session, req: ReportRequest, by: BreakdownBy) -> BreakdownRead:
-    sort, order = "net_sales", SortOrder.desc
-    if by in (BreakdownBy.location, BreakdownBy.team_member):
-        sort, order = "label", SortOrder.asc
-    elif by == BreakdownBy.payment_method:
-        sort = "total_collected"
+    """A breakdown in the catalog's order for it: its own order, by label, or by a figure."""
+    spec = catalog_breakdowns.breakdown(by.value)
+    sort = spec.export_sort
+    order = SortOrder.asc if sort == "label" else SortOrder.desc
     result = report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order)
-    if by in (BreakdownBy.hour, BreakdownBy.weekday):
+    if spec.ordinal:
         result.rows.sort(key=lambda row: int(row.key))
     return result
 
@@ -119,8 +114,5 @@ def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
 
 
 def shown(by: BreakdownBy) -> list[str]:
-    if by in (BreakdownBy.item, BreakdownBy.category):
-        return list(m.LINE_METRICS)
-    if by == BreakdownBy.payment_method:
-        return list(m.PAYMENT_METRICS)
-    return list(m.METRIC_NAMES)
+    """The figures a breakdown's rows carry (the catalog's)."""
+    return list(catalog_breakdowns.breakdown(by.value).metrics)

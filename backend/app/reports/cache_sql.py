@@ -95,8 +95,12 @@ def _split_values(found: list[Any], query: _Query, per_day: bool, digits: int) -
     money, plain = list(query.money), list(query.plain)
     values: KeyedValues = {}
     for row in found:
-        shown = {name: _dec(row[n + i]).scaleb(-digits) for i, name in enumerate(money)}
-        shown.update({name: _dec(row[n + len(money) + i]) for i, name in enumerate(plain)})
+        # The row as selected: [date,] row, Σ money... (minor units), Σ plain...
+        sums = row[n : n + len(money) + len(plain)]
+        shown = {
+            name: _dec(x).scaleb(-digits) for name, x in zip(money, sums[: len(money)], strict=True)
+        }
+        shown.update(zip(plain, map(_dec, sums[len(money) :]), strict=True))
         values[tuple(row[:n])] = shown
     return values
 

@@ -216,7 +216,6 @@ def _aggregate(
         .where(*where)
         .group_by(*keys, *located, query.currency, query.day)
     )
-    n = len(keys) + len(located)
     money = list(query.money)
     plain = list(query.plain)
     digits = m.minor_digits(conv.target)
@@ -224,17 +223,21 @@ def _aggregate(
     # Finer than a day: each location-day's rows, split once all are read.
     days: dict[tuple[Any, date, str], dict[Hashable, list[Decimal]]] = defaultdict(dict)
     for row in rows:
+        # The row as selected: keys, [location], currency, date, Σ money..., Σ plain...
         key = tuple(row[: len(keys)])
-        currency, day = row[n], row[n + 1]
+        rest = row[len(keys) :]
+        location = rest[0] if located else None
+        currency, day, *sums = rest[1:] if located else rest
+        amounts = [_dec(sums[i]) for i in range(len(money))]
+        counts = dict(zip(plain, sums[len(money) :], strict=True))
         if isinstance(day, str):
             day = date.fromisoformat(day)
         factor = conv.factor(currency, day)
         if fine and located:
             target = row_of(key) if row_of is not None else key
-            held = days[(row[len(keys)], day, currency)].get(target)
-            amounts = [_dec(row[n + 2 + i]) for i in range(len(money))]
+            held = days[(location, day, currency)].get(target)
             if held is None:
-                days[(row[len(keys)], day, currency)][target] = amounts
+                days[(location, day, currency)][target] = amounts
             else:
                 for i, amount in enumerate(amounts):
                     held[i] += amount
@@ -246,12 +249,11 @@ def _aggregate(
         if values is None:
             values = result[out_key] = dict.fromkeys((*money, *plain), Decimal(0))
         if not (fine and located):
-            for i, name in enumerate(money):
-                amount = _dec(row[n + 2 + i])
+            for name, amount in zip(money, amounts, strict=True):
                 # A location-day row is posted; organization-wide rows are in the target itself.
                 values[name] += posting.post(amount, factor, digits) if located else amount * factor
-        for i, name in enumerate(plain):
-            values[name] += _dec(row[n + 2 + len(money) + i])
+        for name, count in counts.items():
+            values[name] += _dec(count)
     for (location_id, day, currency), parts in days.items():
         factor = conv.factor(currency, day)
         posted = (totals or {}).get((location_id, day), {})
@@ -363,7 +365,8 @@ def _aggregate_in_sql(
         for currency, day in db.execute(converted):
             conv.rate(currency, day)  # notes the rate's date for the response
     return {
-        tuple(row[:n]): {name: _dec(row[n + i]) for i, name in enumerate(names)} for row in rows
+        tuple(row[:n]): dict(zip(names, map(_dec, row[n : n + len(names)]), strict=True))
+        for row in rows
     }
 
 

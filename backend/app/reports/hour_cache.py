@@ -164,5 +164,5 @@ def _cached_hours(
         .group_by(*key)
     ):
         n = len(key)
-        result[tuple(row[:n])] = {name: _dec(row[n + i]) for i, name in enumerate(names)}
+        result[tuple(row[:n])] = dict(zip(names, map(_dec, row[n:]), strict=True))
     return result

@@ -1,5 +1,8 @@
 """Every metric of shared/METRICS.md, computed in one place from summed, converted inputs.
 
+Which metrics there are, their measures and how the additive ones add up are declared in the
+catalog (app/catalog); this module sums measures and derives the counts and ratios.
+
 The reports (and later the Excel export) add up already-converted amounts into `Sums` and call
 `compute`; nothing else derives a metric. Sums are additive (two `Sums` can be added), so they can
 come from a GROUP BY over the order tables today and from rollup rows tomorrow.
@@ -11,57 +14,41 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.catalog.breakdowns import LINE_METRICS, PAYMENT_METRICS
+from app.catalog.measures import ORDER_MONEY
+from app.catalog.metrics import (
+    COUNT_METRICS,
+    METRIC_NAMES,
+    METRICS,
+    MONEY_METRICS,
+    MONEY_RATIOS,
+    NET_SALES,
+    NUMBER_RATIOS,
+    SHOWN_AS_MONEY,
+)
+
+# The catalog's name lists, for the modules that read them from here.
+__all__ = [
+    "COUNT_METRICS",
+    "LINE_METRICS",
+    "METRIC_NAMES",
+    "MONEY_METRICS",
+    "MONEY_RATIOS",
+    "NUMBER_RATIOS",
+    "ORDER_MONEY",
+    "PAYMENT_METRICS",
+    "Metrics",
+    "Sums",
+    "change",
+    "compute",
+    "compute_payments",
+    "measure_values",
+    "minor_digits",
+    "present",
+    "present_change",
+]
+
 ZERO = Decimal(0)
-
-# Per-order money figures, summed as they are stored (sale_order columns of the same names).
-ORDER_MONEY = (
-    "gross_sales",
-    "returns",
-    "discounts",
-    "gift_card_sales",
-    "tax",
-    "additive_tax",
-    "tips",
-    "service_charges",
-    "refunds_by_amount",
-    "rounding",
-    "tender_fees",  # Σ tender processing_fee, by the order's business date
-)
-
-MONEY_METRICS = (
-    "gross_sales",
-    "returns",
-    "discounts",
-    "net_sales",
-    "gift_card_sales",
-    "tax",
-    "additive_tax",
-    "tips",
-    "service_charges",
-    "refunds_by_amount",
-    "rounding",
-    "total_collected",
-    "fees",
-    "net_total",
-)
-COUNT_METRICS = ("transactions", "units_sold", "footfall")
-# Ratios whose numerator is money are shown as money; the others as plain numbers.
-MONEY_RATIOS = ("average_transaction_value", "sales_per_visitor")
-NUMBER_RATIOS = ("units_per_transaction", "conversion_rate")
-METRIC_NAMES = (
-    *MONEY_METRICS,
-    "transactions",
-    "units_sold",
-    "average_transaction_value",
-    "units_per_transaction",
-    "footfall",
-    "conversion_rate",
-    "sales_per_visitor",
-)
-# What item and category breakdowns show (METRICS.md "Breakdowns").
-LINE_METRICS = ("gross_sales", "returns", "discounts", "net_sales", "units_sold")
-# What payment-method rows show; their total_collected adds up to the summary's.
-PAYMENT_METRICS = ("total_collected", "fees", "net_total")
 
 # ISO 4217 currencies whose minor unit is not 1/100.
 _MINOR_DIGITS = {
@@ -127,7 +114,7 @@ class Sums:
 
     @property
     def net_sales(self) -> Decimal:
-        return self.money["gross_sales"] - self.money["returns"] - self.money["discounts"]
+        return _added(NET_SALES, self.money)
 
 
 # Sums' fields added as numbers (money and footfall have their own rules).
@@ -145,35 +132,24 @@ def _whole(value: Decimal) -> Decimal | int:
     return int(value) if value == value.to_integral_value() else value
 
 
+def measure_values(sums: Sums) -> dict[str, Decimal]:
+    """The summed measures the additive metrics are made of, by name."""
+    return {**sums.money, "refund_fees": sums.refund_fees}
+
+
+def _added(terms: tuple[tuple[int, str], ...], measures: dict[str, Decimal]) -> Decimal:
+    total = ZERO
+    for sign, name in terms:
+        total = total + measures[name] if sign > 0 else total - measures[name]
+    return total
+
+
 def compute(sums: Sums) -> Metrics:
-    """Every metric of METRICS.md from one set of sums (unrounded; see `present`)."""
-    m = sums.money
+    """Every metric of METRICS.md from one set of sums (unrounded; see `present`): the additive
+    ones by their catalog terms, the counts and ratios here."""
+    measures = measure_values(sums)
     net_sales = sums.net_sales
-    total_collected = (
-        net_sales
-        + m["tax"]
-        + m["tips"]
-        + m["service_charges"]
-        + m["gift_card_sales"]
-        - m["refunds_by_amount"]
-        + m["rounding"]
-    )
-    fees = m["tender_fees"] - sums.refund_fees
-    return {
-        "gross_sales": m["gross_sales"],
-        "returns": m["returns"],
-        "discounts": m["discounts"],
-        "net_sales": net_sales,
-        "gift_card_sales": m["gift_card_sales"],
-        "tax": m["tax"],
-        "additive_tax": m["additive_tax"],
-        "tips": m["tips"],
-        "service_charges": m["service_charges"],
-        "refunds_by_amount": m["refunds_by_amount"],
-        "rounding": m["rounding"],
-        "total_collected": total_collected,
-        "fees": fees,
-        "net_total": total_collected - fees,
+    derived: Metrics = {
         "transactions": _whole(sums.transactions),
         "units_sold": _whole(sums.units_sold),
         "average_transaction_value": _ratio(net_sales, sums.transactions),
@@ -181,6 +157,10 @@ def compute(sums: Sums) -> Metrics:
         "footfall": sums.footfall,
         "conversion_rate": _ratio(sums.conversion_transactions, sums.conversion_footfall),
         "sales_per_visitor": _ratio(sums.conversion_net_sales, sums.conversion_footfall),
+    }
+    return {
+        metric.name: _added(metric.terms, measures) if metric.additive else derived[metric.name]
+        for metric in METRICS
     }
 
 
@@ -212,9 +192,6 @@ def _number(value: Decimal | int, places: int = 6) -> int | float:
     return float(round(value, places))
 
 
-_SHOWN_AS_MONEY = frozenset((*MONEY_METRICS, *MONEY_RATIOS))
-
-
 def present(metrics: Metrics, currency: str) -> dict[str, Any]:
     """Metrics as the API shows them: money as strings in the currency's minor unit, the rest
     as numbers, absent figures as null. Rounding happens here and nowhere else."""
@@ -223,7 +200,7 @@ def present(metrics: Metrics, currency: str) -> dict[str, Any]:
     for name, value in metrics.items():
         if value is None:
             shown[name] = None
-        elif name in _SHOWN_AS_MONEY:
+        elif name in SHOWN_AS_MONEY:
             rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
             # A negated zero (a return's discount of 0) or a tiny negative shows as 0.00.
             shown[name] = str(rounded if rounded else abs(rounded))

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.catalog.columns import measure_columns
+from app.catalog.measures import ORDER_MONEY
 from app.core.db import Base, utcnow
 
 
@@ -80,9 +82,15 @@ class MonthVersion(Base):
 
 
 Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
+# The catalog's order measures, converted (app/catalog/columns.py); the hour cache holds them
+# posted, with the posted fees in place of tender fees.
+ConvertedMeasures = measure_columns("ConvertedMeasures", Amount)
+PostedMeasures = measure_columns(
+    "PostedMeasures", Amount, extra=("fees",), without=("tender_fees",)
+)
 
 
-class MonthDaySums(Base):
+class MonthDaySums(ConvertedMeasures, Base):  # type: ignore[misc,valid-type]
     """One location's day sums over one calendar month, converted into `target` at each day's
     rate (`rates_key`: the rate source and its epoch), with conversion's inputs and footfall;
     valid while `version` equals the month's `MonthVersion`."""
@@ -97,17 +105,6 @@ class MonthDaySums(Base):
     rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(BigInteger)
-    gross_sales: Mapped[Decimal] = mapped_column(Amount)
-    returns: Mapped[Decimal] = mapped_column(Amount)
-    discounts: Mapped[Decimal] = mapped_column(Amount)
-    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
-    tax: Mapped[Decimal] = mapped_column(Amount)
-    additive_tax: Mapped[Decimal] = mapped_column(Amount)
-    tips: Mapped[Decimal] = mapped_column(Amount)
-    service_charges: Mapped[Decimal] = mapped_column(Amount)
-    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
-    rounding: Mapped[Decimal] = mapped_column(Amount)
-    tender_fees: Mapped[Decimal] = mapped_column(Amount)
     refund_fees: Mapped[Decimal] = mapped_column(Amount)
     conv_net: Mapped[Decimal] = mapped_column(Amount)
     transactions: Mapped[Decimal] = mapped_column(Amount)
@@ -124,18 +121,8 @@ class MonthDaySums(Base):
     footfall_days: Mapped[Decimal] = mapped_column(Amount)
 
 
-MONTH_SALES = (  # MonthDaySums' columns from the day rollups (`service._day_values` names)
-    "gross_sales",
-    "returns",
-    "discounts",
-    "gift_card_sales",
-    "tax",
-    "additive_tax",
-    "tips",
-    "service_charges",
-    "refunds_by_amount",
-    "rounding",
-    "tender_fees",
+MONTH_SALES = (  # MonthDaySums' columns from the day rollups (`engine._day_values` names)
+    *ORDER_MONEY,
     "refund_fees",
     "conv_net",
     "transactions",
@@ -149,7 +136,7 @@ MONTH_SALES = (  # MonthDaySums' columns from the day rollups (`service._day_val
 MONTH_FOOTFALL = ("footfall", "footfall_days")
 
 
-class OrgDaySums(Base):
+class OrgDaySums(ConvertedMeasures, Base):  # type: ignore[misc,valid-type]
     """Every store's day sums of one business date added up, converted into `target` at the
     day's rate (`rates_key`), with conversion's inputs and footfall (`MonthDaySums`' columns);
     valid while `version` equals the sum of the date's month's `MonthVersion`s over the
@@ -166,17 +153,6 @@ class OrgDaySums(Base):
     rates_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     business_date: Mapped[date] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
-    gross_sales: Mapped[Decimal] = mapped_column(Amount)
-    returns: Mapped[Decimal] = mapped_column(Amount)
-    discounts: Mapped[Decimal] = mapped_column(Amount)
-    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
-    tax: Mapped[Decimal] = mapped_column(Amount)
-    additive_tax: Mapped[Decimal] = mapped_column(Amount)
-    tips: Mapped[Decimal] = mapped_column(Amount)
-    service_charges: Mapped[Decimal] = mapped_column(Amount)
-    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
-    rounding: Mapped[Decimal] = mapped_column(Amount)
-    tender_fees: Mapped[Decimal] = mapped_column(Amount)
     refund_fees: Mapped[Decimal] = mapped_column(Amount)
     conv_net: Mapped[Decimal] = mapped_column(Amount)
     transactions: Mapped[Decimal] = mapped_column(Amount)
@@ -249,7 +225,7 @@ class LineDaySums(Base):
     units: Mapped[Decimal] = mapped_column(Amount)
 
 
-class HourDaySums(Base):
+class HourDaySums(PostedMeasures, Base):  # type: ignore[misc,valid-type]
     """Every store's hours of one business date in `target`: each location-day's posted amounts
     shared out among its hours by largest remainder (METRICS.md "Rounding"), added up over the
     locations; what a heatmap, an hourly series or a breakdown by hour of every store reads.
@@ -272,17 +248,6 @@ class HourDaySums(Base):
     rates_key: Mapped[str] = mapped_column(String(64))
     business_date: Mapped[date]
     hour: Mapped[int]
-    gross_sales: Mapped[Decimal] = mapped_column(Amount)
-    returns: Mapped[Decimal] = mapped_column(Amount)
-    discounts: Mapped[Decimal] = mapped_column(Amount)
-    gift_card_sales: Mapped[Decimal] = mapped_column(Amount)
-    tax: Mapped[Decimal] = mapped_column(Amount)
-    additive_tax: Mapped[Decimal] = mapped_column(Amount)
-    tips: Mapped[Decimal] = mapped_column(Amount)
-    service_charges: Mapped[Decimal] = mapped_column(Amount)
-    refunds_by_amount: Mapped[Decimal] = mapped_column(Amount)
-    rounding: Mapped[Decimal] = mapped_column(Amount)
-    fees: Mapped[Decimal] = mapped_column(Amount)
     transactions: Mapped[Decimal] = mapped_column(Amount)
     units_sold: Mapped[Decimal] = mapped_column(Amount)
 

@@ -20,23 +20,13 @@ from collections.abc import Callable, Hashable, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 from typing import Any, TypeVar
 
+from app.catalog.measures import ORDER_MONEY
+
 K = TypeVar("K", bound=Hashable)
 
 # The additive measures that are posted (METRICS.md "Rounding"); net_sales, total_collected and
 # net_total follow from them by their definitions.
-POSTED = (
-    "gross_sales",
-    "returns",
-    "discounts",
-    "gift_card_sales",
-    "tax",
-    "additive_tax",
-    "tips",
-    "service_charges",
-    "refunds_by_amount",
-    "rounding",
-    "fees",
-)
+POSTED = (*(name for name in ORDER_MONEY if name != "tender_fees"), "fees")
 ZERO = Decimal(0)
 _UNIT = Decimal(1)
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from app.catalog.measures import ORDER_MEASURES
 from app.footfall import service as footfall_service
 from app.locations.models import Location
 from app.reports import metrics as m
@@ -392,7 +393,8 @@ def _team_cells(
     for order_id, amount, member in refunds:
         refunded[order_id].append((member, amount, 0, 0))
 
-    split_money = [n for n in m.ORDER_MONEY if n not in ("tips", "tender_fees")]
+    # Measures that belong to a tender (tips, fees) follow it; the others are shared out.
+    split_money = [x.name for x in ORDER_MEASURES if x.unit == "money" and not x.follows_tender]
     orders = db.execute(
         select(
             SaleOrder.id,

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.auth.deps import CurrentUser
+from app.catalog.schemas import CatalogRead, catalog
 from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
@@ -22,6 +24,14 @@ from app.reports.schemas import (
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"], route_class=BoundedJsonRoute)
+
+
+@router.get("/catalog", response_model=CatalogRead)
+def report_catalog(user: CurrentUser) -> CatalogRead:
+    """Every metric, measure and breakdown the reports know: labels, kinds, whether up is good,
+    definitions, and which figures each breakdown shows (the web app and the workbook read them
+    from here)."""
+    return catalog()
 
 
 @router.get("/summary", response_model=SummaryRead)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from app.catalog.breakdowns import BREAKDOWN_NAMES
 from app.locations.schemas import RecalculationRead
 
 MetricValue = str | int | float | None
@@ -41,6 +42,9 @@ class Granularity(StrEnum):
 
 
 class BreakdownBy(StrEnum):
+    """The catalog's breakdowns (app/catalog/breakdowns.py), as the API's `by` values: a
+    member per breakdown, in the catalog's order (checked below)."""
+
     location = "location"
     item = "item"
     category = "category"
@@ -48,6 +52,10 @@ class BreakdownBy(StrEnum):
     payment_method = "payment_method"
     hour = "hour"
     weekday = "weekday"
+
+
+if tuple(BreakdownBy) != BREAKDOWN_NAMES:
+    raise RuntimeError(f"BreakdownBy must list the catalog's breakdowns: {BREAKDOWN_NAMES}")
 
 
 class SortOrder(StrEnum):

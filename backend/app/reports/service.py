@@ -9,42 +9,35 @@ the tests and the benchmark) computes the same answer straight from the order ta
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Hashable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.breakdowns import breakdown as catalog_breakdown
 from app.core.errors import InvalidField
 from app.locations import recalculation
+from app.reports import breakdowns
 from app.reports import cache as report_cache
 from app.reports import metrics as m
 from app.reports.day_cache import _by_org_day, _org_day_shown, _org_day_values, _read_days
 from app.reports.engine import Source, _day_sums, _every_location, _plan_each_time, _windows
-from app.reports.grouping import _line_grouping, _pairs, _tender_label
 from app.reports.hour_cache import _read_hours
-from app.reports.line_cache import _read_lines
 from app.reports.rates import Converter
 from app.reports.reference import (
     CellKey,
-    Cells,
     _comparison,
     _day_cells,
     _fold,
     _hour,
     _hour_cells,
-    _line_cells,
-    _locations,
     _rates,
     _read,
-    _team_cells,
-    _tender_cells,
     _total,
 )
-from app.reports.request import MAX_HOURLY_DAYS, UNATTRIBUTED, WEEKDAYS, ReportRequest, prepare
+from app.reports.request import MAX_HOURLY_DAYS, ReportRequest, prepare
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -59,8 +52,7 @@ from app.reports.schemas import (
     TimeseriesPoint,
     TimeseriesRead,
 )
-from app.reports.tenders import _fold_sums, _read_tenders, _sum_all
-from app.sales.models import TeamMember
+from app.reports.tenders import _fold_sums, _sum_all
 
 __all__ = ["ReportRequest", "Source", "breakdown", "heatmap", "prepare", "summary", "timeseries"]
 
@@ -220,77 +212,6 @@ def timeseries(
     )
 
 
-def _breakdown_groups(
-    db: Session, req: ReportRequest, conv: Converter, by: BreakdownBy, source: Source
-) -> tuple[dict[Hashable, m.Sums], m.Sums]:
-    """Sums per (key, label) group, and the summary's sums for the same filters."""
-    if source == "orders" or by == BreakdownBy.team_member:
-        # Team members split each order by its payments: always from the order tables.
-        day_cells, _ = _read(db, req, conv, _day_cells)
-        return _cell_groups(db, req, conv, by, day_cells), _total(day_cells)
-    names = {loc.id: loc.name for loc in _locations(db, req).values()}
-    total: m.Sums | None = None
-    groups: dict[Hashable, m.Sums]
-    if by == BreakdownBy.location:
-        read = _read_days(db, req, conv, ("location",))
-        groups = _fold_sums(read.sums, lambda k: (str(k[0]), names.get(k[0], str(k[0]))))
-        total = _sum_all(read.sums.values())
-    elif by == BreakdownBy.weekday:
-        read = _read_days(db, req, conv, ("date",))
-        groups = _fold_sums(read.sums, lambda k: (str(k[0].weekday()), WEEKDAYS[k[0].weekday()]))
-        total = _sum_all(read.sums.values())
-    elif by == BreakdownBy.hour:
-        read = _read_hours(db, req, conv, ("hour",))
-        groups = _fold_sums(read.sums, lambda k: (str(k[0]), f"{_hour(k[0]):02d}:00"))
-    elif by in (BreakdownBy.item, BreakdownBy.category):
-        groups = defaultdict(m.Sums)
-        for key, sums in _read_lines(db, req, conv, _line_grouping(db, req.org_id, by)).items():
-            groups[key] += sums
-    else:
-        groups = defaultdict(m.Sums)
-        for key, sums in _read_tenders(db, req, conv).items():
-            groups[_tender_label(key)] += sums
-    if total is None:
-        total = _sum_all(_read_days(db, req, conv, ()).sums.values())
-    return groups, total
-
-
-def _cell_groups(
-    db: Session, req: ReportRequest, conv: Converter, by: BreakdownBy, day_cells: Cells
-) -> dict[Hashable, m.Sums]:
-    """The straight computation's groups, from cells of the order tables."""
-    group: Callable[[CellKey], Hashable]
-    if by == BreakdownBy.location:
-        names = {loc.id: loc.name for loc in _locations(db, req).values()}
-        cells = day_cells
-        group = lambda key: (str(key[0]), names.get(key[0], str(key[0])))  # noqa: E731
-    elif by == BreakdownBy.weekday:
-        cells = day_cells
-        group = lambda key: (str(key[1].weekday()), WEEKDAYS[key[1].weekday()])  # noqa: E731
-    elif by == BreakdownBy.hour:
-        cells, _ = _read(db, req, conv, _hour_cells)
-        group = lambda key: (str(key[2]), f"{_hour(key[2]):02d}:00")  # noqa: E731
-    elif by in (BreakdownBy.item, BreakdownBy.category):
-        cells, _ = _read(db, req, conv, _line_cells, rekey=_line_grouping(db, req.org_id, by).row)
-        group = lambda key: key[2]  # noqa: E731
-    elif by == BreakdownBy.payment_method:
-        cells, _ = _read(db, req, conv, _tender_cells, payments=True)
-        group = lambda key: _tender_label(key[2])  # noqa: E731
-    else:
-        cells, _ = _read(db, req, conv, _team_cells)
-        members = _pairs(
-            db.execute(
-                select(TeamMember.square_id, TeamMember.name).where(TeamMember.org_id == req.org_id)
-            )
-        )
-        group = lambda key: (  # noqa: E731
-            (str(key[2]), members.get(str(key[2]), str(key[2])))
-            if key[2]
-            else ("unattributed", UNATTRIBUTED)
-        )
-    return _fold(cells.sums.items(), group)
-
-
 def breakdown(
     *,
     db: Session,
@@ -305,15 +226,12 @@ def breakdown(
     if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
         raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
     conv = Converter(req.currency)
-    folded, total_sums = _breakdown_groups(db, req, conv, by, source)
+    spec = catalog_breakdown(by.value)
+    folded, total_sums = breakdowns.groups(db, req, conv, spec, from_orders=source == "orders")
     total = m.compute(total_sums)
-    shown: tuple[str, ...] = m.METRIC_NAMES
-    compute: Callable[[m.Sums], m.Metrics] = m.compute
-    if by in (BreakdownBy.item, BreakdownBy.category):
-        shown = m.LINE_METRICS
-    elif by == BreakdownBy.payment_method:
-        shown = m.PAYMENT_METRICS
-        compute = m.compute_payments
+    shown = spec.metrics
+    # Payment-method rows are tenders: their figures are the tenders' (METRICS.md).
+    compute = m.compute_payments if spec.grain == "tender" else m.compute
     rows = [
         BreakdownRow(
             key=key,

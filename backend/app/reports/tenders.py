@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
+from app.catalog.metrics import TOTAL_COLLECTED
 from app.reports import metrics as m
 from app.reports import posting
 from app.reports.cache_sql import _currencies, _rates_table, _split_in_sql, _split_values
@@ -98,17 +99,7 @@ def _tenders_in_sql(
     def posted(amount: Any) -> Any:
         return func.round(_exact_sql(amount * rates.c.factor, scale))
 
-    signs = {
-        "gross_sales": 1,
-        "returns": -1,
-        "discounts": -1,
-        "tax": 1,
-        "tips": 1,
-        "service_charges": 1,
-        "gift_card_sales": 1,
-        "refunds_by_amount": -1,
-        "rounding": 1,
-    }
+    signs = {name: sign for sign, name in TOTAL_COLLECTED}
     collected = sum((posted(getattr(d, n)) * sign for n, sign in signs.items()), literal(0))
     totals = (
         select(

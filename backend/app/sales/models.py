@@ -15,13 +15,18 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.catalog.columns import measure_columns
 from app.core.db import Base, JsonDocument
 
 Minor = BigInteger  # money in minor units
 Quantity = Numeric(18, 5)  # Square quantities are decimal strings with up to 5 places
 
 
-class SaleOrder(Base):
+# The catalog's order measures (app/catalog/measures.py), one column each, in minor units.
+OrderMeasures = measure_columns("OrderMeasures", Minor)
+
+
+class SaleOrder(OrderMeasures, Base):  # type: ignore[misc,valid-type]
     __tablename__ = "sale_order"
     __table_args__ = (
         UniqueConstraint("org_id", "square_order_id"),
@@ -48,24 +53,14 @@ class SaleOrder(Base):
     source_order_id: Mapped[str | None] = mapped_column(String(64))  # for return orders
     team_member_id: Mapped[str | None] = mapped_column(String(64))
 
-    # Per-order figures of METRICS.md (zero for orders that do not count).
+    # Per-order figures of METRICS.md (zero for orders that do not count): the measures' columns
+    # (OrderMeasures), and these.
     counted: Mapped[bool]  # state COMPLETED
     is_transaction: Mapped[bool]  # counted, with at least one non-gift-card sale line
-    gross_sales: Mapped[int] = mapped_column(Minor)
-    returns: Mapped[int] = mapped_column(Minor)
-    discounts: Mapped[int] = mapped_column(Minor)
     net_sales: Mapped[int] = mapped_column(Minor)
-    gift_card_sales: Mapped[int] = mapped_column(Minor)
-    tax: Mapped[int] = mapped_column(Minor)
-    additive_tax: Mapped[int] = mapped_column(Minor)
-    tips: Mapped[int] = mapped_column(Minor)
-    service_charges: Mapped[int] = mapped_column(Minor)
-    refunds_by_amount: Mapped[int] = mapped_column(Minor)
-    rounding: Mapped[int] = mapped_column(Minor)
     total_collected: Mapped[int] = mapped_column(Minor)
     units_sold: Mapped[Decimal] = mapped_column(Quantity)
     tender_total: Mapped[int] = mapped_column(Minor)
-    tender_fees: Mapped[int] = mapped_column(Minor)
 
     raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
 

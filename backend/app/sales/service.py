@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from app.catalog.measures import ORDER_MONEY
 from app.core import bulk
 from app.locations.models import Location
 from app.reports import rollups
@@ -81,21 +82,11 @@ def _order_row(
         "team_member_id": None,
         "counted": facts.counted,
         "is_transaction": facts.is_transaction,
-        "gross_sales": facts.gross_sales,
-        "returns": facts.returns,
-        "discounts": facts.discounts,
+        **{name: getattr(facts, name) for name in ORDER_MONEY},
         "net_sales": facts.net_sales,
-        "gift_card_sales": facts.gift_card_sales,
-        "tax": facts.tax,
-        "additive_tax": facts.additive_tax,
-        "tips": facts.tips,
-        "service_charges": facts.service_charges,
-        "refunds_by_amount": facts.refunds_by_amount,
-        "rounding": facts.rounding,
         "total_collected": facts.total_collected,
         "units_sold": facts.units_sold,
         "tender_total": facts.tender_total,
-        "tender_fees": facts.tender_fees,
         "raw": order,
     }
     return row, facts

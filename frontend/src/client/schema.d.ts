@@ -296,6 +296,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Catalog
+         * @description Every metric, measure and breakdown the reports know: labels, kinds, whether up is good,
+         *     definitions, and which figures each breakdown shows (the web app and the workbook read them
+         *     from here).
+         */
+        get: operations["report_catalog_api_v1_reports_catalog_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/export.csv": {
         parameters: {
             query?: never;
@@ -653,6 +675,8 @@ export interface components {
         };
         /**
          * BreakdownBy
+         * @description The catalog's breakdowns (app/catalog/breakdowns.py), as the API's `by` values: a
+         *     member per breakdown, in the catalog's order (checked below).
          * @enum {string}
          */
         BreakdownBy: "location" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
@@ -692,12 +716,58 @@ export interface components {
                 [key: string]: string | number | null;
             };
         };
+        /** BreakdownSpecRead */
+        BreakdownSpecRead: {
+            /**
+             * Columns
+             * @description The figures a table shows, in order
+             */
+            columns: string[];
+            /** Export Sort */
+            export_sort: string;
+            /** Fractional Counts */
+            fractional_counts: boolean;
+            /** Grain */
+            grain: string;
+            /** Header */
+            header: string;
+            /** Label */
+            label: string;
+            /**
+             * Metrics
+             * @description The figures each row carries
+             */
+            metrics: string[];
+            /**
+             * Name
+             * @description The reports' `by` value
+             */
+            name: string;
+            /**
+             * Ordinal
+             * @description Rows in their own order (hours, weekdays)
+             */
+            ordinal: boolean;
+            /** Sheet */
+            sheet: string;
+            /** Sheet Header */
+            sheet_header: string;
+        };
         /** BreakdownTotal */
         BreakdownTotal: {
             /** Metrics */
             metrics: {
                 [key: string]: string | number | null;
             };
+        };
+        /** CatalogRead */
+        CatalogRead: {
+            /** Breakdowns */
+            breakdowns: components["schemas"]["BreakdownSpecRead"][];
+            /** Measures */
+            measures: components["schemas"]["MeasureRead"][];
+            /** Metrics */
+            metrics: components["schemas"]["MetricRead"][];
         };
         /**
          * Compare
@@ -1310,6 +1380,18 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** MeasureRead */
+        MeasureRead: {
+            /** Name */
+            name: string;
+            /** Source */
+            source: string;
+            /**
+             * Unit
+             * @description money (minor units of the order's currency), quantity, count
+             */
+            unit: string;
+        };
         /** MeRead */
         MeRead: {
             /**
@@ -1331,6 +1413,50 @@ export interface components {
             org_id: number;
             organization: components["schemas"]["OrganizationRead"];
             role: components["schemas"]["Role"];
+        };
+        /** MetricRead */
+        MetricRead: {
+            /**
+             * Additive
+             * @description A sum of measures (a total row is the sum of its rows)
+             */
+            additive: boolean;
+            /**
+             * Definition
+             * @description Its definition in METRICS.md
+             */
+            definition: string;
+            /** Description */
+            description: string;
+            /** In Summary */
+            in_summary: boolean;
+            /**
+             * Kind
+             * @description money, count, ratio (a plain number) or percent (a fraction)
+             */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Short Label
+             * @description Where space is tight; the label when it has none
+             */
+            short_label: string;
+            /**
+             * Terms
+             * @description Σ sign x measure, for additive metrics
+             */
+            terms: [
+                number,
+                string
+            ][];
+            /**
+             * Up Is Good
+             * @description Whether a rise is good news; null: neither
+             */
+            up_is_good: boolean | null;
         };
         /** MeUpdate */
         MeUpdate: {
@@ -2822,6 +2948,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_catalog_api_v1_reports_catalog_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogRead"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

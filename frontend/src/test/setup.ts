@@ -3,6 +3,14 @@ import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 
+import { type Catalog, setCatalog } from "@/features/catalog/registry";
+import catalog from "@/test/catalog.fixture.json";
+
+// The report catalog, as GET /reports/catalog sends it (`npm run client:generate` writes the
+// fixture from the backend; `client:check` fails when it is out of date), registered as the
+// signed-in layout does before any page renders.
+setCatalog(catalog as Catalog);
+
 afterEach(() => {
   cleanup();
 });

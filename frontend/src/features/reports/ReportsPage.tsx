@@ -7,6 +7,7 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { FilterBar } from "@/features/filters/components/FilterBar";
+import { type CatalogBreakdown, summaryMetricNames, useRegisteredCatalog } from "@/features/catalog/registry";
 import { COMPARE_LABELS } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
 import {
@@ -24,10 +25,10 @@ import { RecalculationNotice } from "@/features/reports/components/Recalculation
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import type { CsvTable } from "@/features/reports/export";
 import {
-  changeDirection,
+  changeColor,
+  changeTone,
   formatMetric,
   formatMetricChange,
-  METRIC_NAMES,
   metricLabel,
   type MetricName,
   type MetricValue,
@@ -35,54 +36,34 @@ import {
 import { useExport } from "@/features/reports/useExport";
 import { errorMessage } from "@/lib/api";
 
-type Tab = "summary" | BreakdownBy;
+/** A report tab: the sales summary, then one per breakdown of the catalog, in its order. */
+type Tab = { value: string; label: string; header: string; breakdown: CatalogBreakdown | null };
 
-const TABS: { value: Tab; label: string; header: string }[] = [
-  { value: "summary", label: "Sales summary", header: "Metric" },
-  { value: "location", label: "By store", header: "Store" },
-  { value: "item", label: "By item", header: "Item" },
-  { value: "category", label: "By category", header: "Category" },
-  { value: "team_member", label: "By team member", header: "Team member" },
-  { value: "payment_method", label: "By payment method", header: "Payment method" },
-  { value: "hour", label: "By hour", header: "Hour" },
-  { value: "weekday", label: "By weekday", header: "Weekday" },
-];
+const SUMMARY_TAB: Tab = { value: "summary", label: "Sales summary", header: "Metric", breakdown: null };
 
-const SALES: MetricName[] = [
-  "net_sales",
-  "transactions",
-  "average_transaction_value",
-  "units_per_transaction",
-  "units_sold",
-  "gross_sales",
-  "returns",
-  "discounts",
-];
-
-/** The figures each breakdown shows (what the API sends for it; METRICS.md "Breakdowns"). */
-export const BREAKDOWN_METRICS: Record<BreakdownBy, MetricName[]> = {
-  location: [...SALES, "footfall", "conversion_rate", "sales_per_visitor"],
-  item: ["net_sales", "units_sold", "gross_sales", "returns", "discounts"],
-  category: ["net_sales", "units_sold", "gross_sales", "returns", "discounts"],
-  team_member: SALES,
-  payment_method: ["total_collected", "fees", "net_total"],
-  hour: SALES,
-  weekday: SALES,
-};
-
-function isTab(value: string | null): value is Tab {
-  return TABS.some((t) => t.value === value);
+/** The tabs: a breakdown declared in the backend's catalog is a tab here with no frontend edit. */
+function useTabs(): Tab[] {
+  const catalog = useRegisteredCatalog();
+  return useMemo(
+    () => [
+      SUMMARY_TAB,
+      ...(catalog?.breakdowns ?? []).map((b) => ({ value: b.name, label: b.label, header: b.header, breakdown: b })),
+    ],
+    [catalog],
+  );
 }
 
 type Row = Breakdown["rows"][number];
 
-function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params: ReportParams; header: string; csv: ReactNode }) {
+function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params: ReportParams; csv: ReactNode }) {
+  // The catalog's names are the API's `by` values.
+  const by = spec.name as BreakdownBy;
+  const { header, columns: figures, ordinal } = spec;
   const query = useBreakdown(params, by);
   const data = query.data?.by === by ? query.data : undefined;
   const columns = useMemo<TableColumn<Row>[]>(() => {
     const currency = data?.currency ?? "GBP";
-    // Hours and weekdays read in their own order, not alphabetically.
-    const ordinal = by === "hour" || by === "weekday";
+    // Hours and weekdays (ordinal breakdowns) read in their own order, not alphabetically.
     const first: TableColumn<Row> = {
       id: "label",
       header,
@@ -93,31 +74,30 @@ function BreakdownReport({ by, params, header, csv }: { by: BreakdownBy; params:
     };
     return [
       first,
-      ...BREAKDOWN_METRICS[by].map((name) => ({
+      ...figures.map((name) => ({
         id: name,
         header: metricLabel(name, true),
         value: (row: Row) => row.metrics[name],
         render: (row: Row) => formatMetric(name, row.metrics[name], currency),
       })),
     ];
-  }, [by, header, data?.currency]);
+  }, [header, figures, ordinal, data?.currency]);
   if (!data && query.isError) {
     return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
   }
   if (!data) return <Loading label="Loading the report" />;
-  const ordinal = by === "hour" || by === "weekday";
   return (
     <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable
         key={by}
-        caption={`Sales ${TABS.find((t) => t.value === by)?.label.toLowerCase() ?? ""}`}
+        caption={`Sales ${spec.label.toLowerCase()}`}
         rows={data.rows}
         rowKey={(row) => row.key}
         columns={columns}
-        initialSort={ordinal ? { column: "label", direction: "asc" } : { column: BREAKDOWN_METRICS[by][0] ?? "label", direction: "desc" }}
-        footer={["Total", ...BREAKDOWN_METRICS[by].map((name) => formatMetric(name, data.total.metrics[name], data.currency))]}
+        initialSort={ordinal ? { column: "label", direction: "asc" } : { column: figures[0] ?? "label", direction: "desc" }}
+        footer={["Total", ...figures.map((name) => formatMetric(name, data.total.metrics[name], data.currency))]}
         searchLabel={`Search ${header.toLowerCase()}s`}
         testId={`report-${by}`}
         actions={csv}
@@ -134,7 +114,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   if (query.isPending) return <Loading label="Loading the sales summary" />;
   if (query.isError) return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
   const data: Summary = query.data;
-  const rows: SummaryRow[] = METRIC_NAMES.filter((name) => name in data.metrics).map((name) => ({
+  const rows: SummaryRow[] = summaryMetricNames().filter((name) => name in data.metrics).map((name) => ({
     name,
     label: metricLabel(name),
     current: data.metrics[name],
@@ -162,7 +142,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
             header: "Change",
             value: (r) => r.change,
             render: (r) => (
-              <Text span size="sm" c={{ up: "teal.9", down: "red.9", flat: "gray.8", none: "gray.7" }[changeDirection(r.change)]}>
+              <Text span size="sm" c={changeColor(r.name, r.change)} data-tone={changeTone(r.name, r.change)}>
                 {formatMetricChange(r.change)}
               </Text>
             ),
@@ -197,8 +177,10 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
 
 function Reports({ storeCount }: { storeCount: number }) {
   const [search, setSearch] = useSearchParams();
+  const tabs = useTabs();
+  const isTab = (value: string | null): value is string => tabs.some((t) => t.value === value);
   const tabParam = search.get("tab");
-  const tab: Tab = isTab(tabParam) ? tabParam : "summary";
+  const tab = isTab(tabParam) ? tabParam : SUMMARY_TAB.value;
   const params = useReportParams();
   const exporter = useExport(params, storeCount);
   const busy = exporter.status.running !== null;
@@ -206,7 +188,7 @@ function Reports({ storeCount }: { storeCount: number }) {
     if (!isTab(value)) return;
     setSearch((current) => {
       const next = new URLSearchParams(current);
-      if (value === "summary") next.delete("tab");
+      if (value === SUMMARY_TAB.value) next.delete("tab");
       else next.set("tab", value);
       return next;
     });
@@ -244,19 +226,19 @@ function Reports({ storeCount }: { storeCount: number }) {
       <Tabs value={tab} onChange={onTab} keepMounted={false}>
         <ScrollArea type="auto" offsetScrollbars>
           <Tabs.List style={{ flexWrap: "nowrap" }}>
-            {TABS.map((t) => (
+            {tabs.map((t) => (
               <Tabs.Tab key={t.value} value={t.value}>
                 {t.label}
               </Tabs.Tab>
             ))}
           </Tabs.List>
         </ScrollArea>
-        {TABS.map((t) => (
+        {tabs.map((t) => (
           <Tabs.Panel key={t.value} value={t.value} pt="md">
-            {t.value === "summary" ? (
-              <SummaryReport params={params} csv={csvButton("summary")} />
+            {t.breakdown ? (
+              <BreakdownReport spec={t.breakdown} params={params} csv={csvButton(t.value as CsvTable)} />
             ) : (
-              <BreakdownReport by={t.value} params={params} header={t.header} csv={csvButton(t.value)} />
+              <SummaryReport params={params} csv={csvButton("summary")} />
             )}
           </Tabs.Panel>
         ))}
@@ -265,12 +247,21 @@ function Reports({ storeCount }: { storeCount: number }) {
   );
 }
 
+/** "Sales by store, item and hour": the catalog's breakdowns, by their column headers. */
+function breakdownsSentence(breakdowns: readonly CatalogBreakdown[]): string {
+  const names = breakdowns.map((b) => b.header.toLowerCase());
+  if (names.length === 0) return "Sales summary";
+  const last = names.pop();
+  return `Sales by ${names.length ? `${names.join(", ")} and ${last}` : last}`;
+}
+
 export default function ReportsPage() {
+  const catalog = useRegisteredCatalog();
   return (
     <Stack gap="md">
       <PageHeader
         title="Reports"
-        description="Sales by store, item, category, team member, payment method and hour"
+        description={breakdownsSentence(catalog?.breakdowns ?? [])}
       />
       <FilterBar />
       <StoresGate>{(stores) => <Reports storeCount={stores.length} />}</StoresGate>

@@ -1,60 +1,45 @@
-// The metrics of shared/METRICS.md as the UI shows them: names, labels, how each is formatted and
-// sorted. The figures themselves come from the API (one implementation, app/reports/metrics.py);
-// nothing here computes a metric.
+// The metrics of shared/METRICS.md as the UI shows them: labels, how each is formatted, coloured
+// and sorted. Labels, kinds and directions come from the backend's catalog (GET /reports/catalog,
+// registered by CatalogGate); the figures themselves come from the API (one implementation,
+// app/reports/metrics.py); nothing here computes a metric.
+import { catalogMetric, METRIC_NAMES } from "@/features/catalog/registry";
 import { compareDecimal } from "@/lib/decimal";
 import { formatChange, formatMoney, formatNumber, formatPercent, userLocale } from "@/lib/format";
 
 export type MetricValue = string | number | null | undefined;
 export type MetricValues = Record<string, MetricValue>;
 
-type Kind = "money" | "count" | "ratio" | "percent";
+export type Kind = "money" | "count" | "ratio" | "percent";
 
-type MetricInfo = { label: string; kind: Kind };
+const KINDS: ReadonlySet<string> = new Set<Kind>(["money", "count", "ratio", "percent"]);
 
-export const METRICS = {
-  gross_sales: { label: "Gross sales", kind: "money" },
-  returns: { label: "Returns", kind: "money" },
-  discounts: { label: "Discounts & comps", kind: "money" },
-  net_sales: { label: "Net sales", kind: "money" },
-  gift_card_sales: { label: "Gift card sales", kind: "money" },
-  tax: { label: "Tax", kind: "money" },
-  additive_tax: { label: "Additive tax", kind: "money" },
-  tips: { label: "Tips", kind: "money" },
-  service_charges: { label: "Service charges", kind: "money" },
-  refunds_by_amount: { label: "Refunds by amount", kind: "money" },
-  rounding: { label: "Rounding", kind: "money" },
-  total_collected: { label: "Total collected", kind: "money" },
-  fees: { label: "Fees", kind: "money" },
-  net_total: { label: "Net total", kind: "money" },
-  transactions: { label: "Transactions", kind: "count" },
-  units_sold: { label: "Units sold", kind: "count" },
-  average_transaction_value: { label: "Average transaction value", kind: "money" },
-  units_per_transaction: { label: "Units per transaction", kind: "ratio" },
-  footfall: { label: "Footfall", kind: "count" },
-  conversion_rate: { label: "Conversion rate", kind: "percent" },
-  sales_per_visitor: { label: "Sales per visitor", kind: "money" },
-} as const satisfies Record<string, MetricInfo>;
+/** A metric's API name. Any name the catalog declares: a new one needs no change here. */
+export type MetricName = string;
 
-export type MetricName = keyof typeof METRICS;
+/** Every metric, in the order of METRICS.md (the catalog's), filled when the catalog is registered. */
+export { METRIC_NAMES };
 
-/** Every metric, in the order of METRICS.md (the sales summary's rows). */
-export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+/** A name the catalog does not know, made readable: "sales_per_hour" -> "Sales per hour". */
+function readable(name: string): string {
+  const words = name.replace(/_/g, " ").trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : name;
+}
 
-/** Short names where space is tight (KPI cards, table headers). */
-export const SHORT_LABELS: Partial<Record<MetricName, string>> = {
-  average_transaction_value: "ATV",
-  units_per_transaction: "UPT",
-  conversion_rate: "Conversion",
-};
-
+/** A metric's label, or its short label where space is tight (KPI cards, table headers). */
 export function metricLabel(name: string, short = false): string {
-  const info = (METRICS as Record<string, MetricInfo>)[name];
-  if (!info) return name;
-  return (short && SHORT_LABELS[name as MetricName]) || info.label;
+  const info = catalogMetric(name);
+  if (!info) return readable(name);
+  return (short && info.short_label) || info.label;
 }
 
 export function metricKind(name: string): Kind {
-  return (METRICS as Record<string, MetricInfo>)[name]?.kind ?? "count";
+  const kind = catalogMetric(name)?.kind;
+  return kind && KINDS.has(kind) ? (kind as Kind) : "count";
+}
+
+/** Whether a rise of the metric is good news; null where it is neither (tax) or not known. */
+export function metricUpIsGood(name: string): boolean | null {
+  return catalogMetric(name)?.up_is_good ?? null;
 }
 
 /** What an absent figure (a ratio with no denominator, footfall never entered) shows. */
@@ -95,6 +80,23 @@ export function changeDirection(change: number | null | undefined): Direction {
   if (change > 0) return "up";
   if (change < 0) return "down";
   return "flat";
+}
+
+/** Whether a change is good news for its metric: a rise of returns is bad, of tax neither. */
+export type Tone = "good" | "bad" | "neutral";
+
+export function changeTone(name: string, change: number | null | undefined): Tone {
+  const direction = changeDirection(change);
+  const upIsGood = metricUpIsGood(name);
+  if (upIsGood === null || (direction !== "up" && direction !== "down")) return "neutral";
+  return (direction === "up") === upIsGood ? "good" : "bad";
+}
+
+/** The colour a change is written in: green good news, red bad news, grey neither. */
+export const TONE_COLORS: Record<Tone, string> = { good: "teal.9", bad: "red.9", neutral: "gray.7" };
+
+export function changeColor(name: string, change: number | null | undefined): string {
+  return TONE_COLORS[changeTone(name, change)];
 }
 
 /**

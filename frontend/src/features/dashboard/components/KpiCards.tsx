@@ -6,13 +6,15 @@ import type { Summary } from "@/features/reports/api";
 import { compareDecimal } from "@/lib/decimal";
 import {
   changeDirection,
+  changeColor,
+  changeTone,
   formatMetric,
   formatMetricChange,
   type MetricName,
   metricLabel,
 } from "@/features/reports/metrics";
 
-/** The dashboard's headline figures, in this order. */
+/** The dashboard's headline figures, in this order (a product choice; labels come from the catalog). */
 export const KPIS: MetricName[] = [
   "net_sales",
   "transactions",
@@ -25,7 +27,8 @@ export const KPIS: MetricName[] = [
 
 const FOOTFALL_KPIS: ReadonlySet<MetricName> = new Set(["footfall", "conversion_rate", "sales_per_visitor"]);
 
-const COLORS = { up: "teal.9", down: "red.9", flat: "gray.7", none: "gray.7" } as const;
+// The arrow shows which way the figure went; its colour whether that is good news (the catalog's
+// up_is_good: returns rising is red, tax moving is grey).
 const ICONS = { up: IconArrowUpRight, down: IconArrowDownRight, flat: IconMinus, none: IconMinus };
 
 /** The change line of a card: "+4.2% vs previous period", or why there is none. */
@@ -69,7 +72,14 @@ export function KpiCards({ summary, compareLabel }: Props) {
               {formatMetric(name, value, currency)}
             </Text>
             {value !== null && (
-              <Group gap={4} wrap="nowrap" c={COLORS[direction]} data-testid="kpi-change" data-direction={direction}>
+              <Group
+                gap={4}
+                wrap="nowrap"
+                c={changeColor(name, summary.change[name])}
+                data-testid="kpi-change"
+                data-direction={direction}
+                data-tone={changeTone(name, summary.change[name])}
+              >
                 <Icon size={16} aria-hidden />
                 <Text size="sm" c="inherit">
                   {changeText(summary, name, compareLabel)}

@@ -5,6 +5,7 @@ import "@mantine/charts/styles.css";
 import { LineChart } from "@mantine/charts";
 
 import type { Granularity, Timeseries } from "@/features/reports/api";
+import { metricLabel } from "@/features/reports/metrics";
 import { formatMoney, userLocale } from "@/lib/format";
 
 type Props = { data: Timeseries; compareLabel: string | null; height?: number };
@@ -31,7 +32,7 @@ export default function TrendChart({ data, compareLabel, height = 280 }: Props) 
       : {}),
   }));
   const series = [
-    { name: "net_sales", label: "Net sales", color: "indigo.7" },
+    { name: "net_sales", label: metricLabel("net_sales"), color: "indigo.7" },
     ...(compareLabel && data.comparison ? [{ name: "comparison", label: compareLabel, color: "gray.6", strokeDasharray: "5 5" }] : []),
   ];
   const compact = new Intl.NumberFormat(userLocale(), {

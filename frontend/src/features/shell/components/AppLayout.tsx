@@ -23,6 +23,7 @@ import { NavLink as RouterNavLink, Outlet, useLocation } from "react-router";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { useMe, useSignOut } from "@/features/auth/api";
+import { CatalogGate } from "@/features/catalog/components/CatalogGate";
 import { errorMessage } from "@/lib/api";
 
 const NAV = [
@@ -112,9 +113,12 @@ export function AppLayout() {
         {me.isError ? (
           <ErrorState message={errorMessage(me.error)} onRetry={() => void me.refetch()} />
         ) : (
-          <Suspense fallback={<Loading />}>
-            <Outlet />
-          </Suspense>
+          // Every page's labels, formats and report tabs come from the catalog: loaded first.
+          <CatalogGate>
+            <Suspense fallback={<Loading />}>
+              <Outlet />
+            </Suspense>
+          </CatalogGate>
         )}
       </AppShell.Main>
     </AppShell>
