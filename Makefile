@@ -74,8 +74,8 @@ test-frontend: install ## the web app: npm ci, API client up to date, Vitest, bu
 	cd frontend && VITE_API_BASE_URL=/api/v1 npm run build && npm run size
 	cd frontend && npx playwright test
 
-lint: install ## ruff (lint and format check) and mypy
-	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app tests bench square_simulator
+lint: install ## ruff (lint and format check), mypy and the import layers (lint-imports)
+	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app tests bench square_simulator && $(VENV)/bin/lint-imports
 
 format: install ## apply ruff's formatting and fixes
 	cd backend && $(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

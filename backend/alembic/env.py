@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-import app.core.models  # noqa: F401  (registers every table on Base.metadata)
+import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.core.db import Base, get_engine
 
 config = context.config

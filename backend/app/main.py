@@ -20,6 +20,7 @@ from app.core.errors import DomainError
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.core.runtime import settle_gc
 from app.exports.router import router as exports_router
+from app.footfall.router import locations_router as locations_list_router
 from app.footfall.router import router as footfall_router
 from app.health.router import router as health_router
 from app.health.service import app_version
@@ -93,6 +94,7 @@ def create_app() -> FastAPI:
         auth_router,
         users_router,
         organization_router,
+        locations_list_router,
         locations_router,
         footfall_router,
         square_router,

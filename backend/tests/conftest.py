@@ -191,7 +191,7 @@ def migrated_engine() -> Any:
 def empty_all_tables(engine: Any) -> None:
     from sqlalchemy import text
 
-    import app.core.models  # noqa: F401
+    import app.models  # noqa: F401
     from app.core.db import Base
 
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]

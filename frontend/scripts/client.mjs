@@ -24,7 +24,7 @@ const dump = `
 import json, warnings
 warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient
-from app.core.deps import get_current_user
+from app.auth.deps import get_current_user
 from app.main import app
 spec = app.openapi()
 spec["info"].pop("version", None)

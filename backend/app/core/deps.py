@@ -1,22 +1,20 @@
-"""Request dependencies: the only place that defines DbSession, CurrentUser, CurrentOrg."""
+"""Request dependencies that need no domain: DbSession, ClientAddress, location ids.
+
+The caller's dependencies (CurrentUser, CurrentOrg, AdminUser...) are in app/auth/deps.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-import jwt
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.db import get_sessionmaker
-from app.core.errors import DomainError, Forbidden, InvalidField, Unauthorized
+from app.core.errors import DomainError, InvalidField
 from app.core.inputs import MAX_DB_ID
-from app.core.security import decode_access_token
-from app.organizations.models import Organization
-from app.users.models import Role, User
+
+T = TypeVar("T")
 
 
 def get_db() -> Iterator[Session]:
@@ -44,68 +42,13 @@ def get_db() -> Iterator[Session]:
 # failed commit is answered with an error, never with a 2xx.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+# The dependencies that may refuse with 403 (the role checks of app/auth/deps.py): the OpenAPI
+# document lists 403 for routes that use one. The set is kept here so core imports no domain.
+_role_checks: set[Callable[..., object]] = set()
 
 
-@dataclass(frozen=True)
-class SignIn:
-    """The caller and the session (refresh-token family) its access token belongs to."""
-
-    user: User
-    session_id: str | None
-
-
-def get_current_sign_in(
-    db: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> SignIn:
-    if credentials is None:
-        raise Unauthorized()
-    try:
-        claims = decode_access_token(credentials.credentials)
-        user_id = int(claims["sub"])
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("Access token has expired") from exc
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
-        raise Unauthorized("Invalid access token") from exc
-    user = db.get(User, user_id)
-    # The role and the active flag come from the database, so a change applies at once.
-    if user is None or not user.is_active or user.org_id != claims.get("org"):
-        raise Unauthorized("Invalid access token")
-    # Issued before the latest password change: that change signed this session out.
-    if claims.get("ver", 0) != user.token_version:
-        raise Unauthorized("Access token was revoked; please sign in again")
-    session_id = claims.get("sid")
-    return SignIn(user=user, session_id=session_id if isinstance(session_id, str) else None)
-
-
-CurrentSignIn = Annotated[SignIn, Depends(get_current_sign_in)]
-
-
-def get_current_user(sign_in: CurrentSignIn) -> User:
-    return sign_in.user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-def get_current_org(user: CurrentUser) -> Organization:
-    return user.organization
-
-
-CurrentOrg = Annotated[Organization, Depends(get_current_org)]
-
-
-# The role checks made by require_role: the OpenAPI document lists 403 for routes that use one.
-_role_checks: set[Callable[..., User]] = set()
-
-
-def require_role(minimum: Role) -> Callable[[User], User]:
-    def check(user: CurrentUser) -> User:
-        if not user.role.at_least(minimum):
-            raise Forbidden(f"This needs the {minimum.value} role or higher")
-        return user
-
+def register_role_check(check: Callable[..., T]) -> Callable[..., T]:
+    """Mark a dependency as a role check (it may answer 403)."""
     _role_checks.add(check)
     return check
 
@@ -113,10 +56,6 @@ def require_role(minimum: Role) -> Callable[[User], User]:
 def is_role_check(call: object) -> bool:
     """Whether a dependency is one of require_role's checks (it may answer 403)."""
     return call in _role_checks
-
-
-AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 
 
 # Taken by the throttled operations only (the OpenAPI document lists 429 for those that take it).

@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
-from app.core.deps import CurrentUser, DbSession
+from app.auth.deps import CurrentUser
+from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.exports import jobs, service, storage, tables
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
-from app.reports.router import ComparedReport
+from app.reports.deps import ComparedReport
 
 router = APIRouter(prefix="/reports", tags=["exports"], route_class=BoundedJsonRoute)
 

@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile, status
 
-from app.core.deps import CurrentUser, DbSession, ManagerUser, parse_location_ids
+from app.auth.deps import CurrentUser, ManagerUser
+from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, DbId, Offset
 from app.core.routing import BoundedJsonRoute
 from app.footfall import audit as audit_service
+from app.footfall import coverage as coverage_service
 from app.footfall import grid as grid_service
 from app.footfall import importing as import_service
 from app.footfall import service as footfall_service
@@ -21,7 +23,11 @@ from app.footfall.schemas import (
     FootfallRead,
     FootfallUpdate,
     ImportReport,
+    LocationPage,
+    LocationSummary,
 )
+from app.locations import service as location_service
+from app.locations.schemas import LocationRead
 
 router = APIRouter(prefix="/footfall", tags=["footfall"], route_class=BoundedJsonRoute)
 
@@ -137,3 +143,38 @@ def update_footfall(
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_footfall(entry_id: DbId, db: DbSession, user: ManagerUser) -> None:
     grid_service.delete_entry(db=db, user=user, entry_id=entry_id)
+
+
+# GET /locations (tag "locations") lists the stores with their footfall coverage. It is served
+# from here because app.locations, a lower layer, may not import footfall (pyproject.toml's import
+# layers); app/main.py mounts it just before the locations router.
+locations_router = APIRouter(tags=["locations"], route_class=BoundedJsonRoute)
+
+
+@locations_router.get("/locations", response_model=LocationPage)
+def list_locations(
+    db: DbSession,
+    user: CurrentUser,
+    date_from: Annotated[
+        BusinessDate | None,
+        Query(description="Footfall coverage from; default: 27 days before date_to"),
+    ] = None,
+    date_to: Annotated[
+        BusinessDate | None,
+        Query(description="Footfall coverage to; default: each store's yesterday"),
+    ] = None,
+) -> LocationPage:
+    """The stores the caller may see, each with its footfall coverage over the period."""
+    locations = location_service.list_locations(db=db, user=user)
+    coverage = coverage_service.footfall_coverage(
+        db=db, locations=locations, date_from=date_from, date_to=date_to
+    )
+    return LocationPage(
+        items=[
+            LocationSummary(
+                **LocationRead.model_validate(loc).model_dump(), footfall_coverage=coverage[loc.id]
+            )
+            for loc in locations
+        ],
+        total=len(locations),
+    )

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.inputs import BusinessDate, DbId
+from app.locations.schemas import LocationRead
 
 # A people counter's figure for one store-day stays far below this; it also keeps the column 32-bit.
 MAX_COUNT = 1_000_000
@@ -146,3 +147,26 @@ class FootfallAuditPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# Computed in app/footfall/coverage.py; the docstring, published in the OpenAPI document and the
+# generated client, is left as it was.
+class FootfallCoverage(BaseModel):
+    """How complete a store's footfall is over a period (app/locations/service.py)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    days: int  # days of the period the store traded: from its opening, up to its local today
+    days_counted: int  # with a count (a whole-day figure or hourly figures)
+    days_closed: int  # marked closed
+    days_missing: int  # neither: unknown, never read as 0
+    last_entry_date: dt.date | None  # the latest day with any entry, in or outside the period
+
+
+class LocationSummary(LocationRead):
+    footfall_coverage: FootfallCoverage
+
+
+class LocationPage(BaseModel):
+    items: list[LocationSummary]
+    total: int

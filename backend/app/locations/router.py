@@ -1,52 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from app.core.deps import AdminUser, CurrentUser, DbSession
-from app.core.inputs import BusinessDate, DbId
+from app.auth.deps import AdminUser, CurrentUser
+from app.core.deps import DbSession
+from app.core.inputs import DbId
 from app.core.routing import BoundedJsonRoute
 from app.locations import service as location_service
 from app.locations.models import Location
-from app.locations.schemas import (
-    LocationGrants,
-    LocationPage,
-    LocationRead,
-    LocationSummary,
-    LocationUpdate,
-)
+from app.locations.schemas import LocationGrants, LocationRead, LocationUpdate
 
 router = APIRouter(tags=["locations"], route_class=BoundedJsonRoute)
-
-
-@router.get("/locations", response_model=LocationPage)
-def list_locations(
-    db: DbSession,
-    user: CurrentUser,
-    date_from: Annotated[
-        BusinessDate | None,
-        Query(description="Footfall coverage from; default: 27 days before date_to"),
-    ] = None,
-    date_to: Annotated[
-        BusinessDate | None,
-        Query(description="Footfall coverage to; default: each store's yesterday"),
-    ] = None,
-) -> LocationPage:
-    """The stores the caller may see, each with its footfall coverage over the period."""
-    locations = location_service.list_locations(db=db, user=user)
-    coverage = location_service.footfall_coverage(
-        db=db, locations=locations, date_from=date_from, date_to=date_to
-    )
-    return LocationPage(
-        items=[
-            LocationSummary(
-                **LocationRead.model_validate(loc).model_dump(), footfall_coverage=coverage[loc.id]
-            )
-            for loc in locations
-        ],
-        total=len(locations),
-    )
 
 
 @router.get("/locations/{location_id}", response_model=LocationRead)

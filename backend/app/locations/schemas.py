@@ -95,27 +95,6 @@ class LocationUpdate(BaseModel):
     opened_on: OpeningDate | None = None
 
 
-class FootfallCoverage(BaseModel):
-    """How complete a store's footfall is over a period (app/locations/service.py)."""
-
-    date_from: date
-    date_to: date
-    days: int  # days of the period the store traded: from its opening, up to its local today
-    days_counted: int  # with a count (a whole-day figure or hourly figures)
-    days_closed: int  # marked closed
-    days_missing: int  # neither: unknown, never read as 0
-    last_entry_date: date | None  # the latest day with any entry, in or outside the period
-
-
-class LocationSummary(LocationRead):
-    footfall_coverage: FootfallCoverage
-
-
-class LocationPage(BaseModel):
-    items: list[LocationSummary]
-    total: int
-
-
 class LocationGrants(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.core.deps import AdminUser, CurrentOrg, DbSession
+from app.auth.deps import AdminUser, CurrentOrg
+from app.core.deps import DbSession
 from app.core.routing import BoundedJsonRoute
 from app.organizations import service as org_service
 from app.organizations.models import Organization

@@ -2,7 +2,7 @@
 
 `MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` / `OrgDaySums`: the converted
 caches of app/reports/cache.py, valid at the `MonthVersion`s of app/rollups/freshness.py (the
-table lives with the rollups; re-exported here for the model registry, app/core/models.py).
+table lives with the rollups).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.catalog.columns import measure_columns
 from app.catalog.measures import ORDER_MONEY
 from app.core.db import Base
-from app.rollups.models import MonthVersion as MonthVersion
 
 Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
 # The catalog's order measures, converted (app/catalog/columns.py); the hour cache holds them

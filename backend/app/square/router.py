@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Cookie, Depends, Header, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from app.core.deps import AdminUser, CurrentUser, DbSession
+from app.auth.deps import AdminUser, CurrentUser
+from app.core.deps import DbSession
 from app.core.inputs import DbId
 from app.core.routing import BoundedJsonRoute
 from app.square import service as square_service

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import logging
 
+from celery import Task
+
 from app.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.db import session_scope
+from app.square import recalculation as redating
 from app.square import service as square_service
 from app.square import sync
 from app.square import webhooks as webhook_service
@@ -61,3 +64,28 @@ def purge_webhook_events() -> None:
         purged = webhook_service.purge_events(db=db)
     if purged:
         log.info("purged %s webhook event ids", purged)
+
+
+RECALCULATE_MAX_RETRIES = 5
+RECALCULATE_RETRY_SECONDS = 60
+
+
+# Named in the locations' namespace, where it is queued by name (recalculation.RECALCULATE_TASK);
+# here because the job writes sales and rollups (app/square/recalculation.py).
+@celery_app.task(
+    name="locations.recalculate",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    max_retries=RECALCULATE_MAX_RETRIES,
+)
+def recalculate(self: Task, location_id: int, generation: int) -> None:
+    """Re-date one location's stored sales for its current settings (progress in its
+    location_recalculation row); a message of a superseded generation does nothing."""
+    try:
+        state = redating.run(location_id, generation)
+    except Exception as exc:
+        # Recorded as failed (reports keep saying "recalculating"); tried again a little later,
+        # and after the last retry by the beat task locations.resume_recalculations.
+        raise self.retry(exc=exc, countdown=RECALCULATE_RETRY_SECONDS) from exc
+    log.info("location %s recalculation %s: %s", location_id, generation, state)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.core.deps import AdminUser, ClientAddress, CurrentSignIn, CurrentUser, DbSession
+from app.auth.deps import AdminUser, CurrentSignIn, CurrentUser
+from app.core.deps import ClientAddress, DbSession
 from app.core.inputs import DbId
 from app.core.routing import BoundedJsonRoute
 from app.users import service as user_service

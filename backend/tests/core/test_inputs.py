@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import app.core.models  # noqa: F401
+import app.models  # noqa: F401
 from app.core.db import Base
 from app.organizations.models import Organization
 from app.users import service as user_service

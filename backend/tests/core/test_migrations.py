@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, select
 
-import app.core.models  # noqa: F401
+import app.models  # noqa: F401
 from app.core.db import Base, make_engine
 from tests.conftest import create_postgres_database, drop_postgres_database
 

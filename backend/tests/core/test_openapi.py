@@ -14,9 +14,10 @@ from fastapi import APIRouter, FastAPI, routing
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.auth.deps import CurrentUser, ManagerUser
 from app.core import openapi
 from app.core.config import get_settings
-from app.core.deps import ClientAddress, CurrentUser, ManagerUser
+from app.core.deps import ClientAddress
 from app.main import app
 from app.users.models import Role
 from square_simulator.webhooks import sign

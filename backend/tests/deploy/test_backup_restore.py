@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-import app.core.models  # noqa: F401  (every table, so relationships resolve)
+import app.models  # noqa: F401  (every table, so relationships resolve)
 from app.core.db import Base
 from app.locations import service as location_service
 from app.locations.schemas import LocationCreate

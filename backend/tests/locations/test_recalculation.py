@@ -31,6 +31,7 @@ from app.locations import recalculation
 from app.locations.models import Location, LocationRecalculation, RecalculationState
 from app.rollups import service as rollups
 from app.sales.models import SaleLine, SaleOrder, SaleRefund, SaleTender
+from app.square import recalculation as redating
 from app.square.models import SyncRunState
 from app.users.models import Role
 from square_simulator import testing
@@ -226,7 +227,7 @@ def net_by_day(place: Dublin, client: TestClient) -> dict[str, Any]:
 
 
 def run_job(db: Session, place: Dublin) -> RecalculationState | None:
-    state = recalculation.run(place.location.id, place.generation(db))
+    state = redating.run(place.location.id, place.generation(db))
     db.expire_all()
     return state
 
@@ -334,11 +335,11 @@ def test_the_job_is_idempotent_and_resumes_where_it_stopped(
     loc = dublin.location.id
     dublin.patch(client, business_day_start_hour=4)
     generation = dublin.generation(db)
-    monkeypatch.setattr(recalculation, "BATCH_ORDERS", 2)
+    monkeypatch.setattr(redating, "BATCH_ORDERS", 2)
     # A worker stopped after the first batch (two orders) ...
-    assert recalculation._start(loc, generation)
+    assert redating._start(loc, generation)
     with session_scope() as session:
-        assert recalculation._batch(session, loc, generation) is not None
+        assert redating._batch(session, loc, generation) is not None
     job = client.get(f"/api/v1/locations/{loc}", headers=dublin.admin.headers).json()
     assert job["recalculation"]["state"] == "running"
     assert (job["recalculation"]["done"], job["recalculation"]["total"]) == (2, 3)
@@ -346,17 +347,17 @@ def test_the_job_is_idempotent_and_resumes_where_it_stopped(
     running = dublin.report(client, "summary")["recalculating"]
     assert [(p["location_id"], p["state"], p["done"]) for p in running] == [(loc, "running", 2)]
     # ... and its message delivered again: it carries on from the third order.
-    assert recalculation.run(loc, generation) == RecalculationState.done
+    assert redating.run(loc, generation) == RecalculationState.done
     done = stored_dates(db, loc)
     rows = rollup_rows(db, dublin.org_id)
     check_reports_after_start_hour_4(dublin, client)
     # Delivered once more, or run again from the start: nothing changes.
-    assert recalculation.run(loc, generation) == RecalculationState.done
+    assert redating.run(loc, generation) == RecalculationState.done
     with session_scope() as session:
         location = session.get(Location, loc)
         assert location is not None
         recalculation.request(db=session, location=location, reason="again", dispatch=False)
-    assert recalculation.run(loc, generation + 1) == RecalculationState.done
+    assert redating.run(loc, generation + 1) == RecalculationState.done
     assert stored_dates(db, loc) == done
     assert rollup_rows(db, dublin.org_id) == rows
 
@@ -367,10 +368,10 @@ def test_a_second_change_during_the_job_ends_with_the_latest_setting(
     loc = dublin.location.id
     dublin.patch(client, business_day_start_hour=4)
     first = dublin.generation(db)
-    monkeypatch.setattr(recalculation, "BATCH_ORDERS", 2)
-    assert recalculation._start(loc, first)
+    monkeypatch.setattr(redating, "BATCH_ORDERS", 2)
+    assert redating._start(loc, first)
     with session_scope() as session:
-        recalculation._batch(session, loc, first)
+        redating._batch(session, loc, first)
     assert stored_dates(db, loc) != ORIGINAL  # two orders done, one of them moved
 
     # Now the day starts at 01:00: 01:30 is the 16th again, and 01:15 the 17th.
@@ -378,8 +379,8 @@ def test_a_second_change_during_the_job_ends_with_the_latest_setting(
     second = dublin.generation(db)
     assert second == first + 1
     # The first job stops at its next batch; the second re-dates everything with 01:00.
-    assert recalculation.run(loc, first) is None
-    assert recalculation.run(loc, second) == RecalculationState.done
+    assert redating.run(loc, first) is None
+    assert redating.run(loc, second) == RecalculationState.done
     assert stored_dates(db, loc) == ORIGINAL
     assert net_by_day(dublin, client) == {
         "2026-10-15": "0.00",

@@ -41,6 +41,7 @@ from app.reports.models import (
 from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
 from app.rollups.models import RollupDay
 from app.sales.models import CatalogItem, SaleOrder
+from app.square import recalculation as redating
 from app.users.models import Role
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
@@ -366,7 +367,7 @@ def test_still_adds_up_after_a_business_day_start_change(db: Session, chain: Cha
     location.business_day_start_hour = 4
     job = recalculation.request(db=db, location=location, reason="test", dispatch=False)
     db.commit()
-    assert recalculation.run(location.id, job.generation) == RecalculationState.done
+    assert redating.run(location.id, job.generation) == RecalculationState.done
     db.expire_all()
     assert db.scalar(
         select(func.count()).where(

@@ -12,9 +12,10 @@ from app.reports.models import (
     LineDaySet,
     LineDaySums,
     MonthDaySums,
-    MonthVersion,
+    OrgDaySums,
 )
-from app.reports.rollups import (
+from app.rollups.models import (
+    MonthVersion,
     RollupDay,
     RollupHour,
     RollupLine,
@@ -60,6 +61,7 @@ __all__ = [
     "MonthDaySums",
     "MonthVersion",
     "OAuthState",
+    "OrgDaySums",
     "Organization",
     "RatesEpoch",
     "RefreshToken",
