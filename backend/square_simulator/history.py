@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from . import generator as g
+from .accounts import build_accounts, default_hours
 from .clock import Clock
-from .model import Account, Location, build_accounts, default_hours, local_day_of
+from .model import Account, Location, local_day_of
 from .util import JSON, short_id
 
 MAX_TIME = 2**62

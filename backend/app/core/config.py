@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     # after which a crashed worker's sync can be resumed by another.
     SYNC_LEASE_SECONDS: int = Field(default=600, ge=1)
     # Workers one connection's first backfill is split across: the run's own worker and this many
-    # minus one helper tasks, each claiming windows of history (app/square/sync.py).
+    # minus one helper tasks, each claiming windows of history (app/square/sync/windows.py).
     SYNC_BACKFILL_WORKERS: int = Field(default=4, ge=1)
     SQUARE_TIMEOUT_SECONDS: float = 30.0
     SQUARE_RETRY_BASE_SECONDS: float = 0.5

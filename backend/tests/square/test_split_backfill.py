@@ -23,6 +23,7 @@ from app.rollups import service as rollups
 from app.sales.models import SaleLine, SaleOrder, SaleTender
 from app.square import sync
 from app.square.models import SyncRun, SyncRunState, SyncWindow, SyncWindowState
+from app.square.sync import windows as sync_windows
 from square_simulator.testing import RunningSimulator
 from tests.rollups.test_rollups import rollup_rows
 from tests.square.helpers import assert_same_orders, connect, run_sync, square_orders
@@ -30,11 +31,13 @@ from tests.square.helpers import assert_same_orders, connect, run_sync, square_o
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PAGE = 20  # orders a page, so that windows take several pages
 HELPER = (
-    "import sys; from app.square import sync; sync.WINDOW_PAGE_SIZE = int(sys.argv[2]); "
+    "import sys; from app.square import sync; from app.square.sync import windows; "
+    "windows.WINDOW_PAGE_SIZE = int(sys.argv[2]); "
     "print('pages', sync.work_windows(int(sys.argv[1])), flush=True)"
 )
 MAIN = (
-    "import sys; from app.square import sync; sync.WINDOW_PAGE_SIZE = int(sys.argv[2]); "
+    "import sys; from app.square import sync; from app.square.sync import windows; "
+    "windows.WINDOW_PAGE_SIZE = int(sys.argv[2]); "
     "sync.run(int(sys.argv[1]))"
 )
 
@@ -94,7 +97,7 @@ def test_a_backfill_split_across_two_worker_processes_holds_each_order_once(
 ) -> None:
     admin, connection_id = connect(client, db, simulator)
     org_id = admin.user.org_id
-    monkeypatch.setattr(sync, "WINDOW_PAGE_SIZE", PAGE)
+    monkeypatch.setattr(sync_windows, "WINDOW_PAGE_SIZE", PAGE)
     # Slow pages, so the helper process is surely up while windows are still left.
     slow_pages(simulator, 0.15)
     helpers: list[subprocess.Popen[bytes]] = []
@@ -154,7 +157,7 @@ def test_a_worker_killed_mid_window_is_resumed_from_its_last_page(
 ) -> None:
     admin, connection_id = connect(client, db, simulator)
     org_id = admin.user.org_id
-    monkeypatch.setattr(sync, "WINDOW_PAGE_SIZE", PAGE)
+    monkeypatch.setattr(sync_windows, "WINDOW_PAGE_SIZE", PAGE)
     slow_pages(simulator, 0.3)
     [run] = sync.start(
         db=db, org_id=org_id, connection_id=connection_id, trigger="manual", dispatch=False

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.sales import service as sales_service
 from app.sales.models import SaleLine, SaleOrder, SalePayment, SaleTender
-from app.square import sync
 from app.square.models import ConnectionStatus, SquareConnection, SyncRunState
+from app.square.sync import payments as sync_payments
+from app.square.sync import windows as sync_windows
 from square_simulator.testing import RunningSimulator
 from tests.square.helpers import (
     assert_same_orders,
@@ -174,8 +175,10 @@ def test_a_backfill_keeps_the_planners_statistics_of_the_tables_it_fills(
     """Without statistics PostgreSQL plans the rollup maintenance for the empty tables it last
     saw (where autovacuum is off, or has not come round yet), and a long backfill slows down."""
     monkeypatch.setattr(sales_service, "ANALYZE_MIN_ROWS", 10)
-    monkeypatch.setattr(sync, "WINDOW_PAGE_SIZE", 20)
-    monkeypatch.setattr(sync, "ANALYZE_EVERY_PAGES", 5)
+    monkeypatch.setattr(sync_windows, "WINDOW_PAGE_SIZE", 20)
+    # Read in the backfill's windows and in the payments phase alike.
+    monkeypatch.setattr(sync_windows, "ANALYZE_EVERY_PAGES", 5)
+    monkeypatch.setattr(sync_payments, "ANALYZE_EVERY_PAGES", 5)
     admin, connection_id = connect(client, db, simulator)
     run = run_sync(db, org_id=admin.user.org_id, connection_id=connection_id)
     assert run.state == SyncRunState.succeeded, run.error
