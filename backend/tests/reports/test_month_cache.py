@@ -29,7 +29,7 @@ from app.fx import api as fx_api
 from app.fx import sources as fx_sources
 from app.locations import recalculation
 from app.locations.models import Location, RecalculationState
-from app.reports import day_cache, metrics
+from app.reports import metrics, month_cache
 from app.reports import service as reports
 from app.reports.models import (
     MONTH_FOOTFALL,
@@ -245,14 +245,14 @@ def test_a_period_ending_mid_month_reads_that_month_whole_only_when_its_other_da
     )
     db.commit()
     served: list[bool] = []
-    whole_edge_month = day_cache._whole_edge_month
+    whole_edge_month = month_cache._whole_edge_month
 
     def spy(*args: object, **kwargs: object) -> object:
         found = whole_edge_month(*args, **kwargs)  # type: ignore[arg-type]
         served.append(found is not None)
         return found
 
-    monkeypatch.setattr(day_cache, "_whole_edge_month", spy)
+    monkeypatch.setattr(month_cache, "_whole_edge_month", spy)
     august = date(2026, 8, 1)  # August and September are the period's whole months
     # October cached whole (with August and September).
     every_report(db, req(org_id, location_ids, date_from=august), "rollups")
