@@ -405,6 +405,7 @@ def _generate(
                 s(o_gross),
                 s(o_returns),
                 s(o_disc),
+                s(zero),  # comps: the generated discounts never give a line away whole
                 s(net),
                 s(zero),
                 s(o_tax),
@@ -424,8 +425,9 @@ def _generate(
                 "sale_order (id, org_id, connection_id, location_id, square_order_id, state, "
                 "version, currency, created_at, updated_at, closed_at, business_date, local_hour, "
                 "source_order_id, team_member_id, counted, is_transaction, gross_sales, returns, "
-                "discounts, net_sales, gift_card_sales, tax, additive_tax, tips, service_charges, "
-                "refunds_by_amount, rounding, total_collected, units_sold, tender_total, "
+                "discounts, comps, net_sales, gift_card_sales, tax, additive_tax, tips, "
+                "service_charges, refunds_by_amount, rounding, total_collected, units_sold, "
+                "tender_total, "
                 "tender_fees, raw)",
                 columns,
             )
@@ -691,7 +693,8 @@ def _latency(
 GROUP_BY = {
     "summary": """
         SELECT o.currency, o.business_date, sum(o.gross_sales), sum(o.returns),
-               sum(o.discounts), sum(o.gift_card_sales), sum(o.tax), sum(o.additive_tax),
+               sum(o.discounts), sum(o.comps), sum(o.gift_card_sales), sum(o.tax),
+               sum(o.additive_tax),
                sum(o.tips), sum(o.service_charges), sum(o.refunds_by_amount), sum(o.rounding),
                sum(o.tender_fees), sum(CASE WHEN o.is_transaction THEN 1 ELSE 0 END),
                sum(o.units_sold)
@@ -701,7 +704,8 @@ GROUP_BY = {
     """,
     "breakdown by location": """
         SELECT o.location_id, o.currency, o.business_date, sum(o.gross_sales), sum(o.returns),
-               sum(o.discounts), sum(o.gift_card_sales), sum(o.tax), sum(o.additive_tax),
+               sum(o.discounts), sum(o.comps), sum(o.gift_card_sales), sum(o.tax),
+               sum(o.additive_tax),
                sum(o.tips), sum(o.service_charges), sum(o.refunds_by_amount), sum(o.rounding),
                sum(o.tender_fees), sum(CASE WHEN o.is_transaction THEN 1 ELSE 0 END),
                sum(o.units_sold)

@@ -42,6 +42,12 @@ ORDER_MEASURES: tuple[Measure, ...] = (
         unit="money",
         source="Σ line discounts (ex-tax) - Σ returned line discounts; comps included",
     ),
+    Measure(
+        name="comps",
+        unit="money",
+        source="the part of discounts on lines given away whole (a line discounted to nothing, "
+        "as a comp is), less the same of itemized returned lines",
+    ),
     Measure(name="gift_card_sales", unit="money", source="Σ gift-card line totals"),
     Measure(name="tax", unit="money", source="order total_tax_money - returned tax"),
     Measure(name="additive_tax", unit="money", source="tax of ADDITIVE order taxes"),

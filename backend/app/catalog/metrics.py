@@ -83,6 +83,16 @@ METRICS: tuple[Metric, ...] = (
         "returned items.",
     ),
     Metric(
+        name="comps",
+        label="Comps",
+        kind="money",
+        up_is_good=False,
+        terms=_m("comps"),
+        definition="the part of discounts that gave lines away whole: Σ discount (ex-tax) of "
+        "lines discounted to nothing - the same of itemized returned lines",
+        description="Items given away free (comped); already counted in discounts & comps.",
+    ),
+    Metric(
         name="net_sales",
         label="Net sales",
         kind="money",

@@ -92,6 +92,7 @@ class OrderFacts:
     gross_sales: int = 0
     returns: int = 0
     discounts: int = 0
+    comps: int = 0  # the part of discounts on lines given away whole
     gift_card_sales: int = 0
     tax: int = 0
     additive_tax: int = 0
@@ -290,7 +291,7 @@ def derive(order: dict[str, Any]) -> OrderFacts:
 
     # One pass over each kind of line (a dozen generator sums a order cost more than the rest
     # of this function); the sums are those of METRICS.md, added in the lines' order.
-    gross = discounts = gift_cards = 0
+    gross = discounts = comps = gift_cards = 0
     units = Decimal(0)
     for li in sale_lines:
         if li.item_type == GIFT_CARD:
@@ -298,8 +299,10 @@ def derive(order: dict[str, Any]) -> OrderFacts:
         else:
             gross += li.gross_ex_tax
             discounts += li.discount
+            if li.discount and li.discount == li.gross_ex_tax:  # given away whole: a comp
+                comps += li.discount
             units += li.units
-    returned = returned_discounts = gift_card_returns = by_amount = 0
+    returned = returned_discounts = returned_comps = gift_card_returns = by_amount = 0
     returned_units = Decimal(0)
     for li in return_lines:
         if li.item_type == GIFT_CARD:
@@ -307,12 +310,15 @@ def derive(order: dict[str, Any]) -> OrderFacts:
         elif li.source_line_item_uid:  # itemized: the item comes back
             returned += li.gross_ex_tax
             returned_discounts += li.discount
+            if li.discount and li.discount == li.gross_ex_tax:
+                returned_comps += li.discount
             returned_units += li.units
         else:  # custom-amount refund: money back with no item coming back
             by_amount += li.total
     facts.gross_sales = gross
     facts.returns = returned
     facts.discounts = discounts - returned_discounts
+    facts.comps = comps - returned_comps
     facts.gift_card_sales = gift_cards - gift_card_returns
     net_amounts = order.get("net_amounts") or {}
     facts.tax = money(net_amounts, "tax_money")

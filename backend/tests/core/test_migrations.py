@@ -134,7 +134,8 @@ def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
     # Back to the schema before the re-derivation, the rows as they were stored then.
     run(scratch_engine, "downgrade", "0018_location_recalculation")
     with Session(scratch_engine) as db:
-        order = db.scalars(select(SaleOrder)).one()
+        # Read by column: the model's later columns (comps, 0021) are not in this schema.
+        order = db.execute(select(SaleOrder.gross_sales, SaleOrder.discounts)).one()
         assert (order.gross_sales, order.discounts) == (650, 150)  # the old split
 
     run(scratch_engine, "upgrade", "head")

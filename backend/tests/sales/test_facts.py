@@ -153,6 +153,16 @@ def test_comped_inclusive_line_is_taken_out_of_the_tax_at_its_rate() -> None:
     assert f.total_collected == f.tender_total == 0
 
 
+def test_comps_are_the_discounts_of_lines_given_away_whole() -> None:
+    # A comped toastie (discounted to nothing) beside one 20 % off: both are discounts, only
+    # the first is a comp; comps stay inside discounts, so net sales are unchanged.
+    f = derive(paid(vat_line("comp", 750, 750, 0), vat_line("toastie", 750, 150, 100)))
+    assert (f.gross_sales, f.discounts, f.net_sales) == (1250, 750, 500)
+    assert f.comps == 625
+    # No line given away: no comps.
+    assert derive(paid(vat_line("toastie", 750, 150, 100))).comps == 0
+
+
 def test_comped_line_with_two_inclusive_taxes_adds_their_rates() -> None:
     taxes = [
         {"uid": "a", "type": "INCLUSIVE", "percentage": "13.5", "applied_money": m(0)},
