@@ -21,14 +21,14 @@ import { breakdown, json, metrics, renderPage, stubApi, summary } from "@/test/r
 
 const real = fixture as Catalog;
 
-const comps: CatalogMetric = {
-  name: "comps",
-  label: "Comps given",
-  short_label: "Comps",
+const voids: CatalogMetric = {
+  name: "voids",
+  label: "Voids given",
+  short_label: "Voids",
   kind: "money",
   up_is_good: false,
   additive: true,
-  terms: [[1, "comps"]],
+  terms: [[1, "voids"]],
   in_summary: true,
   definition: "Σ comp discounts, ex-tax",
   description: "What was given away.",
@@ -41,19 +41,19 @@ const device: CatalogBreakdown = {
   sheet: "By device",
   sheet_header: "Device",
   grain: "day",
-  metrics: ["net_sales", "comps", "transactions"],
-  columns: ["comps", "net_sales"],
+  metrics: ["net_sales", "voids", "transactions"],
+  columns: ["voids", "net_sales"],
   ordinal: false,
   export_sort: "net_sales",
   fractional_counts: false,
 };
 
-/** The real catalog with "comps" after discounts and a "By device" breakdown at the end. */
+/** The real catalog with "voids" after discounts and a "By device" breakdown at the end. */
 function extended(): Catalog {
   const at = real.metrics.findIndex((m) => m.name === "discounts") + 1;
   return {
     ...real,
-    metrics: [...real.metrics.slice(0, at), comps, ...real.metrics.slice(at)],
+    metrics: [...real.metrics.slice(0, at), voids, ...real.metrics.slice(at)],
     breakdowns: [...real.breakdowns, device],
   };
 }
@@ -68,18 +68,18 @@ describe("the catalog", () => {
   });
 
   it("gives a metric it alone declares its label, kind, order and colour", () => {
-    expect(metricLabel("comps")).toBe("Comps");
+    expect(metricLabel("voids")).toBe("Voids");
     setCatalog(extended());
-    expect(metricLabel("comps")).toBe("Comps given");
-    expect(metricLabel("comps", true)).toBe("Comps");
-    expect(metricKind("comps")).toBe("money");
-    expect(formatMetric("comps", "12.50", "GBP", "en-GB")).toBe("£12.50");
-    expect(METRIC_NAMES.indexOf("comps")).toBe(METRIC_NAMES.indexOf("discounts") + 1);
-    expect(metricUpIsGood("comps")).toBe(false);
-    expect(changeTone("comps", 0.1)).toBe("bad");
-    expect(changeColor("comps", 0.1)).toBe("red.9");
-    expect(changeTone("comps", -0.1)).toBe("good");
-    expect(changeColor("comps", -0.1)).toBe("teal.9");
+    expect(metricLabel("voids")).toBe("Voids given");
+    expect(metricLabel("voids", true)).toBe("Voids");
+    expect(metricKind("voids")).toBe("money");
+    expect(formatMetric("voids", "12.50", "GBP", "en-GB")).toBe("£12.50");
+    expect(METRIC_NAMES.indexOf("voids")).toBe(METRIC_NAMES.indexOf("discounts") + 1);
+    expect(metricUpIsGood("voids")).toBe(false);
+    expect(changeTone("voids", 0.1)).toBe("bad");
+    expect(changeColor("voids", 0.1)).toBe("red.9");
+    expect(changeTone("voids", -0.1)).toBe("good");
+    expect(changeColor("voids", -0.1)).toBe("teal.9");
   });
 
   it("colours a change by whether up is good, and leaves unknown names sensible", () => {
@@ -99,34 +99,34 @@ describe("the catalog", () => {
   it("shows a summary row for a metric it alone declares, coloured by its direction", async () => {
     setCatalog(extended());
     const data = summary({
-      metrics: metrics({ comps: "12.50" }),
-      change: { net_sales: 0.2, comps: 0.1, returns: 0.05, discounts: -0.1, tax: 0.02 },
+      metrics: metrics({ voids: "12.50" }),
+      change: { net_sales: 0.2, voids: 0.1, returns: 0.05, discounts: -0.1, tax: 0.02 },
     });
     stubApi((url) => (url.pathname === "/api/v1/reports/summary" ? json(data) : undefined));
     renderPage(<ReportsPage />);
     const table = await screen.findByTestId("report-summary", {}, { timeout: 5000 });
     const row = (name: string) => within(table).getByRole("rowheader", { name }).closest("tr") as HTMLElement;
-    expect(row("Comps given")).toHaveTextContent(/£12\.50/);
+    expect(row("Voids given")).toHaveTextContent(/£12\.50/);
     const tone = (name: string) => row(name).querySelector("[data-tone]")?.getAttribute("data-tone");
-    expect(tone("Comps given")).toBe("bad");
+    expect(tone("Voids given")).toBe("bad");
     expect(tone("Net sales")).toBe("good");
     expect(tone("Returns")).toBe("bad");
     expect(tone("Discounts & comps")).toBe("good");
     expect(tone("Tax")).toBe("neutral");
     const names = within(table).getAllByRole("rowheader").map((th) => th.textContent);
-    expect(names.indexOf("Comps given")).toBe(names.indexOf("Discounts & comps") + 1);
+    expect(names.indexOf("Voids given")).toBe(names.indexOf("Discounts & comps") + 1);
   });
 
   it("gives a breakdown it alone declares a tab with its header and columns", async () => {
     setCatalog(extended());
     const rows = [
-      { key: "ipad", label: "iPad", metrics: { net_sales: "800.00", comps: "5.00", transactions: 60 } },
-      { key: "phone", label: "Phone", metrics: { net_sales: "400.00", comps: "7.50", transactions: 40 } },
+      { key: "ipad", label: "iPad", metrics: { net_sales: "800.00", voids: "5.00", transactions: 60 } },
+      { key: "phone", label: "Phone", metrics: { net_sales: "400.00", voids: "7.50", transactions: 40 } },
     ];
     const seen = stubApi((url) => {
       if (url.pathname === "/api/v1/reports/summary") return json(summary());
       if (url.pathname === "/api/v1/reports/breakdown" && url.searchParams.get("by") === "device") {
-        return json({ ...breakdown("location", rows), by: "device", total: { metrics: { net_sales: "1200.00", comps: "12.50" } } });
+        return json({ ...breakdown("location", rows), by: "device", total: { metrics: { net_sales: "1200.00", voids: "12.50" } } });
       }
       return undefined;
     });
@@ -135,7 +135,7 @@ describe("the catalog", () => {
     await userEvent.click(await screen.findByRole("tab", { name: "By device" }, { timeout: 5000 }));
     expect(router.state.location.search).toBe("?tab=device");
     const table = await screen.findByTestId("report-device", {}, { timeout: 5000 });
-    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent?.trim())).toEqual(["Device", "Comps", "Net sales"]);
+    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent?.trim())).toEqual(["Device", "Voids", "Net sales"]);
     // Sorted by its first figure, largest first.
     expect(within(table).getAllByRole("rowheader").map((th) => th.textContent)).toEqual(["Phone", "iPad", "Total"]);
     expect(within(table).getByRole("rowheader", { name: "Total" }).closest("tr")).toHaveTextContent(/£12\.50.*£1,200\.00/);
