@@ -24,7 +24,7 @@ from app.locations.models import Location
 from app.reports import cache as report_cache
 from app.reports import metrics as m
 from app.reports.engine import (
-    DayKey,
+    DayDim,
     KeyedValues,
     _among,
     _cache_key,
@@ -43,7 +43,7 @@ from app.rollups.models import MonthVersion, RollupDay
 
 
 # --- the organization's day cache (app/reports/cache.py) ----------------------------------------
-def _by_org_day(db: Session, keys: Sequence[DayKey], window: _Window, every: bool) -> bool:
+def _by_org_day(db: Session, keys: Sequence[DayDim], window: _Window, every: bool) -> bool:
     """Whether a day read can come from the organization's day cache: PostgreSQL, every store
     of the organization (`every`), no like-for-like, answers per date, per month or in total."""
     return (
@@ -162,7 +162,7 @@ def _org_days(
 
 
 def _org_day_values(
-    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayDim], window: _Window
 ) -> tuple[KeyedValues, KeyedValues]:
     """`_day_values` of every store of the organization, from `OrgDaySums`."""
     days = _org_days(db, req, conv, window, per_date="date" in keys, shown=False)
@@ -270,8 +270,8 @@ def _read_days(
     db: Session,
     req: ReportRequest,
     conv: Converter,
-    keys: Sequence[DayKey],
-    main_keys: Sequence[DayKey] | None = None,
+    keys: Sequence[DayDim],
+    main_keys: Sequence[DayDim] | None = None,
 ) -> _Read:
     """Day sums per key for the period (per `main_keys` when given) and its comparison."""
     main, before = _windows(req)

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
+from app.catalog.metrics import NET_SALES
 from app.footfall.models import FootfallEntry
 from app.fx.converter import Converter, MissingRate
 from app.fx.currency import minor_digits
@@ -409,8 +410,10 @@ def _footfall_days(db: Session, req: ReportRequest, window: _Window) -> Any:
     )
 
 
-DayKey = Literal["location", "date", "month"]
-_NET_PARTS = ("gross_sales", "returns", "discounts")
+# What day rollups can be read per (a dimension of the answer's keys); footfall's `DayKey` is a
+# (location, date) pair, not this.
+DayDim = Literal["location", "date", "month"]
+_NET_PARTS = tuple(name for _, name in NET_SALES)  # net sales' measures (the catalog's terms)
 
 
 def _day_measures(rollup: Any) -> dict[str, Any]:
@@ -426,12 +429,13 @@ def _as_month_sales(values: Values) -> Values:
     values = dict(values)
     values["tender_fees"] = values.pop("fees")
     values["refund_fees"] = Decimal(0)
-    if "conv_gross_sales" in values:
-        values["conv_net"] = (
-            values.pop("conv_gross_sales")
-            - values.pop("conv_returns")
-            - values.pop("conv_discounts")
-        )
+    if f"conv_{_NET_PARTS[0]}" in values:
+        # Net sales over conversion's days, by the catalog's terms.
+        conv_net = Decimal(0)
+        for sign, name in NET_SALES:
+            part = values.pop(f"conv_{name}")
+            conv_net = conv_net + part if sign > 0 else conv_net - part
+        values["conv_net"] = conv_net
     return values
 
 
@@ -443,7 +447,7 @@ def _month(day: Any) -> Any:
 
 
 def _day_values(
-    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayDim], window: _Window
 ) -> tuple[KeyedValues, KeyedValues]:
     """Day sums with conversion's inputs (location-days with both footfall and sales), and the
     footfall of every counted day, per key."""

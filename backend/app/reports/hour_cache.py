@@ -41,10 +41,10 @@ from app.reports.models import HourDaySums
 from app.reports.request import ReportRequest
 from app.rollups.models import RollupHour
 
-HourKey = Literal["date", "hour"]
+HourDim = Literal["date", "hour"]  # what hour rollups can be read per
 
 
-def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[HourKey]) -> _Read:
+def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[HourDim]) -> _Read:
     h = RollupHour
     query = _Query(
         source=h.__table__,
@@ -96,7 +96,7 @@ def _hours_in_sql(
     req: ReportRequest,
     conv: Converter,
     query: _Query,
-    keys: Sequence[HourKey],
+    keys: Sequence[HourDim],
     window: _Window,
 ) -> KeyedValues | None:
     """PostgreSQL: `_read_hours`' values per ([date,] hour), split in SQL; every store's from

@@ -20,7 +20,7 @@ from app.footfall.models import FootfallEntry
 from app.fx.converter import Converter
 from app.reports import cache as report_cache
 from app.reports.engine import (
-    DayKey,
+    DayDim,
     KeyedValues,
     _among,
     _cache_key,
@@ -35,7 +35,7 @@ from app.rollups.models import MonthVersion, RollupDay
 
 
 # --- the month cache (app/reports/cache.py) -----------------------------------------------------
-def _by_month(db: Session, keys: Sequence[DayKey], window: _Window) -> bool:
+def _by_month(db: Session, keys: Sequence[DayDim], window: _Window) -> bool:
     """Whether a day read can take its whole months from the month cache: PostgreSQL, no
     like-for-like (which decides per location-day), answers per location, per month or in
     total, and a period holding at least MIN_FULL_MONTHS calendar months."""
@@ -74,7 +74,7 @@ def _add_into(into: KeyedValues, values: KeyedValues) -> None:
 
 
 def _day_values_by_month(
-    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], window: _Window
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayDim], window: _Window
 ) -> tuple[KeyedValues, KeyedValues]:
     """`_day_values` of a long period: its whole months from the month cache, the days of the
     partial months at either end from the rollups."""
@@ -108,7 +108,7 @@ def _store_sums(
 
 
 def _cached_months(
-    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], months: list[date]
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayDim], months: list[date]
 ) -> tuple[KeyedValues, KeyedValues]:
     """Converted day sums of whole months per key, from `MonthDaySums`; the months missing or out
     of date for a location are computed from the rollups and stored first."""
@@ -143,12 +143,12 @@ def _cached_months(
     )
 
 
-def _month_group(keys: Sequence[DayKey]) -> list[Any]:
+def _month_group(keys: Sequence[DayDim]) -> list[Any]:
     c = MonthDaySums
     return [{"location": c.location_id, "month": c.month}[k] for k in keys]
 
 
-def _month_values(keys: Sequence[DayKey], rows: Iterable[Any]) -> tuple[KeyedValues, KeyedValues]:
+def _month_values(keys: Sequence[DayDim], rows: Iterable[Any]) -> tuple[KeyedValues, KeyedValues]:
     """Rows of (key..., Σ MONTH_SALES..., Σ MONTH_FOOTFALL...) as sales and footfall per key."""
     names = [*MONTH_SALES, *MONTH_FOOTFALL]
     sales: KeyedValues = {}
@@ -172,7 +172,7 @@ def _note_rates(conv: Converter, converted: dict[tuple[str, date], int]) -> None
 
 
 def _whole_edge_month(
-    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayKey], edge: _Window
+    db: Session, req: ReportRequest, conv: Converter, keys: Sequence[DayDim], edge: _Window
 ) -> tuple[KeyedValues, KeyedValues] | None:
     """A partial month at either end of a long period, from its whole month's cached sums when
     its other days hold nothing (no rollup or footfall row): a period ending today, or on the

@@ -56,7 +56,8 @@ _TENDER = _Target(
     True,
 )
 _LOCATED = (_HOUR, _DAY, _LINE, _TENDER)
-Sums = dict[tuple[Any, ...], list[Any]]
+# Additions per rollup row key: the values to add to its sums columns, in their order.
+Contributions = dict[tuple[Any, ...], list[Any]]
 
 
 @dataclass
@@ -69,17 +70,17 @@ class NewOrder:
     refunds: list[dict[str, Any]]
 
 
-def _add_to(sums: Sums, key: tuple[Any, ...], values: Iterable[Any]) -> None:
+def _add_to(sums: Contributions, key: tuple[Any, ...], values: Iterable[Any]) -> None:
     stored = sums.get(key)
     sums[key] = list(values) if stored is None else list(map(add, stored, values))
 
 
 def _contributions(
     orders: list[NewOrder], tender_types: dict[str, tuple[str, str | None]]
-) -> dict[_Target, Sums]:
+) -> dict[_Target, Contributions]:
     """What these orders add to each rollup, row by row: the same rows and sums as the
     INSERT ... SELECT statements of `_recompute` give for them."""
-    out: dict[_Target, Sums] = {target: {} for target in (*_LOCATED, _ORG_LINE)}
+    out: dict[_Target, Contributions] = {target: {} for target in (*_LOCATED, _ORG_LINE)}
     hours, days, lines, org_lines, tenders = (
         out[_HOUR],
         out[_DAY],
@@ -181,7 +182,7 @@ def _stored_pairs(db: Session, org_id: int, pairs: set[Pair]) -> set[Pair]:
 
 
 def _add(
-    db: Session, org_id: int, target: _Target, sums: Sums, stored: set[Pair] | None = None
+    db: Session, org_id: int, target: _Target, sums: Contributions, stored: set[Pair] | None = None
 ) -> None:
     """Add `sums` to the stored rows with the same keys; insert the others. `stored`: the only
     pairs (of a location table) that may have rows already."""

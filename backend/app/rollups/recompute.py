@@ -8,7 +8,9 @@ database (it leaves them empty).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date
 from typing import Any
 
@@ -49,11 +51,28 @@ PAIRS_PER_STATEMENT = 400
 Within = Callable[[Any, Any], Any]  # (location column, date column) -> where clause
 
 
+# The order measures the tables have: all of the catalog's, except while a migration runs this
+# code against the schema of its own revision, before later measures' columns exist
+# (`measures_as_of`).
+_MEASURES: ContextVar[tuple[str, ...]] = ContextVar("rollup_measures", default=ORDER_MONEY)
+
+
+@contextmanager
+def measures_as_of(names: tuple[str, ...]) -> Iterator[None]:
+    """Recompute only these order measures (a migration's schema) within the block."""
+    token = _MEASURES.set(names)
+    try:
+        yield
+    finally:
+        _MEASURES.reset(token)
+
+
 def _zero() -> Any:
     return literal(0, Minor)
 
 
 def _insert_hours(db: Session, org_id: int, within: Within) -> None:
+    measures = _MEASURES.get()
     orders = select(
         SaleOrder.location_id,
         SaleOrder.business_date,
@@ -61,7 +80,7 @@ def _insert_hours(db: Session, org_id: int, within: Within) -> None:
         SaleOrder.currency,
         literal(1, Minor).label("orders"),
         case((SaleOrder.is_transaction, 1), else_=0).label("transactions"),
-        *(getattr(SaleOrder, name).label(name) for name in ORDER_MONEY),
+        *(getattr(SaleOrder, name).label(name) for name in measures),
         SaleOrder.units_sold.label("units_sold"),
         _zero().label("refund_fees"),
     ).where(
@@ -78,7 +97,7 @@ def _insert_hours(db: Session, org_id: int, within: Within) -> None:
             SaleOrder.currency,
             _zero().label("orders"),
             _zero().label("transactions"),
-            *(_zero().label(name) for name in ORDER_MONEY),
+            *(_zero().label(name) for name in measures),
             literal(0, Quantity).label("units_sold"),
             SaleRefund.processing_fee.label("refund_fees"),
         )
@@ -91,7 +110,7 @@ def _insert_hours(db: Session, org_id: int, within: Within) -> None:
     )
     both = union_all(orders, refunds).subquery()
     keys = [both.c.location_id, both.c.business_date, both.c.hour, both.c.currency]
-    sums = ["orders", "transactions", *ORDER_MONEY, "units_sold", "refund_fees"]
+    sums = ["orders", "transactions", *measures, "units_sold", "refund_fees"]
     db.execute(
         insert(RollupHour).from_select(
             ["location_id", "business_date", "hour", "currency", "org_id", *sums],
@@ -105,8 +124,9 @@ def _insert_hours(db: Session, org_id: int, within: Within) -> None:
 
 
 def _insert_days(db: Session, org_id: int, within: Within) -> None:
+    measures = _MEASURES.get()
     h = RollupHour
-    sums = ["orders", "transactions", *ORDER_MONEY, "units_sold", "refund_fees"]
+    sums = ["orders", "transactions", *measures, "units_sold", "refund_fees"]
     keys = [h.location_id, h.business_date, h.currency]
     db.execute(
         insert(RollupDay).from_select(
