@@ -15,6 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from app.exports.tables import NOT_ADDITIVE, metric_label
@@ -223,7 +224,8 @@ def test_a_finance_ready_workbook(client: TestClient, synced: Synced, tmp_path: 
 
     sheet = book["By location"]
     assert sheet.freeze_panes == "B2"
-    assert sheet.auto_filter.ref == "A1:V3"
+    # The filter spans the table: the names column and one per metric, header and two stores.
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(1 + len(m.METRIC_NAMES))}3"
     assert all(cell.font.b for cell in sheet[1])
     header = [cell.value for cell in sheet[1]]
     net = header.index("Net sales") + 1
@@ -240,7 +242,11 @@ def test_a_finance_ready_workbook(client: TestClient, synced: Synced, tmp_path: 
         assert charts, "no chart"
         chart = archive.read(charts[0]).decode()
         assert "<c:lineChart>" in chart
-        assert "'By day'!$A$2:$A$6" in chart and "'By day'!$F$2:$F$6" in chart
+        # Net sales of each day: its column on "By day" (after Date and Weekday).
+        net_column = get_column_letter(3 + m.METRIC_NAMES.index("net_sales"))
+        assert (
+            "'By day'!$A$2:$A$6" in chart and f"'By day'!${net_column}$2:${net_column}$6" in chart
+        )
         assert archive.testzip() is None
 
 
