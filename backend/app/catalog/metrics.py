@@ -244,19 +244,13 @@ METRICS: tuple[Metric, ...] = (
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 METRIC_NAMES: tuple[str, ...] = tuple(metric.name for metric in METRICS)
-SUMMARY_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.in_summary)
 MONEY_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.additive)
-COUNT_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.kind == "count")
 RATIOS: tuple[str, ...] = tuple(
     m.name for m in METRICS if not m.additive and m.kind in ("money", "ratio", "percent")
 )
 MONEY_RATIOS: tuple[str, ...] = tuple(m for m in RATIOS if BY_NAME[m].kind == "money")
 NUMBER_RATIOS: tuple[str, ...] = tuple(m for m in RATIOS if BY_NAME[m].kind != "money")
 SHOWN_AS_MONEY: frozenset[str] = frozenset(m.name for m in METRICS if m.kind == "money")
-
-
-def metric(name: str) -> Metric:
-    return BY_NAME[name]
 
 
 def label(name: str, *, short: bool = False) -> str:

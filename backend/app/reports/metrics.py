@@ -17,7 +17,6 @@ from typing import Any
 from app.catalog.breakdowns import LINE_METRICS, PAYMENT_METRICS
 from app.catalog.measures import ORDER_MONEY
 from app.catalog.metrics import (
-    COUNT_METRICS,
     METRIC_NAMES,
     METRICS,
     MONEY_METRICS,
@@ -30,7 +29,6 @@ from app.fx.currency import minor_digits
 
 # The catalog's name lists, for the modules that read them from here.
 __all__ = [
-    "COUNT_METRICS",
     "LINE_METRICS",
     "METRIC_NAMES",
     "MONEY_METRICS",
@@ -114,11 +112,24 @@ def _added(terms: tuple[tuple[int, str], ...], measures: dict[str, Decimal]) -> 
     return total
 
 
+# Made once: each metric in the catalog's order as (name, its one measure when it is exactly
+# that measure, its terms). `compute` runs per row of every breakdown and per day of a series,
+# so it does not walk the catalog's dataclasses on each call.
+_PLAN: tuple[tuple[str, str | None, tuple[tuple[int, str], ...]], ...] = tuple(
+    (
+        metric.name,
+        metric.terms[0][1] if len(metric.terms) == 1 and metric.terms[0][0] > 0 else None,
+        metric.terms,
+    )
+    for metric in METRICS
+)
+
+
 def compute(sums: Sums) -> Metrics:
     """Every metric of METRICS.md from one set of sums (unrounded; see `present`): the additive
     ones by their catalog terms, the counts and ratios here."""
     measures = measure_values(sums)
-    net_sales = sums.net_sales
+    net_sales = _added(NET_SALES, measures)
     derived: Metrics = {
         "transactions": _whole(sums.transactions),
         "units_sold": _whole(sums.units_sold),
@@ -128,10 +139,15 @@ def compute(sums: Sums) -> Metrics:
         "conversion_rate": _ratio(sums.conversion_transactions, sums.conversion_footfall),
         "sales_per_visitor": _ratio(sums.conversion_net_sales, sums.conversion_footfall),
     }
-    return {
-        metric.name: _added(metric.terms, measures) if metric.additive else derived[metric.name]
-        for metric in METRICS
-    }
+    out: Metrics = {}
+    for name, single, terms in _PLAN:
+        if single is not None:
+            out[name] = measures[single]
+        elif terms:
+            out[name] = _added(terms, measures)
+        else:
+            out[name] = derived[name]
+    return out
 
 
 def compute_payments(sums: Sums) -> Metrics:
