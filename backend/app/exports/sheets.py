@@ -32,6 +32,7 @@ from app.locations.models import Location
 from app.reports import metrics as m
 from app.reports import service as report_service
 from app.reports.schemas import (
+    COMPARISON_NAMES,
     BreakdownBy,
     BreakdownRead,
     Compare,
@@ -113,7 +114,7 @@ def _write_cover(
     sheet.write_string(0, 0, "Teliporter sales report", formats.title)
     comparison = "None"
     if summary.comparison is not None:
-        kind = "previous year" if req.compare == Compare.previous_year else "previous period"
+        kind = COMPARISON_NAMES.get(req.compare, "previous period")
         comparison = (
             f"{summary.comparison.date_from.isoformat()} to "
             f"{summary.comparison.date_to.isoformat()} ({kind})"

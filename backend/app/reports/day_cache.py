@@ -258,12 +258,13 @@ def _fill_org_days(
 
 @dataclass
 class _Read:
-    """Sums per key for the period and (shifted onto its dates) the comparison, with the
-    period's day counts for coverage (day reads only)."""
+    """Sums per key for the period and (shifted onto its dates) the comparison, with their
+    day counts for coverage (day reads only)."""
 
     sums: dict[tuple[Any, ...], m.Sums]
     before: dict[tuple[Any, ...], m.Sums] | None
     counts: dict[str, int] = field(default_factory=dict)
+    before_counts: dict[str, int] | None = None
 
 
 def _read_days(
@@ -276,7 +277,7 @@ def _read_days(
     """Day sums per key for the period (per `main_keys` when given) and its comparison."""
     main, before = _windows(req)
     result: list[dict[tuple[Any, ...], m.Sums]] = []
-    counts: dict[str, int] = {}
+    counts: list[dict[str, int]] = []
     every = report_cache.enabled(db) and _every_location(db, req)
     for window in (main, before):
         if window is None:
@@ -291,10 +292,16 @@ def _read_days(
         sums = {k: _day_sums(sales.get(k), footfall.get(k)) for k in sales.keys() | footfall}
         date_index = list(these).index("date") if "date" in these else None
         result.append(_shifted(sums, date_index, window.key_shift))
-        if window is main:
-            counts = {
+        counts.append(
+            {
                 "traded": int(sum(v["traded"] for v in sales.values())),
                 "used": int(sum(v["used_days"] for v in sales.values())),
                 "footfall_days": int(sum(v["footfall_days"] for v in footfall.values())),
             }
-    return _Read(result[0], result[1] if len(result) > 1 else None, counts)
+        )
+    return _Read(
+        result[0],
+        result[1] if len(result) > 1 else None,
+        counts[0],
+        counts[1] if len(counts) > 1 else None,
+    )

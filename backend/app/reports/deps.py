@@ -10,7 +10,7 @@ from fastapi import Depends, Query
 from app.auth.deps import CurrentUser
 from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, Text
-from app.reports.request import ReportRequest, prepare
+from app.reports.request import ReportRequest, cut_at, prepare
 from app.reports.schemas import Compare
 
 DateFrom = Annotated[BusinessDate, Query(description="First local business date (inclusive)")]
@@ -23,6 +23,19 @@ Currency = Annotated[
     Text | None, Query(description="ISO 4217; default the organization's reporting currency")
 ]
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
+
+
+UntilHour = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=24,
+        description="So far today: the period's last day and the comparison's count only the "
+        "hours of each store's business day before this local clock hour (e.g. 15 at 14:37: "
+        "up to 15:00 on both sides); their footfall is left out of both, as a day's count "
+        "covers the whole day",
+    ),
+]
 
 
 def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
@@ -53,6 +66,15 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
     return report_filters
 
 
-# A report's filters: compared with the previous period by default, or not compared by default.
+def _so_far(
+    req: Annotated[ReportRequest, Depends(_filters(Compare.previous_period))],
+    until_hour: UntilHour = None,
+) -> ReportRequest:
+    return cut_at(req, until_hour)
+
+
+# A report's filters: compared with the previous period by default, or not compared by default;
+# the summary's may also be cut at an hour of the last day.
 ComparedReport = Annotated[ReportRequest, Depends(_filters(Compare.previous_period))]
 Report = Annotated[ReportRequest, Depends(_filters(Compare.none))]
+SoFarReport = Annotated[ReportRequest, Depends(_so_far)]

@@ -198,3 +198,20 @@ def present(metrics: Metrics, currency: str) -> dict[str, Any]:
 def present_change(values: dict[str, Decimal | None]) -> dict[str, float | None]:
     """Change as a fraction (0.125 is +12.5 %), or null."""
     return {k: None if v is None else float(round(v, 6)) for k, v in values.items()}
+
+
+def present_difference(shown: dict[str, Any], comparison: dict[str, Any] | None) -> dict[str, Any]:
+    """Period minus comparison per metric, from the figures as shown (so a page's "+£0.25"
+    is the difference of the two figures it shows): money as strings, the rest as numbers — a
+    percent-kind figure's difference is in points as a fraction (0.021 is +2.1 points); null
+    where either side is absent."""
+    result: dict[str, Any] = {}
+    for name, value in shown.items():
+        before = None if comparison is None else comparison.get(name)
+        if value is None or before is None:
+            result[name] = None
+        elif name in SHOWN_AS_MONEY:
+            result[name] = str(Decimal(value) - Decimal(before))
+        else:
+            result[name] = _number(Decimal(str(value)) - Decimal(str(before)))
+    return result

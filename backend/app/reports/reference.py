@@ -26,6 +26,7 @@ from app.reports.reference_cells import (
     CellKey,
     Cells,
     _aware,
+    _counted_footfall,
     _day_cells,
     _hour,
     _hour_cells,
@@ -118,16 +119,22 @@ def _post_cells(
             made.tendered = values["collected"]
             out.add((location_id, day, extra), made)
     if not fine:
-        for (location_id, day), count in cells.footfall.items():
-            sums = m.Sums(footfall=count)
-            if (location_id, day) in cells.traded:
-                # Conversion reads only location-days that have both a count and sales.
-                day_sums = out.sums[(location_id, day, None)]
-                sums.conversion_footfall = count
-                sums.conversion_transactions = day_sums.transactions
-                sums.conversion_net_sales = day_sums.net_sales
-            out.add((location_id, day, None), sums)
+        _add_footfall(out, cells.footfall)
     return out
+
+
+def _add_footfall(cells: Cells, counts: dict[tuple[int, date], int]) -> None:
+    """Whole-day cells get their location-day's counted footfall, and conversion's inputs."""
+    for (location_id, day), count in counts.items():
+        sums = m.Sums(footfall=count)
+        if (location_id, day) in cells.traded:
+            # Conversion reads only location-days that have both a count and sales.
+            day_sums = cells.sums[(location_id, day, None)]
+            sums.conversion_footfall = count
+            sums.conversion_transactions = day_sums.transactions
+            sums.conversion_net_sales = day_sums.net_sales
+        cells.add((location_id, day, None), sums)
+        cells.footfall[(location_id, day)] = count
 
 
 def _payment_totals(
@@ -240,3 +247,47 @@ def _comparison(req: ReportRequest, metrics: m.Metrics | None) -> ComparisonPeri
     return ComparisonPeriod(
         date_from=window[0], date_to=window[1], metrics=m.present(metrics, req.currency)
     )
+
+
+def _so_far(db: Session, req: ReportRequest, conv: Converter) -> tuple[Cells, Cells | None]:
+    """The period's whole-day cells and the comparison's, each last day cut at `req.until_hour`
+    in each store's business day (`ReportRequest.cut_hours`), read per local hour from the order
+    tables; a cut day's footfall counts on neither side, as a day's count covers the whole day."""
+    cells, before = _read(db, req, conv, _hour_cells)
+    starts = {loc.id: loc.business_day_start_hour for loc in _locations(db, req).values()}
+    counts = _counted_footfall(db, req, req.date_from, req.date_to)
+    cut = _cut(cells, req, starts, req.date_to, counts)
+    window = req.comparison_range()
+    if before is None or window is None:
+        return cut, None
+    shift = timedelta(days=req.offset or 0)
+    counts_before = {
+        (loc, day + shift): n for (loc, day), n in _counted_footfall(db, req, *window).items()
+    }
+    return cut, _cut(before, req, starts, window[1] + shift, counts_before)
+
+
+def _cut(
+    cells: Cells,
+    req: ReportRequest,
+    starts: dict[int, int],
+    last: date,
+    counts: dict[tuple[int, date], int],
+) -> Cells:
+    def cut(location_id: int, day: date) -> int | None:
+        return req.cut_hours(starts.get(location_id, 0)) if day == last else None
+
+    kept = Cells(traded=set(cells.traded), currency=cells.currency)
+    for (location_id, day, extra), sums in cells.sums.items():
+        counted = cut(location_id, day)
+        if counted is None or (_hour(extra) - starts.get(location_id, 0)) % 24 < counted:
+            kept.add((location_id, day, None), sums)
+    _add_footfall(
+        kept,
+        {
+            key: n
+            for key, n in counts.items()
+            if cut(*key) is None and (not req.lfl or key in cells.traded)
+        },
+    )
+    return kept

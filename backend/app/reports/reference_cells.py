@@ -128,6 +128,14 @@ def _day_cells(
     for row in _refunds(db, req, date_from, date_to):
         sums = m.Sums(refund_fees=Decimal(row.fee or 0))
         cells.add((row.location_id, row.business_date, None), sums, row.currency)
+    cells.footfall = _counted_footfall(db, req, date_from, date_to)
+    return cells
+
+
+def _counted_footfall(
+    db: Session, req: ReportRequest, date_from: date, date_to: date
+) -> dict[tuple[int, date], int]:
+    """The counted footfall of each location-day (a closed day is not counted)."""
     days = footfall_service.day_footfall(
         db=db,
         org_id=req.org_id,
@@ -135,10 +143,11 @@ def _day_cells(
         date_from=date_from,
         date_to=date_to,
     )
-    for (location_id, day), entry in days.items():
-        if entry.status == "counted" and entry.count is not None:
-            cells.footfall[(location_id, day)] = entry.count
-    return cells
+    return {
+        key: entry.count
+        for key, entry in days.items()
+        if entry.status == "counted" and entry.count is not None
+    }
 
 
 def _hour_cells(

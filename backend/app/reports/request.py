@@ -6,7 +6,8 @@ frozen `ReportRequest` that summary/timeseries/breakdown/heatmap (app/reports/se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import calendar
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from app.users.models import User
 
 MAX_RANGE_DAYS = 3 * 366 + 7  # three years and a week (e.g. 3 years against the previous year)
 MAX_HOURLY_DAYS = 92
+MAX_UNTIL_DAYS = 31  # "so far today" reads the period's orders (app/reports/reference.py)
 PREVIOUS_YEAR_DAYS = 364  # 52 weeks: Monday compares with Monday
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNATTRIBUTED = "Unattributed"
@@ -39,6 +41,9 @@ class ReportRequest:
     # The currencies of the locations (at least), when the caller knows them: saves a lookup
     # per read of the rollups.
     currencies: tuple[str, ...] | None = None
+    # "So far today": the period's last day, and the comparison's, count only the local hours
+    # of the business day before this clock hour (1..24) in each store (`cut_hours`).
+    until_hour: int | None = None
 
     @property
     def days(self) -> int:
@@ -46,18 +51,46 @@ class ReportRequest:
 
     @property
     def offset(self) -> int | None:
-        """Days between a date and its comparison date; None without a comparison."""
+        """Days from a comparison date to the period's date it lands on; None without a
+        comparison. For the same dates a month or a year before, the days between the period's
+        first date and its comparison's: a period in a longer month than its comparison's has
+        last days with no comparison day (March 29-31 against February), and the comparison
+        still covers its whole range."""
         if self.compare == Compare.previous_period:
             return self.days
         if self.compare == Compare.previous_year:
             return PREVIOUS_YEAR_DAYS
-        return None
+        window = self.comparison_range()
+        return None if window is None else (self.date_from - window[0]).days
 
     def comparison_range(self) -> tuple[date, date] | None:
-        if self.offset is None:
+        """The comparison's first and last dates (METRICS.md "Comparisons")."""
+        if self.compare in (Compare.previous_month, Compare.previous_year_dates):
+            months = 1 if self.compare == Compare.previous_month else 12
+            return _months_back(self.date_from, months), _months_back(self.date_to, months)
+        if self.compare == Compare.none:
             return None
-        shift = timedelta(days=self.offset)
+        shift = timedelta(days=self.offset or 0)
         return self.date_from - shift, self.date_to - shift
+
+    def cut_hours(self, start_hour: int) -> int | None:
+        """How many hours of the last day count for a store whose business day starts at
+        `start_hour` (None: the whole day), under `until_hour`."""
+        if self.until_hour is None:
+            return None
+        counted = (self.until_hour - start_hour) % 24
+        return None if counted == 0 else counted
+
+
+def _months_back(day: date, months: int) -> date:
+    """The same date `months` earlier; past the end of a shorter month, its last day. A month's
+    last day gives the earlier month's last day (February 28 against January 31)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    if day.day == calendar.monthrange(day.year, day.month)[1]:
+        return date(year, month, last)
+    return date(year, month, min(day.day, last))
 
 
 def prepare(
@@ -97,3 +130,16 @@ def prepare(
         lfl=lfl,
         currencies=tuple(sorted({loc.currency for loc in locations})),
     )
+
+
+def cut_at(req: ReportRequest, until_hour: int | None) -> ReportRequest:
+    """The request with its last day (and its comparison's) cut at a local clock hour."""
+    if until_hour is None:
+        return req
+    if req.days > MAX_UNTIL_DAYS:
+        raise InvalidField(
+            "until_hour",
+            f"A period cut at an hour of its last day may be at most {MAX_UNTIL_DAYS} days long",
+            location="query",
+        )
+    return replace(req, until_hour=until_hour)

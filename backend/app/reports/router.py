@@ -12,7 +12,7 @@ from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
-from app.reports.deps import ComparedReport, Report
+from app.reports.deps import Report, SoFarReport
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -35,7 +35,7 @@ def report_catalog(user: CurrentUser) -> CatalogRead:
 
 
 @router.get("/summary", response_model=SummaryRead)
-def report_summary(db: DbSession, req: ComparedReport) -> SummaryRead:
+def report_summary(db: DbSession, req: SoFarReport) -> SummaryRead:
     return report_service.summary(db=db, req=req)
 
 

@@ -30,9 +30,22 @@ Recalculating = Annotated[
 
 
 class Compare(StrEnum):
-    previous_period = "previous_period"
-    previous_year = "previous_year"
+    """What a period is compared with (METRICS.md "Comparisons"; app/reports/request.py)."""
+
+    previous_period = "previous_period"  # the same number of days just before
+    previous_year = "previous_year"  # 364 days back: the same weekdays a year before
+    previous_month = "previous_month"  # the same dates a month before
+    previous_year_dates = "previous_year_dates"  # the same dates a year before
     none = "none"
+
+
+# How the workbook's cover and the web app name each comparison.
+COMPARISON_NAMES = {
+    Compare.previous_period: "previous period",
+    Compare.previous_year: "previous year",
+    Compare.previous_month: "same dates last month",
+    Compare.previous_year_dates: "same dates last year",
+}
 
 
 class Granularity(StrEnum):
@@ -85,10 +98,28 @@ class SummaryRead(BaseModel):
     date_to: date
     location_ids: list[int]
     lfl: bool
+    until_hour: int | None = Field(
+        default=None,
+        description="The last day (and the comparison's) counted only up to this "
+        "local hour of each store's business day (null: whole days)",
+    )
     metrics: MetricValues
     comparison: ComparisonPeriod | None
     change: dict[str, float | None]  # fractions: 0.125 is +12.5 %; null when not defined
+    difference: MetricValues = Field(
+        default_factory=dict,
+        description="Period minus comparison per metric, of the figures as shown: money as "
+        "strings; a percent-kind figure (conversion) in points as a fraction (0.021 is "
+        "+2.1 points); null without a comparison",
+    )
+    not_comparable: dict[str, str] = Field(
+        default_factory=dict,
+        description="Metrics whose change would mislead, with the reason: footfall entered on a "
+        "different number of store-days in the two periods, or conversion over less than half "
+        "the other period's store-days",
+    )
     coverage: Coverage
+    comparison_coverage: Coverage | None = None
     rates: RatesUsed
     recalculating: Recalculating
 

@@ -28,6 +28,7 @@ from app.reports.engine import Source, _day_sums, _every_location, _plan_each_ti
 from app.reports.hour_cache import _read_hours
 from app.reports.reference import (
     CellKey,
+    Cells,
     _comparison,
     _day_cells,
     _fold,
@@ -35,6 +36,7 @@ from app.reports.reference import (
     _hour_cells,
     _rates,
     _read,
+    _so_far,
     _total,
 )
 from app.reports.request import MAX_HOURLY_DAYS, ReportRequest, prepare
@@ -64,46 +66,100 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
     """The period's metrics, the comparison's, change and coverage."""
     _plan_each_time(db)
     conv = Converter(req.currency)
-    if source == "orders":
-        cells, before = _read(db, req, conv, _day_cells)
+    counts: dict[str, int]
+    before_counts: dict[str, int] | None
+    if source == "orders" or req.until_hour is not None:
+        # "So far today" cuts days at an hour: read per local hour from the order tables.
+        if req.until_hour is not None:
+            cells, before = _so_far(db, req, conv)
+        else:
+            cells, before = _read(db, req, conv, _day_cells)
         current_sums = _total(cells)
         before_sums = _total(before) if before is not None else None
-        footfall_days = set(cells.footfall)
-        used = len(footfall_days & cells.traded)
-        traded, counted = len(cells.traded), len(footfall_days)
+        counts = _cell_counts(cells)
+        before_counts = _cell_counts(before) if before is not None else None
     else:
         read = _read_days(db, req, conv, ())
         current_sums = _sum_all(read.sums.values())
         before_sums = _sum_all(read.before.values()) if read.before is not None else None
-        used, traded, counted = (
-            read.counts["used"],
-            read.counts["traded"],
-            read.counts["footfall_days"],
-        )
+        counts, before_counts = read.counts, read.before_counts
     current = m.compute(current_sums)
     previous = m.compute(before_sums) if before_sums is not None else None
+    shown = m.present(current, req.currency)
+    comparison = _comparison(req, previous)
+    window = req.comparison_range()
+    coverage = _coverage(req.days, len(req.location_ids), counts)
+    comparison_coverage = (
+        None
+        if window is None or before_counts is None
+        else _coverage((window[1] - window[0]).days + 1, len(req.location_ids), before_counts)
+    )
     return SummaryRead(
         currency=req.currency,
         date_from=req.date_from,
         date_to=req.date_to,
         location_ids=req.location_ids,
         lfl=req.lfl,
-        metrics=m.present(current, req.currency),
-        comparison=_comparison(req, previous),
+        until_hour=req.until_hour,
+        metrics=shown,
+        comparison=comparison,
         change=m.present_change(m.change(current, previous)),
-        coverage=Coverage(
-            days=req.days,
-            location_days=req.days * len(req.location_ids),
-            days_with_sales=traded,
-            days_with_footfall=counted,
-            days_used_for_conversion=used,
-            days_left_out_of_conversion=counted + traded - 2 * used,
-        ),
+        difference=m.present_difference(shown, comparison.metrics if comparison else None),
+        not_comparable=_not_comparable(coverage, comparison_coverage),
+        coverage=coverage,
+        comparison_coverage=comparison_coverage,
         rates=_rates(conv),
         recalculating=recalculation.pending(
             db=db, org_id=req.org_id, location_ids=req.location_ids
         ),
     )
+
+
+def _cell_counts(cells: Cells) -> dict[str, int]:
+    footfall_days = set(cells.footfall)
+    return {
+        "traded": len(cells.traded),
+        "footfall_days": len(footfall_days),
+        "used": len(footfall_days & cells.traded),
+    }
+
+
+def _coverage(days: int, locations: int, counts: dict[str, int]) -> Coverage:
+    used, traded, counted = counts["used"], counts["traded"], counts["footfall_days"]
+    return Coverage(
+        days=days,
+        location_days=days * locations,
+        days_with_sales=traded,
+        days_with_footfall=counted,
+        days_used_for_conversion=used,
+        days_left_out_of_conversion=counted + traded - 2 * used,
+    )
+
+
+def _not_comparable(now: Coverage, then: Coverage | None) -> dict[str, str]:
+    """Footfall figures whose change would compare unlike with unlike, and why: a footfall total
+    over a different number of store-days, or a conversion over under half as many."""
+    if then is None:
+        return {}
+    reasons: dict[str, str] = {}
+    if now.days_with_footfall != then.days_with_footfall:
+        reasons["footfall"] = (
+            f"Footfall was entered for {_store_days(now.days_with_footfall)} in this period "
+            f"and {_store_days(then.days_with_footfall)} in the comparison"
+        )
+    used_now, used_then = now.days_used_for_conversion, then.days_used_for_conversion
+    if used_now and used_then and (2 * used_now < used_then or 2 * used_then < used_now):
+        reason = (
+            f"Conversion covers {_store_days(used_now)} with footfall and sales in this period "
+            f"and {_store_days(used_then)} in the comparison"
+        )
+        reasons["conversion_rate"] = reason
+        reasons["sales_per_visitor"] = reason
+    return reasons
+
+
+def _store_days(n: int) -> str:
+    return f"{n:,} store-day{'' if n == 1 else 's'}"
 
 
 def _bucket_start(granularity: Granularity) -> Callable[[CellKey], str]:
