@@ -216,7 +216,7 @@ test("the dashboard after the first sync: figures equal the API's, filters, foot
 
   // Filters: a longer range, the previous year, one store, another currency.
   await choose(page, "Date range", "Last 28 days");
-  await choose(page, "Compare with", "Previous year");
+  await choose(page, "Compare with", "Same weekdays last year");
   await expect(page).toHaveURL(/range=last_28_days.*compare=previous_year/);
   await expectKpisMatchApi(page, request, owner.email, {
     date_from: daysAgo(28),

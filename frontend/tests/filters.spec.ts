@@ -12,7 +12,7 @@ test("filters live in the URL and survive a reload", async ({ page }) => {
   await expect(page).toHaveURL(/[?&]range=last_month(&|$)/);
 
   await page.getByRole("textbox", { name: "Compare with" }).click();
-  await page.getByRole("option", { name: "Previous year" }).click();
+  await page.getByRole("option", { name: "Same weekdays last year" }).click();
   await expect(page).toHaveURL(/[?&]compare=previous_year(&|$)/);
 
   await page.getByRole("textbox", { name: "Currency" }).click();
@@ -23,7 +23,7 @@ test("filters live in the URL and survive a reload", async ({ page }) => {
 
   await page.reload();
   await expect(page.getByRole("textbox", { name: "Date range" })).toHaveValue("Last month");
-  await expect(page.getByRole("textbox", { name: "Compare with" })).toHaveValue("Previous year");
+  await expect(page.getByRole("textbox", { name: "Compare with" })).toHaveValue("Same weekdays last year");
   await expect(page.getByRole("textbox", { name: "Currency" })).toHaveValue("EUR");
   await expect(summary).toHaveText(before ?? "");
 

@@ -73,3 +73,19 @@ export async function connectSquare(page: Page): Promise<void> {
   await expect(page.getByTestId("square-outcome")).toContainText("Square account connected");
   await expect(page.getByTestId("square-connection")).toContainText("Connected");
 }
+
+/** A report API answer as the owner gets it, with a token of the API's own (the e2e server's
+ * tokens last a minute, so each read signs in afresh). */
+export async function apiGet<T>(
+  request: import("@playwright/test").APIRequestContext,
+  email: string,
+  path: string,
+  params: Record<string, string | number>,
+): Promise<T> {
+  const login = await request.post("/api/v1/auth/login", { data: { email, password: PASSWORD } });
+  expect(login.ok()).toBe(true);
+  const token = ((await login.json()) as { access_token: string }).access_token;
+  const response = await request.get(`/api/v1${path}`, { params, headers: { Authorization: `Bearer ${token}` } });
+  expect(response.ok(), await response.text()).toBe(true);
+  return (await response.json()) as T;
+}

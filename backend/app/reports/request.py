@@ -60,6 +60,8 @@ class ReportRequest:
             return self.days
         if self.compare == Compare.previous_year:
             return PREVIOUS_YEAR_DAYS
+        if self.compare == Compare.previous_week:
+            return 7
         window = self.comparison_range()
         return None if window is None else (self.date_from - window[0]).days
 

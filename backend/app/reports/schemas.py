@@ -33,6 +33,7 @@ class Compare(StrEnum):
     """What a period is compared with (METRICS.md "Comparisons"; app/reports/request.py)."""
 
     previous_period = "previous_period"  # the same number of days just before
+    previous_week = "previous_week"  # 7 days back: this week so far against last week's days
     previous_year = "previous_year"  # 364 days back: the same weekdays a year before
     previous_month = "previous_month"  # the same dates a month before
     previous_year_dates = "previous_year_dates"  # the same dates a year before
@@ -42,6 +43,7 @@ class Compare(StrEnum):
 # How the workbook's cover and the web app name each comparison.
 COMPARISON_NAMES = {
     Compare.previous_period: "previous period",
+    Compare.previous_week: "same days last week",
     Compare.previous_year: "previous year",
     Compare.previous_month: "same dates last month",
     Compare.previous_year_dates: "same dates last year",

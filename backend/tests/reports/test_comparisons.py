@@ -58,6 +58,17 @@ def test_same_dates_last_year_and_the_weekday_aligned_year() -> None:
     assert window is not None and window[0].weekday() == date(2028, 3, 1).weekday()
 
 
+def test_this_week_so_far_against_the_same_days_last_week() -> None:
+    week = _req(date(2026, 12, 7), date(2026, 12, 9), Compare.previous_week)  # Monday..Wednesday
+    assert week.comparison_range() == (date(2026, 11, 30), date(2026, 12, 2))
+    assert _req(
+        date(2026, 12, 7), date(2026, 12, 9), Compare.previous_period
+    ).comparison_range() == (
+        date(2026, 12, 4),
+        date(2026, 12, 6),
+    )
+
+
 def test_a_cut_counts_the_hours_of_each_stores_business_day() -> None:
     req = _req(date(2026, 12, 6), date(2026, 12, 6), Compare.previous_period, until=15)
     assert req.cut_hours(0) == 15  # 00:00..14:59

@@ -771,9 +771,10 @@ export interface components {
         };
         /**
          * Compare
+         * @description What a period is compared with (METRICS.md "Comparisons"; app/reports/request.py).
          * @enum {string}
          */
-        Compare: "previous_period" | "previous_year" | "none";
+        Compare: "previous_period" | "previous_week" | "previous_year" | "previous_month" | "previous_year_dates" | "none";
         /** ComparisonPeriod */
         ComparisonPeriod: {
             /**
@@ -1599,6 +1600,7 @@ export interface components {
                 [key: string]: number | null;
             };
             comparison: components["schemas"]["ComparisonPeriod"] | null;
+            comparison_coverage?: components["schemas"]["Coverage"] | null;
             coverage: components["schemas"]["Coverage"];
             /** Currency */
             currency: string;
@@ -1612,6 +1614,13 @@ export interface components {
              * Format: date
              */
             date_to: string;
+            /**
+             * Difference
+             * @description Period minus comparison per metric, of the figures as shown: money as strings; a percent-kind figure (conversion) in points as a fraction (0.021 is +2.1 points); null without a comparison
+             */
+            difference?: {
+                [key: string]: string | number | null;
+            };
             /** Lfl */
             lfl: boolean;
             /** Location Ids */
@@ -1620,12 +1629,24 @@ export interface components {
             metrics: {
                 [key: string]: string | number | null;
             };
+            /**
+             * Not Comparable
+             * @description Metrics whose change would mislead, with the reason: footfall entered on a different number of store-days in the two periods, or conversion over less than half the other period's store-days
+             */
+            not_comparable?: {
+                [key: string]: string;
+            };
             rates: components["schemas"]["RatesUsed"];
             /**
              * Recalculating
              * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
              */
             recalculating?: components["schemas"]["RecalculationRead"][];
+            /**
+             * Until Hour
+             * @description The last day (and the comparison's) counted only up to this local hour of each store's business day (null: whole days)
+             */
+            until_hour?: number | null;
         };
         /** SyncRequest */
         SyncRequest: {
@@ -3427,6 +3448,8 @@ export interface operations {
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
                 location_ids?: string[] | null;
+                /** @description So far today: the period's last day and the comparison's count only the hours of each store's business day before this local clock hour (e.g. 15 at 14:37: up to 15:00 on both sides); their footfall is left out of both, as a day's count covers the whole day */
+                until_hour?: number | null;
             };
             header?: never;
             path?: never;

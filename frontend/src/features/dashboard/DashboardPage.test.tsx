@@ -53,20 +53,50 @@ describe("DashboardPage", () => {
     renderPage(<DashboardPage />, "/?range=last_week&compare=previous_year&currency=EUR&stores=4,9");
     const net = await screen.findByTestId("kpi-net_sales", {}, { timeout: 5000 });
     expect(within(net).getByTestId("kpi-value")).toHaveTextContent(/1,200\.00/);
-    expect(within(net).getByTestId("kpi-change")).toHaveTextContent("+20.0% vs previous year");
+    expect(within(net).getByTestId("kpi-change")).toHaveTextContent("+20.0% vs same weekdays last year");
     expect(within(net).getByTestId("kpi-change")).toHaveAttribute("data-direction", "up");
     expect(within(screen.getByTestId("kpi-units_per_transaction")).getByTestId("kpi-change")).toHaveTextContent(
-      "-10.0% vs previous year",
+      "-10.0% vs same weekdays last year",
     );
     // Conversion with store-days left out says so; its comparison had no footfall.
     const conversion = screen.getByTestId("kpi-conversion_rate");
     expect(within(conversion).getByTestId("kpi-value")).toHaveTextContent("25.0%");
-    expect(within(conversion).getByTestId("kpi-change")).toHaveTextContent("Nothing to compare in the previous year");
+    expect(within(conversion).getByTestId("kpi-change")).toHaveTextContent("Nothing to compare in the same weekdays last year");
     expect(within(conversion).getByTestId("conversion-coverage")).toHaveTextContent("2 store-days left out");
 
     const asked = seen.find((u) => u.pathname === "/api/v1/reports/summary" && u.searchParams.get("location_ids") === "4,9");
     expect(asked?.searchParams.get("compare")).toBe("previous_year");
     expect(asked?.searchParams.get("currency")).toBe("EUR");
+  });
+
+  it("moves a percentage in points and says why footfall is not compared", async () => {
+    const base = summary();
+    stubApi((url) =>
+      url.pathname === "/api/v1/reports/summary"
+        ? json(
+            summary({
+              comparison: {
+                ...base.comparison!,
+                metrics: { ...base.comparison!.metrics, conversion_rate: 0.2, footfall: 321 },
+              },
+              change: { ...base.change, conversion_rate: 0.25, footfall: 167.07 },
+              difference: { conversion_rate: 0.05, footfall: 53629 },
+              not_comparable: {
+                footfall: "Footfall was entered for 300 store-days in this period and 1 store-day in the comparison",
+              },
+            }),
+          )
+        : reportRoutes(url),
+    );
+    renderPage(<DashboardPage />, "/?range=last_week&compare=previous_year");
+    const conversion = await screen.findByTestId("kpi-conversion_rate", {}, { timeout: 5000 });
+    // 25.0% against 20.0%: five points, not "+25.0%".
+    expect(within(conversion).getByTestId("kpi-change")).toHaveTextContent("+5.0 pts vs same weekdays last year");
+    expect(within(conversion).getByTestId("kpi-change")).toHaveAttribute("data-tone", "good");
+    const footfall = screen.getByTestId("kpi-footfall");
+    expect(within(footfall).getByTestId("kpi-change")).toHaveTextContent("Not comparable");
+    expect(within(footfall).getByTestId("kpi-change")).not.toHaveTextContent("%");
+    expect(within(footfall).getByTestId("kpi-not-comparable")).toHaveTextContent("1 store-day in the comparison");
   });
 
   it("ranks the stores, flags footfall gaps, and sorts from the keyboard", async () => {

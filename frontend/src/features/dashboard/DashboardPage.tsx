@@ -10,7 +10,7 @@ import { KpiCards } from "@/features/dashboard/components/KpiCards";
 import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
 import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
 import { FilterBar } from "@/features/filters/components/FilterBar";
-import { COMPARE_LABELS, dayCount } from "@/features/filters/dateRange";
+import { COMPARE_LABELS, dayCount, localHourStart } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
 import { type FootfallCoverage, useFootfallCoverage } from "@/features/locations/api";
 import {
@@ -60,7 +60,7 @@ function Trend({ compareLabel }: { compareLabel: string | null }) {
       ) : (
         <Suspense fallback={<Loading label="Loading the chart" />}>
           <div role="img" aria-label={`Net sales by ${granularity}${compareLabel ? `, with the ${compareLabel.toLowerCase()}` : ""}`}>
-            <TrendChart data={series.data} compareLabel={compareLabel} />
+            <TrendChart data={series.data} compareLabel={compareLabel} until={localHourStart()} />
           </div>
         </Suspense>
       )}
@@ -156,9 +156,10 @@ function DashboardFigures() {
         <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
       </Box>
       {data.comparison && (
-        <Text size="xs" c="gray.7">
+        <Text size="xs" c="gray.7" data-testid="comparison-note">
           Figures in {data.currency}; change against{" "}
-          {formatDateRange(data.comparison.date_from, data.comparison.date_to)}.
+          {formatDateRange(data.comparison.date_from, data.comparison.date_to)}
+          {data.until_hour ? `, both up to ${String(data.until_hour % 24).padStart(2, "0")}:00 on the last day (so far today)` : ""}.
         </Text>
       )}
       <RatesNote rates={data.rates} currency={data.currency} />

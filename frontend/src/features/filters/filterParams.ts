@@ -4,6 +4,7 @@ import {
   type Compare,
   COMPARES,
   type DateRange,
+  defaultCompare,
   isIsoDate,
   localToday,
   type Preset,
@@ -52,7 +53,7 @@ export function parseFilters(params: URLSearchParams): Filters {
   const compareParam = params.get("compare");
   const compare = COMPARES.includes(compareParam as Compare)
     ? (compareParam as Compare)
-    : DEFAULT_FILTERS.compare;
+    : defaultCompare(preset);
   const currencyParam = params.get("currency");
   const currency =
     currencyParam && /^[A-Za-z]{3}$/.test(currencyParam) ? currencyParam.toUpperCase() : null;
@@ -69,7 +70,7 @@ export function writeFilters(filters: Filters, params: URLSearchParams): URLSear
     next.set("to", filters.custom.to);
   }
   if (filters.stores.length) next.set("stores", filters.stores.join(","));
-  if (filters.compare !== DEFAULT_FILTERS.compare) next.set("compare", filters.compare);
+  if (filters.compare !== defaultCompare(filters.preset)) next.set("compare", filters.compare);
   if (filters.currency) next.set("currency", filters.currency);
   return next;
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { comparisonRange, dayCount, presetRange } from "@/features/filters/dateRange";
+import {
+  comparisonRange,
+  dayCount,
+  defaultCompare,
+  monthsBack,
+  presetRange,
+  untilHour,
+} from "@/features/filters/dateRange";
 import { DEFAULT_FILTERS, parseFilters, selectedRange, writeFilters } from "@/features/filters/filterParams";
 
 // Wednesday 14 January 2026.
@@ -46,8 +53,61 @@ describe("comparisonRange", () => {
     expect(new Date(`${last?.from}T00:00:00Z`).getUTCDay()).toBe(new Date(`${week.from}T00:00:00Z`).getUTCDay());
   });
 
+  it("takes the same dates a month or a year before, month ends to month ends", () => {
+    expect(comparisonRange({ from: "2026-01-01", to: "2026-01-14" }, "previous_month")).toEqual({
+      from: "2025-12-01",
+      to: "2025-12-14",
+    });
+    expect(comparisonRange({ from: "2026-03-01", to: "2026-03-31" }, "previous_month")).toEqual({
+      from: "2026-02-01",
+      to: "2026-02-28",
+    });
+    expect(monthsBack("2026-03-30", 1)).toBe("2026-02-28");
+    expect(monthsBack("2028-02-29", 12)).toBe("2027-02-28");
+    expect(comparisonRange({ from: "2026-01-01", to: "2026-01-14" }, "previous_year_dates")).toEqual({
+      from: "2025-01-01",
+      to: "2025-01-14",
+    });
+  });
+
+  it("takes a week so far against the same days of last week", () => {
+    expect(comparisonRange(presetRange("this_week", TODAY), "previous_week")).toEqual({
+      from: "2026-01-05",
+      to: "2026-01-07",
+    });
+  });
+
   it("is absent with no comparison", () => {
     expect(comparisonRange(week, "none")).toBeNull();
+  });
+});
+
+describe("what a preset compares with", () => {
+  it.each([
+    ["today", "previous_period"],
+    ["this_week", "previous_week"],
+    ["this_month", "previous_month"],
+    ["last_month", "previous_month"],
+    ["this_year", "previous_year_dates"],
+    ["last_28_days", "previous_period"],
+  ] as const)("%s compares with %s by default", (preset, compare) => {
+    expect(defaultCompare(preset)).toBe(compare);
+    expect(parseFilters(new URLSearchParams(`range=${preset}`)).compare).toBe(compare);
+  });
+
+  it("keeps a chosen comparison in the URL and leaves the preset's own out", () => {
+    const month = { ...DEFAULT_FILTERS, preset: "this_month" as const, compare: "previous_month" as const };
+    expect(writeFilters(month, new URLSearchParams()).toString()).toBe("range=this_month");
+    const chosen = { ...month, compare: "previous_year" as const };
+    expect(writeFilters(chosen, new URLSearchParams()).toString()).toBe("range=this_month&compare=previous_year");
+  });
+
+  it("cuts a range that ends today at the next hour, and no other", () => {
+    const now = new Date(2026, 0, 14, 14, 37);
+    expect(untilHour({ from: "2026-01-14", to: "2026-01-14" }, now)).toBe(15);
+    expect(untilHour({ from: "2026-01-01", to: "2026-01-14" }, now)).toBe(15);
+    expect(untilHour({ from: "2026-01-13", to: "2026-01-13" }, now)).toBeNull();
+    expect(untilHour({ from: "2025-01-01", to: "2026-01-14" }, now)).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router";
 
-import { comparisonRange, type DateRange } from "@/features/filters/dateRange";
+import { comparisonRange, type DateRange, defaultCompare } from "@/features/filters/dateRange";
 import {
   type Filters,
   parseFilters,
@@ -24,9 +24,18 @@ export function useFilters(): FilterState {
   const comparison = useMemo(() => comparisonRange(range, filters.compare), [range, filters]);
   const setFilters = useCallback(
     (patch: Partial<Filters>) => {
-      setParams((current) => writeFilters({ ...parseFilters(current), ...patch }, current), {
-        replace: false,
-      });
+      setParams(
+        (current) => {
+          const now = parseFilters(current);
+          const next = { ...now, ...patch };
+          // A new preset brings its own comparison, unless the user chose one.
+          if (patch.preset && !patch.compare && now.compare === defaultCompare(now.preset)) {
+            next.compare = defaultCompare(patch.preset);
+          }
+          return writeFilters(next, current);
+        },
+        { replace: false },
+      );
     },
     [setParams],
   );

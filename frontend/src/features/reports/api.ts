@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 
 import type { components } from "@/client/schema";
-import type { Compare } from "@/features/filters/dateRange";
+import { type Compare, untilHour } from "@/features/filters/dateRange";
 import { useFilters } from "@/features/filters/useFilters";
 import { RECALCULATION_POLL_MS } from "@/features/locations/recalculation";
 import { api, unwrap } from "@/lib/api";
@@ -27,11 +27,15 @@ export type ReportParams = {
   /** Null: the organization's reporting currency. */
   currency: string | null;
   compare: Compare;
+  /** "So far today" (dateRange.untilHour): the summary counts the last day, and the
+   * comparison's, only up to this local hour. */
+  until_hour?: number | null;
 };
 
 /** The report parameters the page's URL filters select. */
 export function useReportParams(): ReportParams {
   const { filters, range } = useFilters();
+  const until = untilHour(range);
   return useMemo(
     () => ({
       date_from: range.from,
@@ -39,8 +43,9 @@ export function useReportParams(): ReportParams {
       location_ids: filters.stores,
       currency: filters.currency,
       compare: filters.compare,
+      until_hour: until,
     }),
-    [range, filters],
+    [range, filters, until],
   );
 }
 
@@ -70,7 +75,11 @@ function whileRecalculating(query: { state: { data?: { recalculating?: unknown[]
 }
 
 export async function fetchSummary(params: ReportParams): Promise<Summary> {
-  return unwrap(await api.GET("/reports/summary", { params: { query: reportQuery(params) } }));
+  const query = {
+    ...reportQuery(params),
+    ...(params.until_hour ? { until_hour: params.until_hour } : {}),
+  };
+  return unwrap(await api.GET("/reports/summary", { params: { query } }));
 }
 
 export function useSummary(params: ReportParams) {

@@ -73,6 +73,31 @@ export function formatMetricChange(change: number | null | undefined, locale: st
   return change === null || change === undefined ? NO_FIGURE : formatChange(change, locale);
 }
 
+/** A percentage's change in points ("+2.1 pts"), from the two figures as shown. */
+export function formatPoints(now: MetricValue, before: MetricValue, locale: string = userLocale()): string {
+  if (now === null || now === undefined || before === null || before === undefined) return NO_FIGURE;
+  // Shown to one decimal of a percent, so the points are the difference of what is shown.
+  const points = Math.round(Number(now) * 1000) / 10 - Math.round(Number(before) * 1000) / 10;
+  const rounded = Math.round(points * 10) / 10;
+  const text = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+    Math.abs(rounded),
+  );
+  return `${rounded > 0 ? "+" : rounded < 0 ? "−" : "±"}${text} pts`;
+}
+
+/** How a metric's change reads: a percentage (conversion) moves in points, everything else by a
+ * percentage of the comparison ("+4.2%"). */
+export function formatMetricMove(
+  name: string,
+  change: number | null | undefined,
+  now: MetricValue,
+  before: MetricValue,
+  locale: string = userLocale(),
+): string {
+  if (metricKind(name) === "percent") return formatPoints(now, before, locale);
+  return formatMetricChange(change, locale);
+}
+
 export type Direction = "up" | "down" | "flat" | "none";
 
 export function changeDirection(change: number | null | undefined): Direction {

@@ -10,7 +10,9 @@ import {
   changeTone,
   formatMetric,
   formatMetricChange,
+  formatPoints,
   type MetricName,
+  metricKind,
   metricLabel,
 } from "@/features/reports/metrics";
 
@@ -31,17 +33,33 @@ const FOOTFALL_KPIS: ReadonlySet<MetricName> = new Set(["footfall", "conversion_
 // up_is_good: returns rising is red, tax moving is grey).
 const ICONS = { up: IconArrowUpRight, down: IconArrowDownRight, flat: IconMinus, none: IconMinus };
 
-/** The change line of a card: "+4.2% vs previous period", or why there is none. */
+/** The change line of a card: "+4.2% vs previous period", "+2.1 pts vs …" for a percentage,
+ * or why there is none. */
 export function changeText(summary: Summary, name: MetricName, compareLabel: string): string {
   if (!summary.comparison) return "No comparison";
+  if (summary.not_comparable?.[name]) return `Not comparable with the ${compareLabel.toLowerCase()}`;
   const change = summary.change[name];
+  const now = summary.metrics[name];
+  const before = summary.comparison.metrics[name];
+  if (metricKind(name) === "percent" && before !== null && before !== undefined) {
+    return `${formatPoints(now, before)} vs ${compareLabel.toLowerCase()}`;
+  }
   if (change === null || change === undefined) {
-    const before = summary.comparison.metrics[name];
     return before === null || before === undefined || compareDecimal(String(before), "0") === 0
       ? `Nothing to compare in the ${compareLabel.toLowerCase()}`
       : "No change figure";
   }
   return `${formatMetricChange(change)} vs ${compareLabel.toLowerCase()}`;
+}
+
+/** The change a card colours and points by: none where the figures are not comparable. */
+function shownChange(summary: Summary, name: MetricName): number | null | undefined {
+  if (summary.not_comparable?.[name]) return null;
+  if (metricKind(name) === "percent") {
+    const points = summary.difference?.[name];
+    return points === null || points === undefined ? null : Number(points);
+  }
+  return summary.change[name];
 }
 
 type Props = { summary: Summary; compareLabel: string };
@@ -53,7 +71,8 @@ export function KpiCards({ summary, compareLabel }: Props) {
     <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm" component="section" aria-label="Key figures">
       {KPIS.map((name) => {
         const value = summary.metrics[name];
-        const direction = changeDirection(summary.change[name]);
+        const moved = shownChange(summary, name);
+        const direction = changeDirection(moved);
         const Icon = ICONS[direction];
         const before = summary.comparison?.metrics[name];
         return (
@@ -75,10 +94,10 @@ export function KpiCards({ summary, compareLabel }: Props) {
               <Group
                 gap={4}
                 wrap="nowrap"
-                c={changeColor(name, summary.change[name])}
+                c={changeColor(name, moved)}
                 data-testid="kpi-change"
                 data-direction={direction}
-                data-tone={changeTone(name, summary.change[name])}
+                data-tone={changeTone(name, moved)}
               >
                 <Icon size={16} aria-hidden />
                 <Text size="sm" c="inherit">
@@ -89,6 +108,11 @@ export function KpiCards({ summary, compareLabel }: Props) {
             {value !== null && before !== null && before !== undefined && (
               <Text size="xs" c="gray.7">
                 Was {formatMetric(name, before, currency)}
+              </Text>
+            )}
+            {value !== null && summary.not_comparable?.[name] && (
+              <Text size="xs" c="gray.8" mt={4} data-testid="kpi-not-comparable">
+                {summary.not_comparable[name]}.
               </Text>
             )}
             {FOOTFALL_KPIS.has(name) && value === null && (

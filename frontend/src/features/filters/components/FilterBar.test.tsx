@@ -71,7 +71,7 @@ describe("FilterBar", () => {
     renderAt("/?tab=items");
     expect(screen.getByRole("textbox", { name: "Currency" })).toHaveValue("GBP");
     await user.click(screen.getByRole("textbox", { name: "Compare with" }));
-    await user.click(await screen.findByRole("option", { name: "Previous year", hidden: true }));
+    await user.click(await screen.findByRole("option", { name: "Same weekdays last year", hidden: true }));
     expect(screen.getByTestId("search")).toHaveTextContent("?tab=items&compare=previous_year");
     await user.click(screen.getByRole("textbox", { name: "Stores" }));
     await user.click(await screen.findByRole("option", { name: "Quay Street", hidden: true }));

@@ -53,7 +53,7 @@ export function FilterBar() {
             value={filters.preset}
             onChange={onPreset}
             allowDeselect={false}
-            w={170}
+            w={210}
             data-testid="filter-range"
           />
           {filters.preset === "custom" && (
@@ -93,7 +93,7 @@ export function FilterBar() {
             value={filters.compare}
             onChange={(value) => value && setFilters({ compare: value as Compare })}
             allowDeselect={false}
-            w={170}
+            w={210}
           />
           <Select
             label="Currency"
