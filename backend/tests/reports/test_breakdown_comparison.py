@@ -1,0 +1,91 @@
+"""Breakdowns with a comparison (compare=): each row's figures in the comparison period are that
+key's row in the comparison period's own breakdown, the total is the summary's comparison, and
+the current rows stay what they are without one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.reports.conftest import Synced
+from tests.reports.test_router import get
+
+BREAKDOWNS = ["location", "item", "category", "team_member", "payment_method", "hour", "weekday"]
+# Tuesday and Wednesday against the Sunday and Monday before (previous period, two days).
+PERIOD = {"date_from": "2026-10-27", "date_to": "2026-10-28"}
+BEFORE = {"date_from": "2026-10-25", "date_to": "2026-10-26"}
+RATIOS = ("average_transaction_value", "units_per_transaction", "conversion_rate")
+
+
+def _rows(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["key"]: row for row in body["rows"]}
+
+
+@pytest.mark.parametrize("by", BREAKDOWNS)
+def test_each_rows_comparison_is_that_keys_row_in_the_comparison_period(
+    client: TestClient, synced: Synced, by: str
+) -> None:
+    compared = get(client, synced, "breakdown", by=by, compare="previous_period", **PERIOD)
+    alone = get(client, synced, "breakdown", by=by, compare="none", **PERIOD)
+    before = get(client, synced, "breakdown", by=by, compare="none", **BEFORE)
+    summary = get(client, synced, "summary", compare="previous_period", **PERIOD)
+
+    assert compared["comparison"]["date_from"] == BEFORE["date_from"]
+    assert compared["comparison"]["date_to"] == BEFORE["date_to"]
+    assert compared["comparison"]["metrics"] == summary["comparison"]["metrics"]
+    assert compared["total"]["metrics"] == summary["metrics"]
+    assert compared["total"]["change"] == summary["change"]
+
+    rows, before_rows = _rows(compared), _rows(before)
+    # The period's rows are as without a comparison; a key sold only before is a row too.
+    for key, row in _rows(alone).items():
+        assert rows[key]["metrics"] == row["metrics"], (by, key)
+    assert set(rows) == set(_rows(alone)) | set(before_rows)
+    assert before_rows, by
+    for key, row in rows.items():
+        if key not in before_rows:
+            assert row["comparison"] is None, (by, key)
+            assert set(row["change"].values()) == {None}
+            continue
+        assert row["comparison"] == before_rows[key]["metrics"], (by, key)
+        for name, value in row["metrics"].items():
+            previous = row["comparison"][name]
+            if value is None or previous is None or Decimal(str(previous)) == 0:
+                assert row["change"][name] is None, (by, key, name)
+            else:
+                # Exactly the summary's rule, on unrounded figures: within a rounding.
+                expected = (Decimal(str(value)) - Decimal(str(previous))) / Decimal(str(previous))
+                assert abs(Decimal(str(row["change"][name])) - expected) < Decimal("0.01")
+
+
+def test_without_compare_rows_carry_no_comparison(client: TestClient, synced: Synced) -> None:
+    body = get(client, synced, "breakdown", by="location", **PERIOD)
+    assert body["comparison"] is None
+    assert body["total"]["change"] is None
+    assert all(row["comparison"] is None and row["change"] is None for row in body["rows"])
+
+
+@pytest.mark.parametrize("by", ["location", "item", "hour", "payment_method", "team_member"])
+def test_like_for_like_rows_add_up_to_the_like_for_like_summary(
+    client: TestClient, synced: Synced, by: str
+) -> None:
+    params = {"compare": "previous_period", "lfl": "true", **PERIOD}
+    body = get(client, synced, "breakdown", by=by, **params)
+    summary = get(client, synced, "summary", **params)
+    plain = get(client, synced, "summary", compare="previous_period", **PERIOD)
+    # New York traded on the Monday but not on the Wednesday: like-for-like leaves it out.
+    assert summary["comparison"]["metrics"] != plain["comparison"]["metrics"]
+    assert body["comparison"]["metrics"] == summary["comparison"]["metrics"]
+    assert body["total"]["metrics"] == summary["metrics"]
+    money = "total_collected" if by == "payment_method" else "net_sales"
+    for side, total in (
+        ("metrics", summary["metrics"]),
+        ("comparison", summary["comparison"]["metrics"]),
+    ):
+        added = sum(
+            (Decimal(str((row[side] or {}).get(money) or 0)) for row in body["rows"]), Decimal(0)
+        )
+        assert abs(added - Decimal(str(total[money]))) <= Decimal("0.005") * len(body["rows"])
