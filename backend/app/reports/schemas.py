@@ -97,6 +97,9 @@ class TimeseriesPoint(BaseModel):
     start: str  # ISO date (day, week's Monday, month's 1st) or local date-time for hours
     metrics: MetricValues
     comparison_metrics: MetricValues | None
+    # With a comparison: the change per metric as the summary's (fractions), from the figures
+    # as shown; null without one.
+    change: dict[str, float | None] | None = None
 
 
 class TimeseriesRead(BaseModel):

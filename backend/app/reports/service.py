@@ -195,6 +195,9 @@ def timeseries(
             start=label,
             metrics=current.get(label, empty),
             comparison_metrics=None if previous is None else previous.get(label, empty),
+            change=None
+            if previous is None
+            else _shown_change(current.get(label, empty), previous.get(label, empty)),
         )
         for label in starts
     ]
@@ -210,6 +213,15 @@ def timeseries(
             db=db, org_id=req.org_id, location_ids=req.location_ids
         ),
     )
+
+
+def _shown_change(current: dict[str, Any], before: dict[str, Any]) -> dict[str, float | None]:
+    """A bucket's change by the summary's rule (`m.change`), from its figures as shown."""
+
+    def figures(shown: dict[str, Any]) -> m.Metrics:
+        return {k: None if v is None else Decimal(str(v)) for k, v in shown.items()}
+
+    return m.present_change(m.change(figures(current), figures(before)))
 
 
 def breakdown(

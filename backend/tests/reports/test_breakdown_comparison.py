@@ -89,3 +89,23 @@ def test_like_for_like_rows_add_up_to_the_like_for_like_summary(
             (Decimal(str((row[side] or {}).get(money) or 0)) for row in body["rows"]), Decimal(0)
         )
         assert abs(added - Decimal(str(total[money]))) <= Decimal("0.005") * len(body["rows"])
+
+
+def test_each_day_of_a_series_carries_the_change_of_its_figures(
+    client: TestClient, synced: Synced
+) -> None:
+    series = get(
+        client, synced, "timeseries", granularity="day", compare="previous_period", **PERIOD
+    )
+    # Tuesday 27th against Sunday 25th; Wednesday 28th against Monday 26th.
+    for point in series["points"]:
+        for name, value in point["metrics"].items():
+            previous = point["comparison_metrics"][name]
+            if value is None or previous is None or Decimal(str(previous)) == 0:
+                assert point["change"][name] is None, (point["start"], name)
+            else:
+                expected = (Decimal(str(value)) - Decimal(str(previous))) / Decimal(str(previous))
+                assert Decimal(str(point["change"][name])) == round(expected, 6)
+    assert any(v is not None for p in series["points"] for v in p["change"].values())
+    plain = get(client, synced, "timeseries", granularity="day", **PERIOD)
+    assert all(point["change"] is None for point in plain["points"])
