@@ -1690,6 +1690,10 @@ export interface components {
         };
         /** TimeseriesPoint */
         TimeseriesPoint: {
+            /** Change */
+            change?: {
+                [key: string]: number | null;
+            } | null;
             /** Comparison Metrics */
             comparison_metrics: {
                 [key: string]: string | number | null;
