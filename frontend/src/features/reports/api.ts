@@ -109,11 +109,11 @@ export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = tr
   return useQuery({
     queryKey: reportKeys.breakdown(params, by),
     enabled,
-    // Breakdowns carry no comparison: asking for none spares the server the work.
+    // Each row with its figures in the filter bar's comparison ("none" spares the server the work).
     queryFn: async () =>
       unwrap(
         await api.GET("/reports/breakdown", {
-          params: { query: { ...reportQuery(params, "none"), by } },
+          params: { query: { ...reportQuery(params), by } },
         }),
       ),
     placeholderData: keepPreviousData,
