@@ -236,7 +236,7 @@ def breakdown(
 ) -> BreakdownRead:
     """Metrics per group with a total row equal to the summary; rows add up to it. `compared`
     (with a comparison in the request): each row's figures in the comparison period and the
-    change, as the summary's; a group found only in the comparison is a row of its own."""
+    change, as the summary's (a group found only in the comparison is in its total only)."""
     _plan_each_time(db)
     if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
         raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
@@ -254,12 +254,11 @@ def breakdown(
         return {k: v for k, v in compute(sums).items() if k in shown}
 
     before = grouped.before
-    keys = [k for k in grouped.rows if isinstance(k, tuple)]
-    if before is not None:
-        keys += [k for k in before if isinstance(k, tuple) and k not in grouped.rows]
     rows = []
-    for key, label in keys:
-        current = figures(grouped.rows.get((key, label)) or m.Sums())
+    # The period's rows only, as without a comparison: a key sold only in the comparison is in
+    # the comparison's total, not a row of its own.
+    for key, label in (k for k in grouped.rows if isinstance(k, tuple)):
+        current = figures(grouped.rows[(key, label)])
         if before is None:
             rows.append(
                 BreakdownRow(key=key, label=label, metrics=m.present(current, req.currency))
