@@ -61,7 +61,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
   // The catalog's names are the API's `by` values.
   const by = spec.name as BreakdownBy;
   const { header, columns: figures, ordinal } = spec;
-  const query = useBreakdown(params, by);
+  const query = useBreakdown(params, by, true, true);
   const data = query.data?.by === by ? query.data : undefined;
   if (!data && query.isError) {
     return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
