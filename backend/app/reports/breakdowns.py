@@ -13,8 +13,10 @@ A new breakdown over an existing grain is its declaration in the catalog, its me
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from app.catalog.breakdowns import BREAKDOWN_NAMES, Breakdown
 from app.fx.converter import Converter
 from app.reports import metrics as m
 from app.reports.day_cache import _read_days
+from app.reports.engine import _Window, _windows
 from app.reports.grouping import _Grouping, _line_grouping, _pairs, _tender_label
 from app.reports.hour_cache import _read_hours
 from app.reports.line_cache import _read_lines
@@ -122,6 +125,18 @@ if set(ATTRIBUTIONS) != set(BREAKDOWN_NAMES):
 _CELL_EXTRA = {"day": None, "hour": "hour", "line": "line", "tender": "tender", "team": "member"}
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """A breakdown's sums per (key, label) group and the summary's sums for the filters; when
+    compared, the same for the comparison period read as a period of its own, its rows grouped
+    by its own dates (a weekday row compares the comparison's Mondays with the period's)."""
+
+    rows: dict[Hashable, m.Sums]
+    total: m.Sums
+    before: dict[Hashable, m.Sums] | None = None
+    before_total: m.Sums | None = None
+
+
 def groups(
     db: Session,
     req: ReportRequest,
@@ -129,38 +144,60 @@ def groups(
     spec: Breakdown,
     *,
     from_orders: bool,
-) -> tuple[dict[Hashable, m.Sums], m.Sums]:
-    """Sums per (key, label) group of the breakdown, and the summary's sums for the filters."""
+    compared: bool = False,
+) -> Grouped:
+    """Sums per (key, label) group of the breakdown, and the summary's sums for the filters;
+    with `compared` (and a comparison in the request), the comparison period's too."""
     attribution = ATTRIBUTIONS[spec.name]
     group = attribution.group(db, req)
     lines = attribution.lines(db, req) if attribution.lines is not None else None
     if from_orders or spec.grain == "team":
         # Team members split each order by its payments: always from the order tables.
-        return _from_orders(db, req, conv, spec, group, lines)
-    needs = attribution.needs
-    total: m.Sums | None = None
-    folded: dict[Hashable, m.Sums]
+        return _from_orders(db, req, conv, spec, group, lines, compared=compared)
+    _, before = _windows(req)
+    read = functools.partial(_read_groups, db, req, conv, spec, attribution.needs, group, lines)
+    folded, total = read(None)
+    before_rows = before_total = None
+    if compared and before is not None:
+        # Like-for-like stays as the window says; the dates stay the comparison's own.
+        before_rows, before_total = read(replace(before, key_shift=0))
+    if total is None or (before_rows is not None and before_total is None):
+        days = _read_days(db, req, conv, ())  # the summary's own read
+        total = _sum_all(days.sums.values()) if total is None else total
+        if before_rows is not None and before_total is None and days.before is not None:
+            before_total = _sum_all(days.before.values())
+    return Grouped(folded, total, before_rows, before_total)
+
+
+def _read_groups(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    spec: Breakdown,
+    needs: tuple[str, ...],
+    group: Group,
+    lines: _Grouping | None,
+    window: _Window | None,
+) -> tuple[dict[Hashable, m.Sums], m.Sums | None]:
+    """One window's groups from the rollups (the period's when `window` is None), with its
+    total when the grain's read gives it."""
     if spec.grain == "day":
-        read = _read_days(db, req, conv, needs)  # type: ignore[arg-type]
+        read = _read_days(db, req, conv, needs, window=window)  # type: ignore[arg-type]
         folded = _fold_sums(read.sums, lambda k: group(dict(zip(needs, k, strict=True))))
-        total = _sum_all(read.sums.values())
-    elif spec.grain == "hour":
-        hours = _read_hours(db, req, conv, needs)  # type: ignore[arg-type]
-        folded = _fold_sums(hours.sums, lambda k: group(dict(zip(needs, k, strict=True))))
-    elif spec.grain == "line":
+        return folded, _sum_all(read.sums.values())
+    if spec.grain == "hour":
+        hours = _read_hours(db, req, conv, needs, window=window)  # type: ignore[arg-type]
+        return _fold_sums(hours.sums, lambda k: group(dict(zip(needs, k, strict=True)))), None
+    if spec.grain == "line":
         assert lines is not None
-        folded = _fold_sums(
-            {(k,): v for k, v in _read_lines(db, req, conv, lines).items()},
+        return _fold_sums(
+            {(k,): v for k, v in _read_lines(db, req, conv, lines, window=window).items()},
             lambda k: group({"line": k[0]}),
-        )
-    else:
-        folded = _fold_sums(
-            {(k,): v for k, v in _read_tenders(db, req, conv).items()},
-            lambda k: group({"tender": k[0]}),
-        )
-    if total is None:
-        total = _sum_all(_read_days(db, req, conv, ()).sums.values())
-    return folded, total
+        ), None
+    return _fold_sums(
+        {(k,): v for k, v in _read_tenders(db, req, conv, window=window).items()},
+        lambda k: group({"tender": k[0]}),
+    ), None
 
 
 def _from_orders(
@@ -170,26 +207,39 @@ def _from_orders(
     spec: Breakdown,
     group: Group,
     lines: _Grouping | None,
-) -> tuple[dict[Hashable, m.Sums], m.Sums]:
+    *,
+    compared: bool,
+) -> Grouped:
     """The straight computation's groups, from cells of the order tables."""
-    day_cells, _ = _read(db, req, conv, _day_cells)
+    day_cells, day_before = _read(db, req, conv, _day_cells)
     if spec.grain == "day":
-        cells = day_cells
+        cells, before = day_cells, day_before
     elif spec.grain == "hour":
-        cells, _ = _read(db, req, conv, _hour_cells)
+        cells, before = _read(db, req, conv, _hour_cells)
     elif spec.grain == "line":
         assert lines is not None
-        cells, _ = _read(db, req, conv, _line_cells, rekey=lines.row)
+        cells, before = _read(db, req, conv, _line_cells, rekey=lines.row)
     elif spec.grain == "tender":
-        cells, _ = _read(db, req, conv, _tender_cells, payments=True)
+        cells, before = _read(db, req, conv, _tender_cells, payments=True)
     else:
-        cells, _ = _read(db, req, conv, _team_cells)
+        cells, before = _read(db, req, conv, _team_cells)
     extra = _CELL_EXTRA[spec.grain]
 
-    def attributes(key: CellKey) -> Attributes:
-        row = {"location": key[0], "date": key[1]}
+    def attributes(key: CellKey, shift: timedelta = timedelta(0)) -> Attributes:
+        row = {"location": key[0], "date": key[1] - shift}
         if extra is not None:
             row[extra] = key[2]
         return row
 
-    return _fold(cells.sums.items(), lambda key: group(attributes(key))), _total(day_cells)
+    grouped = Grouped(
+        _fold(cells.sums.items(), lambda key: group(attributes(key))), _total(day_cells)
+    )
+    if not compared or before is None or day_before is None:
+        return grouped
+    # `_read` lands the comparison on the period's dates: back to its own for the groups.
+    shift = timedelta(days=req.offset or 0)
+    return replace(
+        grouped,
+        before=_fold(before.sums.items(), lambda key: group(attributes(key, shift))),
+        before_total=_total(day_before),
+    )

@@ -273,9 +273,12 @@ def _read_days(
     conv: Converter,
     keys: Sequence[DayDim],
     main_keys: Sequence[DayDim] | None = None,
+    *,
+    window: _Window | None = None,
 ) -> _Read:
-    """Day sums per key for the period (per `main_keys` when given) and its comparison."""
-    main, before = _windows(req)
+    """Day sums per key for the period (per `main_keys` when given) and its comparison; or,
+    given a `window`, for that window alone (a comparison read as a period of its own)."""
+    main, before = (window, None) if window is not None else _windows(req)
     result: list[dict[tuple[Any, ...], m.Sums]] = []
     counts: list[dict[str, int]] = []
     every = report_cache.enabled(db) and _every_location(db, req)

@@ -44,7 +44,16 @@ from app.rollups.models import RollupHour
 HourDim = Literal["date", "hour"]  # what hour rollups can be read per
 
 
-def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence[HourDim]) -> _Read:
+def _read_hours(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    keys: Sequence[HourDim],
+    *,
+    window: _Window | None = None,
+) -> _Read:
+    """Hour sums per key for the period and its comparison; or, given a `window`, for that
+    window alone (a comparison read as a period of its own)."""
     h = RollupHour
     query = _Query(
         source=h.__table__,
@@ -56,7 +65,7 @@ def _read_hours(db: Session, req: ReportRequest, conv: Converter, keys: Sequence
     )
     columns = {"date": h.business_date, "hour": h.hour}
     date_index = list(keys).index("date") if "date" in keys else None
-    main, before = _windows(req)
+    main, before = (window, None) if window is not None else _windows(req)
     result: list[dict[tuple[Any, ...], m.Sums]] = []
     for window in (main, before):
         if window is None:

@@ -53,7 +53,12 @@ from app.rollups.models import RollupLine, RollupOrgLine
 
 
 def _read_lines(
-    db: Session, req: ReportRequest, conv: Converter, grouping: _Grouping
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    grouping: _Grouping,
+    *,
+    window: _Window | None = None,
 ) -> dict[Hashable, m.Sums]:
     """Line sums per item or category row for the period: each location-day's posted gross
     sales, returns and discounts shared out among the rows by largest remainder.
@@ -61,10 +66,10 @@ def _read_lines(
     PostgreSQL: in SQL (`_lines_in_sql`); every store's rows come from the line day cache,
     whose months are made the first time a report needs them. Elsewhere, from the rollups here.
     """
-    main, _ = _windows(req)
+    main = window if window is not None else _windows(req)[0]  # `window`: a comparison's
     values: dict[tuple[Any, ...], Values] | None = None
     if _is_postgres(db):
-        if report_cache.enabled(db) and not req.lfl and _every_location(db, req):
+        if report_cache.enabled(db) and main.lfl_shift is None and _every_location(db, req):
             values = _cached_lines(db, req, conv, grouping, main)
         else:
             values = _lines_in_sql(db, req, conv, grouping, main, every=False, per_day=False)

@@ -56,7 +56,7 @@ def report_breakdown(
     sort: Annotated[Text | None, Query(description="A metric name, key or label")] = None,
     order: Annotated[SortOrder, Query()] = SortOrder.desc,
 ) -> BreakdownRead:
-    return report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order)
+    return report_service.breakdown(db=db, req=req, by=by, sort=sort, order=order, compared=True)
 
 
 @router.get("/heatmap", response_model=HeatmapRead)

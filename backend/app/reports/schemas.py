@@ -130,6 +130,9 @@ class TimeseriesPoint(BaseModel):
     start: str  # ISO date (day, week's Monday, month's 1st) or local date-time for hours
     metrics: MetricValues
     comparison_metrics: MetricValues | None
+    # With a comparison: the change per metric as the summary's (fractions), from the figures
+    # as shown; null without one.
+    change: dict[str, float | None] | None = None
 
 
 class TimeseriesRead(BaseModel):
@@ -147,10 +150,15 @@ class BreakdownRow(BaseModel):
     key: str
     label: str
     metrics: MetricValues
+    # With a comparison (compare=): the key's figures in the comparison period (null when it
+    # had none there) and the change as the summary's, fractions per metric.
+    comparison: MetricValues | None = None
+    change: dict[str, float | None] | None = None
 
 
 class BreakdownTotal(BaseModel):
     metrics: MetricValues
+    change: dict[str, float | None] | None = None  # the summary's change, with a comparison
 
 
 class BreakdownRead(BaseModel):
@@ -160,6 +168,7 @@ class BreakdownRead(BaseModel):
     date_to: date
     rows: list[BreakdownRow]
     total: BreakdownTotal
+    comparison: ComparisonPeriod | None = None  # its dates and total, with compare=
     rates: RatesUsed
     recalculating: Recalculating
 

@@ -251,6 +251,9 @@ def timeseries(
             start=label,
             metrics=current.get(label, empty),
             comparison_metrics=None if previous is None else previous.get(label, empty),
+            change=None
+            if previous is None
+            else _shown_change(current.get(label, empty), previous.get(label, empty)),
         )
         for label in starts
     ]
@@ -268,6 +271,15 @@ def timeseries(
     )
 
 
+def _shown_change(current: dict[str, Any], before: dict[str, Any]) -> dict[str, float | None]:
+    """A bucket's change by the summary's rule (`m.change`), from its figures as shown."""
+
+    def figures(shown: dict[str, Any]) -> m.Metrics:
+        return {k: None if v is None else Decimal(str(v)) for k, v in shown.items()}
+
+    return m.present_change(m.change(figures(current), figures(before)))
+
+
 def breakdown(
     *,
     db: Session,
@@ -276,37 +288,67 @@ def breakdown(
     sort: str | None,
     order: SortOrder,
     source: Source = "rollups",
+    compared: bool = False,
 ) -> BreakdownRead:
-    """Metrics per group with a total row equal to the summary; rows add up to it."""
+    """Metrics per group with a total row equal to the summary; rows add up to it. `compared`
+    (with a comparison in the request): each row's figures in the comparison period and the
+    change, as the summary's (a group found only in the comparison is in its total only)."""
     _plan_each_time(db)
     if sort is not None and sort not in m.METRIC_NAMES and sort not in ("key", "label"):
         raise InvalidField("sort", f"Unknown metric {sort!r}", location="query")
     conv = Converter(req.currency)
     spec = catalog_breakdown(by.value)
-    folded, total_sums = breakdowns.groups(db, req, conv, spec, from_orders=source == "orders")
-    total = m.compute(total_sums)
+    grouped = breakdowns.groups(
+        db, req, conv, spec, from_orders=source == "orders", compared=compared
+    )
+    total = m.compute(grouped.total)
     shown = spec.metrics
     # Payment-method rows are tenders: their figures are the tenders' (METRICS.md).
     compute = m.compute_payments if spec.grain == "tender" else m.compute
-    rows = [
-        BreakdownRow(
-            key=key,
-            label=label,
-            metrics=m.present({k: v for k, v in compute(sums).items() if k in shown}, req.currency),
+
+    def figures(sums: m.Sums) -> m.Metrics:
+        return {k: v for k, v in compute(sums).items() if k in shown}
+
+    before = grouped.before
+    rows = []
+    # The period's rows only, as without a comparison: a key sold only in the comparison is in
+    # the comparison's total, not a row of its own.
+    for key, label in (k for k in grouped.rows if isinstance(k, tuple)):
+        current = figures(grouped.rows[(key, label)])
+        if before is None:
+            rows.append(
+                BreakdownRow(key=key, label=label, metrics=m.present(current, req.currency))
+            )
+            continue
+        found = before.get((key, label))
+        previous = figures(found) if found is not None else None
+        rows.append(
+            BreakdownRow(
+                key=key,
+                label=label,
+                metrics=m.present(current, req.currency),
+                comparison=m.present(previous, req.currency) if previous is not None else None,
+                change=m.present_change(m.change(current, previous)),
+            )
         )
-        for (key, label), sums in ((k, v) for k, v in folded.items() if isinstance(k, tuple))
-    ]
     rows.sort(key=lambda row: _sort_key(row, sort or "net_sales"), reverse=order == SortOrder.desc)
     if (sort or "net_sales") in m.METRIC_NAMES:
         # Rows without the figure go last whichever the order.
         rows.sort(key=lambda row: row.metrics.get(sort or "net_sales") is None)
+    previous_total = m.compute(grouped.before_total) if grouped.before_total is not None else None
     return BreakdownRead(
         currency=req.currency,
         by=by,
         date_from=req.date_from,
         date_to=req.date_to,
         rows=rows,
-        total=BreakdownTotal(metrics=m.present(total, req.currency)),
+        total=BreakdownTotal(
+            metrics=m.present(total, req.currency),
+            change=None
+            if previous_total is None
+            else m.present_change(m.change(total, previous_total)),
+        ),
+        comparison=_comparison(req, previous_total),
         rates=_rates(conv),
         recalculating=recalculation.pending(
             db=db, org_id=req.org_id, location_ids=req.location_ids

@@ -34,7 +34,9 @@ from app.reports.request import ReportRequest
 from app.rollups.models import RollupDay, RollupTender
 
 
-def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hashable, m.Sums]:
+def _read_tenders(
+    db: Session, req: ReportRequest, conv: Converter, *, window: _Window | None = None
+) -> dict[Hashable, m.Sums]:
     """Payment-method sums per (tender type, card brand) for the period: each location-day's
     posted total collected and fees shared out among its tenders by largest remainder."""
     t = RollupTender
@@ -49,7 +51,7 @@ def _read_tenders(db: Session, req: ReportRequest, conv: Converter) -> dict[Hash
         },
         plain={},
     )
-    main, _ = _windows(req)
+    main = window if window is not None else _windows(req)[0]  # `window`: a comparison's
     # What each location-day posted (summary's figures), in minor units.
     digits = minor_digits(conv.target)
     totals: dict[tuple[int, date], dict[str, int]] = {}

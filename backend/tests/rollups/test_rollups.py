@@ -173,7 +173,9 @@ def every_report(db: Session, req: reports.ReportRequest, source: reports.Source
         )
     for by in BreakdownBy:
         out[f"breakdown:{by.value}"] = figures(
-            reports.breakdown(db=db, req=req, by=by, sort="key", order=SortOrder.asc, source=source)
+            reports.breakdown(
+                db=db, req=req, by=by, sort="key", order=SortOrder.asc, source=source, compared=True
+            )
         )
     out["heatmap"] = figures(reports.heatmap(db=db, req=req, source=source))
     return out

@@ -683,6 +683,7 @@ export interface components {
         /** BreakdownRead */
         BreakdownRead: {
             by: components["schemas"]["BreakdownBy"];
+            comparison?: components["schemas"]["ComparisonPeriod"] | null;
             /** Currency */
             currency: string;
             /**
@@ -707,6 +708,14 @@ export interface components {
         };
         /** BreakdownRow */
         BreakdownRow: {
+            /** Change */
+            change?: {
+                [key: string]: number | null;
+            } | null;
+            /** Comparison */
+            comparison?: {
+                [key: string]: string | number | null;
+            } | null;
             /** Key */
             key: string;
             /** Label */
@@ -755,6 +764,10 @@ export interface components {
         };
         /** BreakdownTotal */
         BreakdownTotal: {
+            /** Change */
+            change?: {
+                [key: string]: number | null;
+            } | null;
             /** Metrics */
             metrics: {
                 [key: string]: string | number | null;
@@ -1698,6 +1711,10 @@ export interface components {
         };
         /** TimeseriesPoint */
         TimeseriesPoint: {
+            /** Change */
+            change?: {
+                [key: string]: number | null;
+            } | null;
             /** Comparison Metrics */
             comparison_metrics: {
                 [key: string]: string | number | null;

@@ -33,3 +33,22 @@ export function compareDecimal(a: string, b: string): number {
 export function isNegativeDecimal(value: string): boolean {
   return parts(value).negative;
 }
+
+function places(value: string): number {
+  return (value.trim().split(".")[1] ?? "").length;
+}
+
+/** The exact sum of decimal strings, to the most decimals any of them has ("0.10" + "0.2" is "0.30"). */
+export function addDecimals(values: readonly string[]): string {
+  const scale = Math.max(0, ...values.map(places));
+  let total = 0n;
+  for (const value of values) {
+    const p = parts(value);
+    const digits = BigInt(`${p.int || "0"}${p.frac.padEnd(scale, "0")}`);
+    total += p.negative ? -digits : digits;
+  }
+  const negative = total < 0n;
+  const text = (negative ? -total : total).toString().padStart(scale + 1, "0");
+  const whole = text.slice(0, text.length - scale);
+  return `${negative ? "-" : ""}${whole}${scale ? `.${text.slice(text.length - scale)}` : ""}`;
+}

@@ -60,8 +60,55 @@ describe("ReportsPage", () => {
     await userEvent.click(within(table).getByRole("button", { name: /^Units sold/ }));
     expect(names()).toEqual(["Croissant", "Flat white", "Crème brûlée", "Total"]);
     await userEvent.type(within(table).getByRole("searchbox"), "creme");
-    expect(names()).toEqual(["Crème brûlée", "Total"]);
+    // Under a search the total is the shown rows' (labelled), with the whole period's beneath.
+    expect(names()).toEqual(["Crème brûlée", "Total of 1 shown row", "Whole period (all 3 rows)"]);
     expect(within(table).getByText("1 of 3 rows match")).toBeInTheDocument();
+    const shownTotal = within(table).getByRole("rowheader", { name: "Total of 1 shown row" }).closest("tr") as HTMLElement;
+    expect(shownTotal).toHaveTextContent(/£1,000\.10.*5/);
+  });
+
+  it("compares each row with the filter bar's comparison, and says why a negative average is not shown", async () => {
+    const hours = {
+      ...breakdown("hour", [
+        {
+          key: "10",
+          label: "10:00",
+          metrics: metrics({ net_sales: "500.00", average_transaction_value: "10.00" }),
+          comparison: metrics({ net_sales: "400.00" }),
+          change: { net_sales: 0.25 },
+        },
+        {
+          key: "16",
+          label: "16:00",
+          metrics: metrics({ net_sales: "-26.60", transactions: 1, units_sold: -8, average_transaction_value: "-26.60", units_per_transaction: -8 }),
+          comparison: null,
+          change: { net_sales: null },
+        },
+      ]),
+      comparison: { date_from: "2025-12-31", date_to: "2026-01-06", metrics: metrics({ net_sales: "1000.00" }) },
+    };
+    hours.total = { metrics: metrics(), change: { net_sales: 0.2 } };
+    stubApi((url) =>
+      url.pathname === "/api/v1/reports/breakdown" && url.searchParams.get("by") === "hour"
+        ? url.searchParams.get("compare") === "previous_period"
+          ? json(hours)
+          : undefined
+        : routes(url),
+    );
+    renderPage(<ReportsPage />, "/reports?tab=hour");
+    const table = await screen.findByTestId("report-hour", {}, { timeout: 5000 });
+    const row = (name: string) => within(table).getByRole("rowheader", { name }).closest("tr") as HTMLElement;
+    expect(within(table).getByRole("columnheader", { name: /Previous period/ })).toBeInTheDocument();
+    expect(row("10:00")).toHaveTextContent(/£500\.00.*£400\.00.*\+25\.0%/);
+    expect(within(row("10:00")).getByText("+25.0%")).toHaveAttribute("data-tone", "good");
+    expect(row("Total")).toHaveTextContent(/£1,200\.00.*£1,000\.00.*\+20\.0%/);
+    // Returns exceeded sales at 16:00: no "ATV −£26.60", and the note says why.
+    // Net sales −£26.60 is shown (it is what happened); the averages are not.
+    expect(row("16:00").textContent?.match(/26\.60/g)).toHaveLength(1);
+    expect(row("16:00")).not.toHaveTextContent("8.00");
+    expect(row("16:00")).toHaveTextContent(/—\*.*—\*/);
+    expect(within(table).getAllByTitle("Returns exceeded sales in this hour")).toHaveLength(2);
+    expect(screen.getByTestId("returns-exceeded-note")).toHaveTextContent("Returns exceeded sales in this hour");
   });
 
   it("downloads the table as CSV for the page's filters", async () => {

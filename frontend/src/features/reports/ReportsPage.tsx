@@ -11,7 +11,6 @@ import { type CatalogBreakdown, summaryMetricNames, useRegisteredCatalog } from 
 import { COMPARE_LABELS } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
 import {
-  type Breakdown,
   type BreakdownBy,
   type ReportParams,
   type Summary,
@@ -22,6 +21,8 @@ import {
 import { ExportStatusBar } from "@/features/reports/components/ExportStatusBar";
 import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
 import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
+import { DayReport } from "@/features/reports/components/DayReport";
+import { FigureTable } from "@/features/reports/components/FigureTable";
 import { ReportTable, type TableColumn } from "@/features/reports/components/ReportTable";
 import type { CsvTable } from "@/features/reports/export";
 import {
@@ -40,6 +41,8 @@ import { errorMessage } from "@/lib/api";
 type Tab = { value: string; label: string; header: string; breakdown: CatalogBreakdown | null };
 
 const SUMMARY_TAB: Tab = { value: "summary", label: "Sales summary", header: "Metric", breakdown: null };
+/** Day by day (by week or month over long periods), from the series: the workbook's "By day". */
+const DAY_TAB: Tab = { value: "day", label: "By day", header: "Day", breakdown: null };
 
 /** The tabs: a breakdown declared in the backend's catalog is a tab here with no frontend edit. */
 function useTabs(): Tab[] {
@@ -47,41 +50,19 @@ function useTabs(): Tab[] {
   return useMemo(
     () => [
       SUMMARY_TAB,
+      DAY_TAB,
       ...(catalog?.breakdowns ?? []).map((b) => ({ value: b.name, label: b.label, header: b.header, breakdown: b })),
     ],
     [catalog],
   );
 }
 
-type Row = Breakdown["rows"][number];
-
 function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params: ReportParams; csv: ReactNode }) {
   // The catalog's names are the API's `by` values.
   const by = spec.name as BreakdownBy;
   const { header, columns: figures, ordinal } = spec;
-  const query = useBreakdown(params, by);
+  const query = useBreakdown(params, by, true, true);
   const data = query.data?.by === by ? query.data : undefined;
-  const columns = useMemo<TableColumn<Row>[]>(() => {
-    const currency = data?.currency ?? "GBP";
-    // Hours and weekdays (ordinal breakdowns) read in their own order, not alphabetically.
-    const first: TableColumn<Row> = {
-      id: "label",
-      header,
-      text: true,
-      value: (row) => (ordinal ? row.key.padStart(2, "0") : row.label),
-      search: (row) => row.label,
-      render: (row) => row.label,
-    };
-    return [
-      first,
-      ...figures.map((name) => ({
-        id: name,
-        header: metricLabel(name, true),
-        value: (row: Row) => row.metrics[name],
-        render: (row: Row) => formatMetric(name, row.metrics[name], currency),
-      })),
-    ];
-  }, [header, figures, ordinal, data?.currency]);
   if (!data && query.isError) {
     return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
   }
@@ -90,14 +71,19 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
     <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
-      <ReportTable
+      <FigureTable
         key={by}
         caption={`Sales ${spec.label.toLowerCase()}`}
+        header={header}
+        noun={header.toLowerCase()}
+        figures={figures}
+        currency={data.currency}
         rows={data.rows}
-        rowKey={(row) => row.key}
-        columns={columns}
+        totals={{ metrics: data.total.metrics, comparison: data.comparison?.metrics ?? null, change: data.total.change ?? null }}
+        compareLabel={data.comparison ? COMPARE_LABELS[params.compare] : null}
+        // Hours and weekdays (ordinal breakdowns) read in their own order, not alphabetically.
+        order={ordinal ? (row) => row.key.padStart(2, "0") : undefined}
         initialSort={ordinal ? { column: "label", direction: "asc" } : { column: figures[0] ?? "label", direction: "desc" }}
-        footer={["Total", ...figures.map((name) => formatMetric(name, data.total.metrics[name], data.currency))]}
         searchLabel={`Search ${header.toLowerCase()}s`}
         testId={`report-${by}`}
         actions={csv}
@@ -237,6 +223,8 @@ function Reports({ storeCount }: { storeCount: number }) {
           <Tabs.Panel key={t.value} value={t.value} pt="md">
             {t.breakdown ? (
               <BreakdownReport spec={t.breakdown} params={params} csv={csvButton(t.value as CsvTable)} />
+            ) : t.value === DAY_TAB.value ? (
+              <DayReport params={params} csv={csvButton("day")} />
             ) : (
               <SummaryReport params={params} csv={csvButton("summary")} />
             )}

@@ -114,15 +114,17 @@ export function useTimeseries(params: ReportParams, granularity: Granularity) {
   });
 }
 
-export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = true) {
+/** A breakdown; `compared`: each row with its figures in the filters' comparison (the report
+ * tables), else none, which spares the server the work (the dashboard's league table). */
+export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = true, compared = false) {
+  const compare = compared ? params.compare : "none";
   return useQuery({
-    queryKey: reportKeys.breakdown(params, by),
+    queryKey: reportKeys.breakdown({ ...params, compare }, by),
     enabled,
-    // Breakdowns carry no comparison: asking for none spares the server the work.
     queryFn: async () =>
       unwrap(
         await api.GET("/reports/breakdown", {
-          params: { query: { ...reportQuery(params, "none"), by } },
+          params: { query: { ...reportQuery(params, compare), by } },
         }),
       ),
     placeholderData: keepPreviousData,

@@ -6,8 +6,10 @@ import {
   formatMetric,
   formatMetricChange,
   METRIC_NAMES,
+  metricAddsUp,
   metricLabel,
   NO_FIGURE,
+  returnsExceededSales,
 } from "@/features/reports/metrics";
 
 describe("formatMetric", () => {
@@ -62,5 +64,18 @@ describe("metric names", () => {
     expect(METRIC_NAMES.indexOf("gross_sales")).toBeLessThan(METRIC_NAMES.indexOf("net_sales"));
     expect(metricLabel("average_transaction_value", true)).toBe("ATV");
     expect(metricLabel("discounts")).toBe("Discounts & comps");
+  });
+});
+
+describe("returnsExceededSales", () => {
+  it("flags an average below zero, never a figure that adds up or an absent one", () => {
+    expect(returnsExceededSales("average_transaction_value", "-26.60")).toBe(true);
+    expect(returnsExceededSales("units_per_transaction", -8)).toBe(true);
+    expect(returnsExceededSales("average_transaction_value", "12.00")).toBe(false);
+    expect(returnsExceededSales("average_transaction_value", null)).toBe(false);
+    expect(returnsExceededSales("net_sales", "-26.60")).toBe(false);
+    expect(returnsExceededSales("units_sold", -8)).toBe(false);
+    expect(metricAddsUp("net_sales") && metricAddsUp("transactions")).toBe(true);
+    expect(metricAddsUp("average_transaction_value") || metricAddsUp("conversion_rate")).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // registered by CatalogGate); the figures themselves come from the API (one implementation,
 // app/reports/metrics.py); nothing here computes a metric.
 import { catalogMetric, METRIC_NAMES } from "@/features/catalog/registry";
-import { compareDecimal } from "@/lib/decimal";
+import { compareDecimal, isNegativeDecimal } from "@/lib/decimal";
 import { formatChange, formatMoney, formatNumber, formatPercent, userLocale } from "@/lib/format";
 
 export type MetricValue = string | number | null | undefined;
@@ -136,3 +136,27 @@ export function compareMetric(a: MetricValue, b: MetricValue, direction: "asc" |
     typeof a === "string" && typeof b === "string" ? compareDecimal(a, b) : Number(a) - Number(b);
   return direction === "asc" ? order : -order;
 }
+
+/**
+ * Whether a metric's rows add up to its total — the money measures and the counts — so that a
+ * table may add it up over the rows a search leaves (the averages and rates never are).
+ */
+export function metricAddsUp(name: string): boolean {
+  const info = catalogMetric(name);
+  return info !== undefined && (info.additive || info.kind === "count");
+}
+
+/**
+ * The rule for averages below zero (issue #23, point 6). ATV, UPT and sales per visitor average a
+ * row's net sales or units over its sales; where the row's returns exceeded its sales (an hour in
+ * which a big return came back and one small sale was made) METRICS.md's definition gives a
+ * negative figure — "ATV −£26.60" — which no manager reads as an average sale. The API and the
+ * workbook keep the figure (one definition); the page shows it as the absent mark, with a note
+ * saying why (`RETURNS_EXCEEDED_SALES`).
+ */
+export function returnsExceededSales(name: string, value: MetricValue): boolean {
+  if (value === null || value === undefined || value === "" || metricAddsUp(name)) return false;
+  return typeof value === "string" ? isNegativeDecimal(value) : value < 0;
+}
+
+export const RETURNS_EXCEEDED_SALES = "Returns exceeded sales";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { type Column, nextSort, searchRows, sortRows } from "@/features/reports/table";
+import { addUp, type Column, nextSort, searchRows, sortRows } from "@/features/reports/table";
 
 type Row = { label: string; net: string | null; conv: number | null };
 
@@ -79,5 +79,15 @@ describe("nextSort", () => {
     expect(nextSort(null, net)).toEqual({ column: "net", direction: "desc" });
     expect(nextSort(null, label)).toEqual({ column: "label", direction: "asc" });
     expect(nextSort({ column: "net", direction: "desc" }, net)).toEqual({ column: "net", direction: "asc" });
+  });
+});
+
+describe("addUp", () => {
+  it("adds the API's money exactly and counts as numbers; nothing to add is absent", () => {
+    expect(addUp(["0.10", "0.20", null, "-0.05"])).toBe("0.25");
+    expect(addUp(["70905.77", "-70905.77"])).toBe("0.00");
+    expect(addUp(["1.5", "2.25"])).toBe("3.75");
+    expect(addUp([3, 4.5, undefined])).toBe(7.5);
+    expect(addUp([null, undefined])).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 // Sorting and searching of report tables, kept apart from the component so they can be tested.
 import { compareMetric, type MetricValue } from "@/features/reports/metrics";
+import { addDecimals } from "@/lib/decimal";
 
 export type SortDirection = "asc" | "desc";
 export type SortState = { column: string; direction: SortDirection };
@@ -51,4 +52,15 @@ export function nextSort<R>(current: SortState | null, column: Column<R>): SortS
     return { column: column.id, direction: current.direction === "asc" ? "desc" : "asc" };
   }
   return { column: column.id, direction: column.text ? "asc" : "desc" };
+}
+
+/**
+ * The sum of one figure over some rows, from the API's own figures (exactly, for money's decimal
+ * strings): what "Total of N shown rows" shows for a figure that adds up. Null when no row has it.
+ */
+export function addUp(values: readonly MetricValue[]): MetricValue {
+  const present = values.filter((v): v is string | number => v !== null && v !== undefined && v !== "");
+  if (!present.length) return null;
+  if (present.every((v) => typeof v === "string")) return addDecimals(present as string[]);
+  return Number(addDecimals(present.map((v) => String(v))));
 }

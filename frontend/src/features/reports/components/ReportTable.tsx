@@ -21,8 +21,9 @@ type Props<R> = {
   rowKey: (row: R) => string;
   columns: readonly TableColumn<R>[];
   initialSort?: SortState | null;
-  /** A last row of totals (not sorted or searched). */
-  footer?: ReactNode[];
+  /** Last rows of totals (not sorted or searched): one row, or the rows for the rows a search
+   * leaves (`shown`; `filtered` when a search left out some). */
+  footer?: ReactNode[] | ((shown: readonly R[], filtered: boolean) => ReactNode[][]);
   searchLabel?: string;
   pageSize?: number;
   testId?: string;
@@ -51,6 +52,7 @@ export function ReportTable<R>({
     [rows, columns, query, sort],
   );
   const visible = shown.slice(0, limit);
+  const footRows = typeof footer === "function" ? footer(shown, shown.length !== rows.length) : footer ? [footer] : [];
 
   return (
     <div data-testid={testId}>
@@ -69,7 +71,7 @@ export function ReportTable<R>({
         {actions}
       </Group>
       <Table.ScrollContainer minWidth={Math.min(240 + columns.length * 120, 1400)}>
-        <Table striped highlightOnHover stickyHeader verticalSpacing="xs" fz="sm">
+        <Table striped highlightOnHover stickyHeader verticalSpacing="xs" fz="sm" className="report-table">
           <caption className="visually-hidden">{caption}</caption>
           <Table.Thead>
             <Table.Tr>
@@ -78,7 +80,12 @@ export function ReportTable<R>({
                 const ariaSort = active ? (sort.direction === "asc" ? "ascending" : "descending") : "none";
                 const Icon = !active ? IconArrowsSort : sort.direction === "asc" ? IconArrowUp : IconArrowDown;
                 return (
-                  <Table.Th key={column.id} aria-sort={ariaSort} ta={column.text ? "left" : "right"}>
+                  <Table.Th
+                    key={column.id}
+                    aria-sort={ariaSort}
+                    ta={column.text ? "left" : "right"}
+                    className={column === columns[0] ? "sticky-col" : undefined}
+                  >
                     <UnstyledButton
                       onClick={() => setSort(nextSort(sort, column))}
                       className="sort-button"
@@ -102,7 +109,7 @@ export function ReportTable<R>({
                   const content = column.render ? column.render(row) : String(column.value(row) ?? "");
                   const align = column.text ? "left" : "right";
                   return i === 0 ? (
-                    <Table.Th key={column.id} scope="row" fw={500} ta={align}>
+                    <Table.Th key={column.id} scope="row" fw={500} ta={align} className="sticky-col">
                       {content}
                     </Table.Th>
                   ) : (
@@ -123,21 +130,23 @@ export function ReportTable<R>({
               </Table.Tr>
             )}
           </Table.Tbody>
-          {footer && (
+          {footRows.length > 0 && (
             <Table.Tfoot>
-              <Table.Tr fw={700}>
-                {footer.map((cell, i) =>
-                  i === 0 ? (
-                    <Table.Th key={i} scope="row">
-                      {cell}
-                    </Table.Th>
-                  ) : (
-                    <Table.Td key={i} ta="right" className="figure">
-                      {cell}
-                    </Table.Td>
-                  ),
-                )}
-              </Table.Tr>
+              {footRows.map((cells, r) => (
+                <Table.Tr key={r} fw={700}>
+                  {cells.map((cell, i) =>
+                    i === 0 ? (
+                      <Table.Th key={i} scope="row" className="sticky-col">
+                        {cell}
+                      </Table.Th>
+                    ) : (
+                      <Table.Td key={i} ta="right" className="figure">
+                        {cell}
+                      </Table.Td>
+                    ),
+                  )}
+                </Table.Tr>
+              ))}
             </Table.Tfoot>
           )}
         </Table>
