@@ -2,10 +2,11 @@
 behind how many syncs, days and orders of history fetched of how many, time left at the rate so
 far, and whether the history is still loading (the dashboard's notice).
 
-The first backfill's windows (app/square/sync/windows.py) are the measure: each covers a span of
-days at a group of stores and counts its pages and orders as they are written; they are deleted
-once the backfill has finished. Square gives no count of orders ahead of a search, so the orders
-"of how many" are an estimate from the days done so far.
+The first backfill's windows (app/square/sync/windows.py) measure the days: each covers a span of
+days at a group of stores and is done once its last page is written; they are deleted once the
+backfill has finished. Orders fetched are the orders stored so far, per store. Square gives no
+count of orders ahead of a search, so the orders "of how many" are an estimate from the days
+done so far.
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def _backfill(
 
     groups = _groups(windows)
     days_done = min(done_days(windows) / groups, span)
-    orders = sum(w.orders for w in windows)
+    # Orders stored per store so far (a window counts the orders of its group of stores).
+    stored = _stored_orders(db, connection)
+    orders = sum(stored.values())
     estimated = round(orders * span / days_done) if days_done >= 1 else None
     seconds_left = None
     if running is not None and running.started_at is not None and days_done >= 1:
@@ -124,7 +127,7 @@ def _backfill(
                 name=location.name,
                 days_done=round(store_done),
                 days_total=round(span),
-                orders_fetched=sum(w.orders for w in own),
+                orders_fetched=stored.get(location.id, 0),
                 done=all(w.state == SyncWindowState.done for w in own),
             )
         )
@@ -141,14 +144,19 @@ def _backfill(
     )
 
 
-def _stored(db: Session, connection: SquareConnection, days: int) -> list[StoreBackfill]:
-    """Every store's history fetched in full (its windows are gone): the orders it holds."""
+def _stored_orders(db: Session, connection: SquareConnection) -> dict[int, int]:
+    """Orders stored from the connection so far, per store id."""
     rows = db.execute(
         select(SaleOrder.location_id, func.count())
         .where(SaleOrder.connection_id == connection.id)
         .group_by(SaleOrder.location_id)
     )
-    counts: dict[int, int] = {row[0]: row[1] for row in rows}
+    return {row[0]: row[1] for row in rows}
+
+
+def _stored(db: Session, connection: SquareConnection, days: int) -> list[StoreBackfill]:
+    """Every store's history fetched in full (its windows are gone): the orders it holds."""
+    counts = _stored_orders(db, connection)
     return [
         StoreBackfill(
             location_id=location.id,
