@@ -156,7 +156,7 @@ def run(export_id: str) -> ExportState | None:
     relative = Path(str(org_id)) / f"{export_id}.xlsx"
     final = Path(get_settings().EXPORT_DIR) / relative
     partial = final.with_suffix(".xlsx.part")
-    last = [time.monotonic()]
+    last: list[float] = [-1.0, 0.0]  # (monotonic time, value) of the last progress committed
 
     # Everything that can fail, the files' folder included, ends the export as failed with a
     # reason: an exception left out of here would leave it `running` for ever.
@@ -165,18 +165,17 @@ def run(export_id: str) -> ExportState | None:
         with session_scope() as db:
 
             def progress(value: float) -> None:
-                # At most twice a second, committed at once so a poller sees it; on the export's
-                # own connection, not a second one (a worker child may have only one:
-                # DATABASE_POOL_SIZE=1 waited for itself here). Between two reports, which
-                # read or fill caches, a commit loses nothing.
+                # Committed at once so a poller sees it; on the export's own connection, not a
+                # second one (a worker child may have only one: DATABASE_POOL_SIZE=1 waited for
+                # itself here). Between two reports, which read or fill caches, a commit loses
+                # nothing. At most twice a second, unless it moved a point or more: the end of
+                # a phase reported within 0.5 s of the last commit was dropped, which left the bar
+                # behind for all of the next phase (and every value of the first 0.5 s).
+                value = min(max(value, 0.0), 0.99)
                 now = time.monotonic()
-                if now - last[0] >= 0.5:
-                    last[0] = now
-                    db.execute(
-                        update(Export)
-                        .where(Export.id == export_id)
-                        .values(progress=min(max(value, 0.0), 0.99))
-                    )
+                if value > last[1] and (now - last[0] >= 0.5 or value - last[1] >= 0.01):
+                    last[:] = [now, value]
+                    db.execute(update(Export).where(Export.id == export_id).values(progress=value))
                     db.commit()
 
             user = db.get(User, user_id)

@@ -93,8 +93,25 @@ def write_workbook(
         report(0.05 + 0.15 * (index + 1) / steps)
     _write_item_by_day(book, formats, db=db, req=req, progress=report)
     _write_rates(book.add_worksheet("Rates"), formats, summary.rates, req.currency)
+    wb.set_up_printing(book, _print_setup(db, user, req))
     report(0.97)
     book.close()
+
+
+def _print_setup(db: Session, user: User, req: ReportRequest) -> wb.PrintSetup:
+    """Letter paper when every store of the report is in the US or Canada, else A4."""
+    countries = set(
+        db.scalars(
+            select(Location.country).where(
+                Location.org_id == req.org_id, Location.id.in_(req.location_ids)
+            )
+        )
+    )
+    return wb.PrintSetup(
+        title=f"Teliporter sales report: {user.organization.name}",
+        period=f"{req.date_from.isoformat()} to {req.date_to.isoformat()}",
+        letter=bool(countries) and countries <= wb.LETTER_COUNTRIES,
+    )
 
 
 RATES_NOTICE = "Rates notice"
@@ -190,6 +207,7 @@ def _write_rates(sheet: Any, formats: wb.Formats, rates: RatesUsed, currency: st
     for col, pair in enumerate(pairs, start=1):
         sheet.write_string(header, col, f"{pair.replace('->', ' to ')} rate of", formats.header)
     sheet.freeze_panes(header + 1, 1)
+    sheet.repeat_rows(header)
     date_format = formats.by_kind[wb.DATE]
     row = header
     for business_date in sorted(rates.dates):
@@ -221,6 +239,7 @@ def _write_summary(
     for col, text in enumerate(("Metric", "Period", "Comparison", "Change")):
         sheet.write_string(header, col, text, formats.header)
     sheet.freeze_panes(header + 1, 1)
+    sheet.repeat_rows(header)
     comparison = summary.comparison.metrics if summary.comparison else {}
     row = header
     for name, value in summary.metrics.items():

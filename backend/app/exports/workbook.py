@@ -199,6 +199,7 @@ class Table:
         for col, column in enumerate(self.columns):
             sheet.write_string(first_row, col, column.title, formats.header)
         sheet.freeze_panes(first_row + 1, freeze_columns)
+        sheet.repeat_rows(first_row)  # printed at the top of every page (print titles)
         # Hand the header to the temporary file; from here on rows are appended directly.
         sheet._write_single_row(self.next_row)
         self._file: IO[str] = sheet.row_data_fh
@@ -327,6 +328,43 @@ class Table:
                 width = max(width, 11)
             sheet.set_column(col, col, width)
         return total_row
+
+
+# XlsxWriter's paper sizes; Letter where the stores are in the United States or Canada.
+A4, LETTER = 9, 1
+LETTER_COUNTRIES = frozenset({"US", "CA"})
+_HEADER_LIMIT = 255  # characters Excel keeps of a header or footer, codes included
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How every sheet prints: landscape, one page wide, a header with the report's name and
+    period, and page numbers."""
+
+    title: str
+    period: str
+    letter: bool = False
+
+
+def _escaped(text: str, room: int) -> str:
+    # A lone "&" starts a header code in Excel; "&&" prints one.
+    return text[:room].replace("&", "&&")
+
+
+def set_up_printing(book: Workbook, setup: PrintSetup) -> None:
+    """Print set-up of every sheet: landscape on A4 (Letter), scaled to one page wide (as many
+    pages tall as needed), the report's name, period and sheet name on top of each page, "Page n
+    of m" below. Tables repeat their header row on each page (`Table`)."""
+    period = _escaped(setup.period, 60)
+    room = _HEADER_LIMIT - len(period) - 40
+    header = f'&L&"-,Bold"{_escaped(setup.title, room)}&C{period}&R&A'
+    for sheet in book.worksheets():
+        sheet.set_landscape()
+        sheet.set_paper(LETTER if setup.letter else A4)
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+        sheet.set_header(header, {"margin": 0.3})
+        sheet.set_footer("&CPage &P of &N", {"margin": 0.3})
 
 
 def new_workbook(target: str | IO[bytes], *, tmpdir: str | None = None) -> Workbook:

@@ -11,12 +11,14 @@ from app.core.deps import DbSession
 from app.core.inputs import DbId
 from app.core.routing import BoundedJsonRoute
 from app.square import service as square_service
+from app.square import status as sync_status
 from app.square import sync
 from app.square import webhooks as webhook_service
 from app.square.schemas import (
     AuthorizeUrl,
     ConnectionPage,
     ConnectionRead,
+    SquareStatus,
     SyncRequest,
     SyncRunRead,
     SyncStarted,
@@ -85,6 +87,11 @@ def list_connections(db: DbSession, user: CurrentUser) -> ConnectionPage:
     connections = square_service.list_connections(db=db, org_id=user.org_id)
     items = [square_service.describe(db=db, connection=c) for c in connections]
     return ConnectionPage(items=items, total=len(items))
+
+
+@router.get("/status", response_model=SquareStatus)
+def read_status(db: DbSession, user: CurrentUser) -> SquareStatus:
+    return sync_status.org_status(db=db, org_id=user.org_id)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionRead)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +31,58 @@ class SyncRunRead(BaseModel):
     error: str | None
 
 
+class StoreBackfill(BaseModel):
+    """One store's share of the first backfill: days of history fetched of how many."""
+
+    location_id: int | None
+    name: str
+    days_done: int
+    days_total: int
+    orders_fetched: int
+    done: bool
+
+
+class BackfillProgress(BaseModel):
+    """The first backfill of a connection while it runs (its windows, counted)."""
+
+    started_at: datetime | None
+    days_total: int
+    days_done: int
+    orders_fetched: int
+    # Orders the whole history should hold at the rate so far (None before a day is done).
+    orders_estimated: int | None
+    pages: int
+    # From the rate of days fetched so far; None until there is a rate.
+    seconds_left: int | None
+    # History from this date on is fetched (newest first); figures before it are incomplete.
+    complete_from: date | None
+    stores: list[StoreBackfill]
+
+
+SyncActivity = Literal["queued", "backfilling", "syncing", "idle", "paused"]
+
+
+class SyncState(BaseModel):
+    """What the sync of a connection is doing now, in words a person can read."""
+
+    activity: SyncActivity
+    # Syncs (of any account) a worker must get through before this connection's queued run.
+    queued_behind: int | None
+    # The first backfill has not finished yet: figures before `backfill.complete_from` are
+    # incomplete.
+    history_loading: bool
+    backfill: BackfillProgress | None
+
+
+class SquareStatus(BaseModel):
+    """The organization's sync, as the dashboard needs it for its "history loading" notice."""
+
+    history_loading: bool
+    # The earliest date from which every connection's history is fetched (None: none yet).
+    complete_from: date | None
+    connections: int
+
+
 class ConnectionRead(BaseModel):
     """A connection as the API shows it: never its tokens."""
 
@@ -48,6 +100,7 @@ class ConnectionRead(BaseModel):
     backfill_complete: bool
     location_count: int
     latest_run: SyncRunRead | None = None  # the newest run, to follow the first sync's progress
+    sync: SyncState
 
 
 class ConnectionPage(BaseModel):

@@ -22,6 +22,7 @@ from app.locations.models import Location
 from app.organizations import service as org_service
 from app.sales.facts import parse_time
 from app.square import flows as square_flows
+from app.square import status as sync_status
 from app.square.client import READ_SCOPES, SquareApi, SquareAuthError, SquareError
 from app.square.models import ConnectionStatus, OAuthState, SquareConnection, SyncRun
 from app.square.schemas import ConnectionRead, SyncRunRead
@@ -266,9 +267,11 @@ def describe(*, db: Session, connection: SquareConnection) -> ConnectionRead:
         last_sync_at=connection.last_sync_at,
         next_sync_at=next_sync,
         last_error=connection.last_error,
-        backfill_complete=connection.backfill_complete,
+        # Complete once the first sync has finished, never beside "Last sync: Not yet".
+        backfill_complete=sync_status.history_complete(connection),
         location_count=location_count or 0,
         latest_run=SyncRunRead.model_validate(latest) if latest is not None else None,
+        sync=sync_status.sync_state(db=db, connection=connection, latest=latest),
     )
 
 

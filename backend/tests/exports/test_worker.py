@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -63,6 +64,63 @@ def test_a_real_worker_makes_the_export_with_progress(
         path = tmp_path / status["filename"]
         path.write_bytes(file.content)
         assert openpyxl.load_workbook(path, read_only=True).sheetnames == SHEETS
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def test_a_year_to_date_export_moves_its_progress_steadily(
+    client: TestClient, synced: Synced, export_dir: Path
+) -> None:
+    """Polled as the SPA polls it, a long export's progress goes up through many values (from
+    inside its long phases), not a few phase ends."""
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.celery_app:celery_app",
+            "worker",
+            "--loglevel=warning",
+            "--pool=threads",
+            "--concurrency=1",
+            "--hostname=export-progress-test@%h",
+        ],
+        cwd=BACKEND_DIR,
+        env=dict(os.environ, EXPORT_DIR=str(export_dir)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        headers = synced.owner.headers
+        created = client.post(
+            "/api/v1/reports/exports",
+            json={"date_from": "2026-01-01", "date_to": "2026-12-05", "currency": "GBP"},
+            headers=headers,
+        )
+        assert created.status_code == 202, created.text
+        url = f"/api/v1/reports/exports/{created.json()['id']}"
+        seen: list[float] = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            status = client.get(url, headers=headers).json()
+            if status["state"] in ("running", "done"):
+                seen.append(status["progress"])
+            if status["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert status["state"] == "done", status
+        distinct = sorted(set(seen))
+        assert [p for i, p in enumerate(seen) if i == 0 or p != seen[i - 1]] == distinct
+        assert distinct[-1] == 1
+        # Several values between the start and the end, none of the bar's steps a big jump.
+        assert len([p for p in distinct if 0 < p < 1]) >= 5, distinct
+        steps = [b - a for a, b in itertools.pairwise(distinct)]
+        assert max(steps[:-1]) <= 0.12, distinct
     finally:
         worker.terminate()
         try:

@@ -529,6 +529,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/square/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Status */
+        get: operations["read_status_api_v1_square_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/square/sync": {
         parameters: {
             query?: never;
@@ -667,6 +684,30 @@ export interface components {
         AuthorizeUrl: {
             /** Authorize Url */
             authorize_url: string;
+        };
+        /**
+         * BackfillProgress
+         * @description The first backfill of a connection while it runs (its windows, counted).
+         */
+        BackfillProgress: {
+            /** Complete From */
+            complete_from: string | null;
+            /** Days Done */
+            days_done: number;
+            /** Days Total */
+            days_total: number;
+            /** Orders Estimated */
+            orders_estimated: number | null;
+            /** Orders Fetched */
+            orders_fetched: number;
+            /** Pages */
+            pages: number;
+            /** Seconds Left */
+            seconds_left: number | null;
+            /** Started At */
+            started_at: string | null;
+            /** Stores */
+            stores: components["schemas"]["StoreBackfill"][];
         };
         /** Body_import_footfall_api_v1_footfall_import_post */
         Body_import_footfall_api_v1_footfall_import_post: {
@@ -842,6 +883,7 @@ export interface components {
             /** Scopes */
             scopes: string[];
             status: components["schemas"]["ConnectionStatus"];
+            sync: components["schemas"]["SyncState"];
         };
         /**
          * ConnectionStatus
@@ -1606,6 +1648,36 @@ export interface components {
          * @enum {string}
          */
         SortOrder: "asc" | "desc";
+        /**
+         * SquareStatus
+         * @description The organization's sync, as the dashboard needs it for its "history loading" notice.
+         */
+        SquareStatus: {
+            /** Complete From */
+            complete_from: string | null;
+            /** Connections */
+            connections: number;
+            /** History Loading */
+            history_loading: boolean;
+        };
+        /**
+         * StoreBackfill
+         * @description One store's share of the first backfill: days of history fetched of how many.
+         */
+        StoreBackfill: {
+            /** Days Done */
+            days_done: number;
+            /** Days Total */
+            days_total: number;
+            /** Done */
+            done: boolean;
+            /** Location Id */
+            location_id: number | null;
+            /** Name */
+            name: string;
+            /** Orders Fetched */
+            orders_fetched: number;
+        };
         /** SummaryRead */
         SummaryRead: {
             /** Change */
@@ -1708,6 +1780,22 @@ export interface components {
         SyncStarted: {
             /** Runs */
             runs: components["schemas"]["SyncRunRead"][];
+        };
+        /**
+         * SyncState
+         * @description What the sync of a connection is doing now, in words a person can read.
+         */
+        SyncState: {
+            /**
+             * Activity
+             * @enum {string}
+             */
+            activity: "queued" | "backfilling" | "syncing" | "idle" | "paused";
+            backfill: components["schemas"]["BackfillProgress"] | null;
+            /** History Loading */
+            history_loading: boolean;
+            /** Queued Behind */
+            queued_behind: number | null;
         };
         /** TimeseriesPoint */
         TimeseriesPoint: {
@@ -3815,6 +3903,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_status_api_v1_square_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SquareStatus"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -23,6 +23,7 @@ import {
 } from "@/features/reports/api";
 import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
 import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
+import { HistoryLoadingNotice } from "@/features/square/components/HistoryLoadingNotice";
 import { errorMessage } from "@/lib/api";
 import { formatDateRange } from "@/lib/format";
 
@@ -174,6 +175,7 @@ export default function DashboardPage() {
   return (
     <Stack gap="md">
       <PageHeader title="Dashboard" description="How your stores are trading" />
+      <HistoryLoadingNotice />
       <FilterBar />
       <StoresGate>{() => <DashboardFigures />}</StoresGate>
     </Stack>

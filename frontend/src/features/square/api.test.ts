@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { readOutcome } from "@/features/square/api";
+import { type BackfillProgress, backfillPercent, readOutcome, timeLeft } from "@/features/square/api";
 
 describe("readOutcome (the OAuth callback's redirect)", () => {
   it("reads a connection and the server's message", () => {
@@ -16,5 +16,21 @@ describe("readOutcome (the OAuth callback's redirect)", () => {
   it("ignores anything else", () => {
     expect(readOutcome(new URLSearchParams(""))).toBeNull();
     expect(readOutcome(new URLSearchParams("square=<script>"))).toBeNull();
+  });
+});
+
+describe("the first sync's progress in words", () => {
+  it("says about how long is left, once there is a rate", () => {
+    expect(timeLeft(null)).toBeNull();
+    expect(timeLeft(20)).toBe("under a minute left");
+    expect(timeLeft(60)).toBe("about 1 minute left");
+    expect(timeLeft(14 * 60 + 20)).toBe("about 14 minutes left");
+    expect(timeLeft(5 * 3600)).toBe("about 5 hours left");
+  });
+  it("counts the days fetched as a percentage, never past 100", () => {
+    const progress = { days_done: 60, days_total: 730 } as BackfillProgress;
+    expect(backfillPercent(progress)).toBe(8);
+    expect(backfillPercent({ ...progress, days_done: 730 })).toBe(100);
+    expect(backfillPercent({ ...progress, days_total: 0 })).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRef } from "react";
 
 import type { components } from "@/client/schema";
 import { locationKeys } from "@/features/locations/api";
@@ -6,6 +7,9 @@ import { api, unwrap } from "@/lib/api";
 
 export type Connection = components["schemas"]["ConnectionRead"];
 export type SyncRun = components["schemas"]["SyncRunRead"];
+export type SyncState = components["schemas"]["SyncState"];
+export type BackfillProgress = components["schemas"]["BackfillProgress"];
+export type SquareStatus = components["schemas"]["SquareStatus"];
 
 /** A run in one of these states will not change any more. */
 export const FINISHED_STATES: ReadonlySet<SyncRun["state"]> = new Set(["succeeded", "failed", "skipped"]);
@@ -13,24 +17,60 @@ export const FINISHED_STATES: ReadonlySet<SyncRun["state"]> = new Set(["succeede
 export const squareKeys = {
   all: ["square"] as const,
   connections: () => [...squareKeys.all, "connections"] as const,
+  status: () => [...squareKeys.all, "status"] as const,
   run: (id: number) => [...squareKeys.all, "sync-runs", id] as const,
 };
 
+/** A connection whose sync is queued or running, or whose history is still loading. */
+export function isSyncing(c: Connection): boolean {
+  if (c.status !== "active") return false;
+  return c.sync.history_loading || c.sync.activity === "queued" || c.sync.activity === "backfilling";
+}
+
 /**
- * The organization's Square connections. Until a connection's first sync (backfill) has finished
- * the list is polled, so its progress shows without a reload.
+ * The organization's Square connections. While a connection's sync is queued or its first sync
+ * (backfill) has not finished, the list is polled, so its progress shows without a reload.
  */
 export function useConnections(pollMs = 3000) {
   return useQuery({
     queryKey: squareKeys.connections(),
     queryFn: async () => unwrap(await api.GET("/square/connections")),
-    refetchInterval: (query) => {
-      const items = query.state.data?.items ?? [];
-      const syncing = (c: Connection) =>
-        c.status === "active" && (!c.backfill_complete || c.last_sync_at === null);
-      return items.some(syncing) ? pollMs : false;
-    },
+    refetchInterval: (query) => ((query.state.data?.items ?? []).some(isSyncing) ? pollMs : false),
   });
+}
+
+/**
+ * Whether the organization's sales history is still loading (the dashboard's notice), polled
+ * while it is; when it has finished, every report is fetched again, so the figures fill in.
+ */
+export function useSquareStatus(pollMs = 5000) {
+  const queryClient = useQueryClient();
+  const loading = useRef<boolean | null>(null);
+  return useQuery({
+    queryKey: squareKeys.status(),
+    queryFn: async () => {
+      const status = unwrap(await api.GET("/square/status"));
+      if (loading.current === true && !status.history_loading) void queryClient.invalidateQueries();
+      loading.current = status.history_loading;
+      return status;
+    },
+    refetchInterval: (query) => (query.state.data?.history_loading ? pollMs : false),
+  });
+}
+
+/** "about 3 minutes left", "under a minute left", or null when there is no estimate yet. */
+export function timeLeft(seconds: number | null | undefined): string | null {
+  if (seconds === null || seconds === undefined) return null;
+  if (seconds < 60) return "under a minute left";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `about ${minutes} minute${minutes === 1 ? "" : "s"} left`;
+  const hours = Math.round(minutes / 60);
+  return `about ${hours} hours left`;
+}
+
+/** Percent of the backfill's days fetched, 0–100. */
+export function backfillPercent(b: BackfillProgress): number {
+  return b.days_total > 0 ? Math.min(100, Math.floor((100 * b.days_done) / b.days_total)) : 0;
 }
 
 /** Asks the API for Square's authorize page and sends the browser there. */
@@ -42,9 +82,12 @@ export function useConnectSquare() {
 }
 
 export function useStartSync() {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (connectionId: number) =>
       unwrap(await api.POST("/square/sync", { body: { connection_id: connectionId } })),
+    // The connection now shows its run queued (and how many syncs are ahead of it).
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: squareKeys.connections() }),
   });
 }
 
@@ -61,6 +104,7 @@ export function useSyncRun(id: number | null, pollMs = 2000) {
       if (FINISHED_STATES.has(run.state)) {
         // The connection's last sync and the stores it brought change when a run ends.
         void queryClient.invalidateQueries({ queryKey: squareKeys.connections() });
+        void queryClient.invalidateQueries({ queryKey: squareKeys.status() });
         void queryClient.invalidateQueries({ queryKey: locationKeys.all });
       }
       return run;

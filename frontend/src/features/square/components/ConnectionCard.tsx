@@ -4,7 +4,8 @@ import { type ReactNode, useState } from "react";
 
 import { DisconnectModal } from "@/features/square/components/DisconnectModal";
 import { SyncProgress } from "@/features/square/components/SyncProgress";
-import { type Connection, useConnectSquare, useStartSync } from "@/features/square/api";
+import { HistoryProgress } from "@/features/square/components/HistoryProgress";
+import { backfillPercent, type Connection, useConnectSquare, useStartSync } from "@/features/square/api";
 import { errorMessage } from "@/lib/api";
 import { formatDateTime, formatNumber, formatRelative } from "@/lib/format";
 
@@ -105,10 +106,14 @@ export function ConnectionCard({ connection: c, canEdit }: { connection: Connect
           <Fact label="History">
             {c.backfill_complete ? (
               "Backfill complete"
-            ) : c.status === "active" ? (
-              <span data-testid="backfill-in-progress">Backfill in progress…</span>
-            ) : (
+            ) : c.status !== "active" ? (
               "Backfill incomplete"
+            ) : c.sync.activity === "queued" ? (
+              <span data-testid="backfill-in-progress">Waiting to start</span>
+            ) : (
+              <span data-testid="backfill-in-progress">
+                Loading{c.sync.backfill ? ` · ${backfillPercent(c.sync.backfill)}%` : "…"}
+              </span>
             )}
           </Fact>
         </SimpleGrid>
@@ -122,7 +127,13 @@ export function ConnectionCard({ connection: c, canEdit }: { connection: Connect
             {errorMessage(reconnect.error)}
           </Alert>
         )}
-        {runId !== null && <SyncProgress runId={runId} />}
+        <HistoryProgress connection={c} />
+        {runId !== null && (
+          <SyncProgress
+            runId={runId}
+            queuedBehind={c.sync.activity === "queued" ? c.sync.queued_behind : null}
+          />
+        )}
       </Stack>
       {disconnecting && <DisconnectModal connection={c} onClose={() => setDisconnecting(false)} />}
     </Paper>

@@ -5,15 +5,16 @@ import { errorMessage } from "@/lib/api";
 import { formatNumber } from "@/lib/format";
 
 const STATE_LABEL = {
-  queued: "Waiting for a worker",
+  queued: "Queued",
   running: "Syncing",
   succeeded: "Sync finished",
   failed: "Sync failed",
   skipped: "Sync skipped: another sync of this account was already running",
 } as const;
 
-/** A sync run's phase and counts, polled every 2 s until it finishes. */
-export function SyncProgress({ runId }: { runId: number }) {
+/** A sync run's phase and counts, polled every 2 s until it finishes; while it is queued, how
+ * many syncs are ahead of it (from the connection). */
+export function SyncProgress({ runId, queuedBehind = null }: { runId: number; queuedBehind?: number | null }) {
   const run = useSyncRun(runId);
   if (run.isError) {
     return (
@@ -40,6 +41,9 @@ export function SyncProgress({ runId }: { runId: number }) {
         <div>
           <Text size="sm" fw={600}>
             {STATE_LABEL[r.state]}
+            {r.state === "queued" && queuedBehind
+              ? ` behind ${formatNumber(queuedBehind)} other sync${queuedBehind === 1 ? "" : "s"}`
+              : ""}
             {r.phase && !finished ? ` · ${r.phase}` : ""}
           </Text>
           <Text size="sm">
