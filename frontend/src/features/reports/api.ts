@@ -24,9 +24,13 @@ export type ReportParams = {
   date_to: string;
   /** Empty: every store the user may see. */
   location_ids: number[];
+  /** Store groups: their stores (with location_ids, the stores in both). Empty: no filter. */
+  group_ids: number[];
   /** Null: the organization's reporting currency. */
   currency: string | null;
   compare: Compare;
+  /** Like-for-like (only with a comparison). */
+  lfl: boolean;
 };
 
 /** The report parameters the page's URL filters select. */
@@ -37,8 +41,10 @@ export function useReportParams(): ReportParams {
       date_from: range.from,
       date_to: range.to,
       location_ids: filters.stores,
+      group_ids: filters.groups,
       currency: filters.currency,
       compare: filters.compare,
+      lfl: filters.lfl,
     }),
     [range, filters],
   );
@@ -51,7 +57,10 @@ export function reportQuery(params: ReportParams, compare: Compare = params.comp
     date_to: params.date_to,
     compare,
     ...(params.location_ids.length ? { location_ids: [params.location_ids.join(",")] } : {}),
+    ...(params.group_ids.length ? { group_ids: [params.group_ids.join(",")] } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
+    // The API refuses like-for-like without a comparison (a report asked without one drops it).
+    ...(params.lfl && compare !== "none" ? { lfl: true } : {}),
   };
 }
 
