@@ -52,15 +52,17 @@ export function useReportParams(): ReportParams {
 
 /** The query string form of the parameters (what openapi-fetch and the export URLs send). */
 export function reportQuery(params: ReportParams, compare: Compare = params.compare) {
+  // Like-for-like needs the comparison to know which stores traded on both days: a breakdown or
+  // heatmap, asked without one, keeps the page's comparison then, so its rows are the same stores'.
+  const lfl = params.lfl && params.compare !== "none";
   return {
     date_from: params.date_from,
     date_to: params.date_to,
-    compare,
+    compare: lfl ? params.compare : compare,
     ...(params.location_ids.length ? { location_ids: [params.location_ids.join(",")] } : {}),
     ...(params.group_ids.length ? { group_ids: [params.group_ids.join(",")] } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
-    // The API refuses like-for-like without a comparison (a report asked without one drops it).
-    ...(params.lfl && compare !== "none" ? { lfl: true } : {}),
+    ...(lfl ? { lfl: true } : {}),
   };
 }
 
