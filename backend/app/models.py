@@ -5,7 +5,7 @@ from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
 from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
-from app.locations.models import Location, LocationRecalculation, UserLocation
+from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
 from app.organizations.models import Organization
 from app.reports.models import (
     HourDaySums,
@@ -56,6 +56,7 @@ __all__ = [
     "LineDaySet",
     "LineDaySums",
     "Location",
+    "LocationGroup",
     "LocationRecalculation",
     "LoginAttempt",
     "MonthDaySums",

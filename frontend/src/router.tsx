@@ -39,6 +39,7 @@ export const router = createBrowserRouter([
       { path: "reports", element: <ReportsPage /> },
       { path: "footfall", element: <FootfallPage /> },
       { path: "settings", element: <SettingsPage /> },
+      { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],

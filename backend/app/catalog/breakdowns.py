@@ -64,6 +64,18 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
         columns=(*SALES_COLUMNS, "footfall", "conversion_rate", "sales_per_visitor"),
         export_sort="label",
     ),
+    # Store groups (areas, regions): a store is in at most one, and the stores in none make the
+    # "No group" row, so the rows add up to the total; folded from the location-day rows.
+    Breakdown(
+        name="group",
+        label="By group",
+        header="Group",
+        sheet="By group",
+        sheet_header="Group",
+        grain="day",
+        columns=(*SALES_COLUMNS, "footfall", "conversion_rate", "sales_per_visitor"),
+        export_sort="label",
+    ),
     Breakdown(
         name="item",
         label="By item",

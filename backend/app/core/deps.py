@@ -67,7 +67,9 @@ def client_address(request: Request) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def parse_location_ids(values: list[str] | None) -> list[int] | None:
+def parse_location_ids(
+    values: list[str] | None, *, field: str = "location_ids", what: str = "location"
+) -> list[int] | None:
     """`location_ids` repeated (?location_ids=1&location_ids=2) or comma-separated (?…=1,2);
     None when absent (every location the caller may see)."""
     if not values:
@@ -81,8 +83,6 @@ def parse_location_ids(values: list[str] | None) -> list[int] | None:
             # ASCII digits only ("²" is a digit to str.isdigit), and no longer than an id can be:
             # int() refuses more than 4,300 digits and the column holds 32 bits.
             if not (part.isascii() and part.isdigit()) or len(part) > 10 or int(part) > MAX_DB_ID:
-                raise InvalidField(
-                    "location_ids", f"{part[:20]!r} is not a location id", location="query"
-                )
+                raise InvalidField(field, f"{part[:20]!r} is not a {what} id", location="query")
             ids.append(int(part))
     return ids or None

@@ -79,6 +79,9 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     # The body's location_ids; StorageUnavailable when EXPORT_DIR cannot be written.
     ("POST", "/api/v1/reports/exports"): frozenset({403, 404, 503}),
     ("GET", "/api/v1/reports/export.xlsx"): frozenset({503}),
+    # A group of that name already (locations.groups: names are unique whatever their case).
+    ("POST", "/api/v1/location-groups"): frozenset({409}),
+    ("PATCH", "/api/v1/location-groups/{group_id}"): frozenset({409}),
     # Not ready or failed (409), expired (410), storage (503).
     ("GET", "/api/v1/reports/exports/{export_id}/download"): frozenset({409, 410, 503}),
 }

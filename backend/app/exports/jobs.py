@@ -35,11 +35,13 @@ from app.users.models import User
 log = logging.getLogger(__name__)
 
 
-def _params(req: ReportRequest) -> dict[str, Any]:
+def _params(req: ReportRequest, group_ids: list[int] | None) -> dict[str, Any]:
     return {
         "date_from": req.date_from.isoformat(),
         "date_to": req.date_to.isoformat(),
         "location_ids": req.location_ids,
+        # Kept so that stores no longer in the groups (or none left) stay out when it runs.
+        "group_ids": group_ids,
         "currency": req.currency,
         "compare": req.compare.value,
         "lfl": req.lfl,
@@ -54,6 +56,7 @@ def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True
         date_from=body.date_from,
         date_to=body.date_to,
         location_ids=body.location_ids,
+        group_ids=body.group_ids,
         currency=body.currency,
         compare=body.compare,
         lfl=body.lfl,
@@ -63,7 +66,7 @@ def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True
         id=secrets.token_hex(16),
         org_id=user.org_id,
         user_id=user.id,
-        params=_params(req),
+        params=_params(req, body.group_ids),
         state=ExportState.queued,
         progress=0.0,
         filename=filename(user.organization.name, req, "xlsx"),
@@ -187,6 +190,7 @@ def run(export_id: str) -> ExportState | None:
                 date_from=date.fromisoformat(params["date_from"]),
                 date_to=date.fromisoformat(params["date_to"]),
                 location_ids=params.get("location_ids"),
+                group_ids=params.get("group_ids"),
                 currency=params.get("currency"),
                 compare=Compare(params.get("compare", Compare.previous_period.value)),
                 lfl=bool(params.get("lfl")),

@@ -19,6 +19,7 @@ class CsvTable(StrEnum):
     summary = "summary"
     day = "day"
     location = "location"
+    group = "group"
     item = "item"
     category = "category"
     team_member = "team_member"
@@ -36,6 +37,11 @@ class ExportCreate(BaseModel):
     date_to: BusinessDate
     location_ids: list[DbId] | None = Field(
         default=None, description="Default: every location the caller may see"
+    )
+    group_ids: list[DbId] | None = Field(
+        default=None,
+        description="Store groups: their stores the caller may see (with location_ids: the "
+        "stores in both)",
     )
     currency: Text | None = Field(
         default=None, description="ISO 4217; default the organization's reporting currency"

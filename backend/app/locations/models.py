@@ -29,12 +29,35 @@ class Location(Base):
     # Our setting, not Square's: a bar open until 03:00 sets 4 so that 01:30 is still "yesterday".
     business_day_start_hour: Mapped[int] = mapped_column(default=0)
     opened_on: Mapped[date | None]  # the first trading day (footfall before it is refused)
+    closed_on: Mapped[date | None]  # the last trading day, for a store that has closed
+    # Its area or region (LocationGroup): at most one, so a by-group breakdown's rows add up to
+    # the total. No foreign key: SQLite can neither add nor drop one on `location` in place, and
+    # rebuilding `location` would cascade to its orders; the service checks the group is the
+    # organization's and ungroups a deleted group's stores.
+    group_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The latest re-dating of its stored sales (app/locations/recalculation.py), if any.
     recalculation: Mapped[LocationRecalculation | None] = relationship(
         back_populates="location", uselist=False, passive_deletes=True
     )
+
+
+class LocationGroup(Base):
+    """A group of stores (an area, a region) that a chain reports by, e.g. per area manager."""
+
+    __tablename__ = "location_group"
+    # Unique per organization whatever the case and spaces: "North" and " north " are one area.
+    __table_args__ = (UniqueConstraint("org_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120))  # name trimmed and case-folded
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class RecalculationState(StrEnum):

@@ -66,6 +66,8 @@ class LocationRead(BaseModel):
     status: str
     business_day_start_hour: int
     opened_on: date | None
+    closed_on: date | None = None  # the last trading day of a store that has closed
+    group_id: int | None = None  # its area or region (GET /location-groups)
     created_at: datetime
     # The latest re-dating after a change of business-day start or timezone (null: never).
     recalculation: RecalculationRead | None = None
@@ -93,6 +95,44 @@ class LocationUpdate(BaseModel):
 
     business_day_start_hour: StartHour | None = None
     opened_on: OpeningDate | None = None
+    closed_on: OpeningDate | None = None
+    group_id: DbId | None = Field(default=None, description="Its group; null: no group")
+
+
+GroupName = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
+
+
+class LocationGroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: GroupName
+    location_ids: list[DbId] = Field(
+        default_factory=list, description="Stores to put in it (moved from any other group)"
+    )
+
+
+class LocationGroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: GroupName | None = None
+    location_ids: list[DbId] | None = Field(
+        default=None,
+        description="Its stores from now on (moved from any other group); the stores left out "
+        "have no group",
+    )
+
+
+class LocationGroupRead(BaseModel):
+    id: int
+    name: str
+    # The stores in it that the caller may see, by name.
+    location_ids: list[int]
+
+
+class LocationGroupList(BaseModel):
+    groups: list[LocationGroupRead]
 
 
 class LocationGrants(BaseModel):

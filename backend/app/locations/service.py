@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.core.errors import Forbidden, InvalidField, NotFound
 from app.locations import recalculation
-from app.locations.models import Location, UserLocation
+from app.locations.models import Location, LocationGroup, UserLocation
 from app.locations.schemas import LocationCreate, LocationUpdate
 from app.users.models import Role, User
 
@@ -84,7 +84,18 @@ def update(*, db: Session, user: User, location_id: int, location_in: LocationUp
     for field, value in location_in.model_dump(exclude_unset=True).items():
         if field == "business_day_start_hour" and value is None:
             raise InvalidField(field, "business_day_start_hour must be an hour from 0 to 23")
+        if field == "group_id" and value is not None:
+            group = db.get(LocationGroup, value)
+            if group is None or group.org_id != location.org_id:
+                raise InvalidField(field, f"Location group {value} does not exist")
         setattr(location, field, value)
+    if location.opened_on and location.closed_on and location.closed_on < location.opened_on:
+        field = "closed_on" if "closed_on" in location_in.model_fields_set else "opened_on"
+        raise InvalidField(
+            field,
+            f"closed_on ({location.closed_on}) must be on or after opened_on "
+            f"({location.opened_on})",
+        )
     db.flush()
     if location.business_day_start_hour != start_hour:
         recalculation.request(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog.breakdowns import BREAKDOWN_NAMES, Breakdown
 from app.fx.converter import Converter
+from app.locations.models import Location, LocationGroup
 from app.reports import metrics as m
 from app.reports.day_cache import _read_days
 from app.reports.engine import _Window, _windows
@@ -43,7 +44,7 @@ from app.reports.reference import (
     _tender_cells,
     _total,
 )
-from app.reports.request import UNATTRIBUTED, WEEKDAYS, ReportRequest
+from app.reports.request import NO_GROUP, UNATTRIBUTED, WEEKDAYS, ReportRequest
 from app.reports.schemas import BreakdownBy
 from app.reports.tenders import _fold_sums, _read_tenders, _sum_all
 from app.sales.models import TeamMember
@@ -73,6 +74,20 @@ def _by_location(db: Session, req: ReportRequest) -> Group:
     return lambda row: (str(row["location"]), names.get(row["location"], str(row["location"])))
 
 
+def _by_group(db: Session, req: ReportRequest) -> Group:
+    """Each location's group as it is now (a store moved to another area reports under the new
+    one for every date); the stores in no group make one "No group" row."""
+    groups = {
+        location_id: (str(group_id), name)
+        for location_id, group_id, name in db.execute(
+            select(Location.id, LocationGroup.id, LocationGroup.name)
+            .join(LocationGroup, LocationGroup.id == Location.group_id)
+            .where(Location.org_id == req.org_id, LocationGroup.org_id == req.org_id)
+        )
+    }
+    return lambda row: groups.get(row["location"], NO_GROUP)
+
+
 def _by_member(db: Session, req: ReportRequest) -> Group:
     members = _pairs(
         db.execute(
@@ -100,6 +115,7 @@ def _line_row(row: Attributes) -> tuple[str, str]:
 
 ATTRIBUTIONS: dict[str, Attribution] = {
     "location": Attribution(needs=("location",), group=_by_location),
+    "group": Attribution(needs=("location",), group=_by_group),
     "item": Attribution(needs=("line",), group=_fixed(_line_row), lines=_lines(BreakdownBy.item)),
     "category": Attribution(
         needs=("line",), group=_fixed(_line_row), lines=_lines(BreakdownBy.category)

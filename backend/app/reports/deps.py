@@ -19,6 +19,13 @@ LocationIds = Annotated[
     list[str] | None,
     Query(description="Location ids, repeated or comma-separated; default all the caller may see"),
 ]
+GroupIds = Annotated[
+    list[str] | None,
+    Query(
+        description="Store group ids, repeated or comma-separated: their stores the caller may "
+        "see (with location_ids: the stores in both)"
+    ),
+]
 Currency = Annotated[
     Text | None, Query(description="ISO 4217; default the organization's reporting currency")
 ]
@@ -48,6 +55,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
         date_from: DateFrom,
         date_to: DateTo,
         location_ids: LocationIds = None,
+        group_ids: GroupIds = None,
         currency: Currency = None,
         compare: Annotated[Compare, Query()] = default_compare,
         lfl: Lfl = False,
@@ -58,6 +66,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
             date_from=date_from,
             date_to=date_to,
             location_ids=parse_location_ids(location_ids),
+            group_ids=parse_location_ids(group_ids, field="group_ids", what="group"),
             currency=currency,
             compare=compare,
             lfl=lfl,

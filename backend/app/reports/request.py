@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidField
+from app.locations import groups as group_service
 from app.locations import service as location_service
 from app.reports.schemas import Compare
 from app.users.models import User
@@ -25,6 +26,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 UNATTRIBUTED = "Unattributed"
 CUSTOM_AMOUNT = "Custom amount"
 UNCATEGORISED = "Uncategorised"
+NO_GROUP = ("none", "No group")  # the by-group row of the stores in no group: (key, label)
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,10 @@ def prepare(
     currency: str | None,
     compare: Compare,
     lfl: bool,
+    group_ids: list[int] | None = None,
 ) -> ReportRequest:
-    """Check a report's parameters and resolve its locations (403 naming an ungranted one)."""
+    """Check a report's parameters and resolve its locations (403 naming an ungranted one;
+    422 naming group_ids for a group the user cannot see)."""
     if date_to < date_from:
         raise InvalidField("date_to", "date_to must be on or after date_from", location="query")
     if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
@@ -119,6 +123,10 @@ def prepare(
         locations = location_service.check_access(db=db, user=user, location_ids=location_ids)
     else:
         locations = location_service.list_locations(db=db, user=user)
+    if group_ids:
+        # The stores of the groups the user may see; with location_ids, those in both.
+        in_groups = set(group_service.location_ids(db=db, user=user, group_ids=group_ids))
+        locations = [loc for loc in locations if loc.id in in_groups]
     code = (currency or user.organization.reporting_currency).upper()
     if len(code) != 3 or not code.isalpha():
         raise InvalidField("currency", f"{currency!r} is not an ISO 4217 code", location="query")

@@ -62,6 +62,7 @@ class BreakdownBy(StrEnum):
     member per breakdown, in the catalog's order (checked below)."""
 
     location = "location"
+    group = "group"
     item = "item"
     category = "category"
     team_member = "team_member"

@@ -83,6 +83,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST /api/v1/footfall/import", R): "a made-up CSV has no valid header or rows (a 422)",
     ("PUT /api/v1/users/{user_id}/locations", R): "made-up location ids do not exist (a 422)",
     ("GET /api/v1/footfall", R): "defect (docs): location_ids documented as text, read as ids",
+    ("GET /api/v1/reports/timeseries", R): "defect (docs): group_ids as text, read as ids",
+    ("GET /api/v1/reports/export.csv", R): "defect (docs): group_ids as text, read as ids",
+    ("POST /api/v1/location-groups", R): "made-up location ids do not exist (a 422)",
     ("GET /api/v1/locations", "AcceptedNegativeData"): "unknown query parameters are ignored",
 }
 

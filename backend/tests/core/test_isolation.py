@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.exports import jobs as export_jobs
 from app.exports.schemas import ExportCreate
+from app.locations import groups as group_service
+from app.locations.schemas import LocationGroupCreate
 from app.main import app
 from app.users.models import Role
 from tests.factories import (
@@ -118,9 +120,13 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
         body=ExportCreate(date_from=date(2026, 10, 1), date_to=date(2026, 10, 7)),
         dispatch=False,
     )
+    group_b = group_service.create(
+        db=db, user=owner_b.user, group_in=LocationGroupCreate(name="B's area")
+    )
     db.commit()
     return {
         "user_id": lambda: viewer_b.user.id,
+        "group_id": lambda: group_b.id,
         "location_id": lambda: location_b.id,
         "entry_id": lambda: entry_b,
         "connection_id": lambda: connection_b.id,

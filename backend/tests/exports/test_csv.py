@@ -41,7 +41,8 @@ def get_csv(client: TestClient, synced: Synced, **params: Any) -> tuple[list[lis
 
 
 @pytest.mark.parametrize(
-    "by", ["location", "item", "category", "team_member", "payment_method", "hour", "weekday"]
+    "by",
+    ["location", "group", "item", "category", "team_member", "payment_method", "hour", "weekday"],
 )
 def test_the_csv_of_a_breakdown_equals_the_breakdown(
     client: TestClient, synced: Synced, by: str

@@ -33,6 +33,7 @@ SHEETS = [
     "Summary",
     "By day",
     "By location",
+    "By group",
     "By item",
     "By category",
     "By team member",
@@ -44,6 +45,7 @@ SHEETS = [
 ]
 BREAKDOWNS = {
     "By location": ("location", "Location"),
+    "By group": ("group", "Group"),
     "By item": ("item", "Item"),
     "By category": ("category", "Category"),
     "By team member": ("team_member", "Team member"),

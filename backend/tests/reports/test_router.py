@@ -134,7 +134,8 @@ def _sum(rows: list[dict[str, Any]], name: str) -> Decimal:
 
 
 @pytest.mark.parametrize(
-    "by", ["location", "item", "category", "team_member", "payment_method", "hour", "weekday"]
+    "by",
+    ["location", "group", "item", "category", "team_member", "payment_method", "hour", "weekday"],
 )
 def test_breakdown_rows_add_up_to_the_summary(client: TestClient, synced: Synced, by: str) -> None:
     summary = get(client, synced, "summary", compare="none", **WEEK)["metrics"]

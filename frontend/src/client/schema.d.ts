@@ -223,6 +223,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/location-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Location Groups
+         * @description The store groups (areas, regions); a manager sees those holding their stores.
+         */
+        get: operations["list_location_groups_api_v1_location_groups_get"];
+        put?: never;
+        /** Create Location Group */
+        post: operations["create_location_group_api_v1_location_groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/location-groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Location Group
+         * @description Delete a group; its stores are then in no group.
+         */
+        delete: operations["delete_location_group_api_v1_location_groups__group_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Location Group */
+        patch: operations["update_location_group_api_v1_location_groups__group_id__patch"];
+        trace?: never;
+    };
     "/locations": {
         parameters: {
             query?: never;
@@ -720,7 +762,7 @@ export interface components {
          *     member per breakdown, in the catalog's order (checked below).
          * @enum {string}
          */
-        BreakdownBy: "location" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
+        BreakdownBy: "location" | "group" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
         /** BreakdownRead */
         BreakdownRead: {
             by: components["schemas"]["BreakdownBy"];
@@ -910,7 +952,7 @@ export interface components {
          * @description The tables `export.csv?by=` can give: the summary, the daily series, or a breakdown.
          * @enum {string}
          */
-        CsvTable: "summary" | "day" | "location" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
+        CsvTable: "summary" | "day" | "location" | "group" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
         /**
          * ErrorBody
          * @description Every error but 422: what went wrong, and the request field it concerns.
@@ -940,6 +982,11 @@ export interface components {
              * Format: date
              */
             date_to: string;
+            /**
+             * Group Ids
+             * @description Store groups: their stores the caller may see (with location_ids: the stores in both)
+             */
+            group_ids?: number[] | null;
             /**
              * Lfl
              * @default false
@@ -1354,6 +1401,40 @@ export interface components {
             /** Location Ids */
             location_ids: number[];
         };
+        /** LocationGroupCreate */
+        LocationGroupCreate: {
+            /**
+             * Location Ids
+             * @description Stores to put in it (moved from any other group)
+             */
+            location_ids?: number[];
+            /** Name */
+            name: string;
+        };
+        /** LocationGroupList */
+        LocationGroupList: {
+            /** Groups */
+            groups: components["schemas"]["LocationGroupRead"][];
+        };
+        /** LocationGroupRead */
+        LocationGroupRead: {
+            /** Id */
+            id: number;
+            /** Location Ids */
+            location_ids: number[];
+            /** Name */
+            name: string;
+        };
+        /** LocationGroupUpdate */
+        LocationGroupUpdate: {
+            /**
+             * Location Ids
+             * @description Its stores from now on (moved from any other group); the stores left out have no group
+             */
+            location_ids?: number[] | null;
+            /** Name */
+            name?: string | null;
+        };
         /** LocationPage */
         LocationPage: {
             /** Items */
@@ -1365,6 +1446,8 @@ export interface components {
         LocationRead: {
             /** Business Day Start Hour */
             business_day_start_hour: number;
+            /** Closed On */
+            closed_on?: string | null;
             /** Country */
             country: string | null;
             /**
@@ -1374,6 +1457,8 @@ export interface components {
             created_at: string;
             /** Currency */
             currency: string;
+            /** Group Id */
+            group_id?: number | null;
             /** Id */
             id: number;
             /** Name */
@@ -1392,6 +1477,8 @@ export interface components {
         LocationSummary: {
             /** Business Day Start Hour */
             business_day_start_hour: number;
+            /** Closed On */
+            closed_on?: string | null;
             /** Country */
             country: string | null;
             /**
@@ -1402,6 +1489,8 @@ export interface components {
             /** Currency */
             currency: string;
             footfall_coverage: components["schemas"]["FootfallCoverage"];
+            /** Group Id */
+            group_id?: number | null;
             /** Id */
             id: number;
             /** Name */
@@ -1423,6 +1512,13 @@ export interface components {
         LocationUpdate: {
             /** Business Day Start Hour */
             business_day_start_hour?: number | null;
+            /** Closed On */
+            closed_on?: string | null;
+            /**
+             * Group Id
+             * @description Its group; null: no group
+             */
+            group_id?: number | null;
             /** Opened On */
             opened_on?: string | null;
         };
@@ -2733,6 +2829,248 @@ export interface operations {
             };
         };
     };
+    list_location_groups_api_v1_location_groups_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationGroupList"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_location_group_api_v1_location_groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationGroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationGroupRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_location_group_api_v1_location_groups__group_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_location_group_api_v1_location_groups__group_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationGroupUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationGroupRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_locations_api_v1_locations_get: {
         parameters: {
             query?: {
@@ -3015,6 +3353,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
@@ -3121,6 +3461,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
@@ -3191,6 +3533,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
@@ -3479,6 +3823,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
@@ -3549,6 +3895,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
@@ -3622,6 +3970,8 @@ export interface operations {
                 /** @description Last local business date (inclusive) */
                 date_to: string;
                 granularity?: components["schemas"]["Granularity"];
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */

@@ -18,7 +18,11 @@ export type Filters = {
   custom: DateRange | null;
   /** Selected location ids; empty means every store the user may see. */
   stores: number[];
+  /** Selected store groups (areas, regions); empty means no group filter. */
+  groups: number[];
   compare: Compare;
+  /** Like-for-like: only stores that traded on both the day and its comparison day. */
+  lfl: boolean;
   /** ISO 4217 code; null means the organization's reporting currency. */
   currency: string | null;
 };
@@ -27,9 +31,19 @@ export const DEFAULT_FILTERS: Filters = {
   preset: "last_7_days",
   custom: null,
   stores: [],
+  groups: [],
   compare: "previous_period",
+  lfl: false,
   currency: null,
 };
+
+function ids(value: string | null): number[] {
+  const parsed = (value ?? "")
+    .split(",")
+    .map((s) => Number(s))
+    .filter((n) => Number.isInteger(n) && n > 0);
+  return [...new Set(parsed)].sort((a, b) => a - b);
+}
 
 export function parseFilters(params: URLSearchParams): Filters {
   const presetParam = params.get("range");
@@ -46,10 +60,6 @@ export function parseFilters(params: URLSearchParams): Filters {
       preset = DEFAULT_FILTERS.preset;
     }
   }
-  const stores = (params.get("stores") ?? "")
-    .split(",")
-    .map((s) => Number(s))
-    .filter((n) => Number.isInteger(n) && n > 0);
   const compareParam = params.get("compare");
   const compare = COMPARES.includes(compareParam as Compare)
     ? (compareParam as Compare)
@@ -57,20 +67,24 @@ export function parseFilters(params: URLSearchParams): Filters {
   const currencyParam = params.get("currency");
   const currency =
     currencyParam && /^[A-Za-z]{3}$/.test(currencyParam) ? currencyParam.toUpperCase() : null;
-  return { preset, custom, stores: [...new Set(stores)].sort((a, b) => a - b), compare, currency };
+  // Like-for-like compares: without a comparison it means nothing and is left off.
+  const lfl = params.get("lfl") === "1" && compare !== "none";
+  return { preset, custom, stores: ids(params.get("stores")), groups: ids(params.get("groups")), compare, lfl, currency };
 }
 
 /** Writes the filters into `params`, keeping any other parameters the page uses. */
 export function writeFilters(filters: Filters, params: URLSearchParams): URLSearchParams {
   const next = new URLSearchParams(params);
-  for (const key of ["range", "from", "to", "stores", "compare", "currency"]) next.delete(key);
+  for (const key of ["range", "from", "to", "stores", "groups", "compare", "lfl", "currency"]) next.delete(key);
   if (filters.preset !== DEFAULT_FILTERS.preset) next.set("range", filters.preset);
   if (filters.preset === "custom" && filters.custom) {
     next.set("from", filters.custom.from);
     next.set("to", filters.custom.to);
   }
   if (filters.stores.length) next.set("stores", filters.stores.join(","));
+  if (filters.groups.length) next.set("groups", filters.groups.join(","));
   if (filters.compare !== defaultCompare(filters.preset)) next.set("compare", filters.compare);
+  if (filters.lfl && filters.compare !== "none") next.set("lfl", "1");
   if (filters.currency) next.set("currency", filters.currency);
   return next;
 }

@@ -117,7 +117,9 @@ describe("filters in the URL", () => {
       preset: "custom" as const,
       custom: { from: "2025-11-01", to: "2025-11-30" },
       stores: [3, 7],
+      groups: [],
       compare: "previous_year" as const,
+      lfl: false,
       currency: "EUR",
     };
     const params = writeFilters(filters, new URLSearchParams("tab=items"));
@@ -125,6 +127,17 @@ describe("filters in the URL", () => {
       "tab=items&range=custom&from=2025-11-01&to=2025-11-30&stores=3%2C7&compare=previous_year&currency=EUR",
     );
     expect(parseFilters(params)).toEqual(filters);
+  });
+
+  it("keeps store groups and like-for-like in the URL, like-for-like only with a comparison", () => {
+    const filters = { ...DEFAULT_FILTERS, groups: [5, 2], lfl: true };
+    const params = writeFilters(filters, new URLSearchParams());
+    expect(params.toString()).toBe("groups=5%2C2&lfl=1");
+    expect(parseFilters(params)).toEqual({ ...filters, groups: [2, 5] });
+    const none = writeFilters({ ...filters, compare: "none" }, new URLSearchParams());
+    expect(none.get("lfl")).toBeNull();
+    expect(parseFilters(new URLSearchParams("compare=none&lfl=1")).lfl).toBe(false);
+    expect(parseFilters(new URLSearchParams("groups=x,0,3")).groups).toEqual([3]);
   });
 
   it("leaves the defaults out of the URL", () => {

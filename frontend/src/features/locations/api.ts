@@ -8,10 +8,14 @@ import { api, unwrap } from "@/lib/api";
 export type FootfallCoverage = components["schemas"]["FootfallCoverage"];
 export type Location = components["schemas"]["LocationRead"];
 export type LocationUpdate = components["schemas"]["LocationUpdate"];
+export type LocationGroup = components["schemas"]["LocationGroupRead"];
+export type LocationGroupCreate = components["schemas"]["LocationGroupCreate"];
+export type LocationGroupUpdate = components["schemas"]["LocationGroupUpdate"];
 
 export const locationKeys = {
   all: ["locations"] as const,
   list: () => [...locationKeys.all, "list"] as const,
+  groups: () => [...locationKeys.all, "groups"] as const,
   coverage: (dateFrom: string, dateTo: string) => [...locationKeys.all, "coverage", dateFrom, dateTo] as const,
 };
 
@@ -46,5 +50,49 @@ export function useFootfallCoverage(dateFrom: string, dateTo: string) {
     queryKey: locationKeys.coverage(dateFrom, dateTo),
     queryFn: async () =>
       unwrap(await api.GET("/locations", { params: { query: { date_from: dateFrom, date_to: dateTo } } })),
+  });
+}
+
+/** The store groups (areas, regions) the user may see, each with its stores the user may see. */
+export function useLocationGroups() {
+  return useQuery({
+    queryKey: locationKeys.groups(),
+    queryFn: async () => unwrap(await api.GET("/location-groups")).groups,
+  });
+}
+
+/** After a group changes, the stores (their group), the groups and every report are asked again. */
+function useInvalidateGroups() {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: locationKeys.all });
+    void queryClient.invalidateQueries({ queryKey: reportKeys.all });
+  };
+}
+
+export function useCreateLocationGroup() {
+  const onSuccess = useInvalidateGroups();
+  return useMutation({
+    mutationFn: async (body: LocationGroupCreate) => unwrap(await api.POST("/location-groups", { body })),
+    onSuccess,
+  });
+}
+
+export function useUpdateLocationGroup() {
+  const onSuccess = useInvalidateGroups();
+  return useMutation({
+    mutationFn: async ({ id, body }: { id: number; body: LocationGroupUpdate }) =>
+      unwrap(await api.PATCH("/location-groups/{group_id}", { params: { path: { group_id: id } }, body })),
+    onSuccess,
+  });
+}
+
+/** Deletes a group; its stores are then in no group. */
+export function useDeleteLocationGroup() {
+  const onSuccess = useInvalidateGroups();
+  return useMutation({
+    mutationFn: async (id: number) =>
+      unwrap(await api.DELETE("/location-groups/{group_id}", { params: { path: { group_id: id } } })),
+    onSuccess,
   });
 }

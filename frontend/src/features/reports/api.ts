@@ -24,12 +24,16 @@ export type ReportParams = {
   date_to: string;
   /** Empty: every store the user may see. */
   location_ids: number[];
+  /** Store groups: their stores (with location_ids, the stores in both). Empty: no filter. */
+  group_ids: number[];
   /** Null: the organization's reporting currency. */
   currency: string | null;
   compare: Compare;
   /** "So far today" (dateRange.untilHour): the summary counts the last day, and the
    * comparison's, only up to this local hour. */
   until_hour?: number | null;
+  /** Like-for-like (only with a comparison). */
+  lfl: boolean;
 };
 
 /** The report parameters the page's URL filters select. */
@@ -41,9 +45,11 @@ export function useReportParams(): ReportParams {
       date_from: range.from,
       date_to: range.to,
       location_ids: filters.stores,
+      group_ids: filters.groups,
       currency: filters.currency,
       compare: filters.compare,
       until_hour: until,
+      lfl: filters.lfl,
     }),
     [range, filters, until],
   );
@@ -51,12 +57,17 @@ export function useReportParams(): ReportParams {
 
 /** The query string form of the parameters (what openapi-fetch and the export URLs send). */
 export function reportQuery(params: ReportParams, compare: Compare = params.compare) {
+  // Like-for-like needs the comparison to know which stores traded on both days: a breakdown or
+  // heatmap, asked without one, keeps the page's comparison then, so its rows are the same stores'.
+  const lfl = params.lfl && params.compare !== "none";
   return {
     date_from: params.date_from,
     date_to: params.date_to,
-    compare,
+    compare: lfl ? params.compare : compare,
     ...(params.location_ids.length ? { location_ids: [params.location_ids.join(",")] } : {}),
+    ...(params.group_ids.length ? { group_ids: [params.group_ids.join(",")] } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
+    ...(lfl ? { lfl: true } : {}),
   };
 }
 

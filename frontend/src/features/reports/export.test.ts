@@ -15,8 +15,10 @@ const params: ReportParams = {
   date_from: "2026-01-01",
   date_to: "2026-01-31",
   location_ids: [3, 7],
+  group_ids: [],
   currency: "EUR",
   compare: "previous_year",
+  lfl: false,
 };
 
 type Call = { method: string; url: URL; auth: string | null; body: string };

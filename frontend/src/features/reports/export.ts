@@ -43,7 +43,9 @@ export function exportQuery(params: ReportParams): URLSearchParams {
     compare: params.compare,
   });
   if (params.location_ids.length) query.set("location_ids", params.location_ids.join(","));
+  if (params.group_ids.length) query.set("group_ids", params.group_ids.join(","));
   if (params.currency) query.set("currency", params.currency);
+  if (params.lfl && params.compare !== "none") query.set("lfl", "true");
   return query;
 }
 
@@ -103,8 +105,9 @@ export async function startExportJob(params: ReportParams, signal?: AbortSignal)
     date_from: params.date_from,
     date_to: params.date_to,
     compare: params.compare,
-    lfl: false,
+    lfl: params.lfl && params.compare !== "none",
     ...(params.location_ids.length ? { location_ids: params.location_ids } : {}),
+    ...(params.group_ids.length ? { group_ids: params.group_ids } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
   };
   return unwrap(await api.POST("/reports/exports", { body, signal }));

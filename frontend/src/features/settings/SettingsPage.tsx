@@ -4,6 +4,7 @@ import { useLocation, useNavigate } from "react-router";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { useMe } from "@/features/auth/api";
+import { GroupsSection } from "@/features/settings/components/GroupsSection";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
 import { StoresSection } from "@/features/settings/components/StoresSection";
 import { UsersSection } from "@/features/settings/components/UsersSection";
@@ -11,6 +12,7 @@ import { SquareConnectionsSection } from "@/features/square/components/SquareCon
 
 const TABS = [
   { value: "general", label: "Organization and users", path: "/settings" },
+  { value: "stores", label: "Stores and groups", path: "/settings/stores" },
   { value: "square", label: "Square connections", path: "/settings/square" },
 ] as const;
 
@@ -18,12 +20,13 @@ export default function SettingsPage() {
   const me = useMe();
   const location = useLocation();
   const navigate = useNavigate();
-  const tab = location.pathname.replace(/\/$/, "") === "/settings/square" ? "square" : "general";
+  const path = location.pathname.replace(/\/$/, "");
+  const tab = TABS.find((t) => t.path === path)?.value ?? "general";
   if (!me.data) return <Loading label="Loading settings" />;
   const canEdit = me.data.role === "owner" || me.data.role === "admin";
   return (
     <Stack gap="lg">
-      <PageHeader title="Settings" description="Your organization, who can use Teliporter, and Square" />
+      <PageHeader title="Settings" description="Your organization, who can use Teliporter, your stores and their groups, and Square" />
       <Tabs
         value={tab}
         onChange={(value) => {
@@ -42,8 +45,13 @@ export default function SettingsPage() {
         <Tabs.Panel value="general" pt="lg">
           <Stack gap="lg">
             <OrganizationSection canEdit={canEdit} />
-            <StoresSection canEdit={canEdit} />
             <UsersSection canEdit={canEdit} meId={me.data.id} />
+          </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="stores" pt="lg">
+          <Stack gap="lg">
+            <StoresSection canEdit={canEdit} />
+            <GroupsSection canEdit={canEdit} />
           </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="square" pt="lg">

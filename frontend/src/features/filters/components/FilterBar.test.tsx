@@ -14,7 +14,7 @@ function Search() {
   return <output data-testid="search">{useLocation().search}</output>;
 }
 
-function renderAt(url: string) {
+function renderAt(url: string, groups?: { id: number; name: string; location_ids: number[] }[]) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
   queryClient.setQueryData(authKeys.me(), {
     id: 1,
@@ -34,6 +34,7 @@ function renderAt(url: string) {
       { id: 9, name: "Dublin Docks", currency: "EUR", timezone: "Europe/Dublin" },
     ],
   });
+  if (groups) queryClient.setQueryData(locationKeys.groups(), groups);
   const router = createMemoryRouter(
     [{ path: "/", element: (<><FilterBar /><Search /></>) }],
     { initialEntries: [url] },
@@ -77,4 +78,21 @@ describe("FilterBar", () => {
     await user.click(await screen.findByRole("option", { name: "Quay Street", hidden: true }));
     expect(screen.getByTestId("search")).toHaveTextContent("stores=4");
   });
+
+  it("filters by store group and switches like-for-like on only with a comparison", async () => {
+    const user = userEvent.setup();
+    renderAt("/?compare=none", [{ id: 3, name: "North", location_ids: [4] }]);
+    const lfl = screen.getByRole("switch", { name: /Like-for-like/ });
+    expect(lfl).toBeDisabled();
+    expect(screen.getByText("Choose a comparison to compare like-for-like")).toBeInTheDocument();
+    await user.click(screen.getByRole("textbox", { name: "Group" }));
+    await user.click(await screen.findByRole("option", { name: "North", hidden: true }));
+    expect(screen.getByTestId("search")).toHaveTextContent("groups=3");
+    await user.click(screen.getByRole("textbox", { name: "Compare with" }));
+    await user.click(await screen.findByRole("option", { name: "Previous period", hidden: true }));
+    expect(screen.getByText("Only stores that traded on both the day and its comparison day")).toBeInTheDocument();
+    await user.click(screen.getByRole("switch", { name: /Like-for-like/ }));
+    expect(screen.getByTestId("search")).toHaveTextContent("lfl=1");
+    expect(screen.getByTestId("filter-summary")).toHaveTextContent("like-for-like stores only");
+  }, 20_000);
 });

@@ -1,4 +1,4 @@
-import { Group, MultiSelect, Paper, Select, Stack, Text, TextInput } from "@mantine/core";
+import { Group, MultiSelect, Paper, Select, Stack, Switch, Text, TextInput } from "@mantine/core";
 import { useMemo } from "react";
 
 import { useMe } from "@/features/auth/api";
@@ -12,13 +12,18 @@ import {
   PRESETS,
 } from "@/features/filters/dateRange";
 import { useFilters } from "@/features/filters/useFilters";
-import { useLocations } from "@/features/locations/api";
+import { useLocationGroups, useLocations } from "@/features/locations/api";
 import { currencyCodes, formatDateRange } from "@/lib/format";
 
-/** The filters every report page shares: dates, stores, comparison and currency, in the URL. */
+export const LFL_HELP = "Only stores that traded on both the day and its comparison day";
+
+/** The filters every report page shares: dates, stores, store groups, comparison (like-for-like
+ * or not) and currency, in the URL. */
 export function FilterBar() {
   const { filters, range, comparison, setFilters } = useFilters();
   const locations = useLocations();
+  const groups = useLocationGroups();
+  const groupOptions = (groups.data ?? []).map((g) => ({ value: String(g.id), label: g.name }));
   const me = useMe();
   const orgCurrency = me.data?.organization.reporting_currency ?? "GBP";
   const currencies = useMemo(() => currencyCodes(), []);
@@ -87,6 +92,20 @@ export function FilterBar() {
             miw={200}
             maw={420}
           />
+          {(groupOptions.length > 0 || filters.groups.length > 0) && (
+            <MultiSelect
+              label="Group"
+              data={groupOptions}
+              value={filters.groups.map(String)}
+              onChange={(values) => setFilters({ groups: values.map(Number) })}
+              placeholder={filters.groups.length ? undefined : "All groups"}
+              searchable
+              clearable
+              miw={160}
+              maw={320}
+              data-testid="filter-groups"
+            />
+          )}
           <Select
             label="Compare with"
             data={COMPARES.map((c) => ({ value: c, label: COMPARE_LABELS[c] }))}
@@ -109,12 +128,24 @@ export function FilterBar() {
             allowDeselect={false}
             w={110}
           />
+          <Switch
+            label="Like-for-like"
+            description={
+              filters.compare === "none" ? "Choose a comparison to compare like-for-like" : LFL_HELP
+            }
+            checked={filters.lfl && filters.compare !== "none"}
+            disabled={filters.compare === "none"}
+            onChange={(e) => setFilters({ lfl: e.currentTarget.checked })}
+            maw={260}
+            data-testid="filter-lfl"
+          />
         </Group>
         <Text size="sm" c="gray.7" data-testid="filter-summary">
           {formatDateRange(range.from, range.to)}
           {comparison
             ? ` · compared with ${formatDateRange(comparison.from, comparison.to)}`
             : " · no comparison"}
+          {filters.lfl && comparison ? " · like-for-like stores only" : ""}
         </Text>
       </Stack>
     </Paper>

@@ -1,15 +1,14 @@
-import { Alert, Badge, Group, Paper, Progress, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Paper, Progress, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { useState } from "react";
 
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
-import { type Location, useLocations, useUpdateLocation } from "@/features/locations/api";
+import { type Location, useLocationGroups, useLocations, useUpdateLocation } from "@/features/locations/api";
 import { describeRecalculation, isPending, percentDone } from "@/features/locations/recalculation";
+import { StoreEditModal } from "@/features/settings/components/StoreEditModal";
+import { HOURS } from "@/features/settings/hours";
 import { errorMessage } from "@/lib/api";
 
-const HOURS = Array.from({ length: 24 }, (_, hour) => ({
-  value: String(hour),
-  label: `${String(hour).padStart(2, "0")}:00`,
-}));
 
 function RecalculationStatus({ store }: { store: Location }) {
   const job = store.recalculation;
@@ -35,11 +34,14 @@ function RecalculationStatus({ store }: { store: Location }) {
   );
 }
 
-/** Each store's business-day start (Teliporter's own setting), and the recalculation of its
- * figures a change starts. */
+/** Every store with Teliporter's own settings of it — group, opening and closing dates,
+ * business-day start — and the recalculation of its figures a new business-day start starts. */
 export function StoresSection({ canEdit }: { canEdit: boolean }) {
   const stores = useLocations();
+  const groups = useLocationGroups();
   const update = useUpdateLocation();
+  const [editing, setEditing] = useState<Location | null>(null);
+  const groupName = new Map((groups.data ?? []).map((g) => [g.id, g.name]));
   return (
     <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="stores-heading">
       <Stack gap="md">
@@ -49,7 +51,8 @@ export function StoresSection({ canEdit }: { canEdit: boolean }) {
         <Text size="sm" c="gray.8">
           A store open past midnight can start its business day later: with 04:00, a sale at 01:30
           counts for the day before. Changing it recalculates the store&apos;s figures in the
-          background; reports say so until it is done.
+          background; reports say so until it is done. Opening and closing dates say when a store
+          traded; its group is the area or region it reports under.
         </Text>
         {stores.isPending && <Loading label="Loading the stores" />}
         {stores.isError && <ErrorState message={errorMessage(stores.error)} onRetry={() => void stores.refetch()} />}
@@ -64,21 +67,40 @@ export function StoresSection({ canEdit }: { canEdit: boolean }) {
           </Text>
         )}
         {stores.data && stores.data.items.length > 0 && (
-          <Table.ScrollContainer minWidth={560}>
+          <Table.ScrollContainer minWidth={960}>
             <Table verticalSpacing="sm">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th scope="col">Store</Table.Th>
                   <Table.Th scope="col">Timezone</Table.Th>
+                  <Table.Th scope="col">Currency</Table.Th>
+                  <Table.Th scope="col">Group</Table.Th>
+                  <Table.Th scope="col">Opened on</Table.Th>
+                  <Table.Th scope="col">Closed on</Table.Th>
                   <Table.Th scope="col">Business day starts</Table.Th>
                   <Table.Th scope="col">Figures</Table.Th>
+                  {canEdit && (
+                    <Table.Th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </Table.Th>
+                  )}
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {stores.data.items.map((store) => (
-                  <Table.Tr key={store.id}>
+                  <Table.Tr key={store.id} data-testid={`store-row-${store.id}`}>
                     <Table.Th scope="row">{store.name}</Table.Th>
                     <Table.Td>{store.timezone}</Table.Td>
+                    <Table.Td>{store.currency}</Table.Td>
+                    <Table.Td data-testid={`store-group-${store.id}`}>
+                      {store.group_id ? (groupName.get(store.group_id) ?? "—") : "No group"}
+                    </Table.Td>
+                    <Table.Td data-testid={`store-opened-${store.id}`}>
+                      {store.opened_on ?? "—"}
+                    </Table.Td>
+                    <Table.Td data-testid={`store-closed-${store.id}`}>
+                      {store.closed_on ?? "—"}
+                    </Table.Td>
                     <Table.Td>
                       <Select
                         aria-label={`Business day start of ${store.name}`}
@@ -97,6 +119,18 @@ export function StoresSection({ canEdit }: { canEdit: boolean }) {
                     <Table.Td>
                       <RecalculationStatus store={store} />
                     </Table.Td>
+                    {canEdit && (
+                      <Table.Td>
+                        <Button
+                          variant="light"
+                          size="xs"
+                          onClick={() => setEditing(store)}
+                          aria-label={`Edit ${store.name}`}
+                        >
+                          Edit
+                        </Button>
+                      </Table.Td>
+                    )}
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -107,6 +141,9 @@ export function StoresSection({ canEdit }: { canEdit: boolean }) {
           <Text size="sm" c="gray.7">
             Only owners and admins can change these.
           </Text>
+        )}
+        {editing && (
+          <StoreEditModal store={editing} groups={groups.data ?? []} onClose={() => setEditing(null)} />
         )}
       </Stack>
     </Paper>
