@@ -39,6 +39,9 @@ class ReportRequest:
     # The currencies of the locations (at least), when the caller knows them: saves a lookup
     # per read of the rollups.
     currencies: tuple[str, ...] | None = None
+    # Constant currency: the comparison converted at the rates of the period's dates it is
+    # compared with (`Converter.at_rates_of(offset)`), so a change is not a currency move.
+    constant_currency: bool = False
 
     @property
     def days(self) -> int:
@@ -70,6 +73,7 @@ def prepare(
     currency: str | None,
     compare: Compare,
     lfl: bool,
+    constant_currency: bool = False,
 ) -> ReportRequest:
     """Check a report's parameters and resolve its locations (403 naming an ungranted one)."""
     if date_to < date_from:
@@ -80,6 +84,10 @@ def prepare(
         )
     if lfl and compare == Compare.none:
         raise InvalidField("lfl", "Like-for-like needs a comparison (compare=)", location="query")
+    if constant_currency and compare == Compare.none:
+        raise InvalidField(
+            "constant_currency", "Constant currency needs a comparison (compare=)", location="query"
+        )
     if location_ids:
         locations = location_service.check_access(db=db, user=user, location_ids=location_ids)
     else:
@@ -95,5 +103,6 @@ def prepare(
         currency=code,
         compare=compare,
         lfl=lfl,
+        constant_currency=constant_currency,
         currencies=tuple(sorted({loc.currency for loc in locations})),
     )
