@@ -6,6 +6,7 @@ import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
+import { CurrencyEffectNote } from "@/features/dashboard/components/CurrencyEffectNote";
 import { KpiCards } from "@/features/dashboard/components/KpiCards";
 import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
 import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
@@ -153,12 +154,17 @@ function DashboardFigures() {
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
-        <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
+        <KpiCards
+          summary={data}
+          compareLabel={compareLabel ?? "comparison"}
+          notes={{ net_sales: <CurrencyEffectNote summary={data} /> }}
+        />
       </Box>
       {data.comparison && (
         <Text size="xs" c="gray.7">
           Figures in {data.currency}; change against{" "}
-          {formatDateRange(data.comparison.date_from, data.comparison.date_to)}.
+          {formatDateRange(data.comparison.date_from, data.comparison.date_to)}
+          {data.comparison.rates === "constant" ? ", converted at this period's exchange rates" : ""}.
         </Text>
       )}
       <RatesNote rates={data.rates} currency={data.currency} />

@@ -20,6 +20,8 @@ export type Filters = {
   compare: Compare;
   /** ISO 4217 code; null means the organization's reporting currency. */
   currency: string | null;
+  /** Constant currency: the comparison at the period's exchange rates (needs a comparison). */
+  constantCurrency: boolean;
 };
 
 export const DEFAULT_FILTERS: Filters = {
@@ -28,6 +30,7 @@ export const DEFAULT_FILTERS: Filters = {
   stores: [],
   compare: "previous_period",
   currency: null,
+  constantCurrency: false,
 };
 
 export function parseFilters(params: URLSearchParams): Filters {
@@ -56,13 +59,23 @@ export function parseFilters(params: URLSearchParams): Filters {
   const currencyParam = params.get("currency");
   const currency =
     currencyParam && /^[A-Za-z]{3}$/.test(currencyParam) ? currencyParam.toUpperCase() : null;
-  return { preset, custom, stores: [...new Set(stores)].sort((a, b) => a - b), compare, currency };
+  const constantCurrency = params.get("constant_currency") === "true";
+  return {
+    preset,
+    custom,
+    stores: [...new Set(stores)].sort((a, b) => a - b),
+    compare,
+    currency,
+    constantCurrency,
+  };
 }
 
 /** Writes the filters into `params`, keeping any other parameters the page uses. */
 export function writeFilters(filters: Filters, params: URLSearchParams): URLSearchParams {
   const next = new URLSearchParams(params);
-  for (const key of ["range", "from", "to", "stores", "compare", "currency"]) next.delete(key);
+  for (const key of ["range", "from", "to", "stores", "compare", "currency", "constant_currency"]) {
+    next.delete(key);
+  }
   if (filters.preset !== DEFAULT_FILTERS.preset) next.set("range", filters.preset);
   if (filters.preset === "custom" && filters.custom) {
     next.set("from", filters.custom.from);
@@ -71,6 +84,7 @@ export function writeFilters(filters: Filters, params: URLSearchParams): URLSear
   if (filters.stores.length) next.set("stores", filters.stores.join(","));
   if (filters.compare !== DEFAULT_FILTERS.compare) next.set("compare", filters.compare);
   if (filters.currency) next.set("currency", filters.currency);
+  if (filters.constantCurrency) next.set("constant_currency", "true");
   return next;
 }
 

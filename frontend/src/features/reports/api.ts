@@ -27,6 +27,8 @@ export type ReportParams = {
   /** Null: the organization's reporting currency. */
   currency: string | null;
   compare: Compare;
+  /** The comparison at the period's exchange rates (sent only with a comparison). */
+  constant_currency?: boolean;
 };
 
 /** The report parameters the page's URL filters select. */
@@ -39,6 +41,7 @@ export function useReportParams(): ReportParams {
       location_ids: filters.stores,
       currency: filters.currency,
       compare: filters.compare,
+      constant_currency: filters.constantCurrency && filters.compare !== "none",
     }),
     [range, filters],
   );
@@ -52,6 +55,7 @@ export function reportQuery(params: ReportParams, compare: Compare = params.comp
     compare,
     ...(params.location_ids.length ? { location_ids: [params.location_ids.join(",")] } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
+    ...(params.constant_currency && compare !== "none" ? { constant_currency: true } : {}),
   };
 }
 

@@ -44,6 +44,7 @@ export function exportQuery(params: ReportParams): URLSearchParams {
   });
   if (params.location_ids.length) query.set("location_ids", params.location_ids.join(","));
   if (params.currency) query.set("currency", params.currency);
+  if (params.constant_currency && params.compare !== "none") query.set("constant_currency", "true");
   return query;
 }
 
@@ -106,6 +107,7 @@ export async function startExportJob(params: ReportParams, signal?: AbortSignal)
     lfl: false,
     ...(params.location_ids.length ? { location_ids: params.location_ids } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
+    constant_currency: Boolean(params.constant_currency) && params.compare !== "none",
   };
   return unwrap(await api.POST("/reports/exports", { body, signal }));
 }

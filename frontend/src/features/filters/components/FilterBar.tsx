@@ -2,6 +2,7 @@ import { Group, MultiSelect, Paper, Select, Stack, Text, TextInput } from "@mant
 import { useMemo } from "react";
 
 import { useMe } from "@/features/auth/api";
+import { ConstantCurrencySwitch } from "@/features/filters/components/ConstantCurrencySwitch";
 import {
   type Compare,
   COMPARE_LABELS,
@@ -109,6 +110,7 @@ export function FilterBar() {
             allowDeselect={false}
             w={110}
           />
+          <ConstantCurrencySwitch />
         </Group>
         <Text size="sm" c="gray.7" data-testid="filter-summary">
           {formatDateRange(range.from, range.to)}
