@@ -214,6 +214,15 @@ def test_the_api_takes_the_option_with_a_comparison_only(
     assert ok.status_code == 200, ok.text
     assert ok.json()["comparison"]["rates"] == "constant"
     assert isinstance(ok.json()["currency_effect"], float)
+    # The export's summary table has the API's constant-currency comparison.
+    csv = client.get(
+        "/api/v1/reports/export.csv",
+        params={**period, "currency": "USD", "constant_currency": "true", "by": "summary"},
+    )
+    assert csv.status_code == 200, csv.text
+    rows = {line.split(",")[0]: line.split(",") for line in csv.text.splitlines()}
+    assert rows["net_sales"][2] == ok.json()["comparison"]["metrics"]["net_sales"]
+    assert rows["gross_sales"][2] == ok.json()["comparison"]["metrics"]["gross_sales"]
     export = client.post(
         "/api/v1/reports/exports",
         json={**period, "compare": "none", "constant_currency": True},
