@@ -45,6 +45,7 @@ def _params(req: ReportRequest, group_ids: list[int] | None) -> dict[str, Any]:
         "currency": req.currency,
         "compare": req.compare.value,
         "lfl": req.lfl,
+        "constant_currency": req.constant_currency,
     }
 
 
@@ -60,6 +61,7 @@ def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True
         currency=body.currency,
         compare=body.compare,
         lfl=body.lfl,
+        constant_currency=body.constant_currency,
     )
     now = utcnow()
     export = Export(
@@ -194,6 +196,7 @@ def run(export_id: str) -> ExportState | None:
                 currency=params.get("currency"),
                 compare=Compare(params.get("compare", Compare.previous_period.value)),
                 lfl=bool(params.get("lfl")),
+                constant_currency=bool(params.get("constant_currency")),
             )
             write_workbook(db=db, user=user, req=req, target=partial, progress=progress)
         os.replace(partial, final)

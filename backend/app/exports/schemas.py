@@ -48,6 +48,11 @@ class ExportCreate(BaseModel):
     )
     compare: Compare = Compare.previous_period
     lfl: StrictBool = False
+    constant_currency: StrictBool = Field(
+        default=False,
+        description="The comparison at the period's exchange rates (needs compare; see the "
+        "reports' constant_currency)",
+    )
 
 
 class ExportRead(BaseModel):

@@ -136,6 +136,8 @@ def _write_cover(
             f"{summary.comparison.date_from.isoformat()} to "
             f"{summary.comparison.date_to.isoformat()} ({kind})"
         )
+        if summary.comparison.rates == "constant":
+            comparison += ", at constant currency: each day at the rate of the day it compares with"
     rates = summary.rates
     lines: list[tuple[str, str]] = [
         ("Organization", user.organization.name),

@@ -85,6 +85,7 @@ class Converter:
         # (currency converted, business date) -> publication date of the rate used
         self.used: dict[tuple[str, date], date] = {}
         self.pairs: set[str] = set()
+        self._shifted: dict[int, Converter] = {}
         if target != EUR and not self.source.knows(target):
             problem = self.source.problem()
             if problem is None:
@@ -170,6 +171,21 @@ class Converter:
     def cache_key(self) -> str:
         return self.source.cache_key()
 
+    def at_rates_of(self, days: int) -> Converter:
+        """This converter with each date converted at the rate of the date `days` later.
+
+        A constant-currency comparison converts each comparison day at the rate of the day it
+        is compared with (`days` = the comparison's offset), so both sides of a change use the
+        same rate and the change is sales growth, not currency moves. The rates it uses are
+        noted in this converter (under the dates whose rates they are: the period's own), and
+        its `cache_key` differs, so converted sums are never shared between the two."""
+        if not days:
+            return self
+        shifted = self._shifted.get(days)
+        if shifted is None:
+            shifted = self._shifted[days] = _ShiftedConverter(self, days)
+        return shifted
+
     def describe(self) -> dict[str, Any]:
         """The rates a report used (`RatesUsed`): source, currency pairs, each business date's
         rate date (per pair too), and whether the newest rate is stale for the last date."""
@@ -216,3 +232,28 @@ class Converter:
             "stale": stale,
             "notice": notice,
         }
+
+
+class _ShiftedConverter(Converter):
+    """`Converter.at_rates_of`: the base converter's rates, each `days` later."""
+
+    def __init__(self, base: Converter, days: int) -> None:
+        # The base's source and its record of the rates used: one report, one list of rates.
+        self.target = base.target
+        self.source = base.source
+        self.max_age = base.max_age
+        self._factors = {}
+        self.used = base.used
+        self.pairs = base.pairs
+        self._shifted = {}
+        self._base = base
+        self._shift = timedelta(days=days)
+
+    def rate(self, currency: str, day: date) -> Decimal:
+        return self._base.rate(currency, day + self._shift)
+
+    def note(self, currency: str, days: Iterable[date]) -> None:
+        self._base.note(currency, (day + self._shift for day in days))
+
+    def cache_key(self) -> str:
+        return f"{self._base.cache_key()}@{self._shift.days:+d}d"

@@ -50,6 +50,7 @@ def _by_org_day(db: Session, keys: Sequence[DayDim], window: _Window, every: boo
         every
         and report_cache.enabled(db)
         and window.lfl_shift is None
+        and not window.rates_shift
         and set(keys) <= {"date", "month"}
     )
 
@@ -286,12 +287,13 @@ def _read_days(
         if window is None:
             continue
         these = main_keys if main_keys is not None and window is main else keys
+        at = window.converter(conv)  # constant currency: the period's rates
         if _by_org_day(db, these, window, every):
-            sales, footfall = _org_day_values(db, req, conv, these, window)
+            sales, footfall = _org_day_values(db, req, at, these, window)
         elif _by_month(db, these, window):
-            sales, footfall = _day_values_by_month(db, req, conv, these, window)
+            sales, footfall = _day_values_by_month(db, req, at, these, window)
         else:
-            sales, footfall = _day_values(db, req, conv, these, window)
+            sales, footfall = _day_values(db, req, at, these, window)
         sums = {k: _day_sums(sales.get(k), footfall.get(k)) for k in sales.keys() | footfall}
         date_index = list(these).index("date") if "date" in these else None
         result.append(_shifted(sums, date_index, window.key_shift))

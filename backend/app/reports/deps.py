@@ -30,6 +30,17 @@ Currency = Annotated[
     Text | None, Query(description="ISO 4217; default the organization's reporting currency")
 ]
 Lfl = Annotated[bool, Query(description="Like-for-like locations only (needs compare)")]
+ConstantCurrency = Annotated[
+    bool,
+    Query(
+        description="Constant currency (needs compare): the comparison period's amounts are "
+        "converted at the exchange rates of the period's dates they are compared with (a "
+        "comparison day at the rate of the day it is compared with, the same rate on both "
+        "sides), so a change shows sales growth, not currency moves. The period's own figures "
+        "are unchanged, and so is everything when every store trades in the reporting "
+        "currency. The response's `comparison.rates` says which conversion was used."
+    ),
+]
 
 
 UntilHour = Annotated[
@@ -59,6 +70,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
         currency: Currency = None,
         compare: Annotated[Compare, Query()] = default_compare,
         lfl: Lfl = False,
+        constant_currency: ConstantCurrency = False,
     ) -> ReportRequest:
         return prepare(
             db=db,
@@ -70,6 +82,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
             currency=currency,
             compare=compare,
             lfl=lfl,
+            constant_currency=constant_currency,
         )
 
     return report_filters

@@ -74,6 +74,12 @@ class _Window:
     date_to: date
     lfl_shift: int | None  # like-for-like: the day this one compares with is `lfl_shift` away
     key_shift: int  # days added to a date key (the comparison lands on the period's dates)
+    # Constant currency: dates converted at the rates of those this many days later (never
+    # through the converted caches: their readers check it); 0: each at its own date's rate.
+    rates_shift: int = 0
+
+    def converter(self, conv: Converter) -> Converter:
+        return conv.at_rates_of(self.rates_shift)
 
     def within(self, day: Any) -> list[Any]:
         return [day >= self.date_from, day <= self.date_to]
@@ -92,7 +98,8 @@ def _windows(req: ReportRequest) -> tuple[_Window, _Window | None]:
     main = _Window(req.date_from, req.date_to, -offset if lfl and offset else None, 0)
     if window is None or offset is None:
         return main, None
-    return main, _Window(window[0], window[1], offset if lfl else None, offset)
+    rates_shift = offset if req.constant_currency else 0
+    return main, _Window(window[0], window[1], offset if lfl else None, offset, rates_shift)
 
 
 def _cache_key(conv: Converter) -> str:

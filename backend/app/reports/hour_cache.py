@@ -71,14 +71,15 @@ def _read_hours(
         if window is None:
             continue
         # A location-day's posted amounts shared out among its hours (ties: the earlier hour).
-        found = _hours_in_sql(db, req, conv, query, keys, window) if _is_postgres(db) else None
+        at = window.converter(conv)  # constant currency: the period's rates
+        found = _hours_in_sql(db, req, at, query, keys, window) if _is_postgres(db) else None
         values = _date_keys(
             found
             if found is not None
             else _aggregate(
                 db,
                 req,
-                conv,
+                at,
                 query,
                 [columns[k] for k in keys],
                 window,
@@ -111,7 +112,12 @@ def _hours_in_sql(
     """PostgreSQL: `_read_hours`' values per ([date,] hour), split in SQL; every store's from
     the hour day cache (`HourDaySums`), whose months are made the first time they are needed."""
     per_day = "date" in keys
-    if report_cache.enabled(db) and window.lfl_shift is None and _every_location(db, req):
+    if (
+        report_cache.enabled(db)
+        and window.lfl_shift is None
+        and not window.rates_shift
+        and _every_location(db, req)
+    ):
         return _cached_hours(db, req, conv, query, per_day, window)
     found = _split_in_sql(db, req, conv, window, query, RollupHour.hour, per_day=per_day)
     if found is None:

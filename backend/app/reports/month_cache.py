@@ -42,6 +42,7 @@ def _by_month(db: Session, keys: Sequence[DayDim], window: _Window) -> bool:
     return (
         report_cache.enabled(db)
         and window.lfl_shift is None
+        and not window.rates_shift
         and set(keys) <= {"location", "month"}
         and len(report_cache.full_months(window.date_from, window.date_to))
         >= report_cache.MIN_FULL_MONTHS

@@ -167,7 +167,7 @@ def _read(
     (each at its own date's rate), like-for-like filtered when asked. `rekey` maps a cell's
     extra key to the breakdown row it belongs to before the posted amounts are shared out."""
 
-    def load(date_from: date, date_to: date) -> Cells:
+    def load(date_from: date, date_to: date, conv: Converter) -> Cells:
         raw = reader(db, req, conv, date_from, date_to)
         if rekey is not None:
             keyed = Cells(traded=raw.traded, footfall=raw.footfall, currency=raw.currency)
@@ -177,11 +177,12 @@ def _read(
         totals = _payment_totals(db, req, conv, date_from, date_to) if payments else None
         return _post_cells(raw, conv, fine=reader is not _day_cells, totals=totals)
 
-    cells = load(req.date_from, req.date_to)
+    cells = load(req.date_from, req.date_to, conv)
     window = req.comparison_range()
     if window is None or req.offset is None:
         return cells, None
-    before = load(*window)
+    # Constant currency: each comparison day at the rate of the day it is compared with.
+    before = load(*window, conv.at_rates_of(req.offset if req.constant_currency else 0))
     shift = timedelta(days=req.offset)
     shifted = Cells()
     for (location_id, day, extra), sums in before.sums.items():
@@ -245,7 +246,10 @@ def _comparison(req: ReportRequest, metrics: m.Metrics | None) -> ComparisonPeri
     if window is None or metrics is None:
         return None
     return ComparisonPeriod(
-        date_from=window[0], date_to=window[1], metrics=m.present(metrics, req.currency)
+        date_from=window[0],
+        date_to=window[1],
+        metrics=m.present(metrics, req.currency),
+        rates="constant" if req.constant_currency else "actual",
     )
 
 

@@ -46,6 +46,9 @@ class ReportRequest:
     # "So far today": the period's last day, and the comparison's, count only the local hours
     # of the business day before this clock hour (1..24) in each store (`cut_hours`).
     until_hour: int | None = None
+    # Constant currency: the comparison converted at the rates of the period's dates it is
+    # compared with (`Converter.at_rates_of(offset)`), so a change is not a currency move.
+    constant_currency: bool = False
 
     @property
     def days(self) -> int:
@@ -108,6 +111,7 @@ def prepare(
     compare: Compare,
     lfl: bool,
     group_ids: list[int] | None = None,
+    constant_currency: bool = False,
 ) -> ReportRequest:
     """Check a report's parameters and resolve its locations (403 naming an ungranted one;
     422 naming group_ids for a group the user cannot see)."""
@@ -119,6 +123,10 @@ def prepare(
         )
     if lfl and compare == Compare.none:
         raise InvalidField("lfl", "Like-for-like needs a comparison (compare=)", location="query")
+    if constant_currency and compare == Compare.none:
+        raise InvalidField(
+            "constant_currency", "Constant currency needs a comparison (compare=)", location="query"
+        )
     if location_ids:
         locations = location_service.check_access(db=db, user=user, location_ids=location_ids)
     else:
@@ -138,6 +146,7 @@ def prepare(
         currency=code,
         compare=compare,
         lfl=lfl,
+        constant_currency=constant_currency,
         currencies=tuple(sorted({loc.currency for loc in locations})),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,6 +93,12 @@ class ComparisonPeriod(BaseModel):
     date_from: date
     date_to: date
     metrics: MetricValues
+    rates: Literal["actual", "constant"] = Field(
+        "actual",
+        description="How the comparison's amounts were converted: `actual`, each day at its own "
+        "date's rate; `constant` (constant_currency=true), each day at the rate of the period's "
+        "date it is compared with",
+    )
 
 
 class SummaryRead(BaseModel):
@@ -120,6 +126,13 @@ class SummaryRead(BaseModel):
         description="Metrics whose change would mislead, with the reason: footfall entered on a "
         "different number of store-days in the two periods, or conversion over less than half "
         "the other period's store-days",
+    )
+    currency_effect: float | None = Field(
+        None,
+        description="How much of net sales' change comes from exchange-rate moves: the change at "
+        "actual rates minus the change at constant rates, as a fraction (0.047 is 4.7 points); "
+        "the same whichever conversion the comparison used. Null without a comparison, when "
+        "either change is not defined, or when every store trades in the reporting currency",
     )
     coverage: Coverage
     comparison_coverage: Coverage | None = None

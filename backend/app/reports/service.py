@@ -10,16 +10,19 @@ the tests and the benchmark) computes the same answer straight from the order ta
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.breakdowns import breakdown as catalog_breakdown
 from app.core.errors import InvalidField
 from app.fx.converter import Converter
 from app.locations import recalculation
+from app.locations.models import Location
 from app.reports import breakdowns
 from app.reports import cache as report_cache
 from app.reports import metrics as m
@@ -94,6 +97,11 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         if window is None or before_counts is None
         else _coverage((window[1] - window[0]).days + 1, len(req.location_ids), before_counts)
     )
+    effect = (
+        None
+        if req.until_hour is not None
+        else _currency_effect(db, req, conv, current, previous, source)
+    )
     return SummaryRead(
         currency=req.currency,
         date_from=req.date_from,
@@ -108,6 +116,7 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         not_comparable=_not_comparable(coverage, comparison_coverage),
         coverage=coverage,
         comparison_coverage=comparison_coverage,
+        currency_effect=effect,
         rates=_rates(conv),
         recalculating=recalculation.pending(
             db=db, org_id=req.org_id, location_ids=req.location_ids
@@ -162,6 +171,48 @@ def _store_days(n: int) -> str:
     return f"{n:,} store-day{'' if n == 1 else 's'}"
 
 
+def _currency_effect(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    current: m.Metrics,
+    previous: m.Metrics | None,
+    source: Source,
+) -> float | None:
+    """Net sales' change at actual rates less its change at constant rates (the part of the
+    change that is exchange-rate moves); None when there is nothing to convert or no change.
+    The comparison is read a second time with the other conversion, its rates not named (the
+    response names the rates its figures used)."""
+    if previous is None:
+        return None
+    currencies = req.currencies or db.scalars(
+        select(Location.currency).where(
+            Location.org_id == req.org_id, Location.id.in_(req.location_ids)
+        )
+    )
+    if set(currencies) <= {req.currency}:
+        return None
+    other = replace(req, constant_currency=not req.constant_currency)
+    used, pairs = dict(conv.used), set(conv.pairs)
+    if source == "orders":
+        before = _read(db, other, conv, _day_cells)[1]
+        other_sums = _total(before) if before is not None else m.Sums()
+    else:
+        # The comparison read as a period of its own, at the other conversion's rates.
+        read = _read_days(db, other, conv, (), window=_windows(other)[1])
+        other_sums = _sum_all(read.sums.values())
+    conv.used.clear()
+    conv.used.update(used)
+    conv.pairs.clear()
+    conv.pairs.update(pairs)
+    this = m.change(current, previous)["net_sales"]
+    that = m.change(current, m.compute(other_sums))["net_sales"]
+    if this is None or that is None:
+        return None
+    actual, constant = (that, this) if req.constant_currency else (this, that)
+    return float(round(actual - constant, 6))
+
+
 def _bucket_start(granularity: Granularity) -> Callable[[CellKey], str]:
     def start(key: CellKey) -> str:
         _, day, hour = key
@@ -206,8 +257,10 @@ def timeseries(
         if cells_before is not None:
             previous = {k: present(v) for k, v in _fold(cells_before.sums.items(), start).items()}
             previous_total = m.compute(_total(cells_before))
-    elif granularity == Granularity.day and _by_org_day(
-        db, ("date",), main, report_cache.enabled(db) and _every_location(db, req)
+    elif (
+        granularity == Granularity.day
+        and _by_org_day(db, ("date",), main, report_cache.enabled(db) and _every_location(db, req))
+        and (before is None or not before.rates_shift)  # constant currency: not from the caches
     ):
         # Every store, per day: each date's metrics as shown, made once (app/reports/cache.py).
         current = {d.isoformat(): v for d, v in _org_day_shown(db, req, conv, main).items()}

@@ -887,6 +887,13 @@ export interface components {
             metrics: {
                 [key: string]: string | number | null;
             };
+            /**
+             * Rates
+             * @description How the comparison's amounts were converted: `actual`, each day at its own date's rate; `constant` (constant_currency=true), each day at the rate of the period's date it is compared with
+             * @default actual
+             * @enum {string}
+             */
+            rates: "actual" | "constant";
         };
         /** ConnectionPage */
         ConnectionPage: {
@@ -967,6 +974,12 @@ export interface components {
         ExportCreate: {
             /** @default previous_period */
             compare: components["schemas"]["Compare"];
+            /**
+             * Constant Currency
+             * @description The comparison at the period's exchange rates (needs compare; see the reports' constant_currency)
+             * @default false
+             */
+            constant_currency: boolean;
             /**
              * Currency
              * @description ISO 4217; default the organization's reporting currency
@@ -1785,6 +1798,11 @@ export interface components {
             coverage: components["schemas"]["Coverage"];
             /** Currency */
             currency: string;
+            /**
+             * Currency Effect
+             * @description How much of net sales' change comes from exchange-rate moves: the change at actual rates minus the change at constant rates, as a fraction (0.047 is 4.7 points); the same whichever conversion the comparison used. Null without a comparison, when either change is not defined, or when every store trades in the reporting currency
+             */
+            currency_effect?: number | null;
             /**
              * Date From
              * Format: date
@@ -3347,6 +3365,8 @@ export interface operations {
             query: {
                 by: components["schemas"]["BreakdownBy"];
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */
@@ -3455,6 +3475,8 @@ export interface operations {
                 /** @description Which table */
                 by?: components["schemas"]["CsvTable"];
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */
@@ -3527,6 +3549,8 @@ export interface operations {
         parameters: {
             query: {
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */
@@ -3817,6 +3841,8 @@ export interface operations {
         parameters: {
             query: {
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */
@@ -3889,6 +3915,8 @@ export interface operations {
         parameters: {
             query: {
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */
@@ -3963,6 +3991,8 @@ export interface operations {
         parameters: {
             query: {
                 compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
                 /** @description ISO 4217; default the organization's reporting currency */
                 currency?: string | null;
                 /** @description First local business date (inclusive) */

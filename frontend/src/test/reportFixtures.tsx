@@ -75,6 +75,7 @@ export function summary(overrides: Partial<Summary> = {}): Summary {
       date_from: "2025-12-31",
       date_to: "2026-01-06",
       metrics: metrics({ net_sales: "1000.00", transactions: 100, footfall: null, conversion_rate: null }),
+      rates: "actual",
     },
     change: { net_sales: 0.2, transactions: 0, average_transaction_value: 0.2, units_per_transaction: -0.1, footfall: null, conversion_rate: null, sales_per_visitor: null },
     coverage,

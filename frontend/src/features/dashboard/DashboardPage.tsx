@@ -6,6 +6,7 @@ import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
+import { CurrencyEffectNote } from "@/features/dashboard/components/CurrencyEffectNote";
 import { KpiCards } from "@/features/dashboard/components/KpiCards";
 import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
 import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
@@ -154,13 +155,18 @@ function DashboardFigures() {
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
-        <KpiCards summary={data} compareLabel={compareLabel ?? "comparison"} />
+        <KpiCards
+          summary={data}
+          compareLabel={compareLabel ?? "comparison"}
+          notes={{ net_sales: <CurrencyEffectNote summary={data} /> }}
+        />
       </Box>
       {data.comparison && (
         <Text size="xs" c="gray.7" data-testid="comparison-note">
           Figures in {data.currency}; change against{" "}
           {formatDateRange(data.comparison.date_from, data.comparison.date_to)}
-          {data.until_hour ? `, both up to ${String(data.until_hour % 24).padStart(2, "0")}:00 on the last day (so far today)` : ""}.
+          {data.until_hour ? `, both up to ${String(data.until_hour % 24).padStart(2, "0")}:00 on the last day (so far today)` : ""}
+          {data.comparison.rates === "constant" ? ", converted at this period's exchange rates" : ""}.
         </Text>
       )}
       <RatesNote rates={data.rates} currency={data.currency} />

@@ -25,6 +25,8 @@ export type Filters = {
   lfl: boolean;
   /** ISO 4217 code; null means the organization's reporting currency. */
   currency: string | null;
+  /** Constant currency: the comparison at the period's exchange rates (needs a comparison). */
+  constantCurrency: boolean;
 };
 
 export const DEFAULT_FILTERS: Filters = {
@@ -35,6 +37,7 @@ export const DEFAULT_FILTERS: Filters = {
   compare: "previous_period",
   lfl: false,
   currency: null,
+  constantCurrency: false,
 };
 
 function ids(value: string | null): number[] {
@@ -69,13 +72,25 @@ export function parseFilters(params: URLSearchParams): Filters {
     currencyParam && /^[A-Za-z]{3}$/.test(currencyParam) ? currencyParam.toUpperCase() : null;
   // Like-for-like compares: without a comparison it means nothing and is left off.
   const lfl = params.get("lfl") === "1" && compare !== "none";
-  return { preset, custom, stores: ids(params.get("stores")), groups: ids(params.get("groups")), compare, lfl, currency };
+  const constantCurrency = params.get("constant_currency") === "true";
+  return {
+    preset,
+    custom,
+    stores: ids(params.get("stores")),
+    groups: ids(params.get("groups")),
+    compare,
+    lfl,
+    currency,
+    constantCurrency,
+  };
 }
 
 /** Writes the filters into `params`, keeping any other parameters the page uses. */
 export function writeFilters(filters: Filters, params: URLSearchParams): URLSearchParams {
   const next = new URLSearchParams(params);
-  for (const key of ["range", "from", "to", "stores", "groups", "compare", "lfl", "currency"]) next.delete(key);
+  for (const key of ["range", "from", "to", "stores", "groups", "compare", "lfl", "currency", "constant_currency"]) {
+    next.delete(key);
+  }
   if (filters.preset !== DEFAULT_FILTERS.preset) next.set("range", filters.preset);
   if (filters.preset === "custom" && filters.custom) {
     next.set("from", filters.custom.from);
@@ -86,6 +101,7 @@ export function writeFilters(filters: Filters, params: URLSearchParams): URLSear
   if (filters.compare !== defaultCompare(filters.preset)) next.set("compare", filters.compare);
   if (filters.lfl && filters.compare !== "none") next.set("lfl", "1");
   if (filters.currency) next.set("currency", filters.currency);
+  if (filters.constantCurrency) next.set("constant_currency", "true");
   return next;
 }
 

@@ -34,6 +34,8 @@ export type ReportParams = {
   until_hour?: number | null;
   /** Like-for-like (only with a comparison). */
   lfl: boolean;
+  /** The comparison at the period's exchange rates (sent only with a comparison). */
+  constant_currency?: boolean;
 };
 
 /** The report parameters the page's URL filters select. */
@@ -50,6 +52,7 @@ export function useReportParams(): ReportParams {
       compare: filters.compare,
       until_hour: until,
       lfl: filters.lfl,
+      constant_currency: filters.constantCurrency && filters.compare !== "none",
     }),
     [range, filters, until],
   );
@@ -68,6 +71,7 @@ export function reportQuery(params: ReportParams, compare: Compare = params.comp
     ...(params.group_ids.length ? { group_ids: [params.group_ids.join(",")] } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
     ...(lfl ? { lfl: true } : {}),
+    ...(params.constant_currency && compare !== "none" ? { constant_currency: true } : {}),
   };
 }
 

@@ -121,6 +121,7 @@ describe("export requests", () => {
       date_to: "2026-01-31",
       compare: "previous_year",
       lfl: false,
+      constant_currency: false,
       location_ids: [3, 7],
       currency: "EUR",
     });

@@ -46,6 +46,7 @@ export function exportQuery(params: ReportParams): URLSearchParams {
   if (params.group_ids.length) query.set("group_ids", params.group_ids.join(","));
   if (params.currency) query.set("currency", params.currency);
   if (params.lfl && params.compare !== "none") query.set("lfl", "true");
+  if (params.constant_currency && params.compare !== "none") query.set("constant_currency", "true");
   return query;
 }
 
@@ -109,6 +110,7 @@ export async function startExportJob(params: ReportParams, signal?: AbortSignal)
     ...(params.location_ids.length ? { location_ids: params.location_ids } : {}),
     ...(params.group_ids.length ? { group_ids: params.group_ids } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
+    constant_currency: Boolean(params.constant_currency) && params.compare !== "none",
   };
   return unwrap(await api.POST("/reports/exports", { body, signal }));
 }

@@ -1,5 +1,6 @@
 import { Anchor, Group, Paper, SimpleGrid, Text } from "@mantine/core";
 import { IconAlertTriangle, IconArrowDownRight, IconArrowUpRight, IconMinus } from "@tabler/icons-react";
+import type { ReactNode } from "react";
 import { Link } from "react-router";
 
 import type { Summary } from "@/features/reports/api";
@@ -62,9 +63,10 @@ function shownChange(summary: Summary, name: MetricName): number | null | undefi
   return summary.change[name];
 }
 
-type Props = { summary: Summary; compareLabel: string };
+/** `notes`: a line under a card's change (the dashboard's word on exchange rates for net sales). */
+type Props = { summary: Summary; compareLabel: string; notes?: Partial<Record<MetricName, ReactNode>> };
 
-export function KpiCards({ summary, compareLabel }: Props) {
+export function KpiCards({ summary, compareLabel, notes }: Props) {
   const currency = summary.currency;
   const { coverage } = summary;
   return (
@@ -115,6 +117,7 @@ export function KpiCards({ summary, compareLabel }: Props) {
                 {summary.not_comparable[name]}.
               </Text>
             )}
+            {value !== null && notes?.[name]}
             {FOOTFALL_KPIS.has(name) && value === null && (
               <Text size="xs" c="gray.7" mt={4}>
                 <Anchor component={Link} to="/footfall" size="xs" underline="always">

@@ -2,6 +2,7 @@ import { Group, MultiSelect, Paper, Select, Stack, Switch, Text, TextInput } fro
 import { useMemo } from "react";
 
 import { useMe } from "@/features/auth/api";
+import { ConstantCurrencySwitch } from "@/features/filters/components/ConstantCurrencySwitch";
 import {
   type Compare,
   COMPARE_LABELS,
@@ -139,6 +140,7 @@ export function FilterBar() {
             maw={260}
             data-testid="filter-lfl"
           />
+          <ConstantCurrencySwitch />
         </Group>
         <Text size="sm" c="gray.7" data-testid="filter-summary">
           {formatDateRange(range.from, range.to)}
