@@ -5,7 +5,7 @@ import { errorMessage } from "@/lib/api";
 import { formatNumber } from "@/lib/format";
 
 const STATE_LABEL = {
-  queued: "Waiting for a worker",
+  queued: "Queued — starts in a moment",
   running: "Syncing",
   succeeded: "Sync finished",
   failed: "Sync failed",
