@@ -7,6 +7,7 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { FilterBar } from "@/features/filters/components/FilterBar";
+import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import { type CatalogBreakdown, summaryMetricNames, useRegisteredCatalog } from "@/features/catalog/registry";
 import { COMPARE_LABELS } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
@@ -35,6 +36,7 @@ import {
 } from "@/features/reports/metrics";
 import { useExport } from "@/features/reports/useExport";
 import { errorMessage } from "@/lib/api";
+import { plural } from "@/lib/format";
 
 /** A report tab: the sales summary, then one per breakdown of the catalog, in its order. */
 type Tab = { value: string; label: string; header: string; breakdown: CatalogBreakdown | null };
@@ -77,6 +79,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
       ...figures.map((name) => ({
         id: name,
         header: metricLabel(name, true),
+        metric: name,
         value: (row: Row) => row.metrics[name],
         render: (row: Row) => formatMetric(name, row.metrics[name], currency),
       })),
@@ -98,7 +101,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
         columns={columns}
         initialSort={ordinal ? { column: "label", direction: "asc" } : { column: figures[0] ?? "label", direction: "desc" }}
         footer={["Total", ...figures.map((name) => formatMetric(name, data.total.metrics[name], data.currency))]}
-        searchLabel={`Search ${header.toLowerCase()}s`}
+        searchLabel={`Search ${plural(header.toLowerCase())}`}
         testId={`report-${by}`}
         actions={csv}
       />
@@ -122,7 +125,19 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
     change: data.change[name] ?? null,
   }));
   const columns: TableColumn<SummaryRow>[] = [
-    { id: "label", header: "Metric", text: true, value: (r) => r.label },
+    {
+      id: "label",
+      header: "Metric",
+      text: true,
+      value: (r) => r.label,
+      name: (r) => r.label,
+      render: (r) => (
+        <Group gap={2} wrap="nowrap">
+          <span>{r.label}</span>
+          <MetricInfo name={r.name} />
+        </Group>
+      ),
+    },
     {
       id: "current",
       header: "This period",
