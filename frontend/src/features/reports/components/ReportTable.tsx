@@ -73,7 +73,8 @@ export function ReportTable<R>({
         />
         {actions}
       </Group>
-      <Table.ScrollContainer minWidth={Math.min(240 + columns.length * 120, 1400)}>
+      {/* Narrow enough that the league table's nine columns fit beside the navigation at 1440 px. */}
+      <Table.ScrollContainer minWidth={Math.min(160 + columns.length * 100, 1400)}>
         <Table striped highlightOnHover stickyHeader verticalSpacing="xs" fz="sm">
           <caption className="visually-hidden">{caption}</caption>
           <Table.Thead>
