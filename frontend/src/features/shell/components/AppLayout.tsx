@@ -92,16 +92,15 @@ export function AppLayout() {
               </UnstyledButton>
             </Menu.Target>
             <Menu.Dropdown>
-              {/* Divs, not paragraphs: a menu may hold only items (axe's aria-required-children). */}
-              <Stack gap={0} px="sm" py={6} data-testid="account-menu-who">
-                <Text component="div" size="sm" fw={600}>
+              {/* Who is signed in, as a disabled item: a menu may hold only items (axe). */}
+              <Menu.Item disabled data-testid="account-menu-who" style={{ cursor: "default", opacity: 1 }}>
+                <Text component="span" display="block" size="sm" fw={600} c="black">
                   {me.data?.full_name}
                 </Text>
-                <Text component="div" size="xs" c="gray.7">
+                <Text component="span" display="block" size="xs" c="gray.8">
                   {me.data?.email}
                 </Text>
-              </Stack>
-              <Menu.Divider />
+              </Menu.Item>
               <Menu.Item component={RouterLink} to="/account" leftSection={<IconUser size={16} aria-hidden />}>
                 Your account
               </Menu.Item>
@@ -112,7 +111,6 @@ export function AppLayout() {
               >
                 What the figures mean
               </Menu.Item>
-              <Menu.Divider />
               <Menu.Item onClick={onSignOut} leftSection={<IconLogout size={16} aria-hidden />}>
                 Sign out
               </Menu.Item>
