@@ -42,7 +42,7 @@ function NameSection({ fullName }: { fullName: string }) {
             </Alert>
           )}
           {update.isSuccess && (
-            <Text size="sm" c="green.9" role="status">
+            <Text size="sm" c="gray.9" fw={500} role="status">
               Name saved.
             </Text>
           )}
@@ -135,7 +135,7 @@ function PasswordSection() {
             </Alert>
           )}
           {update.isSuccess && (
-            <Text size="sm" c="green.9" role="status">
+            <Text size="sm" c="gray.9" fw={500} role="status">
               Password changed. Other devices will need to sign in again.
             </Text>
           )}
