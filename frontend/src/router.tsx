@@ -14,6 +14,8 @@ const DashboardPage = lazy(() => import("@/features/dashboard/DashboardPage"));
 const ReportsPage = lazy(() => import("@/features/reports/ReportsPage"));
 const FootfallPage = lazy(() => import("@/features/footfall/FootfallPage"));
 const SettingsPage = lazy(() => import("@/features/settings/SettingsPage"));
+const AccountPage = lazy(() => import("@/features/account/AccountPage"));
+const GlossaryPage = lazy(() => import("@/features/help/GlossaryPage"));
 const NotFoundPage = lazy(() => import("@/features/shell/NotFoundPage"));
 
 const errorElement = <RouteError />;
@@ -41,6 +43,8 @@ export const router = createBrowserRouter([
       { path: "settings", element: <SettingsPage /> },
       { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },
+      { path: "account", element: <AccountPage /> },
+      { path: "help/metrics", element: <GlossaryPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

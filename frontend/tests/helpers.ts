@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 
 export const PASSWORD = "Blue-Harbour-2031";
 const SCREENSHOTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../artifacts/screenshots");
@@ -23,11 +23,26 @@ export async function expectAccessible(page: Page): Promise<void> {
   ).toEqual([]);
 }
 
-/** A full-page screenshot in artifacts/screenshots/<name>.png, after the axe check. */
+/**
+ * A full-page screenshot in artifacts/screenshots/<name>-<project>.png (desktop or phone), after
+ * the axe check.
+ */
 export async function checkPage(page: Page, name: string): Promise<void> {
   await expectAccessible(page);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  const project = test.info().project.name;
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}-${project}.png`, fullPage: true });
+}
+
+/** Whether the page runs on the "phone" project (or any viewport where the navigation collapses). */
+export function isPhone(page: Page): boolean {
+  return (page.viewportSize()?.width ?? 1440) < 768;
+}
+
+/** On a phone the main navigation is a drawer behind the burger: open it if it is closed. */
+export async function openNavigation(page: Page): Promise<void> {
+  const burger = page.getByRole("button", { name: "Open navigation" });
+  if (await burger.isVisible()) await burger.click();
 }
 
 export type Owner = { email: string; name: string; org: string };
@@ -45,9 +60,24 @@ export async function registerOwner(page: Page, org = "Harbour Books"): Promise<
   return owner;
 }
 
-/** A link of the main navigation. */
-export function navLink(page: Page, name: string) {
-  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+/**
+ * A link of the main navigation. Its click() opens the drawer first when the navigation is
+ * collapsed (a phone); every other method is the plain locator's.
+ */
+export function navLink(page: Page, name: string): Locator {
+  const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+  return new Proxy(link, {
+    get(target, prop) {
+      if (prop === "click") {
+        return async (options?: Parameters<Locator["click"]>[0]) => {
+          await openNavigation(page);
+          await target.click(options);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {

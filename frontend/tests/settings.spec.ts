@@ -25,6 +25,8 @@ test("change the organization's name and reporting currency", async ({ page }) =
 });
 
 test("invite a user who accepts in another browser, then change their role", async ({ page, browser }) => {
+  // Two browsers and a dozen steps: over a minute on the phone project of a shared 2-core machine.
+  test.slow();
   await registerOwner(page, "Invite Ltd");
   await navLink(page, "Settings").click();
   await page.getByRole("button", { name: "Invite user" }).click();

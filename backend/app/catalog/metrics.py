@@ -69,7 +69,8 @@ METRICS: tuple[Metric, ...] = (
         up_is_good=False,
         terms=_m("returns"),
         definition="Σ itemized return lines' gross_return_money, ex-tax",
-        description="Items brought back, at the price they were sold for, excluding tax.",
+        description="Items customers brought back, at the price they were sold for, excluding "
+        "tax. Money given back without an item coming back is a refund by amount instead.",
     ),
     Metric(
         name="discounts",
@@ -99,7 +100,7 @@ METRICS: tuple[Metric, ...] = (
         terms=NET_SALES,
         definition="gross_sales - returns - discounts",
         description="Gross sales less returns and discounts: what the shop earned on goods, "
-        "excluding tax.",
+        "excluding tax, tips and gift cards.",
     ),
     Metric(
         name="gift_card_sales",
@@ -150,7 +151,8 @@ METRICS: tuple[Metric, ...] = (
         up_is_good=False,
         terms=_m("refunds_by_amount"),
         definition="Σ total_money of return lines with no source_line_item_uid",
-        description="Money given back without items coming back (a refund of an amount).",
+        description="Money given back without any item coming back (a goodwill or price-match "
+        "refund of an amount). Items brought back are returns instead.",
     ),
     Metric(
         name="rounding",
@@ -186,7 +188,8 @@ METRICS: tuple[Metric, ...] = (
         kind="money",
         terms=(*TOTAL_COLLECTED, *((-sign, name) for sign, name in FEES)),
         definition="total_collected - fees",
-        description="Total collected less processing fees: what reaches the bank.",
+        description="Total collected less Square's card processing fees: the money that "
+        "reaches your bank account.",
     ),
     Metric(
         name="transactions",
@@ -208,7 +211,8 @@ METRICS: tuple[Metric, ...] = (
         short_label="ATV",
         kind="money",
         definition="net_sales ÷ transactions",
-        description="Net sales per transaction, excluding tax and tips.",
+        description="The average sale (ATV): net sales divided by transactions, excluding tax "
+        "and tips (Square's average sale includes them).",
     ),
     Metric(
         name="units_per_transaction",
@@ -216,7 +220,7 @@ METRICS: tuple[Metric, ...] = (
         short_label="UPT",
         kind="ratio",
         definition="units_sold ÷ transactions",
-        description="Items per sale on average.",
+        description="The average basket (UPT): units sold divided by transactions.",
     ),
     Metric(
         name="footfall",
@@ -231,14 +235,16 @@ METRICS: tuple[Metric, ...] = (
         short_label="Conversion",
         kind="percent",
         definition="transactions ÷ footfall, over the days with a footfall entry and sales data",
-        description="The share of visitors who bought, on days with both a count and sales.",
+        description="The share of visitors who bought: transactions divided by footfall, only "
+        "over the days with both a visitor count and sales.",
     ),
     Metric(
         name="sales_per_visitor",
         label="Sales per visitor",
         kind="money",
         definition="net_sales ÷ footfall, over the same days as conversion_rate",
-        description="Net sales per visitor, on days with both a count and sales.",
+        description="Net sales divided by footfall: what each visitor was worth, over the days "
+        "with both a visitor count and sales.",
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Workbook: Cover (organization, period, comparison, locations, currency, the rates' source, pairs
 and dates, generated at), Summary (period, comparison, change; a line chart of the daily trend),
-By day, By location, By item, By category, By team member, By payment method, By hour, By weekday,
+By day, By store, By item, By category, By team member, By payment method, By hour, By weekday,
 Item by day (continued on further sheets past Excel's 1,048,576 rows), and Rates (each business
 date converted and the publication date of the rate used, per currency pair, for an audit). When
 the newest rate used is more than 3 days older than a date converted (METRICS.md "Currency"), the
@@ -144,7 +144,7 @@ def _write_cover(
         ("Period", f"{req.date_from.isoformat()} to {req.date_to.isoformat()} ({req.days} days)"),
         ("Comparison", comparison),
         ("Like-for-like", "Yes" if req.lfl else "No"),
-        ("Locations", ", ".join(_location_names(db, req)) or "None"),
+        ("Stores", ", ".join(_location_names(db, req)) or "None"),
         ("Currency", req.currency),
         ("Exchange rates", _rates_line(rates, req.currency)),
     ]

@@ -109,12 +109,29 @@ def _line_grouping(db: Session, org_id: int, by: BreakdownBy) -> _Grouping:
     return _Grouping(by, row, f"{by.value}:{fingerprint[:40]}")
 
 
+# Square's tender `type`s in a shop's words. OTHER is a payment recorded in Square but taken
+# outside it (a cheque, a voucher, another terminal's receipt): Square's "Other" alone read as
+# "something we could not classify" to managers.
+TENDER_LABELS: dict[str, str] = {
+    "CASH": "Cash",
+    "OTHER": "Other (paid outside Square)",
+    "THIRD_PARTY_CARD": "Card on another terminal",
+    "SQUARE_GIFT_CARD": "Square gift card",
+    "WALLET": "Digital wallet",
+    "BANK_ACCOUNT": "Bank transfer",
+    "BUY_NOW_PAY_LATER": "Buy now, pay later",
+    "SQUARE_ACCOUNT": "Square account balance",
+    "NO_SALE": "No sale",
+    "UNKNOWN": "Refunds against unknown payments",
+}
+
+
 def _tender_label(extra: Hashable) -> tuple[str, str]:
     assert isinstance(extra, tuple)
     tender_type, brand = extra
     if tender_type == "CARD":
-        brand_name = brand or "OTHER_BRAND"
-        return f"CARD:{brand_name}", f"Card ({brand_name.replace('_', ' ').title()})"
-    if tender_type == "UNKNOWN":
-        return "UNKNOWN", "Refunds against unknown tenders"
-    return str(tender_type), str(tender_type).replace("_", " ").capitalize()
+        if not brand or brand == "OTHER_BRAND":
+            return f"CARD:{brand or 'OTHER_BRAND'}", "Card (other brand)"
+        return f"CARD:{brand}", f"Card ({brand.replace('_', ' ').title()})"
+    key = str(tender_type)
+    return key, TENDER_LABELS.get(key, key.replace("_", " ").capitalize())

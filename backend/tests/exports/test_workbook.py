@@ -32,7 +32,7 @@ SHEETS = [
     "Cover",
     "Summary",
     "By day",
-    "By location",
+    "By store",
     "By group",
     "By item",
     "By category",
@@ -44,7 +44,7 @@ SHEETS = [
     "Rates",
 ]
 BREAKDOWNS = {
-    "By location": ("location", "Location"),
+    "By store": ("location", "Store"),
     "By group": ("group", "Group"),
     "By item": ("item", "Item"),
     "By category": ("category", "Category"),
@@ -219,12 +219,12 @@ def test_a_finance_ready_workbook(client: TestClient, synced: Synced, tmp_path: 
     assert cover["Organization"] == "Scenario"
     assert cover["Period"] == "2026-10-24 to 2026-10-28 (5 days)"
     assert cover["Comparison"] == "2025-10-25 to 2025-10-29 (previous year)"
-    assert cover["Locations"] == "London, New York"
+    assert cover["Stores"] == "London, New York"
     assert cover["Currency"] == "GBP"
     assert "ECB" in cover["Exchange rates"] and "USD->GBP" in cover["Exchange rates"]
     assert cover["Generated at"].endswith("UTC")
 
-    sheet = book["By location"]
+    sheet = book["By store"]
     assert sheet.freeze_panes == "B2"
     # The filter spans the table: the names column and one per metric, header and two stores.
     assert sheet.auto_filter.ref == f"A1:{get_column_letter(1 + len(m.METRIC_NAMES))}3"

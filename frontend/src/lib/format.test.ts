@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "@/lib/api";
-import { formatChange, formatDateRange, formatMoney, formatNumber, formatPercent } from "@/lib/format";
+import { formatChange, formatDateRange, formatMoney, formatNumber, formatPercent, plural } from "@/lib/format";
 
 describe("formatting", () => {
   it("formats money in the given currency and locale from decimal strings", () => {
@@ -40,5 +40,21 @@ describe("ApiError", () => {
     ]);
     expect(error.fields).toEqual({ password: "Password must be at least 10 characters long" });
     expect(error.message).toBe("Password must be at least 10 characters long");
+  });
+});
+
+describe("plural", () => {
+  it("spells the report tabs' plurals as a person would", () => {
+    expect(["category", "item", "team member", "store", "payment method", "hour", "weekday", "day", "box"].map(plural)).toEqual([
+      "categories",
+      "items",
+      "team members",
+      "stores",
+      "payment methods",
+      "hours",
+      "weekdays",
+      "days",
+      "boxes",
+    ]);
   });
 });

@@ -106,3 +106,10 @@ export function formatRelative(iso: string, now: Date = new Date(), locale: stri
   }
   return seconds <= 0 ? "just now" : "in under a minute";
 }
+
+/** The plural of an English noun phrase as the catalog's headers spell them ("category" → "categories"). */
+export function plural(noun: string): string {
+  if (/[^aeiou]y$/i.test(noun)) return `${noun.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/i.test(noun)) return `${noun}es`;
+  return `${noun}s`;
+}

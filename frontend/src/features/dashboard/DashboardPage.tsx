@@ -1,4 +1,4 @@
-import { Box, Paper, Stack, Text, Title } from "@mantine/core";
+import { Box, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { IconCalendarOff } from "@tabler/icons-react";
 import { lazy, type ReactNode, Suspense, useEffect, useMemo } from "react";
 
@@ -10,6 +10,7 @@ import { CurrencyEffectNote } from "@/features/dashboard/components/CurrencyEffe
 import { KpiCards } from "@/features/dashboard/components/KpiCards";
 import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
 import { SalesHeatmap } from "@/features/dashboard/components/SalesHeatmap";
+import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import { FilterBar } from "@/features/filters/components/FilterBar";
 import { COMPARE_LABELS, dayCount, localHourStart } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
@@ -37,13 +38,19 @@ function loadTrendChart() {
 }
 const TrendChart = lazy(loadTrendChart);
 
-function Section({ title, children, busy }: { title: string; children: ReactNode; busy?: boolean }) {
+type SectionProps = { title: string; children: ReactNode; busy?: boolean; metric?: string };
+
+/** A dashboard panel; `metric` (a catalog name) puts the glossary's "i" beside its title. */
+function Section({ title, children, busy, metric }: SectionProps) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
   return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined}>
-      <Title order={2} size="h4" id={id} mb="sm">
-        {title}
-      </Title>
+    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined} miw={0}>
+      <Group gap={4} wrap="nowrap" mb="sm">
+        <Title order={2} size="h4" id={id}>
+          {title}
+        </Title>
+        {metric && <MetricInfo name={metric} />}
+      </Group>
       <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
     </Paper>
   );
@@ -54,7 +61,7 @@ function Trend({ compareLabel }: { compareLabel: string | null }) {
   const granularity = granularityFor(dayCount({ from: params.date_from, to: params.date_to }));
   const series = useTimeseries(params, granularity);
   return (
-    <Section title="Sales trend" busy={series.isPlaceholderData}>
+    <Section title="Sales trend" busy={series.isPlaceholderData} metric="net_sales">
       {series.isPending ? (
         <Loading label="Loading the sales trend" />
       ) : series.isError ? (
@@ -98,7 +105,7 @@ function HeatmapSection() {
   const params = useReportParams();
   const heatmap = useHeatmap(params);
   return (
-    <Section title="When you sell: weekday × hour" busy={heatmap.isPlaceholderData}>
+    <Section title="When you sell: weekday × hour" busy={heatmap.isPlaceholderData} metric="net_sales">
       {heatmap.isPending ? (
         <Loading label="Loading the heatmap" />
       ) : heatmap.isError ? (

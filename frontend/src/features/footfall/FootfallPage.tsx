@@ -191,7 +191,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
           <ErrorState title="Could not load the footfall" message={errorMessage(week.error)} onRetry={() => void week.refetch()} />
         )}
         {week.data && (
-          <div role="region" aria-labelledby="week-heading" tabIndex={-1} style={{ overflowX: "auto" }}>
+          <div role="region" aria-labelledby="week-heading" tabIndex={-1} style={{ overflowX: "auto", position: "relative" }}>
             <FootfallGrid
               stores={stores}
               days={days}

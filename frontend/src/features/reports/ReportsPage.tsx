@@ -7,6 +7,7 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { FilterBar } from "@/features/filters/components/FilterBar";
+import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import { type CatalogBreakdown, summaryMetricNames, useRegisteredCatalog } from "@/features/catalog/registry";
 import { COMPARE_LABELS } from "@/features/filters/dateRange";
 import { StoresGate } from "@/features/locations/components/StoresGate";
@@ -36,6 +37,7 @@ import {
 } from "@/features/reports/metrics";
 import { useExport } from "@/features/reports/useExport";
 import { errorMessage } from "@/lib/api";
+import { plural } from "@/lib/format";
 
 /** A report tab: the sales summary, then one per breakdown of the catalog, in its order. */
 type Tab = { value: string; label: string; header: string; breakdown: CatalogBreakdown | null };
@@ -84,7 +86,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
         // Hours and weekdays (ordinal breakdowns) read in their own order, not alphabetically.
         order={ordinal ? (row) => row.key.padStart(2, "0") : undefined}
         initialSort={ordinal ? { column: "label", direction: "asc" } : { column: figures[0] ?? "label", direction: "desc" }}
-        searchLabel={`Search ${header.toLowerCase()}s`}
+        searchLabel={`Search ${plural(header.toLowerCase())}`}
         testId={`report-${by}`}
         actions={csv}
       />
@@ -108,7 +110,19 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
     change: data.change[name] ?? null,
   }));
   const columns: TableColumn<SummaryRow>[] = [
-    { id: "label", header: "Metric", text: true, value: (r) => r.label },
+    {
+      id: "label",
+      header: "Metric",
+      text: true,
+      value: (r) => r.label,
+      name: (r) => r.label,
+      render: (r) => (
+        <Group gap={2} wrap="nowrap">
+          <span>{r.label}</span>
+          <MetricInfo name={r.name} />
+        </Group>
+      ),
+    },
     {
       id: "current",
       header: "This period",

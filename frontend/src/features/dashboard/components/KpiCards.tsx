@@ -3,6 +3,7 @@ import { IconAlertTriangle, IconArrowDownRight, IconArrowUpRight, IconMinus } fr
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 
+import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import type { Summary } from "@/features/reports/api";
 import { compareDecimal } from "@/lib/decimal";
 import {
@@ -79,9 +80,12 @@ export function KpiCards({ summary, compareLabel, notes }: Props) {
         const before = summary.comparison?.metrics[name];
         return (
           <Paper key={name} withBorder p="md" radius="md" data-testid={`kpi-${name}`} component="article" aria-labelledby={`kpi-${name}-label`}>
-            <Text id={`kpi-${name}-label`} size="sm" c="gray.7" fw={500}>
-              {metricLabel(name)}
-            </Text>
+            <Group gap={2} wrap="nowrap" justify="space-between">
+              <Text id={`kpi-${name}-label`} size="sm" c="gray.7" fw={500}>
+                {metricLabel(name)}
+              </Text>
+              <MetricInfo name={name} />
+            </Group>
             <Text
               className="kpi-value"
               fz={26}

@@ -1,4 +1,4 @@
-import { Badge, Loader, Text, Tooltip } from "@mantine/core";
+import { Badge, Loader, Text, Tooltip, VisuallyHidden } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 
 import type { FootfallCoverage } from "@/features/locations/api";
@@ -40,6 +40,7 @@ export function LeagueTable({ data, coverage }: Props) {
     ...FIGURES.map((name) => ({
       id: name,
       header: metricLabel(name, true),
+      metric: name,
       value: (row: Row) => row.metrics[name],
       render: (row: Row) => formatMetric(name, row.metrics[name], currency),
     })),
@@ -52,7 +53,8 @@ export function LeagueTable({ data, coverage }: Props) {
         const missing = daysMissingFootfall(cov);
         if (missing === null) return <Loader size="xs" aria-label="Checking footfall" />;
         if (missing === 0) return <Text size="sm" c="gray.7">None</Text>;
-        const label = `${missing} ${missing === 1 ? "day" : "days"} without footfall`;
+        // Short enough to show whole beside seven figures at 1440 px; the rest is read aloud.
+        const label = `${missing} ${missing === 1 ? "day" : "days"}`;
         return (
           <Tooltip label="Days with no footfall count (and not marked closed) are left out of conversion" withArrow>
             <Badge
@@ -63,6 +65,7 @@ export function LeagueTable({ data, coverage }: Props) {
               tabIndex={0}
             >
               {label}
+              <VisuallyHidden> without footfall</VisuallyHidden>
             </Badge>
           </Tooltip>
         );

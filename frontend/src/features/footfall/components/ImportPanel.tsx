@@ -17,7 +17,7 @@ function Report({ report }: { report: ImportReport }) {
         {formatNumber(report.updated)} changed, {formatNumber(report.unchanged)} unchanged,{" "}
         {formatNumber(report.skipped)} skipped, <strong>{formatNumber(report.rejected)} rejected</strong>.
       </Text>
-      <div role="region" aria-label="Rows of the file" tabIndex={0} style={{ overflowX: "auto", maxHeight: 360 }}>
+      <div role="region" aria-label="Rows of the file" tabIndex={0} style={{ overflowX: "auto", maxHeight: 360, position: "relative" }}>
         <Table striped miw={640} stickyHeader>
           <Table.Thead>
             <Table.Tr>

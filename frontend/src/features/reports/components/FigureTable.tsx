@@ -126,6 +126,7 @@ export function FigureTable({
       out.push({
         id: name,
         header: metricLabel(name, true),
+        metric: name,
         value: (row) => sortable(name, row.metrics[name]),
         render: (row) => figure(name, row.metrics[name], currency, noun),
       });

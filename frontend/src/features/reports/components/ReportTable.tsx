@@ -2,6 +2,7 @@ import { Button, Group, Table, Text, TextInput, UnstyledButton, VisuallyHidden }
 import { IconArrowDown, IconArrowUp, IconArrowsSort, IconSearch } from "@tabler/icons-react";
 import { type ReactNode, useMemo, useState } from "react";
 
+import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import {
   type Column,
   nextSort,
@@ -13,6 +14,10 @@ import {
 export type TableColumn<R> = Column<R> & {
   /** The cell's content; the value as text when absent. */
   render?: (row: R) => ReactNode;
+  /** The catalog metric the column shows: its header gets the glossary's "i" button. */
+  metric?: string;
+  /** A row header's accessible name, where its cell holds more than its text (an "i" button). */
+  name?: (row: R) => string;
 };
 
 type Props<R> = {
@@ -70,7 +75,8 @@ export function ReportTable<R>({
         />
         {actions}
       </Group>
-      <Table.ScrollContainer minWidth={Math.min(240 + columns.length * 120, 1400)}>
+      {/* Narrow enough that the league table's nine columns fit beside the navigation at 1440 px. */}
+      <Table.ScrollContainer minWidth={Math.min(160 + columns.length * 100, 1400)}>
         <Table striped highlightOnHover stickyHeader verticalSpacing="xs" fz="sm" className="report-table">
           <caption className="visually-hidden">{caption}</caption>
           <Table.Thead>
@@ -86,17 +92,20 @@ export function ReportTable<R>({
                     ta={column.text ? "left" : "right"}
                     className={column === columns[0] ? "sticky-col" : undefined}
                   >
-                    <UnstyledButton
-                      onClick={() => setSort(nextSort(sort, column))}
-                      className="sort-button"
-                      fz="sm"
-                      fw={600}
-                    >
-                      <Group gap={4} wrap="nowrap" justify={column.text ? "flex-start" : "flex-end"}>
-                        <span>{column.header}</span>
-                        <Icon size={14} aria-hidden />
-                      </Group>
-                    </UnstyledButton>
+                    <Group gap={2} wrap="nowrap" justify={column.text ? "flex-start" : "flex-end"}>
+                      <UnstyledButton
+                        onClick={() => setSort(nextSort(sort, column))}
+                        className="sort-button"
+                        fz="sm"
+                        fw={600}
+                      >
+                        <Group gap={4} wrap="nowrap" justify={column.text ? "flex-start" : "flex-end"}>
+                          <span>{column.header}</span>
+                          <Icon size={14} aria-hidden />
+                        </Group>
+                      </UnstyledButton>
+                      {column.metric && <MetricInfo name={column.metric} />}
+                    </Group>
                   </Table.Th>
                 );
               })}
@@ -109,7 +118,14 @@ export function ReportTable<R>({
                   const content = column.render ? column.render(row) : String(column.value(row) ?? "");
                   const align = column.text ? "left" : "right";
                   return i === 0 ? (
-                    <Table.Th key={column.id} scope="row" fw={500} ta={align} className="sticky-col">
+                    <Table.Th
+                      key={column.id}
+                      scope="row"
+                      fw={500}
+                      ta={align}
+                      className="sticky-col"
+                      aria-label={column.name?.(row)}
+                    >
                       {content}
                     </Table.Th>
                   ) : (

@@ -69,7 +69,7 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
             role="region"
             aria-labelledby="users-heading"
             tabIndex={0}
-            style={{ overflowX: "auto" }}
+            style={{ overflowX: "auto", position: "relative" }}
           >
             <Table verticalSpacing="sm" miw={640} data-testid="users-table">
               <Table.Thead>

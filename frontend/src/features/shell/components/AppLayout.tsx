@@ -13,12 +13,15 @@ import { useDisclosure, useMediaQuery } from "@mantine/hooks";
 import {
   IconChartBar,
   IconChevronDown,
+  IconHelpCircle,
   IconLayoutDashboard,
+  IconLogout,
   IconSettings,
+  IconUser,
   IconUsers,
 } from "@tabler/icons-react";
 import { Suspense, useEffect } from "react";
-import { NavLink as RouterNavLink, Outlet, useLocation } from "react-router";
+import { Link as RouterLink, NavLink as RouterNavLink, Outlet, useLocation } from "react-router";
 
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
@@ -89,8 +92,28 @@ export function AppLayout() {
               </UnstyledButton>
             </Menu.Target>
             <Menu.Dropdown>
-              <Menu.Label>{me.data?.email}</Menu.Label>
-              <Menu.Item onClick={onSignOut}>Sign out</Menu.Item>
+              {/* Who is signed in, as a disabled item: a menu may hold only items (axe). */}
+              <Menu.Item disabled data-testid="account-menu-who" style={{ cursor: "default", opacity: 1 }}>
+                <Text component="span" display="block" size="sm" fw={600} c="black">
+                  {me.data?.full_name}
+                </Text>
+                <Text component="span" display="block" size="xs" c="gray.8">
+                  {me.data?.email}
+                </Text>
+              </Menu.Item>
+              <Menu.Item component={RouterLink} to="/account" leftSection={<IconUser size={16} aria-hidden />}>
+                Your account
+              </Menu.Item>
+              <Menu.Item
+                component={RouterLink}
+                to="/help/metrics"
+                leftSection={<IconHelpCircle size={16} aria-hidden />}
+              >
+                What the figures mean
+              </Menu.Item>
+              <Menu.Item onClick={onSignOut} leftSection={<IconLogout size={16} aria-hidden />}>
+                Sign out
+              </Menu.Item>
             </Menu.Dropdown>
           </Menu>
         </Group>

@@ -1,0 +1,165 @@
+import { Alert, Button, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { type FormEvent, useEffect, useState } from "react";
+
+import { ErrorState } from "@/components/ui/ErrorState";
+import { Loading } from "@/components/ui/Loading";
+import { PageHeader } from "@/components/ui/PageHeader";
+import { useUpdateMe } from "@/features/account/api";
+import { useMe } from "@/features/auth/api";
+import { ApiError, errorMessage } from "@/lib/api";
+
+function NameSection({ fullName }: { fullName: string }) {
+  const update = useUpdateMe();
+  const [name, setName] = useState(fullName);
+  useEffect(() => setName(fullName), [fullName]);
+  const fields = update.error instanceof ApiError ? update.error.fields : {};
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    update.mutate({ full_name: name });
+  };
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="name-heading">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="md" maw={480}>
+          <Title order={2} size="h4" id="name-heading">
+            Your name
+          </Title>
+          <TextInput
+            label="Full name"
+            description="Shown to your colleagues in Settings and in the account menu"
+            value={name}
+            onChange={(e) => {
+              setName(e.currentTarget.value);
+              update.reset();
+            }}
+            required
+            autoComplete="name"
+            error={fields.full_name ?? (name.trim() === "" ? "Enter your name" : undefined)}
+          />
+          {update.error && !fields.full_name && (
+            <Alert color="red" variant="light" role="alert">
+              {errorMessage(update.error)}
+            </Alert>
+          )}
+          {update.isSuccess && (
+            <Text size="sm" c="gray.9" fw={500} role="status">
+              Name saved.
+            </Text>
+          )}
+          <Group>
+            <Button type="submit" loading={update.isPending} disabled={name.trim() === "" || name.trim() === fullName}>
+              Save name
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+function PasswordSection() {
+  const update = useUpdateMe();
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [repeat, setRepeat] = useState("");
+  const [mismatch, setMismatch] = useState(false);
+  const fields = update.error instanceof ApiError ? update.error.fields : {};
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (next !== repeat) {
+      setMismatch(true);
+      return;
+    }
+    update.mutate(
+      { current_password: current, new_password: next },
+      {
+        onSuccess: () => {
+          setCurrent("");
+          setNext("");
+          setRepeat("");
+        },
+      },
+    );
+  };
+  const edited = () => {
+    setMismatch(false);
+    if (update.error || update.isSuccess) update.reset();
+  };
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="password-heading">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="md" maw={480}>
+          <Title order={2} size="h4" id="password-heading">
+            Password
+          </Title>
+          <Text size="sm" c="gray.8">
+            Changing your password signs you out everywhere else; you stay signed in here.
+          </Text>
+          <PasswordInput
+            label="Current password"
+            value={current}
+            onChange={(e) => {
+              setCurrent(e.currentTarget.value);
+              edited();
+            }}
+            required
+            autoComplete="current-password"
+            error={fields.current_password}
+          />
+          <PasswordInput
+            label="New password"
+            description="At least 10 characters, with a letter and a digit or symbol"
+            value={next}
+            onChange={(e) => {
+              setNext(e.currentTarget.value);
+              edited();
+            }}
+            required
+            autoComplete="new-password"
+            error={fields.new_password}
+          />
+          <PasswordInput
+            label="Repeat the new password"
+            value={repeat}
+            onChange={(e) => {
+              setRepeat(e.currentTarget.value);
+              edited();
+            }}
+            required
+            autoComplete="new-password"
+            error={mismatch ? "The two new passwords differ" : undefined}
+          />
+          {update.error && !fields.current_password && !fields.new_password && (
+            <Alert color="red" variant="light" role="alert">
+              {errorMessage(update.error)}
+            </Alert>
+          )}
+          {update.isSuccess && (
+            <Text size="sm" c="gray.9" fw={500} role="status">
+              Password changed. Other devices will need to sign in again.
+            </Text>
+          )}
+          <Group>
+            <Button type="submit" loading={update.isPending} disabled={!current || !next || !repeat}>
+              Change password
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+/** The signed-in user's own account: name, email and password. */
+export default function AccountPage() {
+  const me = useMe();
+  if (me.isPending) return <Loading label="Loading your account" />;
+  if (me.isError) return <ErrorState message={errorMessage(me.error)} onRetry={() => void me.refetch()} />;
+  return (
+    <Stack gap="lg">
+      <PageHeader title="Your account" description={`Signed in as ${me.data.email} at ${me.data.organization.name}.`} />
+      <NameSection fullName={me.data.full_name} />
+      <PasswordSection />
+    </Stack>
+  );
+}

@@ -1,0 +1,84 @@
+import { expect, test } from "@playwright/test";
+
+import { checkPage, PASSWORD, registerOwner, signIn, signOut } from "./helpers";
+
+// Point 12 of issue #23: account basics. The account menu names the user and leads to their own
+// account page, where they change their name and their password, with clear errors.
+
+const NEW_PASSWORD = "Green-Lantern-4417";
+
+test("12 · change your own name and password from the account menu", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  const owner = await registerOwner(page, "Own Account Ltd");
+  // A second session of the same user, elsewhere: a new password signs it out.
+  const elsewhere = await (await browser.newContext()).newPage();
+  await elsewhere.goto("/sign-in");
+  await signIn(elsewhere, owner.email);
+  await expect(elsewhere.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+
+  // The menu: who is signed in, their account, the glossary, and Sign out.
+  await page.getByTestId("account-menu").click();
+  const menu = page.getByRole("menu");
+  await expect(menu).toContainText(owner.name);
+  await expect(menu).toContainText(owner.email);
+  await expect(menu.getByRole("menuitem", { disabled: false })).toHaveText(["Your account", "What the figures mean", "Sign out"]);
+  await menu.getByRole("menuitem", { name: "Your account" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  await expect(page.getByText(`Signed in as ${owner.email}`)).toBeVisible();
+
+  // The name: an empty one is refused before it is sent; a new one shows in the menu at once.
+  const name = page.getByLabel("Full name");
+  await expect(name).toHaveValue(owner.name);
+  await name.fill("   ");
+  await expect(page.getByText("Enter your name")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Save name" })).toBeDisabled();
+  await name.fill("Ada Lovelace-Owner");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await expect(page.getByText("Name saved.")).toBeVisible();
+  await page.getByTestId("account-menu").click();
+  await expect(page.getByRole("menu")).toContainText("Ada Lovelace-Owner");
+  await page.keyboard.press("Escape");
+
+  // The password: each mistake is named at its field.
+  const current = page.getByLabel("Current password");
+  const next = page.getByLabel(/^New password/);
+  const repeat = page.getByLabel("Repeat the new password");
+  const change = page.getByRole("button", { name: "Change password" });
+  await current.fill("not-my-password-1");
+  await next.fill(NEW_PASSWORD);
+  await repeat.fill(NEW_PASSWORD);
+  await change.click();
+  await expect(current).toHaveAccessibleDescription(/Current password is incorrect/);
+  await current.fill(PASSWORD);
+  await next.fill("short1");
+  await repeat.fill("short1");
+  await change.click();
+  await expect(next).toHaveAccessibleDescription(/at least 10 characters/);
+  await next.fill(NEW_PASSWORD);
+  await repeat.fill(`${NEW_PASSWORD}x`);
+  await change.click();
+  await expect(repeat).toHaveAccessibleDescription(/The two new passwords differ/);
+  await repeat.fill(NEW_PASSWORD);
+  await change.click();
+  await expect(page.getByText("Password changed.")).toBeVisible();
+  await expect(current).toHaveValue("");
+  await checkPage(page, "account");
+
+  // This session stays signed in; the other one is signed out at its next request.
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  await elsewhere.reload();
+  await expect(elsewhere).toHaveURL(/\/sign-in/);
+  await elsewhere.context().close();
+
+  // The old password no longer signs in; the new one does, with the new name.
+  await signOut(page);
+  await signIn(page, owner.email);
+  await expect(page.getByRole("alert")).toBeVisible();
+  await page.getByLabel(/^Password/).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await page.getByTestId("account-menu").click();
+  await expect(page.getByRole("menu")).toContainText("Ada Lovelace-Owner");
+});
