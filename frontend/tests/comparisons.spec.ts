@@ -2,7 +2,7 @@ import { type Browser, expect, type Page, test } from "@playwright/test";
 
 import { apiGet, checkPage, connectSquare, PASSWORD, registerOwner, signIn } from "./helpers";
 
-// Issue #23 points 2-4: "so far today" at the same hour on both sides, presets that compare with
+// Issue #23 point 1: a change's colour says whether it is good news for that figure; points 2-4: "so far today" at the same hour on both sides, presets that compare with
 // the same dates last month / last year, percentage points for conversion, and footfall compared
 // like with like. Every figure is checked against the report API for the same query.
 
@@ -54,6 +54,33 @@ function daysAgo(n: number): string {
 async function netSalesShown(page: Page): Promise<string | null> {
   return page.getByTestId("kpi-net_sales").getByTestId("kpi-value").getAttribute("data-value");
 }
+
+test("1 · a change's colour says whether it is good news for that figure", async ({ browser, page: fresh, request }) => {
+  test.setTimeout(300_000);
+  const page = await signedIn(browser, fresh);
+  type Catalog = { metrics: { name: string; label: string; kind: string; up_is_good: boolean | null; in_summary: boolean }[] };
+  const catalog = await apiGet<Catalog>(request, owner!.email, "/reports/catalog", {});
+  const api = await apiGet<Summary & { change: Record<string, number | null> }>(request, owner!.email, "/reports/summary", {
+    date_from: daysAgo(7),
+    date_to: daysAgo(1),
+    compare: "previous_period",
+  });
+  await page.goto("/reports");
+  const table = page.getByTestId("report-summary");
+  await expect(table).toBeVisible();
+  const checked: (boolean | null)[] = [];
+  for (const metric of catalog.metrics) {
+    const change = api.change[metric.name];
+    if (!metric.in_summary || !change || metric.kind === "percent" || api.not_comparable[metric.name]) continue;
+    const tone = metric.up_is_good === null ? "neutral" : (change > 0) === metric.up_is_good ? "good" : "bad";
+    const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: metric.label, exact: true }) });
+    await expect(row.locator("[data-tone]"), metric.name).toHaveAttribute("data-tone", tone);
+    checked.push(metric.up_is_good);
+  }
+  // Figures where a rise is bad news (returns, discounts, fees) or neither (tax) were among them.
+  expect(checked.some((upIsGood) => upIsGood !== true)).toBe(true);
+  await checkPage(page, "reports-summary-colours");
+});
 
 test("2 · today so far compares with the comparison day up to the same hour", async ({ browser, page: fresh, request }) => {
   test.setTimeout(300_000);

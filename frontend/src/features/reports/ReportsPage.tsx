@@ -30,7 +30,8 @@ import {
   changeColor,
   changeTone,
   formatMetric,
-  formatMetricChange,
+  formatMetricMove,
+  metricKind,
   metricLabel,
   type MetricName,
   type MetricValue,
@@ -141,11 +142,25 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
             id: "change",
             header: "Change",
             value: (r) => r.change,
-            render: (r) => (
-              <Text span size="sm" c={changeColor(r.name, r.change)} data-tone={changeTone(r.name, r.change)}>
-                {formatMetricChange(r.change)}
-              </Text>
-            ),
+            render: (r) => {
+              // As the dashboard's cards: a percentage moves in points; a footfall figure over
+              // unlike days is not compared (the API says why).
+              const reason = data.not_comparable?.[r.name];
+              if (reason) {
+                return (
+                  <Text span size="sm" c="gray.7" title={reason} data-tone="neutral">
+                    Not comparable
+                  </Text>
+                );
+              }
+              const points = metricKind(r.name) === "percent" ? data.difference?.[r.name] : undefined;
+              const moved = points === undefined ? r.change : points === null ? null : Number(points);
+              return (
+                <Text span size="sm" c={changeColor(r.name, moved)} data-tone={changeTone(r.name, moved)}>
+                  {formatMetricMove(r.name, r.change, r.current, r.before)}
+                </Text>
+              );
+            },
           },
         ] satisfies TableColumn<SummaryRow>[])
       : []),
