@@ -181,8 +181,8 @@ def _currency_effect(
 ) -> float | None:
     """Net sales' change at actual rates less its change at constant rates (the part of the
     change that is exchange-rate moves); None when there is nothing to convert or no change.
-    The comparison is read a second time with the other conversion, its rates not named (the
-    response names the rates its figures used)."""
+    The comparison is read a second time with the other conversion, through a converter of its
+    own (the response names only the rates its figures used)."""
     if previous is None:
         return None
     currencies = req.currencies or db.scalars(
@@ -193,18 +193,14 @@ def _currency_effect(
     if set(currencies) <= {req.currency}:
         return None
     other = replace(req, constant_currency=not req.constant_currency)
-    used, pairs = dict(conv.used), set(conv.pairs)
+    apart = Converter(conv.target)
     if source == "orders":
-        before = _read(db, other, conv, _day_cells)[1]
+        before = _read(db, other, apart, _day_cells)[1]
         other_sums = _total(before) if before is not None else m.Sums()
     else:
         # The comparison read as a period of its own, at the other conversion's rates.
-        read = _read_days(db, other, conv, (), window=_windows(other)[1])
+        read = _read_days(db, other, apart, (), window=_windows(other)[1])
         other_sums = _sum_all(read.sums.values())
-    conv.used.clear()
-    conv.used.update(used)
-    conv.pairs.clear()
-    conv.pairs.update(pairs)
     this = m.change(current, previous)["net_sales"]
     that = m.change(current, m.compute(other_sums))["net_sales"]
     if this is None or that is None:
