@@ -117,12 +117,14 @@ def test_a_year_to_date_export_moves_its_progress_steadily(
         distinct = sorted(set(seen))
         assert [p for i, p in enumerate(seen) if i == 0 or p != seen[i - 1]] == distinct
         assert distinct[-1] == 1
-        # Several values between the start and the end, none of the bar's steps between them a
-        # big jump (the first and the last are: the summary and the file's writing are one step
-        # each, longer on a busy machine than the poll).
-        assert len([p for p in distinct if 0 < p < 1]) >= 5, distinct
-        steps = [b - a for a, b in itertools.pairwise(distinct)]
-        assert max(steps[1:-1]) <= 0.12, distinct
+        # The long phase, items day by day (20 % to 95 % of the bar), moves in small steps: several
+        # values, none a big jump. The phases around it are quick here and may pass between two
+        # polls (the summary and the file's writing are one step each; the breakdown sheets,
+        # 5 % to 20 %, can all finish within one poll), so their jumps say nothing.
+        long_phase = [p for p in distinct if 0.2 <= p <= 0.95]
+        assert len(long_phase) >= 5, distinct
+        steps = [b - a for a, b in itertools.pairwise(long_phase)]
+        assert max(steps) <= 0.12, distinct
     finally:
         worker.terminate()
         try:
