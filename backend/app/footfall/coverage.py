@@ -32,8 +32,9 @@ def footfall_coverage(
     The period defaults to the 28 days up to the store's local yesterday (so each store's own
     timezone decides what "yesterday" is); `date_to` alone ends it there, `date_from` alone runs
     to the store's yesterday. Only the days a store traded are counted: none before its
-    `opened_on` and none after its local today. A day is counted when it has a whole-day count
-    or hourly ones, closed when marked closed, and missing otherwise. Three queries in all.
+    `opened_on`, none after its `closed_on` (its last trading day) and none after its local
+    today. A day is counted when it has a whole-day count or hourly ones, closed when marked
+    closed, and missing otherwise. Three queries in all.
     """
     if date_from is not None and date_to is not None:
         if date_from > date_to:
@@ -50,7 +51,8 @@ def footfall_coverage(
         end = date_to or today - timedelta(days=1)
         start = date_from or end - timedelta(days=COVERAGE_DEFAULT_DAYS - 1)
         first = max(start, location.opened_on) if location.opened_on else start
-        periods[location.id] = (start, end, first, min(end, today))
+        last = min(end, today, location.closed_on) if location.closed_on else min(end, today)
+        periods[location.id] = (start, end, first, last)
     result: dict[int, FootfallCoverage] = {}
     if not locations:
         return result

@@ -43,6 +43,11 @@ def day_problem(location: Location, day: date, today: date) -> str | None:
         return (
             f"{day.isoformat()} is before {location.name} opened ({location.opened_on.isoformat()})"
         )
+    if location.closed_on is not None and day > location.closed_on:
+        return (
+            f"{day.isoformat()} is after {location.name} closed (its last trading day was "
+            f"{location.closed_on.isoformat()})"
+        )
     return None
 
 

@@ -92,7 +92,9 @@ def test_hourly_counts_and_whole_day_figures_do_not_mix(client: TestClient, db: 
     assert hours == [(9, 20), (10, 35)]
 
 
-def test_dates_in_the_future_or_before_opening_are_refused(client: TestClient, db: Session) -> None:
+def test_dates_in_the_future_before_opening_or_after_closing_are_refused(
+    client: TestClient, db: Session
+) -> None:
     s = shop(client, db)
     # Auckland is ahead of every other timezone: "tomorrow" there is refused wherever we run.
     far = make_location(
@@ -114,6 +116,20 @@ def test_dates_in_the_future_or_before_opening_are_refused(client: TestClient, d
     assert "before Leeds opened (2025-06-10)" in early.json()["detail"][0]["msg"]
     assert (
         post(client, s.owner, location_id=s.leeds.id, date="2025-06-10", count=5).status_code == 201
+    )
+    closed = client.patch(
+        f"/api/v1/locations/{s.leeds.id}", json={"closed_on": "2025-06-20"}, headers=s.admin.headers
+    )
+    assert closed.status_code == 200, closed.text
+    late = post(client, s.owner, location_id=s.leeds.id, date="2025-06-21", count=5)
+    assert late.status_code == 422
+    assert late.json()["detail"][0]["field"] == "date"
+    assert (
+        "after Leeds closed (its last trading day was 2025-06-20)"
+        in (late.json()["detail"][0]["msg"])
+    )
+    assert (
+        post(client, s.owner, location_id=s.leeds.id, date="2025-06-20", count=5).status_code == 201
     )
 
 

@@ -105,6 +105,29 @@ def test_days_before_opening_or_after_today_are_not_missing(
     assert (coverage["days"], coverage["days_counted"], coverage["days_missing"]) == (4, 1, 3)
 
 
+def test_days_after_a_store_closed_are_not_missing(client: TestClient, db: Session) -> None:
+    """A store that closed for good has no footfall gaps after its last trading day."""
+    org_id = make_org(db)
+    today = local_today("Europe/London")
+    gone = make_location(db, org_id=org_id, name="Gone")
+    owner = member_of(client, db, org_id=org_id, role=Role.owner)
+    closed = client.patch(
+        f"{URL}/{gone.id}",
+        json={"closed_on": (today - timedelta(days=8)).isoformat()},
+        headers=owner.headers,
+    )
+    assert closed.status_code == 200, closed.text
+    enter(client, owner, gone, today - timedelta(days=9), count=40)
+    coverage = listed(
+        client,
+        owner,
+        date_from=(today - timedelta(days=10)).isoformat(),
+        date_to=(today - timedelta(days=1)).isoformat(),
+    )["Gone"]["footfall_coverage"]
+    # Of the ten days asked, only the three up to its last trading day count: one entered.
+    assert (coverage["days"], coverage["days_counted"], coverage["days_missing"]) == (3, 1, 2)
+
+
 def test_a_manager_sees_only_granted_stores_with_their_coverage(
     client: TestClient, db: Session
 ) -> None:
