@@ -61,16 +61,24 @@ def start(
         runs.append(run)
     db.flush()
     if dispatch:
-        run_ids = [run.id for run in runs]
+        # A run that will load history goes to the backfill queue's workers; the others (an
+        # account whose history is loaded) to the default queue's, which no backfill occupies.
+        sends = [(run.id, loads_history(connection)) for run, connection in zip(runs, connections, strict=True)]
 
         def _send() -> None:
             from app.square import tasks
 
-            for run_id in run_ids:
-                tasks.run_sync.delay(run_id)
+            for run_id, backfill in sends:
+                (tasks.run_backfill if backfill else tasks.run_sync).delay(run_id)
 
         on_commit(db, _send)
     return runs
+
+
+def loads_history(connection: SquareConnection) -> bool:
+    """A run of this connection starts with (or resumes) the first backfill: minutes of work,
+    queued on the backfill queue (app/celery_app.py)."""
+    return not connection.backfill_complete
 
 
 def get_run(*, db: Session, org_id: int, run_id: int) -> SyncRun:
