@@ -218,7 +218,9 @@ def test_deploy_migrates_before_restarting_then_checks_health(site: Site) -> Non
     assert "Deploy complete: bbbbbbbbbbbb" in result.stdout
     # The closing status names each container, the backfill worker's too.
     for name in ("backend", "celery-worker", "celery-backfill", "celery-beat", "redis"):
-        assert any(c.startswith(f"docker ps --filter name=teliporter-{name} ") for c in site.calls())
+        assert any(
+            c.startswith(f"docker ps --filter name=teliporter-{name} ") for c in site.calls()
+        )
     assert "Backfill: " in result.stdout
 
 

@@ -213,7 +213,8 @@ def test_production_compose_is_the_plans() -> None:
         for name in APP_SERVICES
     }
     concurrency = {
-        name: int(services[name]["command"].split("--concurrency=")[1].split()[0]) for name in WORKERS
+        name: int(services[name]["command"].split("--concurrency=")[1].split()[0])
+        for name in WORKERS
     }
     assert concurrency == {"celery_worker": 4, "celery_backfill": 2}
     total = 4 * sum(pools["backend"]) + 1

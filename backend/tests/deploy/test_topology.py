@@ -283,7 +283,8 @@ def test_each_celery_worker_takes_its_own_queue(
     finally:
         control.close()
     taken = {
-        name: sorted(queue["name"] for queue in answers.get(node, [])) for name, node in names.items()
+        name: sorted(queue["name"] for queue in answers.get(node, []))
+        for name, node in names.items()
     }
     assert taken == {name: [queue] for name, queue in WORKER_QUEUES.items()}
     assert taken == {"worker": ["celery"], "backfill": ["backfill"]}

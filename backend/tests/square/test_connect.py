@@ -32,7 +32,9 @@ def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     from app.square import tasks
 
     for task in (tasks.run_sync, tasks.run_backfill):
-        monkeypatch.setattr(task, "delay", lambda run_id, name=task.name: sent.append((name, run_id)))
+        monkeypatch.setattr(
+            task, "delay", lambda run_id, name=task.name: sent.append((name, run_id))
+        )
     return sent
 
 

@@ -63,7 +63,10 @@ def start(
     if dispatch:
         # A run that will load history goes to the backfill queue's workers; the others (an
         # account whose history is loaded) to the default queue's, which no backfill occupies.
-        sends = [(run.id, loads_history(connection)) for run, connection in zip(runs, connections, strict=True)]
+        sends = [
+            (run.id, loads_history(connection))
+            for run, connection in zip(runs, connections, strict=True)
+        ]
 
         def _send() -> None:
             from app.square import tasks
