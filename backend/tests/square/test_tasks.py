@@ -94,6 +94,29 @@ def test_the_schedule_queues_every_active_connection_and_no_other(
     assert all(r.trigger == "schedule" for r in runs.values())
 
 
+def test_the_schedule_leaves_out_a_connection_a_run_is_syncing(
+    db: Session, sent: list[int]
+) -> None:
+    """A first sync holds its connection for many intervals: no scheduled run piles up behind it
+    (it would wait on the backfill queue only to be skipped); once the lease is gone, it is
+    scheduled again."""
+    syncing = make_connection(db, org_id=make_org(db))
+    idle = make_connection(db, org_id=make_org(db))
+    syncing.sync_lock_token, syncing.sync_lock_until = "held", utcnow() + timedelta(minutes=5)
+    db.commit()
+    run_ids = sync.schedule_all()
+    runs = {r.id: r for r in db.scalars(select(SyncRun))}
+    assert [runs[i].connection_id for i in run_ids] == [idle.id]
+    # A lease that ran out (its worker died) no longer holds the schedule back.
+    syncing.sync_lock_until = utcnow() - timedelta(seconds=1)
+    db.commit()
+    run_ids = sync.schedule_all()
+    db.expire_all()
+    runs = {r.id: r for r in db.scalars(select(SyncRun))}
+    assert sorted(runs[i].connection_id for i in run_ids) == sorted([syncing.id, idle.id])
+    assert sorted(sent) == sorted(runs)
+
+
 def test_tokens_close_to_expiry_are_refreshed_ahead(
     client: TestClient, db: Session, simulator: RunningSimulator, sent: list[int]
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -93,11 +93,21 @@ def get_run(*, db: Session, org_id: int, run_id: int) -> SyncRun:
 
 
 def schedule_all() -> list[int]:
-    """Queue a scheduled run for every active connection (beat, every SYNC_INTERVAL_MINUTES)."""
+    """Queue a scheduled run for every active connection (beat, every SYNC_INTERVAL_MINUTES)
+    but those a run is syncing now (its lease is held): a first sync's backfill outlasts many
+    intervals, and a run queued behind it would only wait on the backfill queue to be skipped,
+    showing the account as queued meanwhile."""
+    now = utcnow()
     with session_scope() as db:
         connections = list(
             db.scalars(
-                select(SquareConnection).where(SquareConnection.status == ConnectionStatus.active)
+                select(SquareConnection).where(
+                    SquareConnection.status == ConnectionStatus.active,
+                    or_(
+                        SquareConnection.sync_lock_until.is_(None),
+                        SquareConnection.sync_lock_until < now,
+                    ),
+                )
             )
         )
         runs = []
