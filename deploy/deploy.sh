@@ -130,7 +130,7 @@ main() {
     trap - ERR
     record "$tag" failed health
     echo "!!! $tag is not healthy: rolling back to ${previous:-nothing}" >&2
-    compose "$release/$COMPOSE_FILE" logs --tail=50 backend celery_worker >&2 || true
+    compose "$release/$COMPOSE_FILE" logs --tail=50 backend celery_worker celery_backfill >&2 || true
     if [[ -z "$previous" ]]; then
       echo "!!! No earlier release recorded: fix forward, or run deploy/rollback.sh TAG" >&2
     elif ! "$ROOT/deploy/rollback.sh" "$previous"; then
@@ -152,10 +152,11 @@ main() {
   prune
 
   echo "=== Deploy complete: $tag ==="
-  echo "Backend: $(docker ps --filter name=teliporter-backend --format '{{.Status}}')"
-  echo "Worker:  $(docker ps --filter name=teliporter-celery-worker --format '{{.Status}}')"
-  echo "Beat:    $(docker ps --filter name=teliporter-celery-beat --format '{{.Status}}')"
-  echo "Redis:   $(docker ps --filter name=teliporter-redis --format '{{.Status}}')"
+  echo "Backend:  $(docker ps --filter name=teliporter-backend --format '{{.Status}}')"
+  echo "Worker:   $(docker ps --filter name=teliporter-celery-worker --format '{{.Status}}')"
+  echo "Backfill: $(docker ps --filter name=teliporter-celery-backfill --format '{{.Status}}')"
+  echo "Beat:     $(docker ps --filter name=teliporter-celery-beat --format '{{.Status}}')"
+  echo "Redis:    $(docker ps --filter name=teliporter-redis --format '{{.Status}}')"
 }
 
 # Removes every release but the newest KEEP_RELEASES healthy ones and the current one: its

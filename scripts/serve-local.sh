@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serves the platform for `make run`: Celery worker and beat in the background, the API in front.
+# Serves the platform for `make run`: Celery workers and beat in the background, the API in front.
 # Everything reads its configuration from the environment and backend/.env, so the same script
 # runs the embedded mode (SQLite, SQLite broker) and PostgreSQL + Redis.
 set -euo pipefail
@@ -44,14 +44,21 @@ if [ "${#sim_args[@]}" -gt 0 ]; then
   echo "Square simulator started (${sim_args[*]:0:2}; log in backend/var/log/simulator.log)"
 fi
 
+# Two workers, as in production (DEPLOY.md, "Workers and queues"): the default queue (Sync now,
+# scheduled syncs, webhook fetches, exports), and the backfill queue (a first sync's history),
+# so a first sync never holds up the rest.
 "$venv/celery" -A app.celery_app:celery_app worker --loglevel=info --pool=threads --concurrency=4 \
-  >"$var/log/worker.log" 2>&1 &
+  --queues celery --hostname "worker@%h" >"$var/log/worker.log" 2>&1 &
+pids+=($!)
+SYNC_BACKFILL_WORKERS="${SYNC_BACKFILL_WORKERS:-2}" \
+  "$venv/celery" -A app.celery_app:celery_app worker --loglevel=info --pool=threads --concurrency=2 \
+  --queues backfill --hostname "backfill@%h" >"$var/log/backfill.log" 2>&1 &
 pids+=($!)
 "$venv/celery" -A app.celery_app:celery_app beat --loglevel=info \
   --schedule "$var/celerybeat-schedule" >"$var/log/beat.log" 2>&1 &
 pids+=($!)
 
-echo "Celery worker and beat started (logs in backend/var/log/)"
+echo "Celery workers and beat started (logs in backend/var/log/: worker, backfill, beat)"
 if [ "${#sim_args[@]}" -gt 0 ]; then
   # In the background: it waits for the simulator, then queues the first sync for the worker.
   ("$venv/python" -m app.scripts.connect_demo || echo "demo connection failed: see above") &

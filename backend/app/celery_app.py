@@ -22,6 +22,17 @@ TASK_MODULES = [
     "app.locations.tasks",
 ]
 
+# Two queues, each with workers of its own (DEPLOY.md, "Workers and queues"): the default one for
+# everything a user waits on (Sync now, the scheduled syncs, webhook fetches, exports,
+# recalculations) and one for the first sync's history, which keeps workers busy for minutes. A
+# worker names the queues it consumes (`-Q`), so a backfill never takes the slots of the default
+# queue's workers.
+DEFAULT_QUEUE = "celery"  # Celery's own default name: messages queued before this split still run
+BACKFILL_QUEUE = "backfill"
+# The tasks that load history: a sync run of a connection whose backfill is not complete (queued
+# under this name by app/square/sync/runs.py) and the helpers that share its windows.
+BACKFILL_TASKS = ("square.run_backfill", "square.backfill_windows")
+
 
 def create_celery() -> Celery:
     settings = get_settings()
@@ -40,6 +51,8 @@ def create_celery() -> Celery:
         worker_prefetch_multiplier=1,
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
+        task_default_queue=DEFAULT_QUEUE,
+        task_routes={name: {"queue": BACKFILL_QUEUE} for name in BACKFILL_TASKS},
         beat_schedule={
             "worker-heartbeat": {"task": "health.heartbeat", "schedule": 60.0},
             "square-sync": {

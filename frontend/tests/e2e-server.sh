@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the backend for the end-to-end tests: a fresh SQLite database in a temporary folder,
-# migrated with Alembic, a Celery worker, uvicorn serving the API and frontend/dist, and the
+# migrated with Alembic, two Celery workers (default and backfill queues), uvicorn serving the API and frontend/dist, and the
 # Square simulator (OAuth pages and API) on a free port, which the backend is pointed at.
 set -euo pipefail
 port="$1"
@@ -40,9 +40,14 @@ cd "$root/backend"
   --locations 2 --app "$SQUARE_APPLICATION_ID:$SQUARE_APPLICATION_SECRET:$SQUARE_REDIRECT_URI" \
   >"$tmp/simulator.log" 2>&1 &
 simulator=$!
+# Two workers, as in production: the default queue, and the backfill queue (first syncs).
 "$venv/celery" -A app.celery_app:celery_app worker --pool=threads --concurrency=2 --loglevel=warning \
-  >"$tmp/worker.log" 2>&1 &
+  --queues celery --hostname "e2e-worker-$port@%h" >"$tmp/worker.log" 2>&1 &
 worker=$!
-# E2E_KEEP_LOGS=1 keeps the temporary folder (database and the worker's and simulator's logs).
-trap 'kill "$worker" "$simulator" 2>/dev/null || true; [ -n "${E2E_KEEP_LOGS:-}" ] && echo "e2e logs: $tmp" >&2 || rm -rf "$tmp"' EXIT
+SYNC_BACKFILL_WORKERS=2 "$venv/celery" -A app.celery_app:celery_app worker --pool=threads \
+  --concurrency=2 --loglevel=warning --queues backfill --hostname "e2e-backfill-$port@%h" \
+  >"$tmp/backfill.log" 2>&1 &
+backfill=$!
+# E2E_KEEP_LOGS=1 keeps the temporary folder (database and the workers' and simulator's logs).
+trap 'kill "$worker" "$backfill" "$simulator" 2>/dev/null || true; [ -n "${E2E_KEEP_LOGS:-}" ] && echo "e2e logs: $tmp" >&2 || rm -rf "$tmp"' EXIT
 "$venv/uvicorn" app.main:app --host 127.0.0.1 --port "$port" --log-level warning

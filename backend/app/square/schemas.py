@@ -48,6 +48,7 @@ class BackfillProgress(BaseModel):
     started_at: datetime | None
     days_total: int
     days_done: int
+    # Orders stored so far that the reports count (completed orders, the Orders figure).
     orders_fetched: int
     # Orders the whole history should hold at the rate so far (None before a day is done).
     orders_estimated: int | None
@@ -66,7 +67,8 @@ class SyncState(BaseModel):
     """What the sync of a connection is doing now, in words a person can read."""
 
     activity: SyncActivity
-    # Syncs (of any account) a worker must get through before this connection's queued run.
+    # Syncs (of any account) a worker must get through before this connection's queued run: on
+    # its queue (first syncs on the backfill queue, the others on the default one).
     queued_behind: int | None
     # The first backfill has not finished yet: figures before `backfill.complete_from` are
     # incomplete.

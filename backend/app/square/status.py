@@ -4,9 +4,13 @@ far, and whether the history is still loading (the dashboard's notice).
 
 The first backfill's windows (app/square/sync/windows.py) measure the days: each covers a span of
 days at a group of stores and is done once its last page is written; they are deleted once the
-backfill has finished. Orders fetched are the orders stored so far, per store. Square gives no
-count of orders ahead of a search, so the orders "of how many" are an estimate from the days
-done so far.
+backfill has finished. Orders fetched are the orders stored so far that the reports count (the
+Orders figure: completed orders, METRICS.md), per store, read from the day rollups that each page
+of the sync updates in its own transaction: a few hundred rows a store, where counting the order
+table itself read every order stored, every 5 s while the page polled. Square gives no count of
+orders ahead of a search, so the orders "of how many" are an estimate from the days done so far.
+
+The organization's status (the dashboard's "history loading" notice) reads the windows only.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.locations.models import Location
-from app.sales.models import SaleOrder
+from app.rollups.models import RollupDay
 from app.square.models import (
     ConnectionStatus,
     SquareConnection,
@@ -145,13 +149,15 @@ def _backfill(
 
 
 def _stored_orders(db: Session, connection: SquareConnection) -> dict[int, int]:
-    """Orders stored from the connection so far, per store id."""
+    """Orders stored from the connection so far that the reports count, per store id: the
+    day rollups' sums (one primary-key range a store), not a count over the order table."""
+    stores = select(Location.id).where(Location.connection_id == connection.id)
     rows = db.execute(
-        select(SaleOrder.location_id, func.count())
-        .where(SaleOrder.connection_id == connection.id)
-        .group_by(SaleOrder.location_id)
+        select(RollupDay.location_id, func.sum(RollupDay.orders))
+        .where(RollupDay.location_id.in_(stores))
+        .group_by(RollupDay.location_id)
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: int(row[1] or 0) for row in rows}
 
 
 def _stored(db: Session, connection: SquareConnection, days: int) -> list[StoreBackfill]:
@@ -178,16 +184,20 @@ def _groups(windows: list[SyncWindow]) -> int:
     return max(len({w.location_ids for w in windows}), 1)
 
 
-def _queued_behind(db: Session, run: SyncRun) -> int:
+def _queued_behind(db: Session, run: SyncRun, connection: SquareConnection) -> int:
     """Runs of other connections (any organization) that a worker takes before this one: those
-    running and those queued before it. Only a count leaves the organization."""
+    running and those queued before it, on the same queue (a run of a connection still loading
+    its history is on the backfill queue, the others on the default one: sync.loads_history).
+    Only a count leaves the organization."""
     ahead = db.scalar(
         select(func.count())
         .select_from(SyncRun)
+        .join(SquareConnection, SquareConnection.id == SyncRun.connection_id)
         .where(
             SyncRun.connection_id != run.connection_id,
             SyncRun.state.in_((SyncRunState.queued, SyncRunState.running)),
             SyncRun.id < run.id,
+            SquareConnection.backfill_complete == connection.backfill_complete,
         )
     )
     return ahead or 0
@@ -203,7 +213,7 @@ def sync_state(*, db: Session, connection: SquareConnection, latest: SyncRun | N
         activity = "paused"
     elif latest is not None and latest.state == SyncRunState.queued:
         activity = "queued"
-        queued_behind = _queued_behind(db, latest)
+        queued_behind = _queued_behind(db, latest, connection)
     elif running is not None:
         activity = "syncing" if complete else "backfilling"
     loading = not complete and connection.status != ConnectionStatus.disconnected
@@ -213,6 +223,16 @@ def sync_state(*, db: Session, connection: SquareConnection, latest: SyncRun | N
         history_loading=loading,
         backfill=_backfill(db, connection, running) if loading else None,
     )
+
+
+def _whole_from(db: Session, connection: SquareConnection) -> date | None:
+    """The first date from which the connection's history is fetched in full (as the backfill's
+    `complete_from`), from its windows alone."""
+    windows = list(db.scalars(select(SyncWindow).where(SyncWindow.connection_id == connection.id)))
+    if windows:
+        return _complete_from(windows, utcnow().date())
+    oldest = connection.backfill_from
+    return _aware(oldest).date() if connection.backfill_complete and oldest is not None else None
 
 
 def org_status(*, db: Session, org_id: int) -> SquareStatus:
@@ -228,11 +248,11 @@ def org_status(*, db: Session, org_id: int) -> SquareStatus:
     loading = [c for c in connections if not history_complete(c)]
     complete_from: date | None = None
     for connection in loading:
-        progress = _backfill(db, connection, None)
-        if progress.complete_from is None:
+        whole_from = _whole_from(db, connection)
+        if whole_from is None:
             complete_from = None
             break
-        complete_from = max(complete_from or progress.complete_from, progress.complete_from)
+        complete_from = max(complete_from or whole_from, whole_from)
     return SquareStatus(
         history_loading=bool(loading),
         complete_from=complete_from if loading else None,

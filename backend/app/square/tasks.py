@@ -29,6 +29,15 @@ def run_sync(run_id: int) -> None:
     log.info("sync run %s: %s", run_id, finished.state)
 
 
+@celery_app.task(name="square.run_backfill", ignore_result=True, acks_late=True)
+def run_backfill(run_id: int) -> None:
+    """Run one queued sync of a connection whose history is still to load: the same run as
+    `run_sync`, on the backfill queue (app/celery_app.py), so it takes no slot of the workers
+    that run "Sync now" and the scheduled syncs of connections already loaded."""
+    finished = sync.run(run_id, helpers=_start_backfill_helpers)
+    log.info("sync run %s (backfill): %s", run_id, finished.state)
+
+
 @celery_app.task(name="square.backfill_windows", ignore_result=True, acks_late=True)
 def backfill_windows(run_id: int) -> None:
     """Help a running sync with its backfill: fetch windows of history until none is left."""

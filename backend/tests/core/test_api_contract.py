@@ -103,6 +103,7 @@ def owner(
     # Syncs and exports the examples start are not sent to the broker: a task queued here would
     # wait in Redis for a later test's worker, naming a run or export id of this test's database.
     monkeypatch.setattr(square_tasks.run_sync, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(square_tasks.run_backfill, "delay", lambda *args, **kwargs: None)
     monkeypatch.setattr(export_tasks.build, "delay", lambda *args, **kwargs: None)
     # Webhooks configured as in production: an unsigned request is a 401, not "not configured".
     monkeypatch.setattr(get_settings(), "SQUARE_WEBHOOK_SIGNATURE_KEY", "contract-test-key")

@@ -384,10 +384,15 @@ def test_deploy_builds_one_image_and_serves_the_site_through_nginx(stack: Stack)
     result = stack.deploy()
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     stack.releases["A"] = tag
-    # One image for the three app services, built once, tagged with the commit.
+    # One image for the four app services, built once, tagged with the commit.
     images = stack.engine.docker("image", "ls", "teliporter-backend", "--format", "{{.Tag}}")
     assert images.stdout.split() == [tag]
-    for container in ("teliporter-backend", "teliporter-celery-worker", "teliporter-celery-beat"):
+    for container in (
+        "teliporter-backend",
+        "teliporter-celery-worker",
+        "teliporter-celery-backfill",
+        "teliporter-celery-beat",
+    ):
         assert stack.running_tag(container) == tag
     # The SPA is a release folder behind a symlink, served by nginx with its API.
     dist = stack.checkout / "frontend" / "dist"
@@ -403,6 +408,22 @@ def test_deploy_builds_one_image_and_serves_the_site_through_nginx(stack: Stack)
         database="teliporter",
     )
     assert int(ssl_rows) >= 1
+    # Each worker container takes its own queue: the default one, and first syncs' history.
+    for container, queue, other in (
+        ("teliporter-celery-worker", "celery", "backfill"),
+        ("teliporter-celery-backfill", "backfill", "celery"),
+    ):
+        node = "celery" if queue == "celery" else "backfill"
+        queues = stack.engine.docker(
+            "exec",
+            container,
+            "sh",
+            "-c",
+            f'celery -A app.celery_app:celery_app inspect active_queues -d "{node}@$HOSTNAME" '
+            "--timeout 20",
+            timeout=120,
+        ).stdout
+        assert f"'name': '{queue}'" in queues and f"'name': '{other}'" not in queues, queues
 
 
 def test_the_browser_specs_pass_through_nginx(stack: Stack) -> None:

@@ -216,6 +216,12 @@ def test_deploy_migrates_before_restarting_then_checks_health(site: Site) -> Non
     assert (site.state / "spa" / A / "index.html").read_text() == f"spa {A}\n"
     assert not list((site.state / "spa").glob(".new-*"))
     assert "Deploy complete: bbbbbbbbbbbb" in result.stdout
+    # The closing status names each container, the backfill worker's too.
+    for name in ("backend", "celery-worker", "celery-backfill", "celery-beat", "redis"):
+        assert any(
+            c.startswith(f"docker ps --filter name=teliporter-{name} ") for c in site.calls()
+        )
+    assert "Backfill: " in result.stdout
 
 
 def test_the_spa_goes_live_only_once_the_new_release_is_healthy(site: Site) -> None:
@@ -233,6 +239,10 @@ def test_an_unhealthy_release_is_rolled_back_to_the_previous_image(site: Site) -
     result = site.run("deploy.sh", FAKE_BAD_TAG=B, FAKE_IMAGES=A)
     assert result.returncode != 0
     assert "not healthy" in result.stderr
+    # The failed release's last logs, the workers' with the API's.
+    assert f"{compose_prefix(site, B)}logs --tail=50 backend celery_worker celery_backfill" in (
+        " ".join(site.calls())
+    )
     ups = [call for call in site.calls() if " up -d" in call]
     assert ups[-1] == f"{compose_prefix(site, A)}up -d --no-build --remove-orphans TAG={A}"
     assert (site.state / "current").read_text().strip() == A

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from app.celery_app import BACKFILL_QUEUE, DEFAULT_QUEUE
 from tests.deploy.topology import (
     ROOT,
     SITE_FILE,
@@ -24,7 +25,8 @@ from tests.deploy.topology import (
 
 DEPLOY = ROOT / "deploy"
 SCRIPTS = sorted(DEPLOY.glob("*.sh"))
-APP_SERVICES = ("backend", "celery_worker", "celery_beat")
+APP_SERVICES = ("backend", "celery_worker", "celery_backfill", "celery_beat")
+WORKERS = ("celery_worker", "celery_backfill")
 
 
 def tool(name: str) -> str:
@@ -151,6 +153,7 @@ def test_production_compose_is_the_plans() -> None:
         "redis": "teliporter-redis",
         "backend": "teliporter-backend",
         "celery_worker": "teliporter-celery-worker",
+        "celery_backfill": "teliporter-celery-backfill",
         "celery_beat": "teliporter-celery-beat",
     }
     for service in services.values():
@@ -164,9 +167,21 @@ def test_production_compose_is_the_plans() -> None:
         "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers 4"
     )
     assert services["backend"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    # The plan's worker, told which queue it takes: the default one, never the backfill queue,
+    # which the second worker takes on processes of its own (DEPLOY.md, "Workers and queues").
     assert services["celery_worker"]["command"] == (
-        "celery -A app.celery_app:celery_app worker --loglevel=info --concurrency=4"
+        "celery -A app.celery_app:celery_app worker --loglevel=info --concurrency=4 -Q celery"
     )
+    assert services["celery_backfill"]["command"] == (
+        "celery -A app.celery_app:celery_app worker --loglevel=info --concurrency=2 -Q backfill"
+        " -n backfill@%h"
+    )
+    assert (DEFAULT_QUEUE, BACKFILL_QUEUE) == ("celery", "backfill")
+    # Each worker is healthy while it answers a ping under its own node name.
+    assert "-d celery@$$HOSTNAME" in services["celery_worker"]["healthcheck"]["test"][1]
+    assert "-d backfill@$$HOSTNAME" in services["celery_backfill"]["healthcheck"]["test"][1]
+    # A run and its helpers fit the backfill worker's processes.
+    assert services["celery_backfill"]["environment"]["SYNC_BACKFILL_WORKERS"] == "2"
     assert services["celery_beat"]["command"] == (
         "celery -A app.celery_app:celery_app beat --loglevel=info"
     )
@@ -174,7 +189,7 @@ def test_production_compose_is_the_plans() -> None:
     assert images == {"teliporter-backend:${TELIPORTER_TAG:-latest}"}  # one image, by commit
     # Built once, by the API's service; the worker and beat run that image by name.
     assert services["backend"]["build"] == {"context": "./backend", "dockerfile": "Dockerfile"}
-    for name in ("celery_worker", "celery_beat"):
+    for name in ("celery_worker", "celery_backfill", "celery_beat"):
         assert "build" not in services[name] and services[name]["pull_policy"] == "never"
     for name in APP_SERVICES:
         assert services[name]["env_file"] == ["./backend/.env"]
@@ -188,7 +203,8 @@ def test_production_compose_is_the_plans() -> None:
     for name in ("backend", "celery_worker"):
         assert "exports:/app/var/exports" in services[name]["volumes"]
         assert services[name]["environment"]["EXPORT_DIR"] == "/app/var/exports"
-    # The connection budget (DEPLOY.md): 4 API workers x 2 + 4 Celery processes x 1, no overflow.
+    # The connection budget (DEPLOY.md): 4 API workers x 2 + 4 + 2 Celery processes x 1, no
+    # overflow, beat's 1, and 5 left for an operator.
     pools = {
         name: (
             int(services[name]["environment"]["DATABASE_POOL_SIZE"]),
@@ -196,7 +212,14 @@ def test_production_compose_is_the_plans() -> None:
         )
         for name in APP_SERVICES
     }
-    assert 4 * sum(pools["backend"]) + 4 * sum(pools["celery_worker"]) + 1 <= 22 - 4, pools
+    concurrency = {
+        name: int(services[name]["command"].split("--concurrency=")[1].split()[0])
+        for name in WORKERS
+    }
+    assert concurrency == {"celery_worker": 4, "celery_backfill": 2}
+    total = 4 * sum(pools["backend"]) + 1
+    total += sum(concurrency[name] * sum(pools[name]) for name in WORKERS)
+    assert total <= 22 - 5, pools
 
 
 def test_development_compose_adds_postgres() -> None:

@@ -11,8 +11,9 @@ import uuid
 from html.parser import HTMLParser
 
 import httpx
+import pytest
 
-from tests.deploy.topology import Topology
+from tests.deploy.topology import TOPOLOGY_REDIS_URL, WORKER_QUEUES, Topology
 
 PASSWORD = "Correct-Horse-42"
 
@@ -258,6 +259,35 @@ def test_health_reports_every_part_through_nginx(web: httpx.Client) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert (body["database"], body["redis"], body["worker"]) == ("ok", "ok", "ok")
+
+
+def test_each_celery_worker_takes_its_own_queue(
+    topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in production: the default worker never takes the backfill queue (a first sync's
+    history), which the backfill worker takes on processes of its own."""
+    from celery import Celery
+
+    # Celery prefers the environment's broker (the test run's) to the one it is given.
+    monkeypatch.setenv("CELERY_BROKER_URL", TOPOLOGY_REDIS_URL)
+    control = Celery("topology-control", broker=TOPOLOGY_REDIS_URL)
+    names = topology.worker_names
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            inspect = control.control.inspect(destination=list(names.values()), timeout=5)
+            answers = inspect.active_queues() or {}
+            if set(answers) == set(names.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    finally:
+        control.close()
+    taken = {
+        name: sorted(queue["name"] for queue in answers.get(node, []))
+        for name, node in names.items()
+    }
+    assert taken == {name: [queue] for name, queue in WORKER_QUEUES.items()}
+    assert taken == {"worker": ["celery"], "backfill": ["backfill"]}
 
 
 def test_square_webhook_path_reaches_the_app(web: httpx.Client) -> None:

@@ -4,7 +4,8 @@
       ├─ /        → the SPA's dist folder (frontend/dist if built, else a small stand-in)
       └─ /api/    → uvicorn app.main:app --workers 2
                       ├─ PostgreSQL: a fresh database, migrated with Alembic
-                      └─ Redis ← Celery worker and beat, each a separate process
+                      └─ Redis ← Celery worker (queue `celery`), backfill worker (queue
+                                 `backfill`) and beat, each a separate process
 
 The site file is used as it is; only what differs on this machine is substituted (ports, the dist
 folder, the upstream's port) and, for the TLS listener, the lines `certbot --nginx` adds. nginx
@@ -56,6 +57,9 @@ ADMIN_POSTGRES_URL = os.environ.get(
 )
 # Its own Redis database, apart from the test run's (15), so the two never share a queue.
 TOPOLOGY_REDIS_URL = os.environ.get("TOPOLOGY_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+# The Celery workers, by process name, and the queue each takes (as docker-compose.prod.yml).
+WORKER_QUEUES = {"worker": "celery", "backfill": "backfill"}
 
 # The site's production values that the test copy replaces.
 PROD_DIST = "/opt/teliporter/frontend/dist"
@@ -277,6 +281,8 @@ class Topology:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     encryption_key: str = field(default_factory=lambda: _fernet_key())
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # The Celery node name of each worker process ("worker", "backfill").
+    worker_names: dict[str, str] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
     @property
@@ -400,18 +406,24 @@ class Topology:
             env,
         )
         celery = [str(bin_ / "celery"), "-A", "app.celery_app:celery_app"]
-        self._spawn(
-            "worker",
-            [
-                *celery,
-                "worker",
-                "--loglevel=info",
-                "--concurrency=2",
-                "--hostname",
-                f"topology-{uuid.uuid4().hex[:8]}@%h",
-            ],
-            env,
-        )
+        # The two workers of docker-compose.prod.yml: the default queue, and the backfill queue
+        # on processes of their own (DEPLOY.md, "Workers and queues").
+        for name, queue in WORKER_QUEUES.items():
+            self.worker_names[name] = f"{name}-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+            self._spawn(
+                name,
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel=info",
+                    "--concurrency=2",
+                    "--queues",
+                    queue,
+                    "--hostname",
+                    self.worker_names[name],
+                ],
+                env,
+            )
         self._spawn(
             "beat",
             [
@@ -458,7 +470,7 @@ class Topology:
         self._wait("the Celery worker's heartbeat", worker_ok, timeout=90)
 
     def stop(self) -> None:
-        for name in ("nginx", "api", "beat", "worker"):
+        for name in ("nginx", "api", "beat", *WORKER_QUEUES):
             proc = self.processes.get(name)
             if proc is None or proc.poll() is not None:
                 continue

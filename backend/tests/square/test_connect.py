@@ -25,17 +25,21 @@ def outcome(response: httpx.Response) -> dict[str, str]:
 
 
 @pytest.fixture
-def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the sync runs the app hands to Celery instead of sending them to a broker."""
-    sent: list[int] = []
+def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record the sync runs the app hands to Celery (task name, run id) instead of sending them
+    to a broker."""
+    sent: list[tuple[str, int]] = []
     from app.square import tasks
 
-    monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: sent.append(run_id))
+    for task in (tasks.run_sync, tasks.run_backfill):
+        monkeypatch.setattr(
+            task, "delay", lambda run_id, name=task.name: sent.append((name, run_id))
+        )
     return sent
 
 
 def test_connect_stores_encrypted_tokens_locations_and_starts_the_first_sync(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
     response = approve_on_square(client, admin.headers, simulator)
@@ -68,13 +72,14 @@ def test_connect_stores_encrypted_tokens_locations_and_starts_the_first_sync(
     assert all(s["timezone"] and s["currency"] for s in stores)
     runs = list(db.scalars(select(SyncRun)))
     assert [r.trigger for r in runs] == ["connect"]
-    assert no_dispatch == [runs[0].id]
+    # The first sync loads the history: it goes to the backfill queue's workers.
+    assert no_dispatch == [("square.run_backfill", runs[0].id)]
     # The browser's OAuth nonce is spent with its state: the callback cleared it.
     assert OAUTH_COOKIE not in client.cookies
 
 
 def test_denied_on_square_connects_nothing(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
     result = outcome(approve_on_square(client, admin.headers, simulator, decision="deny"))
@@ -85,7 +90,7 @@ def test_denied_on_square_connects_nothing(
 
 
 def test_state_is_single_use_and_forged_states_are_refused(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
     first = approve_on_square(client, admin.headers, simulator)
@@ -116,7 +121,7 @@ def test_connect_sets_a_short_lived_httponly_cookie_for_the_callback_only(
 
 
 def test_callback_in_another_browser_connects_nothing(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     """An admin sends the authorize link to a merchant who allows it: the callback arrives in the
     merchant's browser, without the admin's cookie, and must not connect the merchant's Square
@@ -135,7 +140,7 @@ def test_callback_in_another_browser_connects_nothing(
 
 
 def test_callback_with_another_flows_cookie_connects_nothing(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     """The merchant is itself an admin mid-connection in its own organization: its browser holds
     a cookie, but not the one bound to the link it was sent."""
@@ -162,7 +167,7 @@ def test_callback_with_another_flows_cookie_connects_nothing(
 
 
 def test_token_exchange_failure_is_reported(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
     authorize_url = client.get("/api/v1/square/connect", headers=admin.headers).json()[
@@ -184,7 +189,7 @@ def test_only_admins_connect(client: TestClient, db: Session, simulator: Running
 
 
 def test_disconnect_revokes_at_square_and_keeps_history_unless_purged(
-    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[int]
+    client: TestClient, db: Session, simulator: RunningSimulator, no_dispatch: list[tuple[str, int]]
 ) -> None:
     admin = member_of(client, db, org_id=make_org(db), role=Role.admin)
     approve_on_square(client, admin.headers, simulator)

@@ -20,6 +20,7 @@ def test_make_run_connects_the_demo_organization_once(
 
     sent: list[int] = []
     monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: sent.append(run_id))
+    monkeypatch.setattr(tasks.run_backfill, "delay", lambda run_id: sent.append(run_id))
     ensure_owner(
         db=db,
         email="demo@example.com",

@@ -28,6 +28,7 @@ def no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.square import tasks
 
     monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: None)
+    monkeypatch.setattr(tasks.run_backfill, "delay", lambda run_id: None)
 
 
 def connect(client: TestClient, admin: Member, sim: RunningSimulator, account: int) -> None:

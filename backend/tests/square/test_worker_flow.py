@@ -96,6 +96,8 @@ def stack(clean_db: Any) -> Iterator[tuple[str, RunningSimulator]]:
                 "--loglevel=warning",
                 "--pool=threads",
                 "--concurrency=2",
+                # The first sync is on the backfill queue (one worker taking both is enough here).
+                "--queues=celery,backfill",
                 "--hostname=flow-test@%h",
             ],
             cwd=BACKEND_DIR,

@@ -9,6 +9,10 @@ A run fetches locations, catalog and team members, then orders (and payments and
   incremental checkpoint is set only once every window is done (see "the split backfill");
 - later runs fetch what was updated since the last checkpoint minus SYNC_OVERLAP_MINUTES, oldest
   first, moving the checkpoint forward page by page.
+A run of a connection whose history is not loaded yet is queued as `square.run_backfill`, its
+helpers as `square.backfill_windows`: both on the Celery queue `backfill`, whose workers are not
+the default queue's (app/celery_app.py; DEPLOY.md, "Workers and queues"), so a first sync never
+holds up "Sync now" or the scheduled syncs of accounts already loaded.
 Every write is an idempotent upsert keyed by Square ids, committed page by page: running a sync
 twice, or overlapping runs, changes nothing; two workers meeting on one order take turns on its
 row, and a page that loses a race on a unique key is written again. A lease on the connection row

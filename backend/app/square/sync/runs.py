@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -61,16 +61,27 @@ def start(
         runs.append(run)
     db.flush()
     if dispatch:
-        run_ids = [run.id for run in runs]
+        # A run that will load history goes to the backfill queue's workers; the others (an
+        # account whose history is loaded) to the default queue's, which no backfill occupies.
+        sends = [
+            (run.id, loads_history(connection))
+            for run, connection in zip(runs, connections, strict=True)
+        ]
 
         def _send() -> None:
             from app.square import tasks
 
-            for run_id in run_ids:
-                tasks.run_sync.delay(run_id)
+            for run_id, backfill in sends:
+                (tasks.run_backfill if backfill else tasks.run_sync).delay(run_id)
 
         on_commit(db, _send)
     return runs
+
+
+def loads_history(connection: SquareConnection) -> bool:
+    """A run of this connection starts with (or resumes) the first backfill: minutes of work,
+    queued on the backfill queue (app/celery_app.py)."""
+    return not connection.backfill_complete
 
 
 def get_run(*, db: Session, org_id: int, run_id: int) -> SyncRun:
@@ -82,11 +93,21 @@ def get_run(*, db: Session, org_id: int, run_id: int) -> SyncRun:
 
 
 def schedule_all() -> list[int]:
-    """Queue a scheduled run for every active connection (beat, every SYNC_INTERVAL_MINUTES)."""
+    """Queue a scheduled run for every active connection (beat, every SYNC_INTERVAL_MINUTES)
+    but those a run is syncing now (its lease is held): a first sync's backfill outlasts many
+    intervals, and a run queued behind it would only wait on the backfill queue to be skipped,
+    showing the account as queued meanwhile."""
+    now = utcnow()
     with session_scope() as db:
         connections = list(
             db.scalars(
-                select(SquareConnection).where(SquareConnection.status == ConnectionStatus.active)
+                select(SquareConnection).where(
+                    SquareConnection.status == ConnectionStatus.active,
+                    or_(
+                        SquareConnection.sync_lock_until.is_(None),
+                        SquareConnection.sync_lock_until < now,
+                    ),
+                )
             )
         )
         runs = []
