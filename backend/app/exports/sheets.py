@@ -293,7 +293,10 @@ def _write_summary(
     sheet.set_column(1, 3, 16)
     sheet.set_column(4, 4, 11)
     title = f"Summary {summary.date_from.isoformat()} to {summary.date_to.isoformat()}"
-    sheet.write_string(0, 0, f"{title} ({summary.currency})", formats.title)
+    title = f"{title} ({summary.currency})"
+    if summary.until_hour is not None:  # so far today: both periods' last day, as the cover says
+        title += f", last days up to {_clock(summary.until_hour)}"
+    sheet.write_string(0, 0, title, formats.title)
     if summary.rates.notice:
         sheet.write_string(1, 0, summary.rates.notice, formats.warning)
     header = 2

@@ -182,7 +182,10 @@ def _currency_effect(
     """Net sales' change at actual rates less its change at constant rates (the part of the
     change that is exchange-rate moves); None when there is nothing to convert or no change.
     The comparison is read a second time with the other conversion, through a converter of its
-    own (the response names only the rates its figures used)."""
+    own (the response names only the rates its figures used). On PostgreSQL that read goes
+    through the day caches like any other (the organization's days; whole months for some
+    stores), the constant-currency sums under their converter's own key (`@+<shift>d`), so
+    after the first request it adds a cached read, not a conversion of every day."""
     if previous is None:
         return None
     currencies = req.currencies or db.scalars(

@@ -90,6 +90,7 @@ def test_a_workbook_cut_so_far_today_says_so_and_agrees_with_the_summary(
     assert "The other sheets count whole days" in lines["So far today"]
 
     # Summary: the figures, the comparison and the change of the API's cut summary.
+    assert book["Summary"]["A1"].value.endswith("(GBP), last days up to 14:00")
     _, rows, _ = table(book["Summary"], "Metric")
     for name in m.METRIC_NAMES:
         row = rows[metric_label(name)]
