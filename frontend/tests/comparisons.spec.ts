@@ -119,6 +119,14 @@ test("2 · today so far compares with the comparison day up to the same hour", a
     await expect(page.getByText("No sales in this period")).toBeVisible();
   }
   await checkPage(page, "dashboard-today");
+  // The workbook of the same view is cut at the same hour, as the summary (backend tests compare
+  // its Summary sheet with this summary).
+  await page.goto("/reports?range=today");
+  const exported = page.waitForResponse((r) => r.url().includes("/api/v1/reports/export.xlsx"));
+  await page.getByRole("button", { name: "Export to Excel" }).click();
+  const workbook = await exported;
+  expect(new URL(workbook.url()).searchParams.get("until_hour")).toBe(String(hour));
+  expect(workbook.status()).toBe(200);
 });
 
 test("3 · this month and the year to date compare with the same dates before", async ({ browser, page: fresh, request }) => {

@@ -28,6 +28,7 @@ from app.exports.schemas import ExportCreate, ExportRead
 from app.exports.sheets import write_workbook
 from app.exports.storage import Gone, export_subdir, filename, unwritable
 from app.reports import service as report_service
+from app.reports.request import cut_at
 from app.reports.schemas import Compare
 from app.reports.service import ReportRequest
 from app.users.models import User
@@ -46,6 +47,7 @@ def _params(req: ReportRequest, group_ids: list[int] | None) -> dict[str, Any]:
         "compare": req.compare.value,
         "lfl": req.lfl,
         "constant_currency": req.constant_currency,
+        "until_hour": req.until_hour,
     }
 
 
@@ -63,6 +65,7 @@ def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True
         lfl=body.lfl,
         constant_currency=body.constant_currency,
     )
+    req = cut_at(req, body.until_hour, location="body")
     now = utcnow()
     export = Export(
         id=secrets.token_hex(16),
@@ -198,6 +201,7 @@ def run(export_id: str) -> ExportState | None:
                 lfl=bool(params.get("lfl")),
                 constant_currency=bool(params.get("constant_currency")),
             )
+            req = cut_at(req, params.get("until_hour"))
             write_workbook(db=db, user=user, req=req, target=partial, progress=progress)
         os.replace(partial, final)
     except Exception as exc:

@@ -17,7 +17,7 @@ from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.exports import jobs, service, storage, tables
 from app.exports.schemas import CsvTable, ExportCreate, ExportRead
-from app.reports.deps import ComparedReport
+from app.reports.deps import SoFarReport
 
 router = APIRouter(prefix="/reports", tags=["exports"], route_class=BoundedJsonRoute)
 
@@ -31,8 +31,9 @@ def _attachment(name: str) -> dict[str, str]:
     response_class=StreamingResponse,
     responses={200: {"content": {storage.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
 )
-def export_xlsx(db: DbSession, user: CurrentUser, req: ComparedReport) -> Response:
-    """The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days)."""
+def export_xlsx(db: DbSession, user: CurrentUser, req: SoFarReport) -> Response:
+    """The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days); `until_hour`
+    cuts its Summary and By day sheets as the summary's (the cover says so)."""
     path, name = service.direct_workbook(db=db, user=user, req=req)
     return StreamingResponse(
         storage.file_chunks(path),
@@ -49,9 +50,10 @@ def export_xlsx(db: DbSession, user: CurrentUser, req: ComparedReport) -> Respon
 def export_csv(
     db: DbSession,
     user: CurrentUser,
-    req: ComparedReport,
+    req: SoFarReport,
     by: Annotated[CsvTable, Query(description="Which table")] = CsvTable.summary,
 ) -> Response:
+    """One table as CSV; `until_hour` cuts the summary and day tables only (422 for another)."""
     text = tables.csv_table(db=db, req=req, table=by)
     name = storage.filename(user.organization.name, req, "csv", by.value)
     return Response(

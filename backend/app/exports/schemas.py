@@ -53,6 +53,14 @@ class ExportCreate(BaseModel):
         description="The comparison at the period's exchange rates (needs compare; see the "
         "reports' constant_currency)",
     )
+    until_hour: int | None = Field(
+        default=None,
+        ge=1,
+        le=24,
+        description="So far today, as the summary's until_hour: the Summary and By day sheets "
+        "count the last day and its comparison's up to this local clock hour (periods up to "
+        "31 days)",
+    )
 
 
 class ExportRead(BaseModel):

@@ -6,7 +6,12 @@ By day, By store, By item, By category, By team member, By payment method, By ho
 Item by day (continued on further sheets past Excel's 1,048,576 rows), and Rates (each business
 date converted and the publication date of the rate used, per currency pair, for an audit). When
 the newest rate used is more than 3 days older than a date converted (METRICS.md "Currency"), the
-Cover and the Summary sheet say so above the figures. Written with XlsxWriter in constant-memory
+Cover and the Summary sheet say so above the figures. "So far today" (`until_hour`): the Summary
+and By day sheets count the last day and its comparison's up to the hour, as the web app's summary
+(the same API figures); the other sheets count whole days and carry no comparison, and each sheet
+says which above its table, the cover too. An average below zero (returns exceeded sales) shows
+as the web app's tables show it, "—*" with a footnote under the table; the cover lists the store
+groups filtered by, with their stores. Written with XlsxWriter in constant-memory
 mode (`app.exports.workbook`), into a file that is then streamed. Which figures a table shows and
 how its total row adds up: `app.exports.tables`.
 """
@@ -28,7 +33,7 @@ from app.exports import workbook as wb
 from app.exports.storage import export_subdir
 from app.exports.tables import metric_columns, metric_label
 from app.fx.schemas import RatesUsed
-from app.locations.models import Location
+from app.locations.models import Location, LocationGroup
 from app.reports import metrics as m
 from app.reports import service as report_service
 from app.reports.schemas import (
@@ -61,6 +66,52 @@ def _location_names(db: Session, req: ReportRequest) -> list[str]:
     )
 
 
+def _group_names(db: Session, req: ReportRequest) -> list[str]:
+    """The names of the groups the report was filtered by (the caller's organization's)."""
+    return list(
+        db.scalars(
+            select(LocationGroup.name)
+            .where(LocationGroup.org_id == req.org_id, LocationGroup.id.in_(req.group_ids or ()))
+            .order_by(LocationGroup.name_key)
+        )
+    )
+
+
+SO_FAR = "So far today"
+
+
+def _clock(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+def cut_line(req: ReportRequest) -> str:
+    """What a workbook cut at `until_hour` counts, for its cover: which sheets are cut, how."""
+    assert req.until_hour is not None
+    window = req.comparison_range()
+    last = req.date_to.isoformat()
+    days = last if window is None else f"{last} and the comparison's {window[1].isoformat()}"
+    both = "The period" if window is None else "Both periods"
+    return (
+        f"{both} up to {_clock(req.until_hour)} on the last day ({days}), in each store's "
+        "local time, on the Summary and By day sheets (as the web app's summary); a cut day's "
+        "footfall is left out of both. The other sheets count whole days and have no "
+        "comparison columns."
+    )
+
+
+def _cut_note(req: ReportRequest, *, cut: bool) -> str | None:
+    """The line above a table of a workbook cut at `until_hour`: cut as the summary, or not."""
+    if req.until_hour is None:
+        return None
+    if cut:
+        both = "" if req.comparison_range() is None else " and its comparison's"
+        return f"Last day{both} up to {_clock(req.until_hour)} (so far today), as the Summary sheet"
+    return (
+        f"Whole days, the last one included; the Summary and By day sheets count the last day "
+        f"up to {_clock(req.until_hour)} (so far today)"
+    )
+
+
 Progress = Callable[[float], None]
 
 
@@ -84,12 +135,12 @@ def write_workbook(
     summary_sheet = book.add_worksheet("Summary")
     day_sheet = book.add_worksheet("By day")
     _write_cover(cover, formats, db=db, user=user, req=req, summary=summary)
-    day_rows = _write_days(day_sheet, formats, series, summary)
+    day_rows = _write_days(day_sheet, formats, series, summary, req)
     _write_summary(book, summary_sheet, formats, summary, day_rows=day_rows)
     steps = len(BREAKDOWN_SHEETS)
     for index, (by, title, label) in enumerate(BREAKDOWN_SHEETS):
         result = tables.breakdown(db, req, by)
-        _write_breakdown(book.add_worksheet(title), formats, result, label, by)
+        _write_breakdown(book.add_worksheet(title), formats, result, label, by, req)
         report(0.05 + 0.15 * (index + 1) / steps)
     _write_item_by_day(book, formats, db=db, req=req, progress=report)
     _write_rates(book.add_worksheet("Rates"), formats, summary.rates, req.currency)
@@ -143,7 +194,15 @@ def _write_cover(
         ("Organization", user.organization.name),
         ("Period", f"{req.date_from.isoformat()} to {req.date_to.isoformat()} ({req.days} days)"),
         ("Comparison", comparison),
+    ]
+    if req.until_hour is not None:
+        lines.append((SO_FAR, cut_line(req)))
+    lines += [
         ("Like-for-like", "Yes" if req.lfl else "No"),
+    ]
+    if req.group_ids:
+        lines.append(("Store groups", ", ".join(_group_names(db, req)) or "None"))
+    lines += [
         ("Stores", ", ".join(_location_names(db, req)) or "None"),
         ("Currency", req.currency),
         ("Exchange rates", _rates_line(rates, req.currency)),
@@ -234,7 +293,10 @@ def _write_summary(
     sheet.set_column(1, 3, 16)
     sheet.set_column(4, 4, 11)
     title = f"Summary {summary.date_from.isoformat()} to {summary.date_to.isoformat()}"
-    sheet.write_string(0, 0, f"{title} ({summary.currency})", formats.title)
+    title = f"{title} ({summary.currency})"
+    if summary.until_hour is not None:  # so far today: both periods' last day, as the cover says
+        title += f", last days up to {_clock(summary.until_hour)}"
+    sheet.write_string(0, 0, title, formats.title)
     if summary.rates.notice:
         sheet.write_string(1, 0, summary.rates.notice, formats.warning)
     header = 2
@@ -284,7 +346,11 @@ def _write_summary(
 
 
 def _write_days(
-    sheet: Any, formats: wb.Formats, series: TimeseriesRead, summary: SummaryRead
+    sheet: Any,
+    formats: wb.Formats,
+    series: TimeseriesRead,
+    summary: SummaryRead,
+    req: ReportRequest,
 ) -> tuple[int, int, bool]:
     """The daily series; returns (first row, last row, has comparison) for the chart."""
     names = list(m.METRIC_NAMES)
@@ -295,34 +361,62 @@ def _write_days(
             wb.Column("Net sales (comparison)", wb.MONEY, "sum"),
             wb.Column("Transactions (comparison)", wb.COUNT, "sum"),
         ]
-    table = wb.Table(sheet, formats, columns, freeze_columns=2)
+    table = wb.Table(sheet, formats, columns, freeze_columns=2, first_row=_note(sheet, req, True))
+    flagged = False
     for point in series.points:
         day = date.fromisoformat(point.start)
-        values: list[Any] = [day, WEEKDAYS[day.weekday()], *tables.values(point.metrics, names)]
+        figures, marked = tables.shown_values(point.metrics, names)
+        values: list[Any] = [day, WEEKDAYS[day.weekday()], *figures]
         if compared:
             before = point.comparison_metrics or {}
             values += [before.get("net_sales"), before.get("transactions")]
-        table.add(values)
+        table.add(values, marked=marked)
+        flagged = flagged or marked
     first, last = table.header_row + 1, table.next_row - 1
-    totals = [None, None, *tables.values(summary.metrics, names)] + (
-        [None, None] if compared else []
-    )
+    figures, marked = tables.shown_values(summary.metrics, names)
+    totals = [None, None, *figures] + ([None, None] if compared else [])
     table.close(totals)
+    _footnote(sheet, table, "day", flagged or marked)
     return first, last, compared
 
 
+def _note(sheet: Any, req: ReportRequest, cut: bool) -> int:
+    """Writes the cut note above a table, if any; returns the table's header row."""
+    note = _cut_note(req, cut=cut)
+    if note is None:
+        return 0
+    sheet.write_string(0, 0, note)
+    return 1
+
+
+def _footnote(sheet: Any, table: wb.Table, noun: str, flagged: bool) -> None:
+    """Under a table showing an average below zero as "—*": what the mark means."""
+    if flagged:
+        sheet.write_string(table.next_row + 1, 0, tables.returns_exceeded_note(noun))
+
+
 def _write_breakdown(
-    sheet: Any, formats: wb.Formats, result: BreakdownRead, label: str, by: BreakdownBy
+    sheet: Any,
+    formats: wb.Formats,
+    result: BreakdownRead,
+    label: str,
+    by: BreakdownBy,
+    req: ReportRequest,
 ) -> None:
     names = tables.shown(by)
     columns = [
         wb.Column(label, wb.TEXT),
         *metric_columns(names, fractional_counts=breakdown(by.value).fractional_counts),
     ]
-    table = wb.Table(sheet, formats, columns)
+    table = wb.Table(sheet, formats, columns, first_row=_note(sheet, req, False))
+    flagged = False
     for row in result.rows:
-        table.add([row.label, *tables.values(row.metrics, names)])
-    table.close([None, *tables.values(result.total.metrics, names)])
+        figures, marked = tables.shown_values(row.metrics, names)
+        table.add([row.label, *figures], marked=marked)
+        flagged = flagged or marked
+    figures, marked = tables.shown_values(result.total.metrics, names)
+    table.close([None, *figures])
+    _footnote(sheet, table, label.lower(), flagged or marked)
 
 
 ITEM_BY_DAY = "Item by day"
@@ -359,7 +453,7 @@ def _write_item_by_day(
             "see By item for the period.",
         )
         return
-    writer = ItemByDayWriter(book, formats, columns)
+    writer = ItemByDayWriter(book, formats, columns, note=_cut_note(req, cut=False))
     days = req.days
     for index in range(days):
         day = req.date_from + timedelta(days=index)
@@ -378,12 +472,18 @@ def _write_item_by_day(
 class ItemByDayWriter:
     """Item-by-day rows over as many sheets as Excel's row limit needs."""
 
-    def __init__(self, book: Any, formats: wb.Formats, columns: list[wb.Column]) -> None:
+    def __init__(
+        self, book: Any, formats: wb.Formats, columns: list[wb.Column], note: str | None = None
+    ) -> None:
         self.book = book
         self.formats = formats
         self.columns = columns
         self.sheets = 1
-        self.table = wb.Table(book.add_worksheet(ITEM_BY_DAY), formats, columns, freeze_columns=2)
+        sheet = book.add_worksheet(ITEM_BY_DAY)
+        if note is not None:
+            sheet.write_string(0, 0, note)
+        first_row = 0 if note is None else 1
+        self.table = wb.Table(sheet, formats, columns, freeze_columns=2, first_row=first_row)
 
     def add(self, values: list[Any]) -> None:
         if self.table.full:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.catalog import breakdowns as catalog_breakdowns
 from app.catalog import metrics as catalog_metrics
 from app.core import csvsafe
+from app.core.errors import InvalidField
 from app.exports import workbook as wb
 from app.exports.schemas import CsvTable
 from app.reports import metrics as m
@@ -75,12 +77,53 @@ def values(metrics: dict[str, Any], names: Iterable[str]) -> list[Any]:
     return [metrics.get(name) for name in names]
 
 
+# An average below zero (issue #23, point 6): where a row's returns exceeded its sales, ATV, UPT
+# and sales per visitor come out negative by METRICS.md's definition, which no manager reads as
+# an average sale. The web app's tables show "—*" with a note (frontend metrics.ts
+# `returnsExceededSales`); the workbook's tables show the same mark and note.
+NO_FIGURE = wb.Mark("—*")
+RETURNS_EXCEEDED_SALES = "Returns exceeded sales"
+
+
+def below_zero_average(name: str, value: Any) -> bool:
+    """The web app's rule: a figure that does not add up over rows (an average or a rate, not
+    money or a count) and is below zero."""
+    found = catalog_metrics.BY_NAME.get(name)
+    if value is None or value == "" or found is None or found.additive or found.kind == "count":
+        return False
+    return Decimal(str(value)) < 0
+
+
+def shown_values(metrics: dict[str, Any], names: Iterable[str]) -> tuple[list[Any], bool]:
+    """A table row's figures as the web app's table shows them: an average below zero as
+    `NO_FIGURE`; and whether any was."""
+    shown = [NO_FIGURE if below_zero_average(n, metrics.get(n)) else metrics.get(n) for n in names]
+    return shown, any(value is NO_FIGURE for value in shown)
+
+
+def returns_exceeded_note(noun: str) -> str:
+    """The footnote under a table with `NO_FIGURE`s (the web app's, word for word but the
+    last sentence)."""
+    return (
+        f"* {RETURNS_EXCEEDED_SALES} in this {noun}: its net sales or units are below zero, so "
+        "an average per sale or per visitor would be too, and is not shown. The API keeps the "
+        "figure as defined (net sales ÷ transactions)."
+    )
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 def csv_table(*, db: Session, req: ReportRequest, table: CsvTable) -> str:
     """One table as CSV: the API's figures under their METRICS.md names, blanks for null.
 
     Names from Square that a spreadsheet would run as a formula get a leading ' (app.core.csvsafe).
     """
+    if req.until_hour is not None and table not in (CsvTable.summary, CsvTable.day):
+        raise InvalidField(
+            "until_hour",
+            "Only the summary and day tables are cut at an hour of the last day; "
+            f"the {table.value} table counts whole days (leave until_hour out)",
+            location="query",
+        )
     out = io.StringIO()
     writer = csvsafe.writer(out)
     if table == CsvTable.summary:

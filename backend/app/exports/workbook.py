@@ -98,6 +98,13 @@ class Formats:
         }
 
 
+class Mark(str):
+    """Text in a figure's cell instead of the figure: the page's "—*" for an average below zero
+    (`Table.add(..., marked=True)` writes it as an inline string in the column's format)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
@@ -209,6 +216,7 @@ class Table:
         # Per column: ('<c r="B', '" s="3"><v>', convert, '</v></c>'); the row number goes after
         # the letter. Used for rows with empty cells.
         self._cells: list[tuple[str, str, Callable[[Any], str], str]] = []
+        self._styles: list[str] = []  # each column's ' s="n"' (or ""), for marks
         # For full rows: one generated function whose body is a single f-string, the texts and
         # dates looked up in their caches inside it (C calls only). Its source is made from the
         # column letters and style numbers above, never from data.
@@ -218,6 +226,7 @@ class Table:
             fmt = formats.by_kind[column.kind]
             style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
             head = f'<c r="{xl_col_to_name(col)}'
+            self._styles.append(style)
             cell: tuple[str, str, Callable[[Any], str], str]
             if column.kind == TEXT:
                 texts = self._texts[col] = _TextCells(column.title)
@@ -249,20 +258,25 @@ class Table:
         """No room for another row and the total row."""
         return self.next_row >= EXCEL_MAX_ROWS - 1
 
-    def add(self, values: Sequence[Any]) -> None:
+    def add(self, values: Sequence[Any], *, marked: bool = False) -> None:
+        """Add a row; `marked`: some of its values may be `Mark`s (text in a figure's column)."""
         if self.next_row >= EXCEL_MAX_ROWS - 1:
             raise ValueError("the sheet is full (Excel's 1,048,576 rows)")
         self.next_row += 1
         n = self.next_row  # Excel's 1-based number of the row just added
-        if None in values:
+        if marked or None in values:
             parts = [f'<row r="{n}">']
-            for (head, mid, convert, close), value in zip(self._cells, values, strict=True):
-                if value is not None:
+            for (head, mid, convert, close), style, value in zip(
+                self._cells, self._styles, values, strict=True
+            ):
+                if isinstance(value, Mark):
+                    parts.append(f'{head}{n}"{style} t="inlineStr"><is>{_text(value)}</is></c>')
+                elif value is not None:
                     parts.append(f"{head}{n}{mid}{convert(value)}{close}")
             parts.append("</row>")
             row = "".join(parts)
             for col in self._sum_cols:
-                if values[col] is not None:
+                if values[col] is not None and not isinstance(values[col], Mark):
                     self._sums[col] += float(values[col])
         else:
             row = self._row(str(n), *values)
@@ -309,6 +323,10 @@ class Table:
                         sheet.write_formula(total_row, col, formula, fmt[column.kind], cached)
                     else:
                         sheet.write_number(total_row, col, 0, fmt[column.kind])
+                elif (
+                    column.total == "value" and totals is not None and isinstance(totals[col], Mark)
+                ):
+                    sheet.write_string(total_row, col, str(totals[col]), fmt[column.kind])
                 elif column.total == "value" and totals is not None and totals[col] is not None:
                     sheet.write_number(total_row, col, float(_exact(totals[col])), fmt[column.kind])
                 else:

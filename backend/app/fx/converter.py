@@ -186,6 +186,10 @@ class Converter:
             shifted = self._shifted[days] = _ShiftedConverter(self, days)
         return shifted
 
+    def apart(self) -> Converter:
+        """A converter of the same rates (and shift) with a record of rates used of its own."""
+        return Converter(self.target, self.source)
+
     def describe(self) -> dict[str, Any]:
         """The rates a report used (`RatesUsed`): source, currency pairs, each business date's
         rate date (per pair too), and whether the newest rate is stale for the last date."""
@@ -257,3 +261,6 @@ class _ShiftedConverter(Converter):
 
     def cache_key(self) -> str:
         return f"{self._base.cache_key()}@{self._shift.days:+d}d"
+
+    def apart(self) -> Converter:
+        return self._base.apart().at_rates_of(self._shift.days)

@@ -71,7 +71,8 @@ def _delete_converted_sums(db: Session, source: str) -> None:
     """Delete every sum converted with this rate source's earlier rates, which its raised epoch
     retires (the daily fetch would otherwise leave a copy of the cache behind every day)."""
     for model in CACHED_SUMS:
-        db.execute(delete(model).where(model.rates_key.startswith(f"{source}:", autoescape=True)))
+        for prefix in (f"{source}:", f"posted:{source}:"):  # the keys of app/reports/engine.py
+            db.execute(delete(model).where(model.rates_key.startswith(prefix, autoescape=True)))
 
 
 __all__ = [

@@ -45,12 +45,12 @@ from app.rollups.models import MonthVersion, RollupDay
 # --- the organization's day cache (app/reports/cache.py) ----------------------------------------
 def _by_org_day(db: Session, keys: Sequence[DayDim], window: _Window, every: bool) -> bool:
     """Whether a day read can come from the organization's day cache: PostgreSQL, every store
-    of the organization (`every`), no like-for-like, answers per date, per month or in total."""
+    of the organization (`every`), no like-for-like, answers per date, per month or in total.
+    A constant-currency comparison's days are kept apart, under their converter's key."""
     return (
         every
         and report_cache.enabled(db)
         and window.lfl_shift is None
-        and not window.rates_shift
         and set(keys) <= {"date", "month"}
     )
 

@@ -88,15 +88,20 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
     return report_filters
 
 
-def _so_far(
-    req: Annotated[ReportRequest, Depends(_filters(Compare.previous_period))],
-    until_hour: UntilHour = None,
-) -> ReportRequest:
-    return cut_at(req, until_hour)
+def _so_far(default_compare: Compare) -> Callable[..., ReportRequest]:
+    """The filters, with the period's last day (and the comparison's) cut at an hour."""
+
+    filters = Depends(_filters(default_compare))
+
+    def so_far_filters(req: ReportRequest = filters, until_hour: UntilHour = None) -> ReportRequest:
+        return cut_at(req, until_hour)
+
+    return so_far_filters
 
 
 # A report's filters: compared with the previous period by default, or not compared by default;
-# the summary's may also be cut at an hour of the last day.
+# the summary's, the day series' and the workbook's may also be cut at an hour of the last day.
 ComparedReport = Annotated[ReportRequest, Depends(_filters(Compare.previous_period))]
 Report = Annotated[ReportRequest, Depends(_filters(Compare.none))]
-SoFarReport = Annotated[ReportRequest, Depends(_so_far)]
+SoFarReport = Annotated[ReportRequest, Depends(_so_far(Compare.previous_period))]
+SoFarSeries = Annotated[ReportRequest, Depends(_so_far(Compare.none))]

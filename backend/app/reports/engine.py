@@ -12,6 +12,7 @@ report query is planned for its own parameters (`_plan_each_time`).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -74,8 +75,9 @@ class _Window:
     date_to: date
     lfl_shift: int | None  # like-for-like: the day this one compares with is `lfl_shift` away
     key_shift: int  # days added to a date key (the comparison lands on the period's dates)
-    # Constant currency: dates converted at the rates of those this many days later (never
-    # through the converted caches: their readers check it); 0: each at its own date's rate.
+    # Constant currency: dates converted at the rates of those this many days later; 0: each at
+    # its own date's rate. The day caches (organization's days, months) keep such sums under
+    # the shifted converter's own key (`_cache_key`); the hour and line caches are not used.
     rates_shift: int = 0
 
     def converter(self, conv: Converter) -> Converter:
@@ -104,8 +106,18 @@ def _windows(req: ReportRequest) -> tuple[_Window, _Window | None]:
 
 def _cache_key(conv: Converter) -> str:
     """The converted caches' key for a rate source: its own key, under the posting rule the
-    cached sums were made by (sums made before posting are never read)."""
-    return f"posted:{conv.cache_key()}"[:64]
+    cached sums were made by (sums made before posting are never read). A constant-currency
+    converter's key ends with its shift ("@+364d"), so its sums are never read as another's; a
+    key longer than the column keeps its start (what a rate write deletes by) and ends with a
+    digest of the whole."""
+    key = f"posted:{conv.cache_key()}"
+    if len(key) <= _KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: _KEY_LENGTH - len(digest) - 1]}~{digest}"
+
+
+_KEY_LENGTH = 64  # the caches' rates_key column
 
 
 def _is_postgres(db: Session) -> bool:

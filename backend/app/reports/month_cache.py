@@ -38,11 +38,11 @@ from app.rollups.models import MonthVersion, RollupDay
 def _by_month(db: Session, keys: Sequence[DayDim], window: _Window) -> bool:
     """Whether a day read can take its whole months from the month cache: PostgreSQL, no
     like-for-like (which decides per location-day), answers per location, per month or in
-    total, and a period holding at least MIN_FULL_MONTHS calendar months."""
+    total, and a period holding at least MIN_FULL_MONTHS calendar months. A constant-currency
+    comparison's months are kept apart, under their converter's key."""
     return (
         report_cache.enabled(db)
         and window.lfl_shift is None
-        and not window.rates_shift
         and set(keys) <= {"location", "month"}
         and len(report_cache.full_months(window.date_from, window.date_to))
         >= report_cache.MIN_FULL_MONTHS
@@ -238,9 +238,7 @@ def _whole_edge_month(
         return _month_values(keys, rows)
     if rows or db.scalar(select(empty)):
         # The month would serve once cached: cache it (its rates are not this report's).
-        _refresh_months(
-            db, req, Converter(conv.target, conv.source), [month], mine, defaultdict(int)
-        )
+        _refresh_months(db, req, conv.apart(), [month], mine, defaultdict(int))
     return None
 
 

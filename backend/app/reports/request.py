@@ -49,6 +49,9 @@ class ReportRequest:
     # Constant currency: the comparison converted at the rates of the period's dates it is
     # compared with (`Converter.at_rates_of(offset)`), so a change is not a currency move.
     constant_currency: bool = False
+    # The store groups the caller filtered by (their stores are in `location_ids`), for the
+    # workbook's cover; None: no group filter.
+    group_ids: tuple[int, ...] | None = None
 
     @property
     def days(self) -> int:
@@ -148,17 +151,21 @@ def prepare(
         lfl=lfl,
         constant_currency=constant_currency,
         currencies=tuple(sorted({loc.currency for loc in locations})),
+        group_ids=tuple(sorted(set(group_ids))) if group_ids else None,
     )
 
 
-def cut_at(req: ReportRequest, until_hour: int | None) -> ReportRequest:
-    """The request with its last day (and its comparison's) cut at a local clock hour."""
+def cut_at(req: ReportRequest, until_hour: int | None, *, location: str = "query") -> ReportRequest:
+    """The request with its last day (and its comparison's) cut at a local clock hour
+    (`location`: where the 422 says `until_hour` was, "query" or "body")."""
     if until_hour is None:
         return req
+    if not 1 <= until_hour <= 24:
+        raise InvalidField("until_hour", "until_hour is a clock hour, 1 to 24", location=location)
     if req.days > MAX_UNTIL_DAYS:
         raise InvalidField(
             "until_hour",
             f"A period cut at an hour of its last day may be at most {MAX_UNTIL_DAYS} days long",
-            location="query",
+            location=location,
         )
     return replace(req, until_hour=until_hour)

@@ -12,7 +12,7 @@ from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
-from app.reports.deps import Report, SoFarReport
+from app.reports.deps import Report, SoFarReport, SoFarSeries
 from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
@@ -42,7 +42,7 @@ def report_summary(db: DbSession, req: SoFarReport) -> SummaryRead:
 @router.get("/timeseries", response_model=TimeseriesRead)
 def report_timeseries(
     db: DbSession,
-    req: Report,
+    req: SoFarSeries,
     granularity: Annotated[Granularity, Query()] = Granularity.day,
 ) -> TimeseriesRead:
     return report_service.timeseries(db=db, req=req, granularity=granularity)

@@ -182,7 +182,10 @@ def _currency_effect(
     """Net sales' change at actual rates less its change at constant rates (the part of the
     change that is exchange-rate moves); None when there is nothing to convert or no change.
     The comparison is read a second time with the other conversion, through a converter of its
-    own (the response names only the rates its figures used)."""
+    own (the response names only the rates its figures used). On PostgreSQL that read goes
+    through the day caches like any other (the organization's days; whole months for some
+    stores), the constant-currency sums under their converter's own key (`@+<shift>d`), so
+    after the first request it adds a cached read, not a conversion of every day."""
     if previous is None:
         return None
     currencies = req.currencies or db.scalars(
@@ -226,7 +229,9 @@ def _bucket_start(granularity: Granularity) -> Callable[[CellKey], str]:
 def timeseries(
     *, db: Session, req: ReportRequest, granularity: Granularity, source: Source = "rollups"
 ) -> TimeseriesRead:
-    """Metrics per hour, day, ISO week or month, every bucket of the period present."""
+    """Metrics per hour, day, ISO week or month, every bucket of the period present. Cut at
+    `req.until_hour` (day, week and month series), the last day and its comparison's count the
+    hours the summary's do, so the series adds up to the summary's figures."""
     _plan_each_time(db)
     if granularity == Granularity.hour and req.days > MAX_HOURLY_DAYS:
         raise InvalidField(
@@ -244,9 +249,20 @@ def timeseries(
     previous: dict[Hashable, dict[str, Any]] | None
     previous_total: m.Metrics | None
     main, before = _windows(req)
-    if source == "orders":
-        reader = _hour_cells if granularity == Granularity.hour else _day_cells
-        cells, cells_before = _read(db, req, conv, reader)
+    if req.until_hour is not None and granularity == Granularity.hour:
+        raise InvalidField(
+            "until_hour",
+            "An hourly series is not cut at an hour (its hours to come are empty); "
+            "until_hour cuts day, week and month series",
+            location="query",
+        )
+    if source == "orders" or req.until_hour is not None:
+        if req.until_hour is not None:
+            # "So far today", as the summary: the last day and its comparison's up to the hour.
+            cells, cells_before = _so_far(db, req, conv)
+        else:
+            reader = _hour_cells if granularity == Granularity.hour else _day_cells
+            cells, cells_before = _read(db, req, conv, reader)
         current = {k: present(v) for k, v in _fold(cells.sums.items(), start).items()}
         previous = None
         previous_total = None

@@ -20,9 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.fx import epoch as fx_epoch
 from app.fx import sources as fx_sources
 from app.locations.models import Location
+from app.reports import cache as reports_cache
 from app.reports import service as reports
+from app.reports.models import MonthDaySums, OrgDaySums
 from app.reports.schemas import Compare, Granularity
 from app.sales.models import SaleOrder
 from app.users.models import Role
@@ -229,3 +232,58 @@ def test_the_api_takes_the_option_with_a_comparison_only(
     )
     assert export.status_code == 422
     assert "constant_currency" in export.text
+
+
+def _shifted_rows(db: Session, model: Any, org_id: int, shift: int) -> int:
+    count = db.scalar(
+        select(func.count()).where(model.org_id == org_id, model.rates_key.endswith(f"@+{shift}d"))
+    )
+    return int(count or 0)
+
+
+def test_the_comparison_at_the_periods_rates_is_cached_under_its_own_key(
+    db: Session, chain: Chain
+) -> None:
+    """Every summary of a multi-currency chain with a comparison reads the comparison at the
+    other conversion too (`currency_effect`): on PostgreSQL the converted caches keep it, under
+    the shifted converter's key, for every store (the organization's days) and for a few stores
+    over whole months (the month cache); each answer equals the straight computation."""
+    org_id, _, location_ids = chain
+    every = req(org_id, location_ids, "GBP", constant=False)
+    # Two whole months against the same dates a month before (Sep-Oct against Aug-Sep, at the
+    # rates of 31 days later), for the store not in pounds: its months come from the month cache.
+    abroad = db.scalar(
+        select(Location.id).where(Location.id.in_(location_ids), Location.currency != "GBP")
+    )
+    assert abroad is not None
+    months = replace(
+        every,
+        date_from=date(2026, 9, 1),
+        date_to=date(2026, 10, 31),
+        location_ids=[abroad],
+        compare=Compare.previous_month,
+    )
+    cached = reports_cache.enabled(db)
+    for request in (every, months):
+        expected = figures(reports.summary(db=db, req=request, source="orders"))
+        assert expected["currency_effect"] is not None, request
+        for _ in range(2):  # the first fills the caches, the second reads them
+            assert figures(reports.summary(db=db, req=request)) == expected
+            constant = replace(request, constant_currency=True)
+            assert figures(reports.summary(db=db, req=constant)) == figures(
+                reports.summary(db=db, req=constant, source="orders")
+            )
+    # The organization's days of the comparison (4-30 Sep), converted at 1-27 Oct's rates.
+    org_days = _shifted_rows(db, OrgDaySums, org_id, OFFSET)
+    assert org_days == (27 if cached else 0)
+    month_rows = _shifted_rows(db, MonthDaySums, org_id, 31)
+    assert month_rows == (2 if cached else 0)  # August and September, one store
+    if not cached:
+        return
+    # New rates of their source retire them, as they do the sums converted at each date's own
+    # rate (the keys read "posted:<source>:...").
+    key = db.scalar(select(OrgDaySums.rates_key).where(OrgDaySums.org_id == org_id).limit(1))
+    assert key is not None and key.startswith("posted:")
+    fx_epoch.bump_rates_epoch(db, key.split(":")[1])
+    assert _shifted_rows(db, OrgDaySums, org_id, OFFSET) == 0
+    assert _shifted_rows(db, MonthDaySums, org_id, 31) == 0

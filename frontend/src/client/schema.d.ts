@@ -367,7 +367,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export Csv */
+        /**
+         * Export Csv
+         * @description One table as CSV; `until_hour` cuts the summary and day tables only (422 for another).
+         */
         get: operations["export_csv_api_v1_reports_export_csv_get"];
         put?: never;
         post?: never;
@@ -386,7 +389,8 @@ export interface paths {
         };
         /**
          * Export Xlsx
-         * @description The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days).
+         * @description The whole workbook, streamed (periods up to EXPORT_DIRECT_MAX_DAYS days); `until_hour`
+         *     cuts its Summary and By day sheets as the summary's (the cover says so).
          */
         get: operations["export_xlsx_api_v1_reports_export_xlsx_get"];
         put?: never;
@@ -1010,6 +1014,11 @@ export interface components {
              * @description Default: every location the caller may see
              */
             location_ids?: number[] | null;
+            /**
+             * Until Hour
+             * @description So far today, as the summary's until_hour: the Summary and By day sheets count the last day and its comparison's up to this local clock hour (periods up to 31 days)
+             */
+            until_hour?: number | null;
         };
         /** ExportRead */
         ExportRead: {
@@ -3489,6 +3498,8 @@ export interface operations {
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
                 location_ids?: string[] | null;
+                /** @description So far today: the period's last day and the comparison's count only the hours of each store's business day before this local clock hour (e.g. 15 at 14:37: up to 15:00 on both sides); their footfall is left out of both, as a day's count covers the whole day */
+                until_hour?: number | null;
             };
             header?: never;
             path?: never;
@@ -3563,6 +3574,8 @@ export interface operations {
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
                 location_ids?: string[] | null;
+                /** @description So far today: the period's last day and the comparison's count only the hours of each store's business day before this local clock hour (e.g. 15 at 14:37: up to 15:00 on both sides); their footfall is left out of both, as a day's count covers the whole day */
+                until_hour?: number | null;
             };
             header?: never;
             path?: never;
@@ -4006,6 +4019,8 @@ export interface operations {
                 lfl?: boolean;
                 /** @description Location ids, repeated or comma-separated; default all the caller may see */
                 location_ids?: string[] | null;
+                /** @description So far today: the period's last day and the comparison's count only the hours of each store's business day before this local clock hour (e.g. 15 at 14:37: up to 15:00 on both sides); their footfall is left out of both, as a day's count covers the whole day */
+                until_hour?: number | null;
             };
             header?: never;
             path?: never;

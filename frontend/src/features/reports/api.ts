@@ -29,8 +29,8 @@ export type ReportParams = {
   /** Null: the organization's reporting currency. */
   currency: string | null;
   compare: Compare;
-  /** "So far today" (dateRange.untilHour): the summary counts the last day, and the
-   * comparison's, only up to this local hour. */
+  /** "So far today" (dateRange.untilHour): the summary, the day (week, month) series and the
+   * workbook count the last day, and the comparison's, only up to this local hour. */
   until_hour?: number | null;
   /** Like-for-like (only with a comparison). */
   lfl: boolean;
@@ -121,7 +121,14 @@ export function useTimeseries(params: ReportParams, granularity: Granularity) {
     queryFn: async () =>
       unwrap(
         await api.GET("/reports/timeseries", {
-          params: { query: { ...reportQuery(params), granularity } },
+          params: {
+            query: {
+              ...reportQuery(params),
+              granularity,
+              // "So far today", as the summary: the last day's comparison up to the same hour.
+              ...(params.until_hour && granularity !== "hour" ? { until_hour: params.until_hour } : {}),
+            },
+          },
         }),
       ),
     placeholderData: keepPreviousData,

@@ -178,6 +178,27 @@ describe("export helpers", () => {
     expect(isLargeExport(7, 21)).toBe(true);
   });
 
+  it("cuts the workbook and the summary and day tables so far today, as the summary request is", async () => {
+    const today = { ...params, location_ids: [], until_hour: 15 };
+    expect(exportUrl({ format: "xlsx" }, today)).toBe(
+      "/api/v1/reports/export.xlsx?date_from=2026-01-01&date_to=2026-01-31&compare=previous_year&currency=EUR&until_hour=15",
+    );
+    expect(exportUrl({ format: "csv", by: "day" }, today)).toContain("until_hour=15");
+    expect(exportUrl({ format: "csv", by: "summary" }, today)).toContain("until_hour=15");
+    // A breakdown's table counts whole days (the API refuses until_hour there).
+    expect(exportUrl({ format: "csv", by: "hour" }, today)).not.toContain("until_hour");
+    // Not today: nothing to cut.
+    expect(exportUrl({ format: "xlsx" }, { ...today, until_hour: null })).not.toContain("until_hour");
+    setAccessToken("token-1");
+    const calls = mockApi(({ method }) =>
+      method === "POST" ? json({ detail: "stop here" }, 500) : json({ detail: "Not Found" }, 404),
+    );
+    await expect(runExport({ format: "xlsx" }, today, { large: true, pollMs: 1 })).rejects.toBeInstanceOf(ApiError);
+    expect(JSON.parse(calls[0]?.body ?? "")).toMatchObject({ until_hour: 15 });
+    vi.unstubAllGlobals();
+    setAccessToken(null);
+  });
+
   it("builds the direct URL from the filters", () => {
     expect(exportUrl({ format: "csv", by: "hour" }, { ...params, location_ids: [] })).toBe(
       "/api/v1/reports/export.csv?date_from=2026-01-01&date_to=2026-01-31&compare=previous_year&currency=EUR&by=hour",

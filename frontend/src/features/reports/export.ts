@@ -50,9 +50,16 @@ export function exportQuery(params: ReportParams): URLSearchParams {
   return query;
 }
 
+/** Whether the export is cut "so far today" as the summary is: the workbook (its Summary and By
+ * day sheets) and the summary and day CSV tables; the other tables count whole days. */
+export function cutSoFar(request: ExportRequest): boolean {
+  return request.format === "xlsx" || request.by === "summary" || request.by === "day";
+}
+
 export function exportUrl(request: ExportRequest, params: ReportParams): string {
   const query = exportQuery(params);
   if (request.format === "csv") query.set("by", request.by);
+  if (params.until_hour && cutSoFar(request)) query.set("until_hour", String(params.until_hour));
   return `${API_BASE}/reports/export.${request.format}?${query.toString()}`;
 }
 
@@ -111,6 +118,7 @@ export async function startExportJob(params: ReportParams, signal?: AbortSignal)
     ...(params.group_ids.length ? { group_ids: params.group_ids } : {}),
     ...(params.currency ? { currency: params.currency } : {}),
     constant_currency: Boolean(params.constant_currency) && params.compare !== "none",
+    ...(params.until_hour ? { until_hour: params.until_hour } : {}),
   };
   return unwrap(await api.POST("/reports/exports", { body, signal }));
 }

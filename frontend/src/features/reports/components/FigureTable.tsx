@@ -213,8 +213,8 @@ export function FigureTable({
       {flagged && (
         <Text size="xs" c="gray.7" data-testid="returns-exceeded-note">
           * {RETURNS_EXCEEDED_SALES} in this {noun}: its net sales or units are below zero, so an
-          average per sale or per visitor would be too, and is not shown. The workbook and the API
-          keep the figure as defined (net sales ÷ transactions).
+          average per sale or per visitor would be too, and is not shown (the workbook shows it the same
+          way). The API keeps the figure as defined (net sales ÷ transactions).
         </Text>
       )}
     </Stack>
