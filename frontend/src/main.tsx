@@ -17,6 +17,7 @@ import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 
 import { SessionProvider } from "@/features/auth/session";
+import { startFirstLoad } from "@/features/shell/firstLoad";
 import { ApiError } from "@/lib/api";
 import { router } from "@/router";
 
@@ -57,6 +58,8 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+startFirstLoad(queryClient, window.location);
 
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
