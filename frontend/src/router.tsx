@@ -6,17 +6,50 @@ import { RequireAuth } from "@/features/auth/components/RequireAuth";
 import { AppLayout } from "@/features/shell/components/AppLayout";
 import { RouteError } from "@/features/shell/components/RouteError";
 
-// Every page is its own chunk, loaded when first visited.
-const SignInPage = lazy(() => import("@/features/auth/SignInPage"));
-const RegisterPage = lazy(() => import("@/features/auth/RegisterPage"));
-const AcceptInvitePage = lazy(() => import("@/features/auth/AcceptInvitePage"));
-const DashboardPage = lazy(() => import("@/features/dashboard/DashboardPage"));
-const ReportsPage = lazy(() => import("@/features/reports/ReportsPage"));
-const FootfallPage = lazy(() => import("@/features/footfall/FootfallPage"));
-const SettingsPage = lazy(() => import("@/features/settings/SettingsPage"));
-const AccountPage = lazy(() => import("@/features/account/AccountPage"));
-const GlossaryPage = lazy(() => import("@/features/help/GlossaryPage"));
+// Every page is its own chunk, loaded when first visited (or, for the page a load opens on,
+// from the start: preloadPage).
+const pages = {
+  signIn: () => import("@/features/auth/SignInPage"),
+  register: () => import("@/features/auth/RegisterPage"),
+  acceptInvite: () => import("@/features/auth/AcceptInvitePage"),
+  dashboard: () => import("@/features/dashboard/DashboardPage"),
+  reports: () => import("@/features/reports/ReportsPage"),
+  footfall: () => import("@/features/footfall/FootfallPage"),
+  settings: () => import("@/features/settings/SettingsPage"),
+  account: () => import("@/features/account/AccountPage"),
+  glossary: () => import("@/features/help/GlossaryPage"),
+};
+const SignInPage = lazy(pages.signIn);
+const RegisterPage = lazy(pages.register);
+const AcceptInvitePage = lazy(pages.acceptInvite);
+const DashboardPage = lazy(pages.dashboard);
+const ReportsPage = lazy(pages.reports);
+const FootfallPage = lazy(pages.footfall);
+const SettingsPage = lazy(pages.settings);
+const AccountPage = lazy(pages.account);
+const GlossaryPage = lazy(pages.glossary);
 const NotFoundPage = lazy(() => import("@/features/shell/NotFoundPage"));
+
+const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
+  "/": "dashboard",
+  "/sign-in": "signIn",
+  "/register": "register",
+  "/accept-invite": "acceptInvite",
+  "/reports": "reports",
+  "/footfall": "footfall",
+  "/settings": "settings",
+  "/settings/stores": "settings",
+  "/settings/square": "settings",
+  "/account": "account",
+  "/help/metrics": "glossary",
+};
+
+/** Starts downloading the chunk of the page at `pathname` (and the chunks it imports), so it
+ * arrives while the session is being restored instead of after. */
+export function preloadPage(pathname: string): void {
+  const page = PAGE_OF_PATH[pathname.replace(/(.)\/$/, "$1")];
+  if (page) void pages[page]().catch(() => undefined);
+}
 
 const errorElement = <RouteError />;
 

@@ -119,3 +119,90 @@ export async function apiGet<T>(
   expect(response.ok(), await response.text()).toBe(true);
   return (await response.json()) as T;
 }
+
+export type FirstLoad = {
+  filled: number;
+  domContentLoaded: number | null;
+  /** When the last script or API answer the dashboard waits for had arrived. */
+  lastResponse: number;
+  requests: string[];
+  longTasks: string[];
+};
+
+/**
+ * One first page load of `/` in a fresh browser context (cold cache) carrying `cookies` (a
+ * signed-in session): milliseconds from navigation start to the frame where every part of the
+ * dashboard is filled (the KPI figures, the league table, the heatmap and the drawn trend chart),
+ * with the requests of that load and the main thread's long tasks. Printed by the callers, never
+ * asserted on.
+ */
+export async function measureFirstLoad(
+  browser: import("@playwright/test").Browser,
+  cookies: Parameters<import("@playwright/test").BrowserContext["addCookies"]>[0],
+  contextOptions: import("@playwright/test").BrowserContextOptions = {},
+): Promise<FirstLoad & { cookies: Awaited<ReturnType<import("@playwright/test").BrowserContext["cookies"]>> }> {
+  const context = await browser.newContext(contextOptions);
+  await context.addCookies(cookies);
+  await context.addInitScript(() => {
+    const w = window as unknown as { longTasks: string[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longTasks.push(`${Math.round(e.startTime)}+${Math.round(e.duration)} ms`);
+    }).observe({ type: "longtask", buffered: true });
+  });
+  const page = await context.newPage();
+  await page.goto("/");
+  const filled = Math.round(
+    (await (
+      await page.waitForFunction(
+        () => {
+          const kpi = document.querySelector('[data-testid="kpi-net_sales"] [data-testid="kpi-value"]');
+          const done =
+            kpi?.getAttribute("data-value") &&
+            document.querySelector('[data-testid="league-table"] tbody tr') &&
+            document.querySelector('[data-testid="heatmap"]') &&
+            document.querySelector('[role="img"] .recharts-line path');
+          return done ? performance.now() : false;
+        },
+        undefined,
+        { polling: "raf", timeout: 30_000 },
+      )
+    ).jsonValue()) as number,
+  );
+  const domContentLoaded = await page.evaluate(() => {
+    const entry = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+    return entry ? Math.round(entry.domContentLoadedEventEnd) : null;
+  });
+  const requests = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .filter((e) => /\/api\/|\.js$/.test(e.name))
+      .map(
+        (e) =>
+          `${Math.round(e.startTime)}–${Math.round((e as PerformanceResourceTiming).responseEnd)} ms ${e.name.replace(/^https?:\/\/[^/]+/, "")}`,
+      ),
+  );
+  const lastResponse = await page.evaluate(() =>
+    Math.round(
+      Math.max(
+        0,
+        ...performance
+          .getEntriesByType("resource")
+          .filter((e) => /\.js$|\/api\/v1\/(auth|users|reports|locations)/.test(e.name))
+          .map((e) => (e as PerformanceResourceTiming).responseEnd),
+      ),
+    ),
+  );
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: string[] }).longTasks);
+  // The refresh cookie was rotated by this load: hand the new one on to the next.
+  const next = await context.cookies();
+  await context.close();
+  return { filled, domContentLoaded, lastResponse, requests, longTasks, cookies: next };
+}
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : Math.round(((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2);
+}

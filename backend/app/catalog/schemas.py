@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+
 from pydantic import BaseModel, Field
 
 from app.catalog.breakdowns import BREAKDOWNS
@@ -83,3 +86,10 @@ def catalog() -> CatalogRead:
             for b in BREAKDOWNS
         ],
     )
+
+
+@cache
+def catalog_json() -> tuple[bytes, str]:
+    """The catalog's JSON body and its ETag, built once per process: it is fixed for a release."""
+    body = catalog().model_dump_json().encode()
+    return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'

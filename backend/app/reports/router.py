@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import CurrentUser
-from app.catalog.schemas import CatalogRead, catalog
+from app.catalog.schemas import CatalogRead, catalog_json
 from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
@@ -27,11 +27,20 @@ router = APIRouter(prefix="/reports", tags=["reports"], route_class=BoundedJsonR
 
 
 @router.get("/catalog", response_model=CatalogRead)
-def report_catalog(user: CurrentUser) -> CatalogRead:
+def report_catalog(user: CurrentUser, request: Request) -> Response:
     """Every metric, measure and breakdown the reports know: labels, kinds, whether up is good,
     definitions, and which figures each breakdown shows (the web app and the workbook read them
-    from here)."""
-    return catalog()
+    from here).
+
+    Fixed for a release: built once, with an ETag; a browser asks again with If-None-Match and
+    gets a bodiless 304 while the release is the same (`no-cache`: it always asks, so a new
+    release's catalog is never missed; `private`: a signed-in answer, kept by no shared cache).
+    """
+    body, etag = catalog_json()
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/summary", response_model=SummaryRead)

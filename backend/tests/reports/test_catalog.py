@@ -52,3 +52,21 @@ def test_the_catalog_describes_exactly_what_the_reports_send(
 
 def test_the_catalog_needs_a_signed_in_user(client: TestClient) -> None:
     assert client.get(f"{URL}/catalog").status_code == 401
+
+
+def test_the_catalog_is_revalidated_by_its_etag(client: TestClient, synced: Synced) -> None:
+    first = client.get(f"{URL}/catalog", headers=synced.owner.headers)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    # The browser asks again with the ETag: the same release answers 304 with no body.
+    again = client.get(f"{URL}/catalog", headers={**synced.owner.headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    # Another ETag (an older release's) gets the whole catalog, the same as the first answer.
+    stale = client.get(f"{URL}/catalog", headers={**synced.owner.headers, "If-None-Match": '"0"'})
+    assert stale.status_code == 200
+    assert stale.json() == first.json()
+    # The ETag does not let anyone in without a session.
+    assert client.get(f"{URL}/catalog", headers={"If-None-Match": etag}).status_code == 401

@@ -350,6 +350,10 @@ export interface paths {
          * @description Every metric, measure and breakdown the reports know: labels, kinds, whether up is good,
          *     definitions, and which figures each breakdown shows (the web app and the workbook read them
          *     from here).
+         *
+         *     Fixed for a release: built once, with an ETag; a browser asks again with If-None-Match and
+         *     gets a bodiless 304 while the release is the same (`no-cache`: it always asks, so a new
+         *     release's catalog is never missed; `private`: a signed-in answer, kept by no shared cache).
          */
         get: operations["report_catalog_api_v1_reports_catalog_get"];
         put?: never;

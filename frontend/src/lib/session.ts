@@ -63,6 +63,55 @@ export function refreshSession(): Promise<boolean> {
   return inflight;
 }
 
+let pageLoadRefresh: Promise<boolean> | null = null;
+
+type StartedRefresh = Promise<{ access_token: string } | null>;
+
+/** The refresh public/session-start.js started as the page opened, taken once. */
+function takeStartedRefresh(): Promise<boolean> | null {
+  const w = window as { teliporterSessionStart?: StartedRefresh };
+  const started = w.teliporterSessionStart;
+  delete w.teliporterSessionStart;
+  // It posts to the site's own /api/v1: an app built for another API address refreshes itself.
+  if (!started || API_BASE !== "/api/v1") return null;
+  return started.then((body) => {
+    accessToken = body?.access_token ?? null;
+    return accessToken !== null;
+  });
+}
+
+/**
+ * The page load's session restore: the refresh public/session-start.js began as the page
+ * opened, or one started now, before React renders (main.tsx); the session provider takes it up.
+ */
+export function startSessionRestore(): Promise<boolean> {
+  if (!pageLoadRefresh) {
+    const started = typeof window === "undefined" ? null : takeStartedRefresh();
+    if (started && !inflight) {
+      // Single-flight with every other refresh until it settles.
+      inflight = started.finally(() => {
+        inflight = null;
+      });
+      pageLoadRefresh = inflight;
+    } else {
+      pageLoadRefresh = refreshSession();
+    }
+  }
+  return pageLoadRefresh;
+}
+
+/** The session restore of this page load: the one already under way, or a new refresh. */
+export function restoreSession(): Promise<boolean> {
+  const started = pageLoadRefresh;
+  if (!started) return refreshSession();
+  // Handed out until it settles (React's strict mode mounts twice), then never again: a later
+  // mount refreshes afresh.
+  void started.finally(() => {
+    if (pageLoadRefresh === started) pageLoadRefresh = null;
+  });
+  return started;
+}
+
 function withToken(request: Request, token: string | null): Request {
   const headers = new Headers(request.headers);
   if (token) headers.set("Authorization", `Bearer ${token}`);

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import type { components } from "@/client/schema";
 import { useSession } from "@/features/auth/session";
@@ -13,15 +13,13 @@ export const authKeys = {
   me: () => [...authKeys.all, "me"] as const,
 };
 
+export const meQuery = () =>
+  queryOptions({ queryKey: authKeys.me(), queryFn: async () => unwrap(await api.GET("/users/me")), staleTime: 60_000 });
+
 /** The signed-in user with their organization. */
 export function useMe() {
   const { status } = useSession();
-  return useQuery({
-    queryKey: authKeys.me(),
-    queryFn: async () => unwrap(await api.GET("/users/me")),
-    enabled: status === "authenticated",
-    staleTime: 60_000,
-  });
+  return useQuery({ ...meQuery(), enabled: status === "authenticated" });
 }
 
 export function useSignIn() {

@@ -9,7 +9,7 @@ import {
   useState,
 } from "react";
 
-import { onSessionExpired, refreshSession, setAccessToken } from "@/lib/session";
+import { onSessionExpired, restoreSession, setAccessToken } from "@/lib/session";
 
 type Status = "loading" | "authenticated" | "anonymous";
 
@@ -31,7 +31,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     // A reload loses the in-memory token: the refresh cookie brings the session back.
     let active = true;
-    void refreshSession().then((ok) => {
+    void restoreSession().then((ok) => {
       if (active) setStatus((current) => (current === "loading" ? (ok ? "authenticated" : "anonymous") : current));
     });
     const unsubscribe = onSessionExpired(() => {

@@ -1,6 +1,6 @@
 // GET /reports/catalog through the typed client: the same for every signed-in user and fixed for
 // a release, so it is fetched once and never considered stale.
-import { useQuery } from "@tanstack/react-query";
+import { queryOptions, useQuery } from "@tanstack/react-query";
 
 import { useSession } from "@/features/auth/session";
 import type { Catalog } from "@/features/catalog/registry";
@@ -14,13 +14,10 @@ export async function fetchCatalog(): Promise<Catalog> {
   return unwrap(await api.GET("/reports/catalog"));
 }
 
+export const catalogQuery = () =>
+  queryOptions({ queryKey: catalogKeys.all, queryFn: fetchCatalog, staleTime: Infinity, gcTime: Infinity });
+
 export function useCatalog() {
   const { status } = useSession();
-  return useQuery({
-    queryKey: catalogKeys.all,
-    queryFn: fetchCatalog,
-    enabled: status === "authenticated",
-    staleTime: Infinity,
-    gcTime: Infinity,
-  });
+  return useQuery({ ...catalogQuery(), enabled: status === "authenticated" });
 }

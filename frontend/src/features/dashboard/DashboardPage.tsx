@@ -30,9 +30,11 @@ import { errorMessage } from "@/lib/api";
 import { formatDateRange } from "@/lib/format";
 
 // recharts is large: the chart comes in its own chunk, fetched once the figures have been asked
-// for (so evaluating it does not hold their requests back) rather than when the trend is drawn.
+// for (so evaluating it does not hold their requests back) rather than when the trend is drawn;
+// on a first load that opens on the dashboard, as soon as the figures' requests are out
+// (features/shell/firstLoad.ts).
 let chartModule: Promise<typeof import("@/features/dashboard/components/TrendChart")> | null = null;
-function loadTrendChart() {
+export function loadTrendChart() {
   chartModule ??= import("@/features/dashboard/components/TrendChart");
   return chartModule;
 }

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import type { components } from "@/client/schema";
 import { isPending, RECALCULATION_POLL_MS } from "@/features/locations/recalculation";
@@ -19,11 +19,13 @@ export const locationKeys = {
   coverage: (dateFrom: string, dateTo: string) => [...locationKeys.all, "coverage", dateFrom, dateTo] as const,
 };
 
+export const locationsQuery = () =>
+  queryOptions({ queryKey: locationKeys.list(), queryFn: async () => unwrap(await api.GET("/locations")) });
+
 /** The stores the signed-in user may see. */
 export function useLocations() {
   return useQuery({
-    queryKey: locationKeys.list(),
-    queryFn: async () => unwrap(await api.GET("/locations")),
+    ...locationsQuery(),
     // A store's figures being recalculated: its progress is asked for again until it is done.
     refetchInterval: (query) =>
       query.state.data?.items.some((loc) => isPending(loc.recalculation)) ? RECALCULATION_POLL_MS : false,
@@ -45,20 +47,27 @@ export function useUpdateLocation() {
 }
 
 /** The stores with their footfall coverage over a period: one request for every store's gaps. */
-export function useFootfallCoverage(dateFrom: string, dateTo: string) {
-  return useQuery({
+export function footfallCoverageQuery(dateFrom: string, dateTo: string) {
+  return queryOptions({
     queryKey: locationKeys.coverage(dateFrom, dateTo),
     queryFn: async () =>
       unwrap(await api.GET("/locations", { params: { query: { date_from: dateFrom, date_to: dateTo } } })),
   });
 }
 
+export function useFootfallCoverage(dateFrom: string, dateTo: string) {
+  return useQuery(footfallCoverageQuery(dateFrom, dateTo));
+}
+
 /** The store groups (areas, regions) the user may see, each with its stores the user may see. */
-export function useLocationGroups() {
-  return useQuery({
+export const locationGroupsQuery = () =>
+  queryOptions({
     queryKey: locationKeys.groups(),
     queryFn: async () => unwrap(await api.GET("/location-groups")).groups,
   });
+
+export function useLocationGroups() {
+  return useQuery(locationGroupsQuery());
 }
 
 /** After a group changes, the stores (their group), the groups and every report are asked again. */

@@ -1,10 +1,11 @@
 // The report API (GET /reports/summary, /timeseries, /breakdown, /heatmap) through the typed
 // client, keyed by the shared URL filters so every page asks for the same figures.
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 
 import type { components } from "@/client/schema";
-import { type Compare, untilHour } from "@/features/filters/dateRange";
+import { type Compare, type DateRange, untilHour } from "@/features/filters/dateRange";
+import { type Filters, parseFilters, selectedRange } from "@/features/filters/filterParams";
 import { useFilters } from "@/features/filters/useFilters";
 import { RECALCULATION_POLL_MS } from "@/features/locations/recalculation";
 import { api, unwrap } from "@/lib/api";
@@ -38,24 +39,33 @@ export type ReportParams = {
   constant_currency?: boolean;
 };
 
+function toReportParams(filters: Filters, range: DateRange, until: number | null): ReportParams {
+  return {
+    date_from: range.from,
+    date_to: range.to,
+    location_ids: filters.stores,
+    group_ids: filters.groups,
+    currency: filters.currency,
+    compare: filters.compare,
+    until_hour: until,
+    lfl: filters.lfl,
+    constant_currency: filters.constantCurrency && filters.compare !== "none",
+  };
+}
+
+/** The report parameters a URL's query string selects (what useReportParams gives on that page):
+ * the first load asks for a page's figures with them before the page's code has arrived. */
+export function reportParamsFor(search: URLSearchParams): ReportParams {
+  const filters = parseFilters(search);
+  const range = selectedRange(filters);
+  return toReportParams(filters, range, untilHour(range));
+}
+
 /** The report parameters the page's URL filters select. */
 export function useReportParams(): ReportParams {
   const { filters, range } = useFilters();
   const until = untilHour(range);
-  return useMemo(
-    () => ({
-      date_from: range.from,
-      date_to: range.to,
-      location_ids: filters.stores,
-      group_ids: filters.groups,
-      currency: filters.currency,
-      compare: filters.compare,
-      until_hour: until,
-      lfl: filters.lfl,
-      constant_currency: filters.constantCurrency && filters.compare !== "none",
-    }),
-    [range, filters, until],
-  );
+  return useMemo(() => toReportParams(filters, range, until), [range, filters, until]);
 }
 
 /** The query string form of the parameters (what openapi-fetch and the export URLs send). */
@@ -97,10 +107,13 @@ export async function fetchSummary(params: ReportParams): Promise<Summary> {
   return unwrap(await api.GET("/reports/summary", { params: { query } }));
 }
 
+export function summaryQuery(params: ReportParams) {
+  return queryOptions({ queryKey: reportKeys.summary(params), queryFn: () => fetchSummary(params) });
+}
+
 export function useSummary(params: ReportParams) {
   return useQuery({
-    queryKey: reportKeys.summary(params),
-    queryFn: () => fetchSummary(params),
+    ...summaryQuery(params),
     // Changing a filter keeps the old figures on screen (dimmed) until the new ones arrive.
     placeholderData: keepPreviousData,
     refetchInterval: whileRecalculating,
@@ -115,8 +128,8 @@ export function granularityFor(days: number): Granularity {
   return "month";
 }
 
-export function useTimeseries(params: ReportParams, granularity: Granularity) {
-  return useQuery({
+export function timeseriesQuery(params: ReportParams, granularity: Granularity) {
+  return queryOptions({
     queryKey: reportKeys.timeseries(params, granularity),
     queryFn: async () =>
       unwrap(
@@ -131,6 +144,12 @@ export function useTimeseries(params: ReportParams, granularity: Granularity) {
           },
         }),
       ),
+  });
+}
+
+export function useTimeseries(params: ReportParams, granularity: Granularity) {
+  return useQuery({
+    ...timeseriesQuery(params, granularity),
     placeholderData: keepPreviousData,
     refetchInterval: whileRecalculating,
   });
@@ -138,27 +157,39 @@ export function useTimeseries(params: ReportParams, granularity: Granularity) {
 
 /** A breakdown; `compared`: each row with its figures in the filters' comparison (the report
  * tables), else none, which spares the server the work (the dashboard's league table). */
-export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = true, compared = false) {
+export function breakdownQuery(params: ReportParams, by: BreakdownBy, compared = false) {
   const compare = compared ? params.compare : "none";
-  return useQuery({
+  return queryOptions({
     queryKey: reportKeys.breakdown({ ...params, compare }, by),
-    enabled,
     queryFn: async () =>
       unwrap(
         await api.GET("/reports/breakdown", {
           params: { query: { ...reportQuery(params, compare), by } },
         }),
       ),
+  });
+}
+
+export function useBreakdown(params: ReportParams, by: BreakdownBy, enabled = true, compared = false) {
+  return useQuery({
+    ...breakdownQuery(params, by, compared),
+    enabled,
     placeholderData: keepPreviousData,
     refetchInterval: whileRecalculating,
   });
 }
 
-export function useHeatmap(params: ReportParams) {
-  return useQuery({
+export function heatmapQuery(params: ReportParams) {
+  return queryOptions({
     queryKey: reportKeys.heatmap(params),
     queryFn: async () =>
       unwrap(await api.GET("/reports/heatmap", { params: { query: reportQuery(params, "none") } })),
+  });
+}
+
+export function useHeatmap(params: ReportParams) {
+  return useQuery({
+    ...heatmapQuery(params),
     placeholderData: keepPreviousData,
     refetchInterval: whileRecalculating,
   });

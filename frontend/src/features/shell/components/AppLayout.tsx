@@ -101,7 +101,14 @@ export function AppLayout() {
                   {me.data?.email}
                 </Text>
               </Menu.Item>
-              <Menu.Item component={RouterLink} to="/account" leftSection={<IconUser size={16} aria-hidden />}>
+              {/* Focus moves to the first item as the menu opens (the theme leaves out Mantine's
+                  focus placeholder, which a role=menu may not hold). */}
+              <Menu.Item
+                component={RouterLink}
+                to="/account"
+                leftSection={<IconUser size={16} aria-hidden />}
+                data-autofocus
+              >
                 Your account
               </Menu.Item>
               <Menu.Item
