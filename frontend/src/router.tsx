@@ -10,6 +10,9 @@ import { RouteError } from "@/features/shell/components/RouteError";
 const SignInPage = lazy(() => import("@/features/auth/SignInPage"));
 const RegisterPage = lazy(() => import("@/features/auth/RegisterPage"));
 const AcceptInvitePage = lazy(() => import("@/features/auth/AcceptInvitePage"));
+const ForgotPasswordPage = lazy(() => import("@/features/auth/ForgotPasswordPage"));
+const ResetPasswordPage = lazy(() => import("@/features/auth/ResetPasswordPage"));
+const MailboxPage = lazy(() => import("@/features/mail/MailboxPage"));
 const DashboardPage = lazy(() => import("@/features/dashboard/DashboardPage"));
 const ReportsPage = lazy(() => import("@/features/reports/ReportsPage"));
 const FootfallPage = lazy(() => import("@/features/footfall/FootfallPage"));
@@ -28,6 +31,8 @@ export const router = createBrowserRouter([
   { path: "/sign-in", element: <Page><SignInPage /></Page>, errorElement },
   { path: "/register", element: <Page><RegisterPage /></Page>, errorElement },
   { path: "/accept-invite", element: <Page><AcceptInvitePage /></Page>, errorElement },
+  { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page>, errorElement },
+  { path: "/reset-password", element: <Page><ResetPasswordPage /></Page>, errorElement },
   {
     path: "/",
     element: (
@@ -45,6 +50,7 @@ export const router = createBrowserRouter([
       { path: "settings/square", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
+      { path: "dev/mailbox", element: <MailboxPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
