@@ -6,13 +6,20 @@ import { checkPage, PASSWORD, registerOwner, signIn, signOut } from "./helpers";
 // it caught at /dev/mailbox, as under `make run`.
 
 /** Opens the development mailbox from the account menu and the newest message to `to`. */
-async function openMail(page: Page, to: string, subject: string, screenshot?: string): Promise<string> {
+async function openMail(
+  page: Page,
+  to: string,
+  subject: string,
+  { count = 1, screenshot }: { count?: number; screenshot?: string } = {},
+): Promise<string> {
   await page.getByTestId("account-menu").click();
   await page.getByRole("menuitem", { name: "Development mailbox" }).click();
   await expect(page.getByRole("heading", { name: "Development mailbox" })).toBeVisible();
   // The worker sends it a moment after the request; the page looks again every few seconds.
-  const row = page.getByRole("row").filter({ hasText: to }).filter({ hasText: subject });
-  await expect(row).toBeVisible({ timeout: 30_000 });
+  // `count` such messages by now; the newest first (a resent invitation above the first one).
+  const rows = page.getByRole("row").filter({ hasText: to }).filter({ hasText: subject });
+  await expect(rows).toHaveCount(count, { timeout: 30_000 });
+  const row = rows.first();
   // Checked before a message opens: its HTML part is shown in a sandboxed frame (no scripts),
   // which axe cannot enter.
   if (screenshot) await checkPage(page, screenshot);
@@ -43,7 +50,9 @@ test("forgot password: the link from the mail sets a new password, then sign in 
   const readerContext = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
   const reader = await readerContext.newPage();
   await registerOwner(reader, "Mailbox Readers");
-  const link = await openMail(reader, forgetful.email, "Reset your Teliporter password", "dev-mailbox");
+  const link = await openMail(reader, forgetful.email, "Reset your Teliporter password", {
+    screenshot: "dev-mailbox",
+  });
   expect(link).toMatch(/^\/reset-password\?token=/);
   await readerContext.close();
 
@@ -83,10 +92,23 @@ test("an invitation arrives by mail and its link lets the invitee in", async ({ 
   await dialog.getByRole("button", { name: "Send invite" }).click();
   await expect(dialog.getByTestId("invite-mailed")).toContainText(`e-mailed them an invitation to ${email}`);
   await dialog.getByRole("button", { name: "Done" }).click();
+  const subject = "You are invited to Invited By Mail on Teliporter";
+  const first = await openMail(page, email, subject);
 
-  const link = await openMail(page, email, "You are invited to Invited By Mail on Teliporter");
+  // Sent again: a new link, and the first one no longer works.
+  await page.goto("/settings");
+  await page.getByRole("row", { name: /Vera Viewer/ }).getByRole("button", { name: "Resend invite" }).click();
+  await expect(page.getByRole("status")).toContainText(`A new invitation has been e-mailed to ${email}`);
+  await checkPage(page, "settings-invite-resent");
+  const link = await openMail(page, email, subject, { count: 2 });
   expect(link).toMatch(/^\/accept-invite\?token=/);
+  expect(link).not.toEqual(first);
   await signOut(page);
+  await page.goto(first);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Set password and sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("invalid or has expired");
   await page.goto(link);
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await page.getByLabel("Confirm password").fill(PASSWORD);

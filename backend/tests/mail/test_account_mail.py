@@ -84,8 +84,10 @@ def test_a_resent_invitation_replaces_the_old_link_and_a_revoked_one_stops_worki
         "/api/v1/auth/accept-invite", json={"token": old, "password": NEW_PASSWORD}
     )
     assert refused.status_code == 422
+    assert resent.json()["user"]["invite_open"] is True
     revoked = client.delete(f"/api/v1/users/{user_id}/invite", headers=owner.headers)
     assert revoked.status_code == 200
+    assert (revoked.json()["invite_pending"], revoked.json()["invite_open"]) == (True, False)
     refused = client.post(
         "/api/v1/auth/accept-invite", json={"token": new, "password": NEW_PASSWORD}
     )

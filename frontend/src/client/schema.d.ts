@@ -1795,6 +1795,11 @@ export interface components {
             full_name: string;
             /** Id */
             id: number;
+            /**
+             * Invite Open
+             * @description An invitation link works now (pending, neither revoked nor expired)
+             */
+            invite_open: boolean;
             /** Invite Pending */
             invite_pending: boolean;
             /** Is Active */
@@ -2244,6 +2249,11 @@ export interface components {
             full_name: string;
             /** Id */
             id: number;
+            /**
+             * Invite Open
+             * @description An invitation link works now (pending, neither revoked nor expired)
+             */
+            invite_open: boolean;
             /** Invite Pending */
             invite_pending: boolean;
             /** Is Active */
