@@ -35,6 +35,22 @@ if [ -z "${SQUARE_REDIRECT_URI:-}" ] && ! grep -qs '^SQUARE_REDIRECT_URI=' .env;
   export SQUARE_REDIRECT_URI="http://$host:$port/api/v1/square/callback"
 fi
 
+# Links in mails lead back to this server, whatever port it runs on (unless configured otherwise).
+if [ -z "${APP_BASE_URL:-}" ] && ! grep -qs '^APP_BASE_URL=' .env; then
+  export APP_BASE_URL="http://$host:$port"
+fi
+
+# Mail goes to a local SMTP listener unless SMTP_URL is configured: what it receives is kept in
+# backend/var/mail and shown to the owner at /dev/mailbox (invitation and reset links included).
+if [ -z "${SMTP_URL:-}" ] && ! grep -qs '^SMTP_URL=.' .env; then
+  mail_port="${MAIL_PORT:-8025}"
+  export SMTP_URL="smtp://127.0.0.1:$mail_port" LOCAL_MAILBOX_DIR="$var/mail"
+  "$venv/python" -m app.mail.localserver --port "$mail_port" --dir "$LOCAL_MAILBOX_DIR" \
+    >"$var/log/mail.log" 2>&1 &
+  pids+=($!)
+  echo "Local SMTP listener on 127.0.0.1:$mail_port (mail kept in backend/var/mail, read it at /dev/mailbox)"
+fi
+
 # The Square simulator stands in for Square unless the settings point elsewhere.
 read -r -a sim_args <<<"$("$venv/python" -m app.scripts.connect_demo --simulator-args)"
 if [ "${#sim_args[@]}" -gt 0 ]; then

@@ -20,6 +20,7 @@ TASK_MODULES = [
     "app.fx.tasks",
     "app.exports.tasks",
     "app.locations.tasks",
+    "app.mail.tasks",
 ]
 
 # Two queues, each with workers of its own (DEPLOY.md, "Workers and queues"): the default one for
@@ -72,6 +73,8 @@ def create_celery() -> Celery:
                 "task": "locations.resume_recalculations",
                 "schedule": 600.0,
             },
+            # Mail whose next attempt is due (its retry was lost, or the server was down).
+            "mail-resume-queued": {"task": "mail.resume_queued", "schedule": 60.0},
             # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).
             "reports-refresh-exchange-rates": {
                 "task": "reports.refresh_exchange_rates",

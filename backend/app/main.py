@@ -25,6 +25,7 @@ from app.footfall.router import router as footfall_router
 from app.health.router import router as health_router
 from app.health.service import app_version
 from app.locations.router import router as locations_router
+from app.mail.router import router as mail_router
 from app.organizations.router import router as organization_router
 from app.reports.router import router as reports_router
 from app.spa import mount_spa
@@ -100,6 +101,7 @@ def create_app() -> FastAPI:
         square_router,
         reports_router,
         exports_router,
+        mail_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app)  # the built frontend/dist, when there is one

@@ -1,11 +1,12 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
-from app.auth.models import LoginAttempt, RefreshToken
+from app.auth.models import LoginAttempt, PasswordResetToken, RefreshToken
 from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
 from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
+from app.mail.models import MailMessage
 from app.organizations.models import Organization
 from app.reports.models import (
     HourDaySums,
@@ -59,11 +60,13 @@ __all__ = [
     "LocationGroup",
     "LocationRecalculation",
     "LoginAttempt",
+    "MailMessage",
     "MonthDaySums",
     "MonthVersion",
     "OAuthState",
     "OrgDaySums",
     "Organization",
+    "PasswordResetToken",
     "RatesEpoch",
     "RefreshToken",
     "RollupDay",

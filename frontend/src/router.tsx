@@ -12,6 +12,9 @@ const pages = {
   signIn: () => import("@/features/auth/SignInPage"),
   register: () => import("@/features/auth/RegisterPage"),
   acceptInvite: () => import("@/features/auth/AcceptInvitePage"),
+  forgotPassword: () => import("@/features/auth/ForgotPasswordPage"),
+  resetPassword: () => import("@/features/auth/ResetPasswordPage"),
+  mailbox: () => import("@/features/mail/MailboxPage"),
   dashboard: () => import("@/features/dashboard/DashboardPage"),
   reports: () => import("@/features/reports/ReportsPage"),
   footfall: () => import("@/features/footfall/FootfallPage"),
@@ -22,6 +25,9 @@ const pages = {
 const SignInPage = lazy(pages.signIn);
 const RegisterPage = lazy(pages.register);
 const AcceptInvitePage = lazy(pages.acceptInvite);
+const ForgotPasswordPage = lazy(pages.forgotPassword);
+const ResetPasswordPage = lazy(pages.resetPassword);
+const MailboxPage = lazy(pages.mailbox);
 const DashboardPage = lazy(pages.dashboard);
 const ReportsPage = lazy(pages.reports);
 const FootfallPage = lazy(pages.footfall);
@@ -35,6 +41,9 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/sign-in": "signIn",
   "/register": "register",
   "/accept-invite": "acceptInvite",
+  "/forgot-password": "forgotPassword",
+  "/reset-password": "resetPassword",
+  "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
   "/settings": "settings",
@@ -61,6 +70,8 @@ export const router = createBrowserRouter([
   { path: "/sign-in", element: <Page><SignInPage /></Page>, errorElement },
   { path: "/register", element: <Page><RegisterPage /></Page>, errorElement },
   { path: "/accept-invite", element: <Page><AcceptInvitePage /></Page>, errorElement },
+  { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page>, errorElement },
+  { path: "/reset-password", element: <Page><ResetPasswordPage /></Page>, errorElement },
   {
     path: "/",
     element: (
@@ -78,6 +89,7 @@ export const router = createBrowserRouter([
       { path: "settings/square", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
+      { path: "dev/mailbox", element: <MailboxPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

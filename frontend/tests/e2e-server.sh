@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the backend for the end-to-end tests: a fresh SQLite database in a temporary folder,
-# migrated with Alembic, two Celery workers (default and backfill queues), uvicorn serving the API and frontend/dist, and the
-# Square simulator (OAuth pages and API) on a free port, which the backend is pointed at.
+# migrated with Alembic, two Celery workers (default and backfill queues), a local SMTP listener
+# (read through the dev mailbox), uvicorn serving the API and frontend/dist, and the Square
+# simulator (OAuth pages and API) on a free port, which the backend is pointed at.
 set -euo pipefail
 port="$1"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,8 +35,16 @@ export SQUARE_APPLICATION_ID="sq0idp-teliporter-e2e"
 export SQUARE_APPLICATION_SECRET="sq0csp-teliporter-e2e-secret"
 export SQUARE_REDIRECT_URI="$app_base/api/v1/square/callback"
 
+# Mail goes to the local SMTP listener, read back through the owner's dev mailbox.
+mail_port="$("$venv/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export SMTP_URL="smtp://127.0.0.1:$mail_port" LOCAL_MAILBOX_DIR="$tmp/mail" APP_BASE_URL="$app_base"
+export MAIL_RETRY_BASE_SECONDS=1
+
 cd "$root/backend"
 "$venv/alembic" upgrade head >"$tmp/migrate.log" 2>&1
+"$venv/python" -m app.mail.localserver --port "$mail_port" --dir "$LOCAL_MAILBOX_DIR" \
+  >"$tmp/mail.log" 2>&1 &
+mailer=$!
 "$venv/python" -m square_simulator serve --port "$sim_port" --seed 42 --years 0.05 --accounts 1 \
   --locations 2 --app "$SQUARE_APPLICATION_ID:$SQUARE_APPLICATION_SECRET:$SQUARE_REDIRECT_URI" \
   >"$tmp/simulator.log" 2>&1 &
@@ -49,5 +58,5 @@ SYNC_BACKFILL_WORKERS=2 "$venv/celery" -A app.celery_app:celery_app worker --poo
   >"$tmp/backfill.log" 2>&1 &
 backfill=$!
 # E2E_KEEP_LOGS=1 keeps the temporary folder (database and the workers' and simulator's logs).
-trap 'kill "$worker" "$backfill" "$simulator" 2>/dev/null || true; [ -n "${E2E_KEEP_LOGS:-}" ] && echo "e2e logs: $tmp" >&2 || rm -rf "$tmp"' EXIT
+trap 'kill "$worker" "$backfill" "$simulator" "$mailer" 2>/dev/null || true; [ -n "${E2E_KEEP_LOGS:-}" ] && echo "e2e logs: $tmp" >&2 || rm -rf "$tmp"' EXIT
 "$venv/uvicorn" app.main:app --host 127.0.0.1 --port "$port" --log-level warning

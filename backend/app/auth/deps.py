@@ -80,3 +80,4 @@ def require_role(minimum: Role) -> Callable[[User], User]:
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
+OwnerUser = Annotated[User, Depends(require_role(Role.owner))]

@@ -34,6 +34,7 @@ class AttemptKind(StrEnum):
     login = "login"
     password_change = "password_change"  # noqa: S105  (PATCH /users/me, current password)
     register = "register"
+    password_reset = "password_reset"  # noqa: S105  (POST /auth/forgot-password)
 
 
 class KnownDevice(Base):
@@ -78,3 +79,18 @@ class LoginAttempt(Base):
     )
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordResetToken(Base):
+    """A single-use password reset link, valid for an hour; only its digest is kept."""
+
+    __tablename__ = "password_reset_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

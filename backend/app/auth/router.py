@@ -5,7 +5,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Cookie, Request, Response, status
 
 from app.auth import service as auth_service
-from app.auth.schemas import AcceptInviteIn, LoginIn, RegisterIn, RegisterOut, TokenOut
+from app.auth.schemas import (
+    AcceptInviteIn,
+    ForgotPasswordIn,
+    LoginIn,
+    RegisterIn,
+    RegisterOut,
+    ResetPasswordIn,
+    TokenOut,
+)
 from app.core.config import get_settings
 from app.core.deps import ClientAddress, DbSession
 from app.core.routing import BoundedJsonRoute
@@ -108,3 +116,17 @@ def logout(response: Response, db: DbSession, refresh_token: RefreshCookie = Non
 @router.post("/accept-invite", response_model=UserRead)
 def accept_invite(invite_in: AcceptInviteIn, db: DbSession) -> User:
     return auth_service.accept_invite(db=db, invite_in=invite_in)
+
+
+@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
+def forgot_password(forgot_in: ForgotPasswordIn, db: DbSession, address: ClientAddress) -> None:
+    """Mail a reset link (valid 1 hour, single use) if the address has an account. Always 202,
+    so the answer says nothing about which addresses have accounts."""
+    auth_service.forgot_password(db=db, email=str(forgot_in.email), address=address)
+
+
+@router.post("/reset-password", response_model=UserRead)
+def reset_password(reset_in: ResetPasswordIn, db: DbSession) -> User:
+    """Set a new password from a reset link's token; every session of the account is signed
+    out. An unknown, used or expired token is refused (422 naming `token`)."""
+    return auth_service.reset_password(db=db, reset_in=reset_in)

@@ -38,3 +38,16 @@ class AcceptInviteIn(BaseModel):
 
     token: str
     password: Password
+
+
+class ForgotPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+
+
+class ResetPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+    password: Password

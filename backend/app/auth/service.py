@@ -6,13 +6,19 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.auth import throttle
-from app.auth.models import AttemptKind, KnownDevice, LoginAttempt, RefreshToken
-from app.auth.schemas import AcceptInviteIn, RegisterIn
+from app.auth.models import (
+    AttemptKind,
+    KnownDevice,
+    LoginAttempt,
+    PasswordResetToken,
+    RefreshToken,
+)
+from app.auth.schemas import AcceptInviteIn, RegisterIn, ResetPasswordIn
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Forbidden, InvalidField, Unauthorized
@@ -23,12 +29,15 @@ from app.core.security import (
     token_digest,
     verify_password,
 )
+from app.mail import account as account_mail
 from app.organizations import service as org_service
 from app.users import service as user_service
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
 
 KNOWN_DEVICES_PER_USER = 20
+RESET_LIFETIME = timedelta(hours=1)
+RESET_INVALID = "This reset link is invalid, already used or expired; ask for a new one"
 
 
 class InvalidCredentials(Unauthorized):
@@ -280,4 +289,88 @@ def accept_invite(*, db: Session, invite_in: AcceptInviteIn) -> User:
     user.invite_token_digest = None
     user.invite_expires_at = None
     db.flush()
+    return user
+
+
+def forgot_password(*, db: Session, email: str, address: str) -> None:
+    """Mail a single-use reset link to the account with this address, if there is one.
+
+    The caller learns nothing either way (the route answers 202 whatever happens): an unknown
+    address, an inactive account and a throttled one all take this same path, and the mail is
+    sent by the worker, not while the request waits."""
+    settings = get_settings()
+    email = user_service.normalise_email(email)
+    now = utcnow()
+    # Per address, a refusal (429) reveals nothing about any account.
+    throttle.check(
+        db,
+        kind=AttemptKind.password_reset,
+        where=LoginAttempt.address == address[: throttle.ADDRESS_LENGTH],
+        limit=settings.PASSWORD_RESET_MAX_PER_ADDRESS,
+        now=now,
+        message="Too many password reset requests from this address",
+        failures_only=False,
+    )
+    # Per e-mail, quietly: more requests are answered as usual but mail nothing (a stranger
+    # cannot flood someone's inbox).
+    recent = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.kind == AttemptKind.password_reset,
+            LoginAttempt.email == email,
+            LoginAttempt.created_at >= now - throttle.window(),
+        )
+    )
+    throttle.record(
+        db, kind=AttemptKind.password_reset, email=email, address=address, succeeded=True, now=now
+    )
+    user = user_service.get_by_email(db=db, email=email)
+    if user is None or not user.is_active or (recent or 0) >= settings.PASSWORD_RESET_MAX_PER_EMAIL:
+        return
+    token = new_opaque_token()
+    db.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_digest=token_digest(token),
+            created_at=now,
+            expires_at=now + RESET_LIFETIME,
+        )
+    )
+    db.flush()
+    account_mail.send_password_reset(db=db, user=user, token=token)
+
+
+class ResetRejected(InvalidField):
+    def __init__(self) -> None:
+        super().__init__("token", RESET_INVALID)
+
+
+def reset_password(*, db: Session, reset_in: ResetPasswordIn) -> User:
+    """Set a new password from a reset link: the link is used up, every session of the account is
+    signed out (access tokens included), and the user is told by mail."""
+    now = utcnow()
+    row = db.scalar(
+        select(PasswordResetToken)
+        .where(PasswordResetToken.token_digest == token_digest(reset_in.token))
+        .with_for_update()
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise ResetRejected()
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise ResetRejected()
+    user_service.check_password(reset_in.password, email=user.email)
+    user_service.set_password(db=db, user=user, password=reset_in.password)
+    # This link and any other still open for the account are spent; a pending invitation too
+    # (the password it would have set is now chosen).
+    db.execute(
+        sql_update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    user.invite_token_digest = None
+    user.invite_expires_at = None
+    db.flush()
+    account_mail.send_password_changed(db=db, user=user, changed_at=now)
     return user

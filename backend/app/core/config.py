@@ -189,6 +189,28 @@ class Settings(BaseSettings):
     # Sign-ups (an Argon2 hash each) allowed per address in LOGIN_FAILURE_WINDOW_SECONDS.
     REGISTER_MAX_PER_ADDRESS: int = 10
 
+    # E-mail (app/mail). SMTP_URL names the relay: smtp://user:password@host:587?starttls=true
+    # (STARTTLS; true by default on port 587), smtps://user:password@host:465 (TLS from the first
+    # byte) or smtp://host:25 (plain, a local relay). User and password are percent-encoded.
+    # Empty: mail is recorded and kept queued (each attempt notes "SMTP_URL is not set").
+    SMTP_URL: str = ""
+    SMTP_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    MAIL_FROM: str = "Teliporter <no-reply@teliporter.localhost>"
+    # Where the links in mails point: the web app's public address, no trailing slash.
+    APP_BASE_URL: str = "http://127.0.0.1:8000"
+    # A failed send is retried after MAIL_RETRY_BASE_SECONDS, doubling each time (at most an
+    # hour between tries), up to MAIL_MAX_ATTEMPTS attempts; then the message is marked failed.
+    MAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, gt=0)
+    MAIL_MAX_ATTEMPTS: int = Field(default=12, ge=1)
+    # Development only: the folder where `make run`'s local SMTP listener (python -m
+    # app.mail.localserver) stores what it receives; set, the owner can read those messages at
+    # /dev/mailbox. Refused unless SMTP_URL points at this machine (127.0.0.1/localhost).
+    LOCAL_MAILBOX_DIR: str = ""
+    # Password reset requests (each may send a mail): per address in LOGIN_FAILURE_WINDOW_SECONDS
+    # (more get 429), and per e-mail address (more are answered 202 as usual, but not mailed).
+    PASSWORD_RESET_MAX_PER_ADDRESS: int = Field(default=20, ge=1)
+    PASSWORD_RESET_MAX_PER_EMAIL: int = Field(default=3, ge=1)
+
     # Demo data for `make run`
     DEMO_EMAIL: str = ""
     DEMO_PASSWORD: str = ""
@@ -230,6 +252,26 @@ class Settings(BaseSettings):
                 "key: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'"
             )
+        return self
+
+    @field_validator("APP_BASE_URL")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _local_mailbox_only_locally(self) -> Settings:
+        # The mailbox shows every captured mail (reset links included) to an owner: it must never
+        # read the mail of a real relay's users.
+        if self.LOCAL_MAILBOX_DIR:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(self.SMTP_URL).hostname or ""
+            if host not in {"127.0.0.1", "localhost", "::1"}:
+                raise ValueError(
+                    "LOCAL_MAILBOX_DIR is for development with the local SMTP listener: set it "
+                    "only when SMTP_URL points at 127.0.0.1 or localhost"
+                )
         return self
 
     @model_validator(mode="after")

@@ -165,7 +165,7 @@ def on_commit(session: Session, action: Callable[[], None]) -> None:
     def _after_commit(_: Session) -> None:
         action()
 
-    def _after_rollback(_: Session) -> None:
+    def _after_rollback(_: Session, __: object) -> None:  # (session, previous_transaction)
         if event.contains(session, "after_commit", _after_commit):
             event.remove(session, "after_commit", _after_commit)
 

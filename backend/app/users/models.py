@@ -54,3 +54,8 @@ class User(Base):
     @property
     def invite_pending(self) -> bool:
         return self.password_hash is None
+
+    @property
+    def invite_open(self) -> bool:
+        """Whether an invitation link works now (not accepted, revoked or expired)."""
+        return self.invite_expires_at is not None and self.invite_expires_at > utcnow()

@@ -59,3 +59,19 @@ def update_user(user_id: DbId, user_in: UserUpdate, db: DbSession, admin: AdminU
     return user_service.update(
         db=db, org_id=admin.org_id, user_id=user_id, user_in=user_in, actor=admin
     )
+
+
+@router.post("/{user_id}/invite", response_model=UserCreated)
+def resend_invite(user_id: DbId, db: DbSession, admin: AdminUser) -> UserCreated:
+    """Mail a new invitation link to a user who has not accepted yet (the old link stops
+    working); the token is returned too, for copying the link by hand."""
+    user, token = user_service.resend_invite(
+        db=db, org_id=admin.org_id, user_id=user_id, actor=admin
+    )
+    return UserCreated(user=UserRead.model_validate(user), invite_token=token)
+
+
+@router.delete("/{user_id}/invite", response_model=UserRead)
+def revoke_invite(user_id: DbId, db: DbSession, admin: AdminUser) -> User:
+    """Make a pending invitation's link stop working."""
+    return user_service.revoke_invite(db=db, org_id=admin.org_id, user_id=user_id)

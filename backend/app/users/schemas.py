@@ -25,6 +25,9 @@ class UserRead(BaseModel):
     role: Role
     is_active: bool
     invite_pending: bool
+    invite_open: bool = Field(
+        description="An invitation link works now (pending, neither revoked nor expired)"
+    )
     created_at: datetime
 
 

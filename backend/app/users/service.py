@@ -19,6 +19,7 @@ from app.core.security import (
     token_digest,
     verify_password,
 )
+from app.mail import account as account_mail
 from app.users.models import Role, User
 from app.users.schemas import MeUpdate, UserCreate, UserUpdate
 
@@ -67,10 +68,6 @@ def create(
     if user_in.password is not None:
         check_password(user_in.password, email=email)
         user.password_hash = hash_password(user_in.password)
-    else:
-        invite_token = new_opaque_token()
-        user.invite_token_digest = token_digest(invite_token)
-        user.invite_expires_at = utcnow() + INVITE_LIFETIME
     db.add(user)
     try:
         db.flush()
@@ -78,7 +75,46 @@ def create(
         # Two sign-ups with one e-mail at once both pass the check above; the unique index
         # stops the second. The request's transaction is rolled back, so nothing is half-written.
         raise Conflict(DUPLICATE_EMAIL, field="email") from exc
+    if user_in.password is None:
+        invite_token = _invite(db=db, user=user, inviter=created_by)
     return user, invite_token
+
+
+def _invite(*, db: Session, user: User, inviter: User | None) -> str:
+    """A new invitation token (any earlier one stops working), mailed to the user."""
+    token = new_opaque_token()
+    user.invite_token_digest = token_digest(token)
+    user.invite_expires_at = utcnow() + INVITE_LIFETIME
+    db.flush()
+    db.refresh(user, attribute_names=["organization"])
+    account_mail.send_invitation(
+        db=db, user=user, token=token, expires_at=user.invite_expires_at, inviter=inviter
+    )
+    return token
+
+
+def _pending(*, db: Session, org_id: int, user_id: int) -> User:
+    user = get(db=db, org_id=org_id, user_id=user_id)
+    if not user.invite_pending:
+        raise Conflict("This user has already accepted the invitation", field="user_id")
+    return user
+
+
+def resend_invite(*, db: Session, org_id: int, user_id: int, actor: User) -> tuple[User, str]:
+    """Issue a new invitation link to a user who has not accepted yet, and mail it."""
+    user = _pending(db=db, org_id=org_id, user_id=user_id)
+    if user.role == Role.owner and actor.role != Role.owner:
+        raise Forbidden("Only an owner can invite an owner")
+    return user, _invite(db=db, user=user, inviter=actor)
+
+
+def revoke_invite(*, db: Session, org_id: int, user_id: int) -> User:
+    """Make a pending invitation's link stop working (it can be sent again later)."""
+    user = _pending(db=db, org_id=org_id, user_id=user_id)
+    user.invite_token_digest = None
+    user.invite_expires_at = None
+    db.flush()
+    return user
 
 
 def _active_owner_count(db: Session, org_id: int) -> int:

@@ -41,6 +41,9 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/auth/accept-invite"),
+    # Answered alike for every address (202); the reset link's token is the credential.
+    ("post", "/api/v1/auth/forgot-password"),
+    ("post", "/api/v1/auth/reset-password"),
     # Square's OAuth redirect (checked by its single-use state) and webhooks (by signature).
     ("get", "/api/v1/square/callback"),
     ("post", "/api/v1/square/webhooks"),
@@ -132,6 +135,9 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
         "connection_id": lambda: connection_b.id,
         "run_id": lambda: run_b.id,
         "export_id": lambda: export_b.id,
+        # The dev mailbox belongs to the machine, not an organization (development only, off
+        # here): any message id is not found.
+        "message_id": lambda: "1700000000000000000-0123abcd",
     }
 
 

@@ -35,6 +35,12 @@ export default function SignInPage() {
         </>
       }
     >
+      {params.get("reset") && !signIn.error && (
+        <Alert color="green" variant="light" role="status">
+          Your password has been changed and every session signed out. Sign in with the new
+          password.
+        </Alert>
+      )}
       {params.get("expired") && !signIn.error && (
         <Alert color="yellow" variant="light" role="status">
           Your session has ended. Sign in again to carry on where you were.
@@ -67,6 +73,9 @@ export default function SignInPage() {
           <Button type="submit" loading={signIn.isPending} fullWidth>
             Sign in
           </Button>
+          <Anchor component={Link} to="/forgot-password" size="sm" ta="center">
+            Forgot password?
+          </Anchor>
         </Stack>
       </form>
     </AuthCard>

@@ -56,6 +56,23 @@ export function useAcceptInvite() {
   });
 }
 
+/** Asks for a password reset link; the answer is the same whether or not the address has an account. */
+export function useForgotPassword() {
+  return useMutation({
+    mutationFn: async (email: string) => {
+      unwrap(await api.POST("/auth/forgot-password", { body: { email } }));
+    },
+  });
+}
+
+/** Sets a new password from a reset link's token (every session of the account is signed out). */
+export function useResetPassword() {
+  return useMutation({
+    mutationFn: async ({ token, password }: { token: string; password: string }) =>
+      unwrap(await api.POST("/auth/reset-password", { body: { token, password } })),
+  });
+}
+
 export function useSignOut() {
   const { signedOut } = useSession();
   const queryClient = useQueryClient();

@@ -71,6 +71,26 @@ export function useUpdateUser() {
   });
 }
 
+/** Mails a new invitation link to a user who has not accepted yet (the old link stops working). */
+export function useResendInvite() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: number) =>
+      unwrap(await api.POST("/users/{user_id}/invite", { params: { path: { user_id: id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: settingsKeys.users() }),
+  });
+}
+
+/** Makes a pending invitation's link stop working. */
+export function useRevokeInvite() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: number) =>
+      unwrap(await api.DELETE("/users/{user_id}/invite", { params: { path: { user_id: id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: settingsKeys.users() }),
+  });
+}
+
 export function useUserLocations(userId: number) {
   return useQuery({
     queryKey: settingsKeys.userLocations(userId),

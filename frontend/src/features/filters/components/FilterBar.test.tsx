@@ -24,6 +24,7 @@ function renderAt(url: string, groups?: { id: number; name: string; location_ids
     role: "owner",
     is_active: true,
     invite_pending: false,
+    invite_open: false,
     created_at: "2026-01-01T00:00:00Z",
     organization: { id: 1, name: "Harbour", reporting_currency: "GBP", created_at: "2026-01-01T00:00:00Z" },
   });

@@ -44,9 +44,9 @@ export function InviteUserModal({ opened, onClose }: { opened: boolean; onClose:
           </Text>
           {link && (
             <>
-              <Text size="sm">
-                Send them this link to choose a password. It is shown only once and works for a
-                limited time.
+              <Text size="sm" data-testid="invite-mailed">
+                We have e-mailed them an invitation to {create.data.user.email}. You can also send
+                them this link yourself: it is shown only once and works for 7 days.
               </Text>
               <TextInput
                 label="Invitation link"

@@ -17,18 +17,29 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { InviteUserModal } from "@/features/settings/components/InviteUserModal";
 import { StoreAccessModal } from "@/features/settings/components/StoreAccessModal";
-import { ROLES, type Role, type User, useUpdateUser, useUsers } from "@/features/settings/api";
+import {
+  ROLES,
+  type Role,
+  type User,
+  useResendInvite,
+  useRevokeInvite,
+  useUpdateUser,
+  useUsers,
+} from "@/features/settings/api";
 import { errorMessage } from "@/lib/api";
 
 function StatusBadge({ user }: { user: User }) {
   if (!user.is_active) return <Badge color="gray" variant="light">Deactivated</Badge>;
-  if (user.invite_pending) return <Badge color="yellow" variant="light">Invited</Badge>;
+  if (user.invite_pending && user.invite_open) return <Badge color="yellow" variant="light">Invited</Badge>;
+  if (user.invite_pending) return <Badge color="gray" variant="light">Invite withdrawn or expired</Badge>;
   return <Badge color="green" variant="light">Active</Badge>;
 }
 
 export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number }) {
   const users = useUsers(canEdit);
   const update = useUpdateUser();
+  const resend = useResendInvite();
+  const revoke = useRevokeInvite();
   const [inviting, setInviting] = useState(false);
   const [access, setAccess] = useState<User | null>(null);
   const [confirm, setConfirm] = useState<User | null>(null);
@@ -50,6 +61,16 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
         {canEdit && users.isPending && <Loading label="Loading users" />}
         {users.isError && (
           <ErrorState message={errorMessage(users.error)} onRetry={() => void users.refetch()} />
+        )}
+        {resend.isSuccess && (
+          <Alert color="green" variant="light" role="status" withCloseButton closeButtonLabel="Dismiss" onClose={resend.reset}>
+            A new invitation has been e-mailed to {resend.data.user.email}; the earlier link no longer works.
+          </Alert>
+        )}
+        {(resend.error ?? revoke.error) && (
+          <Alert color="red" variant="light" role="alert">
+            {errorMessage(resend.error ?? revoke.error)}
+          </Alert>
         )}
         {update.error && (
           <Alert
@@ -112,6 +133,27 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
                         {user.role === "manager" && (
                           <Button size="xs" variant="light" onClick={() => setAccess(user)}>
                             Store access
+                          </Button>
+                        )}
+                        {user.is_active && user.invite_pending && (
+                          <Button
+                            size="xs"
+                            variant="light"
+                            loading={resend.isPending && resend.variables === user.id}
+                            onClick={() => resend.mutate(user.id)}
+                          >
+                            {user.invite_open ? "Resend invite" : "Invite again"}
+                          </Button>
+                        )}
+                        {user.is_active && user.invite_open && (
+                          <Button
+                            size="xs"
+                            variant="subtle"
+                            color="red"
+                            loading={revoke.isPending && revoke.variables === user.id}
+                            onClick={() => revoke.mutate(user.id)}
+                          >
+                            Withdraw invite
                           </Button>
                         )}
                         {user.id !== meId &&

@@ -16,6 +16,7 @@ import {
   IconHelpCircle,
   IconLayoutDashboard,
   IconLogout,
+  IconMail,
   IconSettings,
   IconUser,
   IconUsers,
@@ -27,6 +28,7 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { useMe, useSignOut } from "@/features/auth/api";
 import { CatalogGate } from "@/features/catalog/components/CatalogGate";
+import { useLocalMailbox } from "@/features/mail/api";
 import { errorMessage } from "@/lib/api";
 
 const NAV = [
@@ -42,6 +44,8 @@ export function AppLayout() {
   const location = useLocation();
   const me = useMe();
   const signOut = useSignOut();
+  // Under `make run` only: the mail the local SMTP listener caught (invitation links...).
+  const mailbox = useLocalMailbox();
   // On a phone the closed drawer is only moved off screen: keep it out of the tab order too.
   const phone = useMediaQuery("(max-width: 47.99em)");
 
@@ -118,6 +122,15 @@ export function AppLayout() {
               >
                 What the figures mean
               </Menu.Item>
+              {mailbox.data?.enabled && (
+                <Menu.Item
+                  component={RouterLink}
+                  to="/dev/mailbox"
+                  leftSection={<IconMail size={16} aria-hidden />}
+                >
+                  Development mailbox
+                </Menu.Item>
+              )}
               <Menu.Item onClick={onSignOut} leftSection={<IconLogout size={16} aria-hidden />}>
                 Sign out
               </Menu.Item>

@@ -1,0 +1,77 @@
+"""The account mails: an invitation, a password reset link, the notice of a reset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.mail import rendering
+from app.mail import service as mail_service
+from app.mail.models import MailKind, MailMessage
+from app.users.models import User
+
+
+def _when(moment: datetime) -> str:
+    # The organization's timezone and formats come with the digests (#24); until then UTC,
+    # said so, is at least unambiguous.
+    return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def send_invitation(
+    *, db: Session, user: User, token: str, expires_at: datetime, inviter: User | None
+) -> MailMessage:
+    """Mail an invited user the link to /accept-invite."""
+    org_name = user.organization.name if user.organization else ""
+    subject = f"You are invited to {org_name} on Teliporter"
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=user.email,
+        kind=MailKind.invitation,
+        subject=subject,
+        template="invitation",
+        context={
+            "full_name": user.full_name,
+            "inviter": inviter.full_name if inviter else "An administrator",
+            "org_name": org_name,
+            "role": user.role.value,
+            "link": rendering.link("/accept-invite", token=token),
+            "expires": _when(expires_at),
+        },
+    )
+
+
+def send_password_reset(*, db: Session, user: User, token: str) -> MailMessage:
+    """Mail the single-use link to /reset-password."""
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=user.email,
+        kind=MailKind.password_reset,
+        subject="Reset your Teliporter password",
+        template="password_reset",
+        context={
+            "full_name": user.full_name,
+            "email": user.email,
+            "link": rendering.link("/reset-password", token=token),
+        },
+    )
+
+
+def send_password_changed(*, db: Session, user: User, changed_at: datetime) -> MailMessage:
+    """Tell the user their password was reset (and how to react if it was not them)."""
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=user.email,
+        kind=MailKind.password_changed,
+        subject="Your Teliporter password was reset",
+        template="password_changed",
+        context={
+            "full_name": user.full_name,
+            "email": user.email,
+            "changed_at": _when(changed_at),
+            "link": rendering.link("/forgot-password"),
+        },
+    )
