@@ -64,7 +64,7 @@ export default defineConfig({
     ? undefined
     : {
         // The real backend serving the built app (frontend/dist) on a fresh SQLite database, with a
-        // Celery worker; access tokens last one minute so the silent refresh is exercised.
+        // Celery worker per queue; access tokens last one minute so the silent refresh is exercised.
         command: `bash tests/e2e-server.sh ${process.env.E2E_PORT}`,
         url: `${baseURL}/sign-in`,
         timeout: 90_000,

@@ -2,7 +2,6 @@ import "@mantine/core/styles.css";
 import "./app.css";
 
 import {
-  Combobox,
   createTheme,
   type CSSVariablesResolver,
   darken,
@@ -38,6 +37,8 @@ const variantColorResolver: VariantColorsResolver = (input) => {
   return { ...base, color: text, border: input.variant === "outline" ? `1px solid ${text}` : base.border };
 };
 
+const scrollingOptions = { maxHeight: rem(220), overflowY: "auto" } as const;
+
 // Shade 7 and a darker "dimmed" keep text at WCAG AA contrast (4.5:1) on white and gray.0.
 const theme = createTheme({
   primaryColor: "indigo",
@@ -52,9 +53,8 @@ const theme = createTheme({
     // A select's list of options scrolls itself (no ScrollArea wrapper inside role=listbox) and
     // is in the tab order, so a keyboard can reach a scrolling region (axe
     // scrollable-region-focusable); clicks in it still keep the focus in the input.
-    Select: Select.extend({ defaultProps: { withScrollArea: false } }),
-    MultiSelect: MultiSelect.extend({ defaultProps: { withScrollArea: false } }),
-    Combobox: Combobox.extend({ styles: { options: { maxHeight: rem(220), overflowY: "auto" } } }),
+    Select: Select.extend({ defaultProps: { withScrollArea: false }, styles: { options: scrollingOptions } }),
+    MultiSelect: MultiSelect.extend({ defaultProps: { withScrollArea: false }, styles: { options: scrollingOptions } }),
     ComboboxOptions: { defaultProps: { tabIndex: 0 } },
   },
 });

@@ -49,12 +49,14 @@ mailer=$!
   --locations 2 --app "$SQUARE_APPLICATION_ID:$SQUARE_APPLICATION_SECRET:$SQUARE_REDIRECT_URI" \
   >"$tmp/simulator.log" 2>&1 &
 simulator=$!
-# Two workers, as in production: the default queue, and the backfill queue (first syncs).
+# Two workers, as in production: the default queue, and the backfill queue (first syncs). The
+# specs run two at a time, each connecting its own account: room for two first syncs at once,
+# each a run and one helper.
 "$venv/celery" -A app.celery_app:celery_app worker --pool=threads --concurrency=2 --loglevel=warning \
   --queues celery --hostname "e2e-worker-$port@%h" >"$tmp/worker.log" 2>&1 &
 worker=$!
 SYNC_BACKFILL_WORKERS=2 "$venv/celery" -A app.celery_app:celery_app worker --pool=threads \
-  --concurrency=2 --loglevel=warning --queues backfill --hostname "e2e-backfill-$port@%h" \
+  --concurrency=4 --loglevel=warning --queues backfill --hostname "e2e-backfill-$port@%h" \
   >"$tmp/backfill.log" 2>&1 &
 backfill=$!
 # E2E_KEEP_LOGS=1 keeps the temporary folder (database and the workers' and simulator's logs).
