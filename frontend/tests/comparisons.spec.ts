@@ -127,6 +127,17 @@ test("2 · today so far compares with the comparison day up to the same hour", a
   const workbook = await exported;
   expect(new URL(workbook.url()).searchParams.get("until_hour")).toBe(String(hour));
   expect(workbook.status()).toBe(200);
+  // A store's part of today is not set against the whole of its comparison day: the store table
+  // leaves the comparison out and says why; the hour table compares hour with hour.
+  await page.goto("/reports?range=today&tab=location");
+  const stores = page.getByTestId("report-location");
+  await expect(stores).toBeVisible();
+  await expect(page.getByTestId("part-day-note")).toContainText("today so far against the whole");
+  await expect(stores.getByRole("columnheader", { name: /^Previous period/ })).toHaveCount(0);
+  await page.goto("/reports?range=today&tab=hour");
+  await expect(page.getByTestId("report-hour")).toBeVisible();
+  await expect(page.getByTestId("part-day-note")).toHaveCount(0);
+  await checkPage(page, "reports-today-by-hour");
 });
 
 test("3 · this month and the year to date compare with the same dates before", async ({ browser, page: fresh, request }) => {

@@ -64,7 +64,12 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
   // The catalog's names are the API's `by` values.
   const by = spec.name as BreakdownBy;
   const { header, columns: figures, ordinal } = spec;
-  const query = useBreakdown(params, by, true, true);
+  // "So far today": hour rows already line up with the comparison's hours, but a store's (item's,
+  // team member's...) part of today against the whole of its comparison day would read as a fall,
+  // so those tables leave the comparison out and say why (the summary and By day compare both up
+  // to the same hour).
+  const partDay = Boolean(params.until_hour) && by !== "hour";
+  const query = useBreakdown(params, by, true, !partDay);
   const data = query.data?.by === by ? query.data : undefined;
   if (!data && query.isError) {
     return <ErrorState message={errorMessage(query.error)} onRetry={() => void query.refetch()} />;
@@ -83,7 +88,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
         currency={data.currency}
         rows={data.rows}
         totals={{ metrics: data.total.metrics, comparison: data.comparison?.metrics ?? null, change: data.total.change ?? null }}
-        compareLabel={data.comparison ? COMPARE_LABELS[params.compare] : null}
+        compareLabel={data.comparison && !partDay ? COMPARE_LABELS[params.compare] : null}
         // Hours and weekdays (ordinal breakdowns) read in their own order, not alphabetically.
         order={ordinal ? (row) => row.key.padStart(2, "0") : undefined}
         initialSort={ordinal ? { column: "label", direction: "asc" } : { column: figures[0] ?? "label", direction: "desc" }}
@@ -91,6 +96,13 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
         testId={`report-${by}`}
         actions={csv}
       />
+      {partDay && params.compare !== "none" ? (
+        <Text size="sm" c="dimmed" data-testid="part-day-note">
+          No comparison columns while today is still trading: today so far against the whole of the
+          comparison day would read as a fall. The Summary and By day tabs compare both up to the same
+          hour; a range that ends yesterday compares every row.
+        </Text>
+      ) : null}
       <RatesNote rates={data.rates} currency={data.currency} />
     </Stack>
   );
