@@ -68,6 +68,9 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/api/v1/auth/login"): frozenset({401}),  # InvalidCredentials
     ("POST", "/api/v1/auth/refresh"): frozenset({401}),  # RefreshRejected
     ("POST", "/api/v1/users"): frozenset({409}),  # the e-mail is taken
+    # The user has already accepted the invitation (nothing to resend or withdraw).
+    ("POST", "/api/v1/users/{user_id}/invite"): frozenset({409}),
+    ("DELETE", "/api/v1/users/{user_id}/invite"): frozenset({409}),
     ("GET", "/api/v1/square/connect"): frozenset({409}),  # SquareNotConfigured
     # The connection in the body is not found, or not active (sync.start).
     ("POST", "/api/v1/square/sync"): frozenset({404, 409}),
