@@ -45,7 +45,7 @@ cd "$root/backend"
 "$venv/python" -m app.mail.localserver --port "$mail_port" --dir "$LOCAL_MAILBOX_DIR" \
   >"$tmp/mail.log" 2>&1 &
 mailer=$!
-"$venv/python" -m square_simulator serve --port "$sim_port" --seed 42 --years 0.05 --accounts 1 \
+"$venv/python" -m square_simulator serve --port "$sim_port" --seed 42 --years 0.05 --accounts 2 \
   --locations 2 --app "$SQUARE_APPLICATION_ID:$SQUARE_APPLICATION_SECRET:$SQUARE_REDIRECT_URI" \
   >"$tmp/simulator.log" 2>&1 &
 simulator=$!
