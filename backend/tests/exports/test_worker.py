@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,32 +10,14 @@ import openpyxl
 from fastapi.testclient import TestClient
 
 from tests.exports.test_workbook import SHEETS
+from tests.processes import start_worker, stop
 from tests.reports.conftest import Synced
-
-BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_a_real_worker_makes_the_export_with_progress(
     client: TestClient, synced: Synced, export_dir: Path, tmp_path: Path
 ) -> None:
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=threads",
-            "--concurrency=1",
-            "--hostname=export-test@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=dict(os.environ, EXPORT_DIR=str(export_dir)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("export-test", env={"EXPORT_DIR": str(export_dir)})
     try:
         headers = synced.owner.headers
         created = client.post(
@@ -65,11 +44,7 @@ def test_a_real_worker_makes_the_export_with_progress(
         path.write_bytes(file.content)
         assert openpyxl.load_workbook(path, read_only=True).sheetnames == SHEETS
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)
 
 
 def test_a_year_to_date_export_moves_its_progress_steadily(
@@ -77,24 +52,7 @@ def test_a_year_to_date_export_moves_its_progress_steadily(
 ) -> None:
     """Polled as the SPA polls it, a long export's progress goes up through many values (from
     inside its long phases), not a few phase ends."""
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=threads",
-            "--concurrency=1",
-            "--hostname=export-progress-test@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=dict(os.environ, EXPORT_DIR=str(export_dir)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("export-progress-test", env={"EXPORT_DIR": str(export_dir)})
     try:
         headers = synced.owner.headers
         created = client.post(
@@ -126,8 +84,4 @@ def test_a_year_to_date_export_moves_its_progress_steadily(
         steps = [b - a for a, b in itertools.pairwise(long_phase)]
         assert max(steps) <= 0.12, distinct
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)

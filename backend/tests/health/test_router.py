@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,8 +15,7 @@ from app.core.deps import get_db
 from app.health import service as health_service
 from app.health.models import WorkerHeartbeat
 from app.main import app
-
-BACKEND_DIR = Path(__file__).resolve().parents[2]
+from tests.processes import start_worker, stop
 
 
 def test_health_reports_each_part(client: TestClient, db: Session, redis_url: str) -> None:
@@ -133,23 +129,7 @@ def test_request_logs_carry_no_secrets(
 @pytest.mark.slow
 def test_a_real_celery_worker_shows_up_in_health(client: TestClient, db: Session) -> None:
     """A worker on the run's broker (SQLite's or Redis) announces itself and runs tasks."""
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=solo",
-            "--hostname=health-test@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker("health-test", pool="solo", output=True)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -172,5 +152,4 @@ def test_a_real_celery_worker_shows_up_in_health(client: TestClient, db: Session
             time.sleep(0.5)
         assert db.scalar(select(WorkerHeartbeat.hostname)) == "via-broker"
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop(worker, grace=30)

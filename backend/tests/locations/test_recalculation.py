@@ -9,14 +9,10 @@ With the business day starting at 04:00, D1 belongs to Thursday the 15th and D3 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,11 +34,11 @@ from square_simulator import testing
 from square_simulator.model import Account
 from square_simulator.testing import RunningSimulator
 from tests.factories import Member, make_connection, make_org, member_of
+from tests.processes import start_worker, stop
 from tests.reports.scenario import _card, _m, _order, _tender
 from tests.rollups.test_rollups import rollup_rows
 from tests.square.helpers import run_sync
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
 ORIGINAL = {
     "D1LATE": (date(2026, 10, 16), 1),
     "D2NOON": (date(2026, 10, 16), 12),
@@ -426,29 +422,7 @@ def test_a_timezone_changed_at_square_re_dates_the_sales_already_synced(
 def test_a_real_worker_re_dates_after_the_patch(
     client: TestClient, db: Session, dublin: Dublin
 ) -> None:
-    from app.celery_app import celery_app
-
-    # Messages other tests queued for workers that never ran (syncs against simulators long
-    # stopped) would keep this one-task worker busy first.
-    celery_app.control.purge()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=threads",
-            "--concurrency=1",
-            "--hostname=recalculation-test@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("recalculation-test", purge=True)
     try:
         dublin.patch(client, business_day_start_hour=4)
         url = f"/api/v1/locations/{dublin.location.id}"
@@ -463,8 +437,4 @@ def test_a_real_worker_re_dates_after_the_patch(
         assert job["state"] == "done", (job, seen)
         check_reports_after_start_hour_4(dublin, client)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)

@@ -16,15 +16,10 @@ from pathlib import Path
 
 import pytest
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
+from tests.processes import BACKEND_DIR, free_port
+
 BASE_URL = "https://app.teliporter.test"
 LINK = re.compile(r"https://app\.teliporter\.test/[a-z-]+\?token=[A-Za-z0-9_%-]+")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SmtpServer:

@@ -3,9 +3,6 @@ sends none twice; SMTP_URL's forms; the retry schedule."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,42 +19,8 @@ from app.mail import transport
 from app.mail.models import MailMessage
 from app.users.models import Role
 from tests.factories import make_org, make_user, member_of
-from tests.mail.conftest import BASE_URL, SmtpServer, free_port, link_in
-
-BACKEND_DIR = Path(__file__).resolve().parents[2]
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    from app.celery_app import celery_app
-
-    # Tasks other tests queued (no worker ran them) name rows long gone: they must not run.
-    celery_app.control.purge()
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=threads",
-            "--concurrency=2",
-            "--hostname=mail-test@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=dict(os.environ, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+from tests.mail.conftest import BASE_URL, SmtpServer, link_in
+from tests.processes import free_port, start_worker, stop
 
 
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 90) -> Any:
@@ -80,7 +43,12 @@ def test_mail_waits_out_a_down_smtp_server_and_arrives_once(
     member = make_user(db, org_id=org_id, role=Role.viewer)
     # The worker reads its settings from the environment: the server's port, a first retry
     # after a second (then 2, 4, 8 s...).
-    worker = start_worker({"SMTP_URL": server.url, "MAIL_RETRY_BASE_SECONDS": "1"})
+    worker = start_worker(
+        "mail-test",
+        env={"SMTP_URL": server.url, "MAIL_RETRY_BASE_SECONDS": "1"},
+        concurrency=2,
+        purge=True,
+    )
     try:
         asked = client.post("/api/v1/auth/forgot-password", json={"email": member.email})
         assert asked.status_code == 202

@@ -6,8 +6,6 @@ that one account's first sync takes a long while to load its history."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,8 +23,8 @@ from app.square.models import SquareConnection, SyncRun, SyncRunState, SyncWindo
 from app.square.sync import rfc3339
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
+from tests.processes import free_port, start_api, start_worker, stop, wait_for, wait_for_api
 from tests.square.helpers import stored_orders
-from tests.square.test_worker_flow import BACKEND_DIR, free_port, wait_for
 
 # The simulator's searches answer after this long, and the history is cut into many windows of
 # 30 days: account A's first sync takes ~50 searches, two at a time (the backfill worker's two
@@ -43,28 +41,6 @@ def purge(*queues: str) -> None:
         channel = connection.default_channel
         for queue in queues:
             channel.queue_purge(queue)
-
-
-def worker(env: dict[str, str], queue: str, name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app.celery_app:celery_app",
-            "worker",
-            "--loglevel=warning",
-            "--pool=threads",
-            "--concurrency=2",
-            f"--queues={queue}",
-            f"--hostname={name}@%h",
-        ],
-        cwd=BACKEND_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture
@@ -89,36 +65,16 @@ def stack(clean_db: Any) -> Iterator[tuple[str, RunningSimulator]]:
         SYNC_BACKFILL_WORKERS="2",
     )
     purge(DEFAULT_QUEUE, BACKFILL_QUEUE)
-    api = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host=127.0.0.1", f"--port={port}"],
-        cwd=BACKEND_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     processes = [
-        api,
-        worker(env, DEFAULT_QUEUE, "queues-default"),
-        worker(env, BACKFILL_QUEUE, "queues-backfill"),
+        start_api(port, env=env),
+        start_worker("queues-default", env=env, concurrency=2, queues=[DEFAULT_QUEUE]),
+        start_worker("queues-backfill", env=env, concurrency=2, queues=[BACKFILL_QUEUE]),
     ]
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/api/v1/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, "the API to start", 60)
+        wait_for_api(base)
         yield base, sim
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
         sim.stop()
         purge(DEFAULT_QUEUE, BACKFILL_QUEUE)
 

@@ -4,14 +4,9 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,26 +20,10 @@ from app.square.models import SyncRun
 from app.square.sync import rfc3339
 from square_simulator import testing
 from square_simulator.testing import RunningSimulator
+from tests.processes import free_port, start_api, start_worker, stop, wait_for, wait_for_api
 from tests.square.helpers import assert_same_orders, create_sale, stored_orders
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
 KEY = "flow-webhook-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -69,61 +48,15 @@ def stack(clean_db: Any) -> Iterator[tuple[str, RunningSimulator]]:
         SQUARE_WEBHOOK_NOTIFICATION_URL=f"{base}/api/v1/square/webhooks",
     )
     processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=BACKEND_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "app.celery_app:celery_app",
-                "worker",
-                "--loglevel=warning",
-                "--pool=threads",
-                "--concurrency=2",
-                # The first sync is on the backfill queue (one worker taking both is enough here).
-                "--queues=celery,backfill",
-                "--hostname=flow-test@%h",
-            ],
-            cwd=BACKEND_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
+        start_api(port, env=env),
+        # The first sync is on the backfill queue (one worker taking both is enough here).
+        start_worker("flow-test", env=env, concurrency=2, queues=["celery", "backfill"]),
     ]
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/api/v1/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, "the API to start", 60)
+        wait_for_api(base)
         yield base, sim
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
         sim.stop()
 
 
