@@ -65,7 +65,7 @@ test("12 · change your own name and password from the account menu", async ({ p
   await next.fill(NEW_PASSWORD);
   await repeat.fill(`${NEW_PASSWORD}x`);
   await change.click();
-  await expect(repeat).toHaveAccessibleDescription(/The two new passwords differ/);
+  await expect(repeat).toHaveAccessibleDescription(/The passwords do not match/);
   await repeat.fill(NEW_PASSWORD);
   await change.click();
   await expect(page.getByText("Password changed.")).toBeVisible();

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 import { type APIRequestContext, type Download, expect, type Locator, type Page, test } from "@playwright/test";
 
-import { checkPage, connectSquare, navLink, PASSWORD, registerOwner, signOut } from "./helpers";
+import { checkPage, connectSquare, navLink, openFirstLoad, PASSWORD, registerOwner, signOut } from "./helpers";
 
 // After the first sync of the simulated Square account (2 stores, ~18 days of sales; see
 // tests/e2e-server.sh), the dashboard's figures are read and compared with the report API's for
@@ -151,54 +151,17 @@ test("the dashboard after the first sync: figures equal the API's, filters, foot
   await expect(card).toContainText("Backfill complete", { timeout: 120_000 });
 
   // First page load to a filled dashboard, in a fresh browser (cold cache) with the session's
-  // cookie: printed, never asserted on.
-  const context = await browser.newContext();
-  await context.addCookies(await setup.context().cookies());
+  // cookie: printed, never asserted on (tests/firstload.spec.ts takes the median of several).
+  const cookies = await setup.context().cookies();
   await setup.context().close();
-  // Long tasks on the main thread, to see where the time goes.
-  await context.addInitScript(() => {
-    const w = window as unknown as { longTasks: string[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.longTasks.push(`${Math.round(e.startTime)}+${Math.round(e.duration)} ms`);
-    }).observe({ type: "longtask", buffered: true });
-  });
-  const page = await context.newPage();
   // The server's first report request loads its exchange rates; warm it so the figure is the page's.
   await apiSummary(request, owner.email, { date_from: daysAgo(7), date_to: daysAgo(1), compare: "previous_period" });
-  await page.goto("/");
-  // Measured in the browser, from navigation start to the frame where every part is filled:
-  // the KPI figures, the league table, the heatmap and the drawn trend chart.
-  const filled = Math.round(
-    (await (
-      await page.waitForFunction(
-        () => {
-          const kpi = document.querySelector('[data-testid="kpi-net_sales"] [data-testid="kpi-value"]');
-          const done =
-            kpi?.getAttribute("data-value") &&
-            document.querySelector('[data-testid="league-table"] tbody tr') &&
-            document.querySelector('[data-testid="heatmap"]') &&
-            document.querySelector('[role="img"] .recharts-line path');
-          return done ? performance.now() : false;
-        },
-        undefined,
-        { polling: "raf", timeout: 30_000 },
-      )
-    ).jsonValue()) as number,
+  const { page, load } = await openFirstLoad(browser, cookies);
+  console.log(
+    `first page load to a filled dashboard: ${load.filled} ms (target ≤ 1500 ms); DOMContentLoaded at ${load.domContentLoaded} ms`,
   );
-  const nav = await page.evaluate(() => {
-    const entry = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
-    return entry ? Math.round(entry.domContentLoadedEventEnd) : null;
-  });
-  console.log(`first page load to a filled dashboard: ${filled} ms (target ≤ 1500 ms); DOMContentLoaded at ${nav} ms`);
-  const loaded = await page.evaluate(() =>
-    performance
-      .getEntriesByType("resource")
-      .filter((e) => /\/api\/|\.js$/.test(e.name))
-      .map((e) => `${Math.round(e.startTime)}–${Math.round((e as PerformanceResourceTiming).responseEnd)} ms ${e.name.replace(/^https?:\/\/[^/]+/, "")}`),
-  );
-  console.log(`requests of that load (start–end after navigation start):\n  ${loaded.join("\n  ")}`);
-  console.log(`long tasks: ${(await page.evaluate(() => (window as unknown as { longTasks: string[] }).longTasks)).join(", ")}`);
+  console.log(`requests of that load (start–end after navigation start):\n  ${load.requests.join("\n  ")}`);
+  console.log(`long tasks: ${load.longTasks.join(", ")}`);
 
   // Default filters: the last 7 days against the previous period, every store, GBP.
   const week = await expectKpisMatchApi(page, request, owner.email, {
@@ -351,5 +314,5 @@ test("the dashboard after the first sync: figures equal the API's, filters, foot
   expect(year.net_sales).toBeCloseTo(Number(yearApi.metrics.net_sales), 2);
 
   await signOut(page);
-  await context.close();
+  await page.context().close();
 });

@@ -141,6 +141,19 @@ export async function measureFirstLoad(
   cookies: Parameters<import("@playwright/test").BrowserContext["addCookies"]>[0],
   contextOptions: import("@playwright/test").BrowserContextOptions = {},
 ): Promise<FirstLoad & { cookies: Awaited<ReturnType<import("@playwright/test").BrowserContext["cookies"]>> }> {
+  const { context, load } = await openFirstLoad(browser, cookies, contextOptions);
+  // The refresh cookie was rotated by this load: hand the new one on to the next.
+  const next = await context.cookies();
+  await context.close();
+  return { ...load, cookies: next };
+}
+
+/** `measureFirstLoad`'s load, leaving its page open for the caller to go on with (and close). */
+export async function openFirstLoad(
+  browser: import("@playwright/test").Browser,
+  cookies: Parameters<import("@playwright/test").BrowserContext["addCookies"]>[0],
+  contextOptions: import("@playwright/test").BrowserContextOptions = {},
+): Promise<{ context: import("@playwright/test").BrowserContext; page: Page; load: FirstLoad }> {
   const context = await browser.newContext(contextOptions);
   await context.addCookies(cookies);
   await context.addInitScript(() => {
@@ -194,10 +207,7 @@ export async function measureFirstLoad(
     ),
   );
   const longTasks = await page.evaluate(() => (window as unknown as { longTasks: string[] }).longTasks);
-  // The refresh cookie was rotated by this load: hand the new one on to the next.
-  const next = await context.cookies();
-  await context.close();
-  return { filled, domContentLoaded, lastResponse, requests, longTasks, cookies: next };
+  return { context, page, load: { filled, domContentLoaded, lastResponse, requests, longTasks } };
 }
 
 /** The median of some numbers. */

@@ -6,6 +6,7 @@ import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { useUpdateMe } from "@/features/account/api";
 import { useMe } from "@/features/auth/api";
+import { NewPasswordFields, useNewPassword } from "@/features/auth/components/NewPasswordFields";
 import { ApiError, errorMessage } from "@/lib/api";
 
 function NameSection({ fullName }: { fullName: string }) {
@@ -60,29 +61,22 @@ function NameSection({ fullName }: { fullName: string }) {
 function PasswordSection() {
   const update = useUpdateMe();
   const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [repeat, setRepeat] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const chosen = useNewPassword();
   const fields = update.error instanceof ApiError ? update.error.fields : {};
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (next !== repeat) {
-      setMismatch(true);
-      return;
-    }
+    if (!chosen.check()) return;
     update.mutate(
-      { current_password: current, new_password: next },
+      { current_password: current, new_password: chosen.password },
       {
         onSuccess: () => {
           setCurrent("");
-          setNext("");
-          setRepeat("");
+          chosen.clear();
         },
       },
     );
   };
   const edited = () => {
-    setMismatch(false);
     if (update.error || update.isSuccess) update.reset();
   };
   return (
@@ -105,29 +99,14 @@ function PasswordSection() {
             required
             autoComplete="current-password"
             error={fields.current_password}
+            aria-invalid={Boolean(fields.current_password)}
           />
-          <PasswordInput
+          <NewPasswordFields
+            state={chosen}
             label="New password"
-            description="At least 10 characters, with a letter and a digit or symbol"
-            value={next}
-            onChange={(e) => {
-              setNext(e.currentTarget.value);
-              edited();
-            }}
-            required
-            autoComplete="new-password"
+            confirmLabel="Repeat the new password"
             error={fields.new_password}
-          />
-          <PasswordInput
-            label="Repeat the new password"
-            value={repeat}
-            onChange={(e) => {
-              setRepeat(e.currentTarget.value);
-              edited();
-            }}
-            required
-            autoComplete="new-password"
-            error={mismatch ? "The two new passwords differ" : undefined}
+            onEdit={edited}
           />
           {update.error && !fields.current_password && !fields.new_password && (
             <Alert color="red" variant="light" role="alert">
@@ -140,7 +119,7 @@ function PasswordSection() {
             </Text>
           )}
           <Group>
-            <Button type="submit" loading={update.isPending} disabled={!current || !next || !repeat}>
+            <Button type="submit" loading={update.isPending} disabled={!current || !chosen.password || !chosen.confirm}>
               Change password
             </Button>
           </Group>

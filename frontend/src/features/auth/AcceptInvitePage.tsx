@@ -1,31 +1,25 @@
-import { Alert, Button, PasswordInput, Stack, Text } from "@mantine/core";
-import { type FormEvent, useState } from "react";
+import { Alert, Button, Stack, Text } from "@mantine/core";
+import type { FormEvent } from "react";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { useAcceptInvite } from "@/features/auth/api";
-import { Anchor, AuthCard } from "@/features/auth/components/AuthCard";
+import { Anchor, AuthCard, FormError } from "@/features/auth/components/AuthCard";
+import { NewPasswordFields, useNewPassword } from "@/features/auth/components/NewPasswordFields";
 import { useSession } from "@/features/auth/session";
-import { ApiError, errorMessage } from "@/lib/api";
+import { ApiError } from "@/lib/api";
 
 export default function AcceptInvitePage() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
   const { status } = useSession();
   const accept = useAcceptInvite();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const chosen = useNewPassword();
 
   if (accept.isSuccess && status === "authenticated") return <Navigate to="/" replace />;
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (password !== confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    accept.mutate({ token, password });
+    if (chosen.check()) accept.mutate({ token, password: chosen.password });
   };
   const fields = accept.error instanceof ApiError ? accept.error.fields : {};
 
@@ -49,28 +43,8 @@ export default function AcceptInvitePage() {
       </Text>
       <form onSubmit={onSubmit} noValidate>
         <Stack gap="md">
-          <PasswordInput
-            label="Password"
-            description="At least 10 characters, with a letter and a digit or symbol"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-            error={fields.password}
-          />
-          <PasswordInput
-            label="Confirm password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
-            error={mismatch ? "The passwords do not match" : undefined}
-          />
-          {accept.error && !fields.password && (
-            <Alert color="red" variant="light" role="alert">
-              {errorMessage(accept.error)}
-            </Alert>
-          )}
+          <NewPasswordFields state={chosen} error={fields.password} />
+          <FormError error={accept.error} shown={["password"]} />
           <Button type="submit" loading={accept.isPending} fullWidth>
             Set password and sign in
           </Button>

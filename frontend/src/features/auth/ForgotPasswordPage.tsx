@@ -1,10 +1,10 @@
-import { Alert, Button, Stack, Text, TextInput } from "@mantine/core";
+import { Alert, Button, Stack, Text } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
 
 import { useForgotPassword } from "@/features/auth/api";
-import { Anchor, AuthCard } from "@/features/auth/components/AuthCard";
-import { ApiError, errorMessage } from "@/lib/api";
+import { Anchor, AuthCard, EmailInput, FormError } from "@/features/auth/components/AuthCard";
+import { ApiError } from "@/lib/api";
 
 export default function ForgotPasswordPage() {
   const forgot = useForgotPassword();
@@ -38,20 +38,8 @@ export default function ForgotPasswordPage() {
           </Text>
           <form onSubmit={onSubmit} noValidate>
             <Stack gap="md">
-              <TextInput
-                label="Email"
-                type="email"
-                autoComplete="username"
-                required
-                value={email}
-                onChange={(e) => setEmail(e.currentTarget.value)}
-                error={fields.email}
-              />
-              {forgot.error && !fields.email && (
-                <Alert color="red" variant="light" role="alert">
-                  {errorMessage(forgot.error)}
-                </Alert>
-              )}
+              <EmailInput value={email} onChange={setEmail} error={fields.email} />
+              <FormError error={forgot.error} shown={["email"]} />
               <Button type="submit" loading={forgot.isPending} fullWidth>
                 Send the link
               </Button>

@@ -1,11 +1,12 @@
-import { Alert, Button, PasswordInput, Stack, TextInput } from "@mantine/core";
+import { Button, PasswordInput, Stack, TextInput } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { Link, Navigate } from "react-router";
 
 import { useRegister } from "@/features/auth/api";
-import { Anchor, AuthCard } from "@/features/auth/components/AuthCard";
+import { Anchor, AuthCard, FormError } from "@/features/auth/components/AuthCard";
+import { PASSWORD_RULE } from "@/features/auth/components/NewPasswordFields";
 import { useSession } from "@/features/auth/session";
-import { ApiError, errorMessage } from "@/lib/api";
+import { ApiError } from "@/lib/api";
 
 export default function RegisterPage() {
   const { status } = useSession();
@@ -70,18 +71,14 @@ export default function RegisterPage() {
           />
           <PasswordInput
             label="Password"
-            description="At least 10 characters, with a letter and a digit or symbol"
+            description={PASSWORD_RULE}
             autoComplete="new-password"
             required
             value={form.password}
             onChange={set("password")}
             error={fields.password}
           />
-          {register.error && !Object.keys(fields).length && (
-            <Alert color="red" variant="light" role="alert">
-              {errorMessage(register.error)}
-            </Alert>
-          )}
+          <FormError error={register.error} shown={["full_name", "organization_name", "email", "password"]} />
           <Button type="submit" loading={register.isPending} fullWidth>
             Create account
           </Button>

@@ -1,29 +1,23 @@
-import { Alert, Button, PasswordInput, Stack, Text } from "@mantine/core";
-import { type FormEvent, useState } from "react";
+import { Alert, Button, Stack, Text } from "@mantine/core";
+import type { FormEvent } from "react";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { useResetPassword } from "@/features/auth/api";
-import { Anchor, AuthCard } from "@/features/auth/components/AuthCard";
-import { ApiError, errorMessage } from "@/lib/api";
+import { Anchor, AuthCard, FormError } from "@/features/auth/components/AuthCard";
+import { NewPasswordFields, useNewPassword } from "@/features/auth/components/NewPasswordFields";
+import { ApiError } from "@/lib/api";
 
 export default function ResetPasswordPage() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
   const reset = useResetPassword();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const chosen = useNewPassword();
 
   if (reset.isSuccess) return <Navigate to="/sign-in?reset=1" replace />;
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (password !== confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    reset.mutate({ token, password });
+    if (chosen.check()) reset.mutate({ token, password: chosen.password });
   };
   const fields = reset.error instanceof ApiError ? reset.error.fields : {};
   const again = (
@@ -50,28 +44,13 @@ export default function ResetPasswordPage() {
       </Text>
       <form onSubmit={onSubmit} noValidate>
         <Stack gap="md">
-          <PasswordInput
+          <NewPasswordFields
+            state={chosen}
             label="New password"
-            description="At least 10 characters, with a letter and a digit or symbol"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
+            confirmLabel="Confirm new password"
             error={fields.password}
           />
-          <PasswordInput
-            label="Confirm new password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
-            error={mismatch ? "The passwords do not match" : undefined}
-          />
-          {reset.error && !fields.password && (
-            <Alert color="red" variant="light" role="alert">
-              {errorMessage(reset.error)}
-            </Alert>
-          )}
+          <FormError error={reset.error} shown={["password"]} />
           <Button type="submit" loading={reset.isPending} fullWidth>
             Set the new password
           </Button>

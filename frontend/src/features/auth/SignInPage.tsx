@@ -1,11 +1,11 @@
-import { Alert, Button, PasswordInput, Stack, TextInput } from "@mantine/core";
+import { Alert, Button, PasswordInput, Stack } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { Link, Navigate, useSearchParams } from "react-router";
 
 import { useSignIn } from "@/features/auth/api";
-import { Anchor, AuthCard } from "@/features/auth/components/AuthCard";
+import { Anchor, AuthCard, EmailInput, FormError } from "@/features/auth/components/AuthCard";
 import { safeNext, useSession } from "@/features/auth/session";
-import { ApiError, errorMessage } from "@/lib/api";
+import { ApiError } from "@/lib/api";
 
 export default function SignInPage() {
   const [params] = useSearchParams();
@@ -48,15 +48,7 @@ export default function SignInPage() {
       )}
       <form onSubmit={onSubmit} noValidate>
         <Stack gap="md">
-          <TextInput
-            label="Email"
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.currentTarget.value)}
-            error={fields.email}
-          />
+          <EmailInput value={email} onChange={setEmail} error={fields.email} />
           <PasswordInput
             label="Password"
             autoComplete="current-password"
@@ -65,11 +57,7 @@ export default function SignInPage() {
             onChange={(e) => setPassword(e.currentTarget.value)}
             error={fields.password}
           />
-          {signIn.error && !Object.keys(fields).length && (
-            <Alert color="red" variant="light" role="alert">
-              {errorMessage(signIn.error)}
-            </Alert>
-          )}
+          <FormError error={signIn.error} shown={["email", "password"]} />
           <Button type="submit" loading={signIn.isPending} fullWidth>
             Sign in
           </Button>

@@ -1,5 +1,7 @@
-import { Anchor, Box, Center, Paper, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Box, Center, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import type { ReactNode } from "react";
+
+import { ApiError, errorMessage } from "@/lib/api";
 
 /** The centred card the public pages (sign in, register, accept invite) share. */
 export function AuthCard({ title, children, footer }: { title: string; children: ReactNode; footer?: ReactNode }) {
@@ -30,3 +32,38 @@ export function AuthCard({ title, children, footer }: { title: string; children:
 }
 
 export { Anchor };
+
+/** The sign-in address field of the public forms. */
+export function EmailInput({
+  value,
+  onChange,
+  error,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+}) {
+  return (
+    <TextInput
+      label="Email"
+      type="email"
+      autoComplete="username"
+      required
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value)}
+      error={error}
+    />
+  );
+}
+
+/** A failed request's message, unless it is already shown beside a field of the form (`shown`)
+ * that it names. */
+export function FormError({ error, shown }: { error: Error | null; shown: string[] }) {
+  const named = error instanceof ApiError ? Object.keys(error.fields) : [];
+  if (!error || named.some((field) => shown.includes(field))) return null;
+  return (
+    <Alert color="red" variant="light" role="alert">
+      {errorMessage(error)}
+    </Alert>
+  );
+}
