@@ -123,6 +123,15 @@ def import_csv(
         location_id, day, reason = cell
         rows.append((line, raw_loc, raw_date, raw_hour, raw_count, location_id))
         actions.append("reject")
+        if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
+            # `Clapham,2026-11-25,1,025`: a count written with a thousands separator, or a
+            # shifted column. Cutting the row to fit would store 1 visitor, not 1,025.
+            reasons[index] = (
+                f"This row has {len(record)} values but the first line names {len(header)} "
+                "columns: write counts without a thousands separator (1025, not 1,025) or "
+                "quote them"
+            )
+            continue
         if reason is None:
             parsed_hour = hours.get(raw_hour)
             if parsed_hour is None:
@@ -319,9 +328,15 @@ def _parse_hour(raw: str) -> tuple[int | None, str | None]:
     return None, f"Hour {text!r} is out of range: use the local clock hour 0-23, or leave it blank"
 
 
+# A whole number with thousands separators, as a formatted spreadsheet cell saves it.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+
+
 def _parse_count(raw: str) -> tuple[int | None, bool, str | None, bool]:
     """(count, closed, reason, skip): a blank count skips the row, `closed` closes the day."""
     text = raw.strip()
+    if _GROUPED.fullmatch(text):  # "1,040": Excel's number format, quoted in the file
+        text = text.replace(",", "")
     if text.isascii() and text.isdigit():
         if len(text.lstrip("0")) > len(str(MAX_COUNT)):
             return None, False, f"Count {text[:20]}… is larger than {MAX_COUNT}", False

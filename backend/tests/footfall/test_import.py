@@ -131,6 +131,35 @@ def test_every_rejection_reason_is_reported_per_row(client: TestClient, db: Sess
     assert audit_total(client, s.owner.headers) == 0
 
 
+def test_a_row_with_more_values_than_the_header_is_refused_not_cut_to_fit(
+    client: TestClient, db: Session
+) -> None:
+    """`Soho,2025-06-03,1,025` is 1,025 visitors written with a thousands separator: cutting it to
+    the three columns named would store 1. Trailing empty cells (spreadsheets add them) pass."""
+    s = shop(client, db)
+    text = (
+        "location,date,count\n"
+        "Soho,2025-06-02,980\n"
+        "Soho,2025-06-03,1,025\n"
+        "Soho,2025-06-04,1010,,\n"
+        'Soho,2025-06-05,"1,040"\n'
+        'Soho,2025-06-06,"1,04"\n'
+    )
+    report = upload(client, s.owner, text, dry_run=True).json()
+    actions = ["create", "reject", "create", "create", "reject"]
+    assert [r["action"] for r in report["rows"]] == actions
+    assert "has 4 values but the first line names 3 columns" in report["rows"][1]["reason"]
+    assert "not a whole number" in report["rows"][4]["reason"]
+    applied = upload(client, s.owner, text)
+    assert applied.status_code == 422
+    assert listing(client, s.owner) == []
+    # Without the two bad rows, the quoted "1,040" (a formatted spreadsheet cell) is 1040.
+    good = "\n".join(line for i, line in enumerate(text.splitlines()) if i not in (2, 5))
+    assert upload(client, s.owner, good + "\n").status_code == 200
+    counts = {e["date"]: e["count"] for e in listing(client, s.owner)}
+    assert counts == {"2025-06-02": 980, "2025-06-04": 1010, "2025-06-05": 1040}
+
+
 def test_one_bad_row_in_a_large_file_writes_nothing(client: TestClient, db: Session) -> None:
     s = shop(client, db)
     lines = ["location,date,count,hour"]
