@@ -56,6 +56,18 @@ test("type a week of counts for a store, save, and find them after a reload", as
   await page.getByRole("button", { name: /^Save 1 change$/ }).click();
   await expect(page.getByRole("status").filter({ hasText: "1 cleared" })).toBeVisible();
   await checkPage(page, "footfall-grid-saved");
+
+  // A count far beyond anything the store's sales allow is questioned as soon as it is saved,
+  // though the store has no weeks of counts yet (#25): saved as typed, with the reason shown.
+  const secondName = (await grid.getByRole("rowheader").nth(1).textContent())?.trim() ?? "";
+  await second.nth(3).fill("17000");
+  await page.getByRole("button", { name: /^Save 1 change$/ }).click();
+  const questioned = page.getByTestId("footfall-questioned");
+  await expect(questioned).toContainText("Check these counts");
+  await expect(questioned).toContainText(secondName);
+  await expect(questioned).toContainText(/17,000 visitors for [\d,]+ transactions would be a conversion under 2 %/);
+  await expect(second.nth(3)).toHaveValue("17000");
+  await expect(grid.getByRole("img", { name: /^Unusual count: 17,000 visitors for/ })).toBeVisible();
 });
 
 test("import a CSV: the dry run names the bad row, and a fixed file imports", async ({ page }) => {

@@ -1,16 +1,26 @@
 """Footfall rules: which days may be written, how a day is shaped, and which counts are unusual.
 
-The "unusual value" rule (`unusual` in responses, `DayFootfall.unusual`): a count is unusual when it
-is more than 3x, or less than a third of, the median of the same store's counts on the same weekday
-(and, for an hourly figure, the same hour) over the 8 weeks before it. Only weeks with a count take
-part (closed and unknown days are left out) and at least 3 are needed; with a median of 0 nothing is
-flagged.
+A count is questioned (`unusual` and `unusual_reason` in responses; `unusual_reason`) when:
+
+1. a whole day has fewer visitors than transactions (every sale needs a visitor: impossible);
+2. against the store's own history: it is more than 3x, or less than a third of, the median of
+   the same store's counts on the same weekday (and, for an hourly figure, the same hour) over the
+   8 weeks before it. Only weeks with a count take part (closed and unknown days are left out)
+   and at least 3 are needed; with a median of 0 nothing is flagged;
+3. a whole day without that history (a new store, or counts just started): against the chain,
+   more than 5x or less than a fifth of the median of the other stores' counts that day (at
+   least 2 of them); without those either, against its sales, more than 50 visitors per
+   transaction (a conversion under 2 %).
+
+A day marked closed on which the store took sales is questioned as well. Questioned counts are
+kept (a 17,000 may be a real event day): the grid shows why, and the person who typed it sees
+it at once.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +31,11 @@ from app.locations.models import Location
 UNUSUAL_FACTOR = 3
 UNUSUAL_WEEKS = 8
 UNUSUAL_MIN_WEEKS = 3
+# Without the store's own history: against the chain's other stores that day (stores differ in
+# size more than a store's weeks differ), or against the day's transactions.
+CHAIN_FACTOR = 5
+CHAIN_MIN_STORES = 2
+MAX_VISITORS_PER_TRANSACTION = 50
 MAX_RANGE_DAYS = 366
 
 Key = tuple[int, date, int | None]  # location id, local date, hour (None: the whole day)
@@ -87,15 +102,25 @@ def shape_clash(existing: Container[Key], key: Key, location: Location) -> str |
     return None
 
 
-def is_unusual(
+def unusual_reason(
     series: Mapping[Any, int | None],
     location_id: int,
     day: date,
     hour: int | None,
     value: int | None,
-) -> bool:
+    *,
+    transactions: int | None = None,
+    others: Sequence[int] = (),
+) -> str | None:
+    """Why a count is questioned (the module's rules), or None. `transactions`: the store's
+    transactions that day; `others`: the other stores' whole-day counts that day."""
     if value is None:
-        return False
+        return None
+    if hour is None and transactions and value < transactions:
+        return (
+            f"Fewer visitors ({value:,}) than transactions ({transactions:,}) that day: every "
+            "sale needs a visitor"
+        )
     past: list[int] = []
     for weeks in range(1, UNUSUAL_WEEKS + 1):
         earlier = day - timedelta(weeks=weeks)
@@ -104,9 +129,36 @@ def is_unusual(
         )
         if figure is not None:
             past.append(figure)
-    if len(past) < UNUSUAL_MIN_WEEKS:
-        return False
-    median = statistics.median(past)
-    if median <= 0:
-        return False
-    return value > UNUSUAL_FACTOR * median or value * UNUSUAL_FACTOR < median
+    weekday = f"{day:%A}" + ("" if hour is None else f" {hour:02d}:00")
+    if len(past) >= UNUSUAL_MIN_WEEKS:
+        median = statistics.median(past)
+        if median <= 0:
+            return None
+        if value > UNUSUAL_FACTOR * median:
+            return f"More than {UNUSUAL_FACTOR}x a usual {weekday} here ({median:,.0f})"
+        if value * UNUSUAL_FACTOR < median:
+            return f"Less than a third of a usual {weekday} here ({median:,.0f})"
+        return None
+    if hour is not None:
+        return None
+    if len(others) >= CHAIN_MIN_STORES:
+        median = statistics.median(others)
+        if median > 0 and value > CHAIN_FACTOR * median:
+            return f"More than {CHAIN_FACTOR}x the other stores' median that day ({median:,.0f})"
+        if median > 0 and value * CHAIN_FACTOR < median:
+            return f"Less than a fifth of the other stores' median that day ({median:,.0f})"
+        return None
+    if transactions and value > MAX_VISITORS_PER_TRANSACTION * transactions:
+        return (
+            f"{value:,} visitors for {transactions:,} transactions would be a conversion under "
+            f"{100 // MAX_VISITORS_PER_TRANSACTION} %"
+        )
+    return None
+
+
+def closed_reason(transactions: int | None) -> str | None:
+    """Why a day marked closed is questioned: the store took sales on it."""
+    if not transactions:
+        return None
+    taken = "sales were" if transactions != 1 else "sale was"
+    return f"Marked closed, but {transactions:,} {taken} taken that day"

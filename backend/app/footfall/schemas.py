@@ -18,7 +18,7 @@ Hour = Annotated[int, Field(ge=0, le=23, description="Local clock hour 0-23; nul
 
 
 class FootfallRead(BaseModel):
-    """An entry; `unusual` flags a count far from the store's usual figure for that weekday."""
+    """An entry; `unusual` (with `unusual_reason`) flags a count that looks wrong."""
 
     id: int
     location_id: int
@@ -32,8 +32,13 @@ class FootfallRead(BaseModel):
     updated_at: dt.datetime
     unusual: bool = Field(
         default=False,
-        description="More than 3x or less than a third of the median of the same weekday (and "
-        "hour) over the 8 weeks before, when at least 3 of those days have a count",
+        description="The count is questioned (app/footfall/rules.py): fewer visitors than "
+        "transactions; far from the store's usual figure for that weekday (and hour); for a "
+        "store without 3 weeks of history, far from the chain's other stores that day or from "
+        "its own sales; or a day marked closed with sales",
+    )
+    unusual_reason: str | None = Field(
+        default=None, description="Why the count is questioned, in words; null when it is not"
     )
 
 

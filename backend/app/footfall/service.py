@@ -20,9 +20,18 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.footfall.models import FootfallEntry
-from app.footfall.rules import UNUSUAL_WEEKS, DayKey, Key, check_range, is_unusual
+from app.footfall.rules import (
+    UNUSUAL_WEEKS,
+    DayKey,
+    Key,
+    check_range,
+    closed_reason,
+    unusual_reason,
+)
 from app.footfall.schemas import FootfallPage, FootfallRead
 from app.locations import service as location_service
+from app.locations.models import Location
+from app.rollups import service as rollup_service
 from app.users.models import User
 
 _ENTRY = cast(Table, FootfallEntry.__table__)
@@ -37,7 +46,6 @@ class DayFootfall:
     status: Literal["counted", "closed", "unknown"]
     count: int | None  # the whole-day figure or the sum of the hourly ones; None unless counted
     hourly: bool  # True when the count is a sum of hourly figures
-    unusual: bool
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -88,18 +96,14 @@ def day_footfall(
     date_from: date,
     date_to: date,
 ) -> dict[DayKey, DayFootfall]:
-    """Every location x date of the range (inclusive): counted, closed or unknown, with `unusual`.
+    """Every location x date of the range (inclusive): counted, closed or unknown.
 
     For the reports: a day with no entry is `unknown` (never 0). Locations of other organizations
     are ignored. Access checks are the caller's.
     """
     ids = sorted(set(location_ids))
     days, _, hourly_days = _series(
-        db=db,
-        org_id=org_id,
-        location_ids=ids,
-        date_from=date_from - timedelta(weeks=UNUSUAL_WEEKS),
-        date_to=date_to,
+        db=db, org_id=org_id, location_ids=ids, date_from=date_from, date_to=date_to
     )
     result: dict[DayKey, DayFootfall] = {}
     for location_id in ids:
@@ -118,7 +122,6 @@ def day_footfall(
                 status=status,
                 count=count,
                 hourly=key in hourly_days,
-                unusual=is_unusual(days, location_id, day, None, count),
             )
             day += timedelta(days=1)
     return result
@@ -195,37 +198,66 @@ def _series(
 def reads(*, db: Session, org_id: int, entries: Sequence[FootfallEntry]) -> list[FootfallRead]:
     if not entries:
         return []
+    first = min(e.entry_date for e in entries)
+    last = max(e.entry_date for e in entries)
+    # Every store of the organization: a new store's count is weighed against the others'.
+    org_stores = db.scalars(select(Location.id).where(Location.org_id == org_id)).all()
     days, hours, _ = _series(
         db=db,
         org_id=org_id,
+        location_ids=org_stores,
+        date_from=first - timedelta(weeks=UNUSUAL_WEEKS),
+        date_to=last,
+    )
+    transactions = rollup_service.day_transactions(
+        db=db,
+        org_id=org_id,
         location_ids={e.location_id for e in entries},
-        date_from=min(e.entry_date for e in entries) - timedelta(weeks=UNUSUAL_WEEKS),
-        date_to=max(e.entry_date for e in entries),
+        date_from=first,
+        date_to=last,
     )
     user_ids = {e.updated_by_id for e in entries if e.updated_by_id is not None}
     names: dict[int, str] = {}
     if user_ids:
         rows = db.execute(select(User.id, User.full_name).where(User.id.in_(user_ids)))
         names = {row[0]: row[1] for row in rows}
-    return [
-        FootfallRead(
-            id=e.id,
-            location_id=e.location_id,
-            date=e.entry_date,
-            count=e.count,
-            hour=e.hour,
-            closed=e.closed,
-            source=e.source,
-            updated_by=e.updated_by_id,
-            updated_by_name=names.get(e.updated_by_id) if e.updated_by_id else None,
-            updated_at=e.updated_at,
-            unusual=is_unusual(
-                days if e.hour is None else hours,
-                e.location_id,
-                e.entry_date,
-                e.hour,
-                e.count,
-            ),
+
+    def reason(e: FootfallEntry) -> str | None:
+        sold = transactions.get((e.location_id, e.entry_date))
+        if e.closed:
+            return closed_reason(sold)
+        others = [
+            count
+            for store in org_stores
+            if store != e.location_id and (count := days.get((store, e.entry_date))) is not None
+        ]
+        return unusual_reason(
+            days if e.hour is None else hours,
+            e.location_id,
+            e.entry_date,
+            e.hour,
+            e.count,
+            transactions=sold,
+            others=others,
         )
-        for e in entries
-    ]
+
+    result = []
+    for e in entries:
+        why = reason(e)
+        result.append(
+            FootfallRead(
+                id=e.id,
+                location_id=e.location_id,
+                date=e.entry_date,
+                count=e.count,
+                hour=e.hour,
+                closed=e.closed,
+                source=e.source,
+                updated_by=e.updated_by_id,
+                updated_by_name=names.get(e.updated_by_id) if e.updated_by_id else None,
+                updated_at=e.updated_at,
+                unusual=why is not None,
+                unusual_reason=why,
+            )
+        )
+    return result

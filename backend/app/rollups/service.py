@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.rollups import freshness
@@ -148,3 +148,24 @@ __all__ = [
     "refunds_against",
     "update_rollups",
 ]
+
+
+def day_transactions(
+    *, db: Session, org_id: int, location_ids: Iterable[int], date_from: date, date_to: date
+) -> dict[tuple[int, date], int]:
+    """Transactions per (location, business date) of the range, inclusive (every currency a
+    location sold in added up); a day without sales is absent."""
+    ids = sorted(set(location_ids))
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(RollupDay.location_id, RollupDay.business_date, func.sum(RollupDay.transactions))
+        .where(
+            RollupDay.org_id == org_id,
+            RollupDay.location_id.in_(ids),
+            RollupDay.business_date >= date_from,
+            RollupDay.business_date <= date_to,
+        )
+        .group_by(RollupDay.location_id, RollupDay.business_date)
+    )
+    return {(loc, day): int(total) for loc, day, total in rows if total}

@@ -1402,7 +1402,7 @@ export interface components {
         };
         /**
          * FootfallRead
-         * @description An entry; `unusual` flags a count far from the store's usual figure for that weekday.
+         * @description An entry; `unusual` (with `unusual_reason`) flags a count that looks wrong.
          */
         FootfallRead: {
             /** Closed */
@@ -1427,10 +1427,15 @@ export interface components {
             source: "manual" | "import" | "api";
             /**
              * Unusual
-             * @description More than 3x or less than a third of the median of the same weekday (and hour) over the 8 weeks before, when at least 3 of those days have a count
+             * @description The count is questioned (app/footfall/rules.py): fewer visitors than transactions; far from the store's usual figure for that weekday (and hour); for a store without 3 weeks of history, far from the chain's other stores that day or from its own sales; or a day marked closed with sales
              * @default false
              */
             unusual: boolean;
+            /**
+             * Unusual Reason
+             * @description Why the count is questioned, in words; null when it is not
+             */
+            unusual_reason?: string | null;
             /**
              * Updated At
              * Format: date-time

@@ -29,14 +29,17 @@ function byCell(entries: FootfallEntry[] | undefined): Map<string, StoredCell> {
   const cells = new Map<string, StoredCell>();
   for (const e of entries ?? []) {
     const key = cellKey(e.location_id, e.date);
+    const reason = e.unusual_reason ?? null;
     if (e.hour === null) {
-      cells.set(key, { count: e.count, closed: e.closed, unusual: e.unusual, hourly: false });
+      cells.set(key, { count: e.count, closed: e.closed, unusual: e.unusual, reason, hourly: false });
     } else {
       const sum = cells.get(key);
+      const hour = reason && `${String(e.hour).padStart(2, "0")}:00: ${reason}`;
       cells.set(key, {
         count: (sum?.count ?? 0) + (e.count ?? 0),
         closed: false,
         unusual: Boolean(sum?.unusual) || e.unusual,
+        reason: sum?.reason ?? hour,
         hourly: true,
       });
     }
@@ -58,6 +61,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
   const [drafts, setDrafts] = useState(new Map<string, string>());
   const [saved, setSaved] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [questioned, setQuestioned] = useState<string[]>([]);
 
   const stored = useMemo(() => byCell(week.data?.items), [week.data]);
   const lastYear = useMemo(() => byCell(lastYearWeek.data?.items), [lastYearWeek.data]);
@@ -120,6 +124,14 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
         setSaved(
           `Saved: ${result.created} added, ${result.updated} changed, ${result.deleted} cleared.`,
         );
+        // What was just typed and looks wrong is asked about at once, not left to a small icon.
+        const names = new Map(stores.map((store) => [store.id, store.name]));
+        const typed = new Set(keys);
+        setQuestioned(
+          result.items
+            .filter((e) => e.unusual && e.hour === null && typed.has(cellKey(e.location_id, e.date)))
+            .map((e) => `${names.get(e.location_id) ?? "A store"}, ${formatDateRange(e.date, e.date)}: ${e.unusual_reason ?? "unusual"}`),
+        );
       },
     });
   };
@@ -179,6 +191,18 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
         {saved && (
           <Alert color="green" variant="light" role="status">
             {saved}
+          </Alert>
+        )}
+        {saved && questioned.length > 0 && (
+          <Alert color="yellow" variant="light" role="status" title="Check these counts" data-testid="footfall-questioned">
+            <Stack gap={4}>
+              {questioned.map((line) => (
+                <Text key={line} size="sm">
+                  {line}
+                </Text>
+              ))}
+              <Text size="sm">They are saved as typed: correct them if they are wrong.</Text>
+            </Stack>
           </Alert>
         )}
         {notice && (

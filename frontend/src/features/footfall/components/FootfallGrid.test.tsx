@@ -69,10 +69,16 @@ describe("FootfallGrid", () => {
 
   it("shows last year's same weekday, flags unusual counts and marks invalid text", async () => {
     const user = userEvent.setup();
-    const stored = new Map([[cellKey(2, "2026-03-03"), { count: 9000, closed: false, unusual: true, hourly: false }]]);
+    const stored = new Map([
+      [
+        cellKey(2, "2026-03-03"),
+        { count: 9000, closed: false, unusual: true, reason: "More than 3x a usual Tuesday here (1,000)", hourly: false },
+      ],
+    ]);
     render(<Harness stored={stored} />);
     expect(screen.getAllByText("LY 380")).toHaveLength(1);
-    expect(screen.getByRole("img", { name: "Unusual count" })).toBeInTheDocument();
+    // The server's reason is the flag's name, read out and shown on hover.
+    expect(screen.getByRole("img", { name: "Unusual count: More than 3x a usual Tuesday here (1,000)" })).toBeInTheDocument();
     await user.click(cell("Harbour St", "4"));
     await user.keyboard("lots");
     expect(cell("Harbour St", "4")).toHaveAttribute("aria-invalid", "true");

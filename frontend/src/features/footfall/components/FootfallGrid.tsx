@@ -21,6 +21,8 @@ export type StoredCell = {
   count: number | null;
   closed: boolean;
   unusual: boolean;
+  /** Why the count is questioned (the server's words), when it is. */
+  reason?: string | null;
   /** The day was entered by the hour: the grid shows the total and does not edit it. */
   hourly: boolean;
 };
@@ -174,8 +176,13 @@ export function FootfallGrid({ stores, days, stored, lastYear, drafts, errors, t
                       LY {lastYearText(lastYearFor(lastYear, store.id, day))}
                     </Text>
                     {saved?.unusual && draft === undefined && (
-                      <Tooltip label="Unusual: far from this store's usual count for this weekday">
-                        <span className="footfall-unusual" role="img" aria-label="Unusual count" tabIndex={0}>
+                      <Tooltip label={`Check this count: ${saved.reason ?? "far from this store's usual count for this weekday"}`} multiline maw={260}>
+                        <span
+                          className="footfall-unusual"
+                          role="img"
+                          aria-label={`Unusual count: ${saved.reason ?? "far from this store's usual count for this weekday"}`}
+                          tabIndex={0}
+                        >
                           <IconAlertTriangle size={14} aria-hidden />
                         </span>
                       </Tooltip>
