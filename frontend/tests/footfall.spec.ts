@@ -110,3 +110,31 @@ test("import a CSV: the dry run names the bad row, and a fixed file imports", as
   await page.getByRole("button", { name: "Download template" }).click();
   expect((await download).suggestedFilename()).toBe("footfall-template.csv");
 });
+
+test("today's count for a store in a couple of taps, as staff at the door would on a phone", async ({ page }) => {
+  await registerOwner(page, "Footfall Door");
+  await connectSquare(page);
+  await navLink(page, "Footfall").click();
+  const quick = page.getByTestId("quick-count");
+  await expect(quick.getByRole("heading", { name: "Today's count" })).toBeVisible();
+  const store = (await quick.getByRole("textbox", { name: "Store" }).inputValue()).trim();
+  expect(store).not.toBe("");
+  await quick.getByRole("textbox", { name: /^Visitors/ }).fill("386");
+  await quick.getByRole("button", { name: "Save" }).click();
+  await expect(quick.getByTestId("quick-count-saved")).toContainText(`Saved: ${store}, today`);
+  await expect(quick.getByTestId("quick-count-saved")).toContainText("386 visitors");
+  await checkPage(page, "footfall-quick-count");
+
+  // The same entry as the grid's: this week's row for the store shows it under today.
+  await page.reload();
+  await expect(quick.getByRole("textbox", { name: /^Visitors/ })).toHaveValue("386");
+  const grid = page.getByTestId("footfall-grid");
+  const row = grid.getByRole("row").filter({ has: page.getByRole("rowheader", { name: store, exact: true }) });
+  await expect.poll(async () => row.getByRole("textbox").evaluateAll((cells) => cells.map((c) => (c as HTMLInputElement).value))).toContain("386");
+
+  // Yesterday is one tap away; a word other than a number or "closed" is refused at once.
+  await quick.getByText("Yesterday").click();
+  await quick.getByRole("textbox", { name: /^Visitors/ }).fill("lots");
+  await expect(quick.getByText("“lots” is not a whole number (or “closed”)")).toBeVisible();
+  await expect(quick.getByRole("button", { name: "Save" })).toBeDisabled();
+});

@@ -9,6 +9,7 @@ import { PageHeader } from "@/components/ui/PageHeader";
 import { useMe } from "@/features/auth/api";
 import { type FootfallCell, type FootfallEntry, useFootfall, useSaveFootfall } from "@/features/footfall/api";
 import { FootfallGrid, type GridStore, type StoredCell, cellKey } from "@/features/footfall/components/FootfallGrid";
+import { QuickCount } from "@/features/footfall/components/QuickCount";
 import { ImportPanel } from "@/features/footfall/components/ImportPanel";
 import {
   addDays,
@@ -233,7 +234,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
         )}
         {week.data && (
           <Text size="xs" c="gray.7">
-            A warning sign marks a count far from the store's usual figure for that weekday.
+            A warning sign marks a count that looks wrong (far from the store's usual weekday, from the other stores or from its sales): hover or focus it to see why.
           </Text>
         )}
       </Stack>
@@ -260,6 +261,7 @@ export default function FootfallPage() {
             const stores = locations.map((l) => ({ id: l.id, name: l.name, editable: canWrite }));
             return (
               <>
+                {canWrite && <QuickCount stores={stores} />}
                 <Week stores={stores} canWrite={canWrite} />
                 {canWrite && <ImportPanel />}
               </>
