@@ -22,7 +22,7 @@ from app.mail import transport
 from app.mail.models import MailMessage
 from app.users.models import Role
 from tests.factories import make_org, make_user, member_of
-from tests.mail.conftest import BASE_URL, SmtpServer, free_port, link_in
+from tests.smtp import BASE_URL, SmtpServer, free_port, link_in
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
