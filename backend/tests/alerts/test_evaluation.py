@@ -224,3 +224,35 @@ def test_a_sync_failing_for_over_an_hour_alerts(
     [mail] = smtp_server.to(chain.owner.email)
     assert mail["Subject"] == "Test merchant: the Square sync has been failing for over an hour"
     assert "Square answered 503" in parts(mail)[0]
+
+
+def test_a_rule_by_hour_judges_today_so_far_against_the_usual_by_that_hour(
+    db: Session, client: TestClient, smtp_server: SmtpServer, mail_now: None
+) -> None:
+    chain = make_chain(db)
+    clapham = add_store(db, chain, "Clapham")
+    wednesday = TUESDAY + timedelta(days=1)
+    # Every Wednesday a sale at noon; this Wednesday nothing by 14:00, then one at 15:00.
+    sell(db, chain, clapham, {wednesday - timedelta(weeks=w): 4000 for w in range(1, 5)})
+    admin = login(client, chain.admin)
+    saved = client.put(
+        "/api/v1/alerts/rules",
+        json={
+            "rules": [
+                {"kind": "sales_low", "enabled": False},
+                {"kind": "transactions_low", "enabled": True, "weeks": 4, "by_hour": 14},
+                {"kind": "footfall_missing", "enabled": False},
+            ]
+        },
+        headers=admin.headers,
+    )
+    assert saved.status_code == 200, saved.text
+
+    assert alert_tasks.run(datetime(2026, 12, 2, 13, 45, tzinfo=UTC)) == 0  # not 14:00 yet
+    # Through the Celery task, as beat calls it (with the moment as ISO 8601).
+    assert alert_tasks.evaluate.apply(args=["2026-12-02T14:00:00+00:00"]).get() == 1
+    assert subjects(smtp_server, chain.owner.email) == [
+        "Clapham: 0 transactions by 14:00 today, 100 % below a usual Wednesday by 14:00 (1)"
+    ]
+    [occurrence] = db.scalars(select(AlertOccurrence)).all()
+    assert occurrence.business_date == wednesday

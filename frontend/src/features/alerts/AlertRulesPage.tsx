@@ -276,7 +276,11 @@ export default function AlertRulesPage() {
           <Button onClick={onSave} loading={save.isPending}>
             Save alert rules
           </Button>
-          {saved && <Text c="green.8">Saved</Text>}
+          {saved && (
+            <Text c="green.8" role="status">
+              Saved
+            </Text>
+          )}
         </Group>
       )}
       {save.isError && <Alert color="red">{errorMessage(save.error)}</Alert>}
