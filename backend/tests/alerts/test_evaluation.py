@@ -256,3 +256,62 @@ def test_a_rule_by_hour_judges_today_so_far_against_the_usual_by_that_hour(
     ]
     [occurrence] = db.scalars(select(AlertOccurrence)).all()
     assert occurrence.business_date == wednesday
+
+
+def test_conversion_below_the_floor_alerts_only_where_footfall_is_entered(
+    db: Session, client: TestClient, smtp_server: SmtpServer, mail_now: None
+) -> None:
+    chain = make_chain(db)
+    counted = add_store(db, chain, "Counted")
+    uncounted = add_store(db, chain, "Uncounted")
+    sell(db, chain, counted, {TUESDAY: 5000})
+    sell(db, chain, uncounted, {TUESDAY: 5000})
+    db.add(
+        FootfallEntry(
+            org_id=chain.org_id,
+            location_id=counted.id,
+            entry_date=TUESDAY,
+            hour=None,
+            count=40,  # 1 transaction in 40 visitors: 2.5 %
+            closed=False,
+            source="manual",
+        )
+    )
+    db.commit()
+    admin = login(client, chain.admin)
+    saved = client.put(
+        "/api/v1/alerts/rules",
+        json={
+            "rules": [
+                {"kind": "conversion_low", "enabled": True, "floor_percent": 5},
+                {"kind": "footfall_missing", "enabled": False},
+            ]
+        },
+        headers=admin.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    assert alert_tasks.run(MORNING) == 1
+    assert subjects(smtp_server, chain.owner.email) == [
+        "Counted: conversion 2.5 % yesterday, below the 5 % floor"
+    ]
+
+
+def test_stale_exchange_rates_alert_once_where_the_organization_converts(
+    db: Session, smtp_server: SmtpServer, mail_now: None
+) -> None:
+    from app.fx import sources
+
+    chain = make_chain(db)
+    add_store(db, chain, "London")
+    newest = sources.provider(db).last_published("USD")
+    assert newest is not None
+    fresh = datetime.combine(newest + timedelta(days=3), datetime.min.time(), UTC) + timedelta(
+        hours=12
+    )
+    stale = fresh + timedelta(days=3)
+    assert alert_tasks.run(stale) == 0  # one currency only: nothing is converted
+    add_store(db, chain, "New York", timezone="America/New_York", currency="USD")
+    assert alert_tasks.run(fresh) == 0  # yesterday's rate is 2 days old: fine
+    assert alert_tasks.run(stale) == 1
+    assert alert_tasks.run(stale + timedelta(hours=1)) == 0
+    assert subjects(smtp_server, chain.owner.email) == ["Chain: exchange rates are stale"]
