@@ -26,8 +26,9 @@ it one row however often the evaluation runs:
   one of them is more than `STALE_AFTER_DAYS` days older than yesterday (the reports' notice,
   app/fx/converter.py). Key: the incident's number.
 
-A store's day occurrence closes when its condition is found gone (a late sync, footfall entered)
-or once its day is no longer the one judged. Occurrences found in the organization's quiet hours
+Stores deactivated in Square (status INACTIVE) are not judged. A store's day occurrence closes
+when its condition is found gone (a late sync, footfall entered) or once its day is no longer the
+one judged. Occurrences found in the organization's quiet hours
 (in the store's timezone; a connection's or the rates' in the timezone of the organization's
 first store) wait until the quiet hours end (`mail_due_at`); `release` mails every due
 occurrence once to `service.recipients`, claiming it first, so two evaluations never both mail.
@@ -479,6 +480,16 @@ def evaluate_org(db: Session, org_id: int, now: datetime) -> None:
         db.scalars(select(Location).where(Location.org_id == org_id).order_by(Location.id))
     )
     for location in locations:
+        if location.status != "ACTIVE":
+            # Deactivated in Square: not judged, and what was open about it is closed.
+            for row in db.scalars(
+                select(AlertOccurrence).where(
+                    AlertOccurrence.location_id == location.id,
+                    AlertOccurrence.closed_at.is_(None),
+                )
+            ):
+                row.closed_at = now
+            continue
         today, local = _business_today(location, now)
         yesterday = today - timedelta(days=1)
         # Each store kind: the day it judges, and whether it judges it now (the rule is on, the

@@ -128,10 +128,13 @@ def test_footfall_missing_fires_by_its_hour_and_not_for_a_closed_day(
     closed_down = add_store(db, chain, "Closed down")
     closed_down.closed_on = TUESDAY - timedelta(days=3)  # its last trading day
     marked = add_store(db, chain, "Marked closed")
+    deactivated = add_store(db, chain, "Deactivated in Square")
     sell(db, chain, clapham, {TUESDAY: 5000})
     sell(db, chain, shut, {TUESDAY - timedelta(days=1): 5000})
     sell(db, chain, closed_down, {TUESDAY - timedelta(days=4): 5000})
     sell(db, chain, marked, {TUESDAY: 5000})
+    sell(db, chain, deactivated, {TUESDAY: 5000})
+    deactivated.status = "INACTIVE"
     db.add(
         FootfallEntry(
             org_id=chain.org_id,
