@@ -40,7 +40,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -408,7 +407,9 @@ def _aware(instant: datetime) -> datetime:
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
-def _connection_problem(connection: SquareConnection, now: datetime) -> Finding | None:
+def _connection_problem(
+    connection: SquareConnection, now: datetime, tz: ZoneInfo
+) -> Finding | None:
     name = connection.merchant_name or connection.merchant_id
     if connection.status == ConnectionStatus.needs_reconnect:
         return Finding(
@@ -426,7 +427,7 @@ def _connection_problem(connection: SquareConnection, now: datetime) -> Finding 
     hours = int((now - since) / timedelta(hours=1))
     failing = "over an hour" if hours < 2 else f"{hours} hours"
     last = (
-        f"its last successful sync was at {since:%d %b %Y, %H:%M} UTC"
+        f"its last successful sync was at {since.astimezone(tz):%d %b %Y, %H:%M %Z}"
         if connection.last_sync_at
         else "it has not synced successfully yet"
     )
@@ -438,7 +439,9 @@ def _connection_problem(connection: SquareConnection, now: datetime) -> Finding 
     )
 
 
-def _rates_problem(db: Session, org: Organization, currencies: set[str], now: datetime) -> Any:
+def _rates_problem(
+    db: Session, org: Organization, currencies: set[str], now: datetime
+) -> Finding | None:
     if len(currencies) < 2:
         return None  # nothing is converted
     rates = fx_sources.provider(db, currencies=currencies)
@@ -548,13 +551,14 @@ def evaluate_org(db: Session, org_id: int, now: datetime) -> None:
         ).all()
         for connection in connections:
             stores = [loc for loc in locations if loc.connection_id == connection.id]
+            tz = ZoneInfo(stores[0].timezone) if stores else first_tz
             _settle_incident(
                 db,
                 org_id=org_id,
                 kind=AlertKind.square_connection,
-                finding=_connection_problem(connection, now),
+                finding=_connection_problem(connection, now, tz),
                 now=now,
-                tz=ZoneInfo(stores[0].timezone) if stores else first_tz,
+                tz=tz,
                 quiet=quiet,
                 connection_id=connection.id,
             )

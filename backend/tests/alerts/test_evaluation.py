@@ -226,7 +226,9 @@ def test_a_sync_failing_for_over_an_hour_alerts(
     assert alert_tasks.run(noon + timedelta(minutes=15)) == 1
     [mail] = smtp_server.to(chain.owner.email)
     assert mail["Subject"] == "Test merchant: the Square sync has been failing for over an hour"
-    assert "Square answered 503" in parts(mail)[0]
+    text = parts(mail)[0]
+    assert "Square answered 503" in text
+    assert "its last successful sync was at 02 Dec 2026, 11:10 GMT" in text  # London's clock
 
 
 def test_a_rule_by_hour_judges_today_so_far_against_the_usual_by_that_hour(
