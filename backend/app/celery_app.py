@@ -21,6 +21,7 @@ TASK_MODULES = [
     "app.exports.tasks",
     "app.locations.tasks",
     "app.mail.tasks",
+    "app.alerts.tasks",
 ]
 
 # Two queues, each with workers of its own (DEPLOY.md, "Workers and queues"): the default one for
@@ -73,6 +74,8 @@ def create_celery() -> Celery:
                 "task": "locations.resume_recalculations",
                 "schedule": 600.0,
             },
+            # Alert rules judged, occurrences recorded once and mailed (after quiet hours).
+            "alerts-evaluate": {"task": "alerts.evaluate", "schedule": 900.0},
             # Mail whose next attempt is due (its retry was lost, or the server was down).
             "mail-resume-queued": {"task": "mail.resume_queued", "schedule": 60.0},
             # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.alerts.router import router as alerts_router
 from app.auth.router import router as auth_router
 from app.core import methods, openapi
 from app.core.config import get_settings
@@ -102,6 +103,7 @@ def create_app() -> FastAPI:
         reports_router,
         exports_router,
         mail_router,
+        alerts_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app)  # the built frontend/dist, when there is one

@@ -1,5 +1,6 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
+from app.alerts.models import AlertOccurrence, AlertRule, AlertSettings
 from app.auth.models import LoginAttempt, PasswordResetToken, RefreshToken
 from app.exports.models import Export
 from app.footfall.models import FootfallAudit, FootfallEntry
@@ -45,6 +46,9 @@ from app.square.models import (
 from app.users.models import User
 
 __all__ = [
+    "AlertOccurrence",
+    "AlertRule",
+    "AlertSettings",
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",

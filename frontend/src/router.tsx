@@ -16,6 +16,8 @@ const pages = {
   resetPassword: () => import("@/features/auth/ResetPasswordPage"),
   mailbox: () => import("@/features/mail/MailboxPage"),
   dashboard: () => import("@/features/dashboard/DashboardPage"),
+  alerts: () => import("@/features/alerts/AlertsPage"),
+  alertRules: () => import("@/features/alerts/AlertRulesPage"),
   reports: () => import("@/features/reports/ReportsPage"),
   footfall: () => import("@/features/footfall/FootfallPage"),
   settings: () => import("@/features/settings/SettingsPage"),
@@ -29,6 +31,8 @@ const ForgotPasswordPage = lazy(pages.forgotPassword);
 const ResetPasswordPage = lazy(pages.resetPassword);
 const MailboxPage = lazy(pages.mailbox);
 const DashboardPage = lazy(pages.dashboard);
+const AlertsPage = lazy(pages.alerts);
+const AlertRulesPage = lazy(pages.alertRules);
 const ReportsPage = lazy(pages.reports);
 const FootfallPage = lazy(pages.footfall);
 const SettingsPage = lazy(pages.settings);
@@ -46,6 +50,8 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
+  "/alerts": "alerts",
+  "/alerts/rules": "alertRules",
   "/settings": "settings",
   "/settings/stores": "settings",
   "/settings/square": "settings",
@@ -84,6 +90,8 @@ export const router = createBrowserRouter([
       { index: true, element: <DashboardPage /> },
       { path: "reports", element: <ReportsPage /> },
       { path: "footfall", element: <FootfallPage /> },
+      { path: "alerts", element: <AlertsPage /> },
+      { path: "alerts/rules", element: <AlertRulesPage /> },
       { path: "settings", element: <SettingsPage /> },
       { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },

@@ -13,6 +13,7 @@ class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password_reset"  # noqa: S105
     password_changed = "password_changed"  # noqa: S105
+    alert = "alert"  # an exception alert (app/alerts)
 
 
 class MailState(StrEnum):

@@ -14,7 +14,7 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.users.models import Role
 from tests.factories import make_org, make_user, member_of
-from tests.mail.conftest import BASE_URL, SmtpServer, link_in, parts, token_of
+from tests.smtp import BASE_URL, SmtpServer, link_in, parts, token_of
 
 pytestmark = pytest.mark.usefixtures("mail_now")
 

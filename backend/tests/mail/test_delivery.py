@@ -19,8 +19,8 @@ from app.mail import transport
 from app.mail.models import MailMessage
 from app.users.models import Role
 from tests.factories import make_org, make_user, member_of
-from tests.mail.conftest import BASE_URL, SmtpServer, link_in
 from tests.processes import free_port, start_worker, stop
+from tests.smtp import BASE_URL, SmtpServer, link_in
 
 
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 90) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings, get_settings
 from app.users.models import Role
 from tests.factories import make_org, make_user, member_of
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.usefixtures("mail_now")
 

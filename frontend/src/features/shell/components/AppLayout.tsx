@@ -11,6 +11,7 @@ import {
 } from "@mantine/core";
 import { useDisclosure, useMediaQuery } from "@mantine/hooks";
 import {
+  IconBell,
   IconChartBar,
   IconChevronDown,
   IconHelpCircle,
@@ -35,6 +36,7 @@ const NAV = [
   { to: "/", label: "Dashboard", icon: IconLayoutDashboard, end: true },
   { to: "/reports", label: "Reports", icon: IconChartBar, end: false },
   { to: "/footfall", label: "Footfall", icon: IconUsers, end: false },
+  { to: "/alerts", label: "Alerts", icon: IconBell, end: false },
   { to: "/settings", label: "Settings", icon: IconSettings, end: false },
 ];
 
