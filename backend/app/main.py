@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.apikeys.router import router as apikeys_router
 from app.auth.router import router as auth_router
 from app.core import methods, openapi
 from app.core.config import get_settings
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
         locations_list_router,
         locations_router,
         footfall_router,
+        apikeys_router,
         square_router,
         reports_router,
         exports_router,

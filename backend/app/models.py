@@ -1,8 +1,9 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
+from app.apikeys.models import ApiKey
 from app.auth.models import LoginAttempt, PasswordResetToken, RefreshToken
 from app.exports.models import Export
-from app.footfall.models import FootfallAudit, FootfallEntry
+from app.footfall.models import FootfallAudit, FootfallCount, FootfallCounter, FootfallEntry
 from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
@@ -45,6 +46,7 @@ from app.square.models import (
 from app.users.models import User
 
 __all__ = [
+    "ApiKey",
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",
@@ -52,6 +54,8 @@ __all__ = [
     "ExchangeRateFetch",
     "Export",
     "FootfallAudit",
+    "FootfallCount",
+    "FootfallCounter",
     "FootfallEntry",
     "HourDaySums",
     "LineDaySet",
