@@ -104,6 +104,17 @@ def receive(*, db: Session, key: ApiKey, items: Sequence[dict[str, Any]]) -> Cou
             rejected.append(CountRejection(index=index, field=problem[0], error=problem[1]))
         else:
             candidates.append(accepted)
+    if candidates:
+        # One writer at a time per store: a roll-up reads every raw figure of its days, so a
+        # concurrent request's must be committed first (and two must not create the same
+        # entries). NO KEY UPDATE leaves the sync's inserts (foreign keys: KEY SHARE) unblocked;
+        # SQLite has one writer anyway and ignores it.
+        db.execute(
+            select(Location.id)
+            .where(Location.id.in_(sorted({a.location.id for a in candidates})))
+            .order_by(Location.id)
+            .with_for_update(key_share=True)
+        ).all()
     stored = (
         grid.load_stored(
             db=db,
@@ -183,8 +194,10 @@ def _resolve_stores(
             )
         }
     if wanted["store.counter_id"]:
-        by_counter = dict(
-            db.execute(
+        # A comprehension, not dict(result): a Result has keys() and would be read as a mapping.
+        by_counter = {
+            row[0]: row[1]
+            for row in db.execute(
                 select(FootfallCounter.counter_id, Location)
                 .join(Location, Location.id == FootfallCounter.location_id)
                 .where(
@@ -193,7 +206,7 @@ def _resolve_stores(
                     FootfallCounter.counter_id.in_(wanted["store.counter_id"]),
                 )
             ).tuples()
-        )
+        }
     tables: dict[str, dict[Any, Location]] = {
         "store.id": cast(dict[Any, Location], by_id),
         "store.square_location_id": cast(dict[Any, Location], by_square),

@@ -28,7 +28,10 @@ def test_owner_and_admin_create_list_and_revoke_keys(client: TestClient, db: Ses
     key = body["key"]
     assert key.startswith(f"tpk_{body['prefix']}_") and len(key) > 50
     assert body["location_ids"] == [s.soho.id]
-    assert (body["created_by"], body["created_by_name"]) == (s.admin.user.id, s.admin.user.full_name)
+    assert (body["created_by"], body["created_by_name"]) == (
+        s.admin.user.id,
+        s.admin.user.full_name,
+    )
     assert body["last_used_at"] is None and body["revoked_at"] is None
 
     every = client.post(URL, json={"name": "All stores"}, headers=s.owner.headers)
