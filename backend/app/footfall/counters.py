@@ -53,7 +53,6 @@ from app.sales.facts import business_day
 
 _COUNT = cast(Table, FootfallCount.__table__)
 MINUTES = {"15min": 15, "hour": 60, "day": 1440}
-_CHUNK = 500  # rows per INSERT … ON CONFLICT (SQLite allows 32,766 parameters a statement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,19 +282,20 @@ def _upsert(
             "received_at": now,
         }
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    values = list(rows.values())
-    for start in range(0, len(values), _CHUNK):
-        statement = insert(_COUNT).values(values[start : start + _CHUNK])
-        db.execute(
-            statement.on_conflict_do_update(
-                index_elements=["location_id", "start_at", "interval_minutes", "direction"],
-                set_={
-                    "count": statement.excluded.count,
-                    "api_key_id": statement.excluded.api_key_id,
-                    "received_at": statement.excluded.received_at,
-                },
-            )
-        )
+    statement = insert(_COUNT)
+    # One statement run for many rows (SQLAlchemy batches it into multi-row INSERTs, compiled
+    # once): a statement with 5,000 rows' values spelled out cost more to compile than to run.
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["location_id", "start_at", "interval_minutes", "direction"],
+            set_={
+                "count": statement.excluded.count,
+                "api_key_id": statement.excluded.api_key_id,
+                "received_at": statement.excluded.received_at,
+            },
+        ),
+        list(rows.values()),
+    )
 
 
 def _roll_up(
