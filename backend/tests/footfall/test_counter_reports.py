@@ -3,17 +3,22 @@ comes out in the reports and the grid as computed from the counts that were acce
 
 from __future__ import annotations
 
+import io
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.footfall.models import FootfallCount
 from tests.factories import make_location, make_org
 from tests.reports.conftest import Synced
@@ -59,7 +64,11 @@ def report(client: TestClient, synced: Synced, path: str, **params: Any) -> dict
 
 
 def test_a_week_of_pushed_counts_gives_the_reports_footfall_and_conversion(
-    client: TestClient, db: Session, synced: Synced
+    client: TestClient,
+    db: Session,
+    synced: Synced,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     owner = synced.owner.headers
     london, new_york = synced.london, synced.new_york
@@ -193,3 +202,26 @@ def test_a_week_of_pushed_counts_gives_the_reports_footfall_and_conversion(
         got = {k: rows[loc][k] for k in ("footfall", "conversion_rate", "sales_per_visitor")}
         assert got == expected([loc]), stores[loc].name
     assert breakdown["total"]["metrics"]["footfall"] == expected(both)["footfall"]
+
+    # The workbook: the Summary sheet's figures and each store's footfall on "By store".
+    monkeypatch.setattr(get_settings(), "EXPORT_DIR", str(tmp_path))
+    workbook = client.get(
+        "/api/v1/reports/export.xlsx",
+        params={"compare": "none", "location_ids": ",".join(map(str, both)), **period},
+        headers=owner,
+    )
+    assert workbook.status_code == 200, workbook.text
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content))
+    summary_rows = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
+    whole = expected(both)
+    assert summary_rows["Footfall"] == whole["footfall"]
+    assert summary_rows["Conversion rate"] == pytest.approx(whole["conversion_rate"], abs=1e-6)
+    assert summary_rows["Sales per visitor"] == pytest.approx(
+        float(whole["sales_per_visitor"]), abs=0.005
+    )
+    by_store = list(book["By store"].iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(by_store) if row[0] == "Store")
+    column = by_store[header].index("Footfall")
+    store_rows = {row[0]: row[column] for row in by_store[header + 1 :]}
+    for loc in both:
+        assert store_rows[stores[loc].name] == expected([loc])["footfall"]
