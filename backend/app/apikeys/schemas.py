@@ -18,6 +18,7 @@ class ApiKeyCreate(BaseModel):
     name: KeyName
     location_ids: list[DbId] | None = Field(
         default=None,
+        min_length=1,
         max_length=10_000,
         description="The stores the key may send counts for; null or absent: every store",
     )

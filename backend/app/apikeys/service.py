@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.apikeys.models import ApiKey
 from app.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from app.core.db import utcnow
-from app.core.errors import InvalidField, NotFound, Unauthorized
+from app.core.errors import NotFound, Unauthorized
 from app.locations.models import Location
 from app.users.models import User
 
@@ -38,16 +38,14 @@ def create(*, db: Session, user: User, key_in: ApiKeyCreate) -> ApiKeyCreated:
     scope = None
     if key_in.location_ids is not None:
         scope = sorted(set(key_in.location_ids))
-        if not scope:
-            raise InvalidField("location_ids", "Name at least one store, or leave the field out")
         found = set(
             db.scalars(
                 select(Location.id).where(Location.org_id == user.org_id, Location.id.in_(scope))
             )
         )
         unknown = [i for i in scope if i not in found]
-        if unknown:
-            raise InvalidField("location_ids", f"Unknown store id(s): {unknown[:10]}")
+        if unknown:  # another organization's too: the same answer, no leak
+            raise NotFound("location", unknown[0])
     prefix = secrets.token_hex(6)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.apikeys.models import ApiKey
 from app.core.db import utcnow
-from app.core.errors import Conflict, InvalidField, NotFound
+from app.core.errors import Conflict, NotFound
 from app.footfall import grid
 from app.footfall.models import FootfallCount, FootfallCounter
 from app.footfall.rules import Key, Stored, day_problem, local_today
@@ -389,7 +389,7 @@ def create_counter(*, db: Session, org_id: int, counter_in: CounterCreate) -> Co
     """Map a counter id to a store of the organization (an id maps to one store)."""
     location = db.get(Location, counter_in.location_id)
     if location is None or location.org_id != org_id:
-        raise InvalidField("location_id", f"Unknown store id {counter_in.location_id}")
+        raise NotFound("location", counter_in.location_id)
     taken = db.scalar(
         select(FootfallCounter).where(
             FootfallCounter.org_id == org_id, FootfallCounter.counter_id == counter_in.counter_id

@@ -106,6 +106,13 @@ def test_store_by_square_location_id_or_mapped_counter_id(client: TestClient, db
         ).status_code
         == 403
     )
+    rival = make_location(db, org_id=make_org(db, "Rival"), name="Rival")
+    theirs = client.post(
+        "/api/v1/footfall/counters",
+        json={"counter_id": "R-1", "location_id": rival.id},
+        headers=s.admin.headers,
+    )
+    assert theirs.status_code == 404
     result = send(
         client,
         key,
