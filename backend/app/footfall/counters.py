@@ -204,7 +204,7 @@ def _resolve_stores(
                     Location.org_id == org_id,
                     FootfallCounter.counter_id.in_(wanted["store.counter_id"]),
                 )
-            ).tuples()
+            )
         }
     tables: dict[str, dict[Any, Location]] = {
         "store.id": cast(dict[Any, Location], by_id),
