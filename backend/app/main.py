@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.alerts.router import router as alerts_router
+from app.apikeys.router import router as apikeys_router
 from app.auth.router import router as auth_router
 from app.core import methods, openapi
 from app.core.config import get_settings
@@ -99,6 +100,7 @@ def create_app() -> FastAPI:
         locations_list_router,
         locations_router,
         footfall_router,
+        apikeys_router,
         square_router,
         reports_router,
         exports_router,

@@ -1,9 +1,10 @@
 """Imports every domain's models so metadata (Alembic, tests) sees all tables."""
 
 from app.alerts.models import AlertOccurrence, AlertRule, AlertSettings
+from app.apikeys.models import ApiKey
 from app.auth.models import LoginAttempt, PasswordResetToken, RefreshToken
 from app.exports.models import Export
-from app.footfall.models import FootfallAudit, FootfallEntry
+from app.footfall.models import FootfallAudit, FootfallCount, FootfallCounter, FootfallEntry
 from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
@@ -49,6 +50,7 @@ __all__ = [
     "AlertOccurrence",
     "AlertRule",
     "AlertSettings",
+    "ApiKey",
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",
@@ -56,6 +58,8 @@ __all__ = [
     "ExchangeRateFetch",
     "Export",
     "FootfallAudit",
+    "FootfallCount",
+    "FootfallCounter",
     "FootfallEntry",
     "HourDaySums",
     "LineDaySet",

@@ -55,6 +55,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/settings": "settings",
   "/settings/stores": "settings",
   "/settings/square": "settings",
+  "/settings/api-keys": "settings",
   "/account": "account",
   "/help/metrics": "glossary",
 };
@@ -95,6 +96,7 @@ export const router = createBrowserRouter([
       { path: "settings", element: <SettingsPage /> },
       { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },
+      { path: "settings/api-keys", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
       { path: "dev/mailbox", element: <MailboxPage /> },

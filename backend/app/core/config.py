@@ -189,6 +189,12 @@ class Settings(BaseSettings):
     # Sign-ups (an Argon2 hash each) allowed per address in LOGIN_FAILURE_WINDOW_SECONDS.
     REGISTER_MAX_PER_ADDRESS: int = 10
 
+    # People-counter intake (POST /footfall/counts): requests each API key may make per window
+    # (a batch holds up to 5,000 counts). Counted in Redis when REDIS_URL is set (shared by every
+    # API process), in the process otherwise (the embedded mode runs one).
+    COUNTER_API_MAX_REQUESTS: int = Field(default=120, ge=1)
+    COUNTER_API_WINDOW_SECONDS: int = Field(default=60, ge=1)
+
     # E-mail (app/mail). SMTP_URL names the relay: smtp://user:password@host:587?starttls=true
     # (STARTTLS; true by default on port 587), smtps://user:password@host:465 (TLS from the first
     # byte) or smtp://host:25 (plain, a local relay). User and password are percent-encoded.

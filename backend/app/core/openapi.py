@@ -79,6 +79,11 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     # The body's location_id (check_access) and an entry already there (footfall.grid.create).
     ("POST", "/api/v1/footfall"): frozenset({403, 404, 409}),
     ("PUT", "/api/v1/footfall/bulk"): frozenset({403, 404}),
+    # Rate limited per API key (app/apikeys/deps.py).
+    ("POST", "/api/v1/footfall/counts"): frozenset({429}),
+    # The body's location_id is not the organization's (404); the counter id is mapped already.
+    ("POST", "/api/v1/footfall/counters"): frozenset({404, 409}),
+    ("POST", "/api/v1/api-keys"): frozenset({404}),  # a store of the body's location_ids
     # The body's location_ids; StorageUnavailable when EXPORT_DIR cannot be written.
     ("POST", "/api/v1/reports/exports"): frozenset({403, 404, 503}),
     ("GET", "/api/v1/reports/export.xlsx"): frozenset({503}),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.apikeys.models import ApiKey
 from app.footfall.models import FootfallAudit
 from app.footfall.rules import Key, Stored
 from app.footfall.schemas import FootfallAuditPage, FootfallAuditRead
@@ -26,8 +27,10 @@ def list_audit(
     offset: int,
 ) -> FootfallAuditPage:
     """The change trail, newest first: a manager sees only their granted locations."""
-    query = select(FootfallAudit, User.full_name).outerjoin(
-        User, User.id == FootfallAudit.changed_by_id
+    query = (
+        select(FootfallAudit, User.full_name, ApiKey.name)
+        .outerjoin(User, User.id == FootfallAudit.changed_by_id)
+        .outerjoin(ApiKey, ApiKey.id == FootfallAudit.api_key_id)
     )
     query = query.where(FootfallAudit.org_id == user.org_id)
     if location_id is not None:
@@ -64,8 +67,10 @@ def list_audit(
             changed_by=a.changed_by_id,
             changed_by_name=name,
             changed_at=a.changed_at,
+            api_key_id=a.api_key_id,
+            api_key_name=key_name,
         )
-        for a, name in rows
+        for a, name, key_name in rows
     ]
     return FootfallAuditPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -107,6 +112,7 @@ def _audit_values(
         "source": source,
         "changed_by_id": user_id,
         "changed_at": now,
+        "api_key_id": None,
     }
 
 
@@ -123,4 +129,5 @@ AUDIT_COLUMNS = (
     "source",
     "changed_by_id",
     "changed_at",
+    "api_key_id",
 )

@@ -338,11 +338,12 @@ def write(
     *,
     db: Session,
     org_id: int,
-    user_id: int,
+    user_id: int | None,
     source: str,
     creates: Sequence[tuple[Key, int | None, bool]],
     updates: Sequence[tuple[Key, Stored, int | None, bool]],
     deletes: Sequence[tuple[Key, Stored]],
+    api_key_id: int | None = None,
 ) -> None:
     """Write many entries and their audit rows in a few bulk statements (no statement per row).
 
@@ -408,7 +409,7 @@ def write(
         conn,
         "footfall_audit",
         AUDIT_COLUMNS,
-        [(*a, source, user_id, now) for a in audits],
+        [(*a, source, user_id, now, api_key_id) for a in audits],
     )
     db.expire_all()
 

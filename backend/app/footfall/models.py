@@ -73,4 +73,56 @@ class FootfallAudit(Base):
     # No foreign key: the trail keeps who did it as written (users are deactivated, not deleted),
     # and an import writes one audit row per entry, where each check would cost time.
     changed_by_id: Mapped[int | None]
+    # The API key (api_key.id) that wrote it, for counts from the counter intake (source api);
+    # no foreign key, like changed_by_id: the trail outlives what it names.
+    api_key_id: Mapped[int | None]
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FootfallCount(Base):
+    """A people counter's raw figure for one interval, as received by POST /footfall/counts.
+
+    Kept as sent (one row per location, start, interval and direction; the same interval sent
+    again replaces its row), and rolled up into `footfall_entry` by app/footfall/counters.py.
+    """
+
+    __tablename__ = "footfall_count"
+    __table_args__ = (
+        # Named: the convention's name would pass PostgreSQL's 63 characters.
+        UniqueConstraint(
+            "location_id",
+            "start_at",
+            "interval_minutes",
+            "direction",
+            name="uq_footfall_count_interval",
+        ),
+        # The roll-up reads a store's business days.
+        Index("ix_footfall_count_location_day", "location_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int]  # the location's, as in footfall_entry
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]  # UTC
+    interval_minutes: Mapped[int]  # 15, 60 or 1440 (a business day)
+    direction: Mapped[str] = mapped_column(String(3))  # in, out
+    business_date: Mapped[date]  # the store's business date the interval belongs to
+    hour: Mapped[int | None]  # its local clock hour; None for a whole day
+    count: Mapped[int]
+    api_key_id: Mapped[int | None]  # the key that last sent it (no foreign key: see above)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FootfallCounter(Base):
+    """A counter's own id (as its vendor names it) mapped to a store: it can send counts by it."""
+
+    __tablename__ = "footfall_counter"
+    __table_args__ = (UniqueConstraint("org_id", "counter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("location.id", ondelete="CASCADE"), index=True
+    )
+    counter_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,18 +3,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, UploadFile, status
+from fastapi import APIRouter, Body, Query, Response, UploadFile, status
+from pydantic import Field
 
-from app.auth.deps import CurrentUser, ManagerUser
+from app.apikeys.deps import CounterKey
+from app.auth.deps import AdminUser, CurrentUser, ManagerUser
 from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, DbId, Offset
 from app.core.routing import BoundedJsonRoute
 from app.footfall import audit as audit_service
+from app.footfall import counters as counter_service
 from app.footfall import coverage as coverage_service
 from app.footfall import grid as grid_service
 from app.footfall import importing as import_service
 from app.footfall import service as footfall_service
 from app.footfall.schemas import (
+    COUNT_EXAMPLE,
+    MAX_COUNTS_PER_REQUEST,
+    CountBatch,
+    CounterCreate,
+    CounterPage,
+    CounterRead,
+    CountResult,
     FootfallAuditPage,
     FootfallBulk,
     FootfallBulkResult,
@@ -25,6 +35,7 @@ from app.footfall.schemas import (
     ImportReport,
     LocationPage,
     LocationSummary,
+    RawCount,
 )
 from app.locations import service as location_service
 from app.locations.schemas import LocationRead
@@ -95,6 +106,63 @@ def import_footfall(
     return import_service.import_csv(
         db=db, user=user, content=file.file.read(), dry_run=dry_run, report_limit=report_limit
     )
+
+
+@router.post(
+    "/counts",
+    response_model=CountResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "batch": {
+                            "summary": "Three counts, the store named three ways",
+                            "value": COUNT_EXAMPLE,
+                        }
+                    }
+                }
+            }
+        }
+    },
+)
+def receive_counts(
+    batch: Annotated[
+        CountBatch | Annotated[list[RawCount], Field(max_length=MAX_COUNTS_PER_REQUEST)],
+        Body(description='`{"counts": [...]}`, or the list of counts alone'),
+    ],
+    db: DbSession,
+    key: CounterKey,
+) -> CountResult:
+    """People counters' figures, authenticated by an organization API key (not a user's token):
+    `Authorization: Bearer tpk_…` or `X-API-Key: tpk_…`. Guide: backend/app/footfall/COUNTERS.md.
+
+    Up to 5,000 counts per request, in any order; the same store, start, interval and direction
+    sent again replaces the earlier figure (never doubles). Each item is checked on its own: the
+    valid ones are applied together, atomically, and each other one is listed in `rejected` with
+    its index, field and reason, and writes nothing. Counts roll up into the stores' hourly and
+    daily footfall (source `api`), replacing typed figures of the same days. Rate limited per key
+    (429 with Retry-After).
+    """
+    items = batch.counts if isinstance(batch, CountBatch) else batch
+    return counter_service.receive(db=db, key=key, items=items)
+
+
+@router.get("/counters", response_model=CounterPage)
+def list_counters(db: DbSession, admin: AdminUser) -> CounterPage:
+    """The counter ids mapped to stores (a counter may name its store by its own id)."""
+    return counter_service.list_counters(db=db, org_id=admin.org_id)
+
+
+@router.post("/counters", response_model=CounterRead, status_code=status.HTTP_201_CREATED)
+def create_counter(counter_in: CounterCreate, db: DbSession, admin: AdminUser) -> CounterRead:
+    """Map a counter's own id to a store."""
+    return counter_service.create_counter(db=db, org_id=admin.org_id, counter_in=counter_in)
+
+
+@router.delete("/counters/{counter_pk}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_counter(counter_pk: DbId, db: DbSession, admin: AdminUser) -> None:
+    counter_service.delete_counter(db=db, org_id=admin.org_id, counter_pk=counter_pk)
 
 
 @router.get(

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.inputs import BusinessDate, DbId
 from app.locations.schemas import LocationRead
@@ -145,6 +154,10 @@ class FootfallAuditRead(BaseModel):
     changed_by: int | None
     changed_by_name: str | None
     changed_at: dt.datetime
+    api_key_id: int | None = Field(
+        default=None, description="The API key that wrote it, for counts from counters"
+    )
+    api_key_name: str | None = None
 
 
 class FootfallAuditPage(BaseModel):
@@ -174,4 +187,165 @@ class LocationSummary(LocationRead):
 
 class LocationPage(BaseModel):
     items: list[LocationSummary]
+    total: int
+
+
+# --- the people-counter intake (app/footfall/counters.py) ------------------------------------
+
+MAX_COUNTS_PER_REQUEST = 5_000
+Interval = Literal["15min", "hour", "day"]
+Direction = Literal["in", "out"]
+CounterName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CountStore(BaseModel):
+    """Which store: exactly one of our id, its Square location id, or a counter id mapped to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: DbId | None = None
+    square_location_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    counter_id: CounterName | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CountStore:
+        given = [v for v in (self.id, self.square_location_id, self.counter_id) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of id, square_location_id or counter_id")
+        return self
+
+
+class CountItem(BaseModel):
+    """One counter figure: how many people went in (or out) during one interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: CountStore
+    start: AwareDatetime = Field(
+        description="ISO 8601 with its UTC offset, aligned to the interval in the store's local "
+        "time (a day starts at the store's business-day start hour)"
+    )
+    interval: Interval
+    count: Count
+    direction: Direction = "in"
+
+
+# The JSON schema of an item, published as is. Items are taken as plain objects and validated one
+# by one (CountItem), so one bad item is reported in `rejected` instead of refusing the batch.
+COUNT_ITEM_SCHEMA: dict[str, Any] = {
+    "title": "CountItem",
+    "type": "object",
+    "required": ["store", "start", "interval", "count"],
+    "properties": {
+        "store": {
+            "type": "object",
+            "description": "Exactly one of id, square_location_id or counter_id",
+            "properties": {
+                "id": {"type": "integer", "description": "The store's Teliporter id"},
+                "square_location_id": {"type": "string", "maxLength": 64},
+                "counter_id": {
+                    "type": "string",
+                    "maxLength": 64,
+                    "description": "A counter id mapped to the store (POST /footfall/counters)",
+                },
+            },
+        },
+        "start": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with an offset, aligned to the interval in the store's time",
+        },
+        "interval": {"type": "string", "enum": ["15min", "hour", "day"]},
+        "count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+        "direction": {"type": "string", "enum": ["in", "out"], "default": "in"},
+    },
+}
+RawCount = Annotated[dict[str, Any], WithJsonSchema(COUNT_ITEM_SCHEMA)]
+
+COUNT_EXAMPLE: dict[str, Any] = {
+    "counts": [
+        {
+            "store": {"square_location_id": "L8QXZ4K1N2P3"},
+            "start": "2026-12-05T09:00:00+00:00",
+            "interval": "15min",
+            "count": 37,
+        },
+        {
+            "store": {"counter_id": "FC-0042"},
+            "start": "2026-12-05T09:15:00+00:00",
+            "interval": "15min",
+            "count": 41,
+            "direction": "in",
+        },
+        {
+            "store": {"id": 12},
+            "start": "2026-12-05T10:00:00+01:00",
+            "interval": "hour",
+            "count": 150,
+        },
+    ]
+}
+
+
+class CountBatch(BaseModel):
+    """Up to 5,000 counts, in any order; the same store, start, interval and direction sent again
+    replaces the earlier figure."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [COUNT_EXAMPLE]})
+
+    counts: list[RawCount] = Field(max_length=MAX_COUNTS_PER_REQUEST)
+
+
+class CountRejection(BaseModel):
+    index: int = Field(description="The item's position in `counts`, from 0")
+    field: str = Field(description="The item's field at fault, e.g. start, store.id, count")
+    error: str
+
+
+class CountResult(BaseModel):
+    """How many items were applied (in one transaction) and why each other one was not; a
+    rejected item writes nothing."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 2,
+                    "rejected": [
+                        {
+                            "index": 2,
+                            "field": "start",
+                            "error": "10:05 is not the start of an hour in Leeds's time "
+                            "(Europe/London)",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    accepted: int
+    rejected: list[CountRejection]
+
+
+class CounterCreate(BaseModel):
+    """Map a counter's own id to a store, so the counter can send counts by its id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    counter_id: CounterName
+    location_id: DbId
+
+
+class CounterRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    counter_id: str
+    location_id: int
+    created_at: dt.datetime
+
+
+class CounterPage(BaseModel):
+    items: list[CounterRead]
     total: int

@@ -16,8 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.apikeys import service as key_service
+from app.apikeys.schemas import ApiKeyCreate
 from app.exports import jobs as export_jobs
 from app.exports.schemas import ExportCreate
+from app.footfall import counters as counter_service
+from app.footfall.schemas import CounterCreate
 from app.locations import groups as group_service
 from app.locations.schemas import LocationGroupCreate
 from app.main import app
@@ -126,8 +130,14 @@ def ids_of_org_b(client: TestClient, db: Session, owner_b: Member) -> dict[str, 
     group_b = group_service.create(
         db=db, user=owner_b.user, group_in=LocationGroupCreate(name="B's area")
     )
+    key_b = key_service.create(db=db, user=owner_b.user, key_in=ApiKeyCreate(name="B's counters"))
+    counter_b = counter_service.create_counter(
+        db=db, org_id=org_b, counter_in=CounterCreate(counter_id="B-1", location_id=location_b.id)
+    )
     db.commit()
     return {
+        "key_id": lambda: key_b.id,
+        "counter_pk": lambda: counter_b.id,
         "user_id": lambda: viewer_b.user.id,
         "group_id": lambda: group_b.id,
         "location_id": lambda: location_b.id,
@@ -147,7 +157,12 @@ def test_every_route_answers_404_for_another_organizations_ids(
     owner_a = member_of(client, db, org_id=make_org(db, "A"), role=Role.owner)
     owner_b = member_of(client, db, org_id=make_org(db, "B"), role=Role.owner)
     ids = ids_of_org_b(client, db, owner_b)
-    snapshot = ["/api/v1/users", "/api/v1/locations"]
+    snapshot = [
+        "/api/v1/users",
+        "/api/v1/locations",
+        "/api/v1/api-keys",
+        "/api/v1/footfall/counters",
+    ]
     before = [client.get(url, headers=owner_b.headers).json() for url in snapshot]
 
     walked = 0
