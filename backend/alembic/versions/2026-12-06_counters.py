@@ -6,7 +6,7 @@ interval and direction); `footfall_counter` maps counters' own ids to stores; `f
 gets the API key that wrote a change.
 
 Revision ID: 0026_counters
-Revises: 0023_mail_messages
+Revises: 0025_alerts
 Create Date: 2026-12-06 20:40:00
 """
 
