@@ -13,6 +13,8 @@ class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password_reset"  # noqa: S105
     password_changed = "password_changed"  # noqa: S105
+    email_change = "email_change"  # the confirmation link, to the new address
+    email_change_notice = "email_change_notice"  # the heads-up, to the old address
 
 
 class MailState(StrEnum):
