@@ -20,7 +20,7 @@ import pytest
 from tests.processes import BACKEND_DIR, free_port
 
 BASE_URL = "https://app.teliporter.test"
-LINK = re.compile(r"https://app\.teliporter\.test/[a-z-]+\?token=[A-Za-z0-9_%-]+")
+LINK = re.compile(r"https://app\.teliporter\.test/[a-z-]+\?token=[A-Za-z0-9_%.-]*[A-Za-z0-9_%-]")
 
 
 class SmtpServer:

@@ -14,6 +14,7 @@ const pages = {
   acceptInvite: () => import("@/features/auth/AcceptInvitePage"),
   forgotPassword: () => import("@/features/auth/ForgotPasswordPage"),
   resetPassword: () => import("@/features/auth/ResetPasswordPage"),
+  confirmEmail: () => import("@/features/auth/ConfirmEmailPage"),
   mailbox: () => import("@/features/mail/MailboxPage"),
   dashboard: () => import("@/features/dashboard/DashboardPage"),
   alerts: () => import("@/features/alerts/AlertsPage"),
@@ -29,6 +30,7 @@ const RegisterPage = lazy(pages.register);
 const AcceptInvitePage = lazy(pages.acceptInvite);
 const ForgotPasswordPage = lazy(pages.forgotPassword);
 const ResetPasswordPage = lazy(pages.resetPassword);
+const ConfirmEmailPage = lazy(pages.confirmEmail);
 const MailboxPage = lazy(pages.mailbox);
 const DashboardPage = lazy(pages.dashboard);
 const AlertsPage = lazy(pages.alerts);
@@ -47,6 +49,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/accept-invite": "acceptInvite",
   "/forgot-password": "forgotPassword",
   "/reset-password": "resetPassword",
+  "/confirm-email": "confirmEmail",
   "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
@@ -79,6 +82,7 @@ export const router = createBrowserRouter([
   { path: "/accept-invite", element: <Page><AcceptInvitePage /></Page>, errorElement },
   { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page>, errorElement },
   { path: "/reset-password", element: <Page><ResetPasswordPage /></Page>, errorElement },
+  { path: "/confirm-email", element: <Page><ConfirmEmailPage /></Page>, errorElement },
   {
     path: "/",
     element: (

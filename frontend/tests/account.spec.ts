@@ -48,10 +48,11 @@ test("12 · change your own name and password from the account menu", async ({ p
   await page.keyboard.press("Escape");
 
   // The password: each mistake is named at its field.
-  const current = page.getByLabel("Current password");
-  const next = page.getByLabel(/^New password/);
-  const repeat = page.getByLabel("Repeat the new password");
-  const change = page.getByRole("button", { name: "Change password" });
+  const password = page.getByRole("region", { name: "Password" });
+  const current = password.getByLabel("Current password");
+  const next = password.getByLabel(/^New password/);
+  const repeat = password.getByLabel("Repeat the new password");
+  const change = password.getByRole("button", { name: "Change password" });
   await current.fill("not-my-password-1");
   await next.fill(NEW_PASSWORD);
   await repeat.fill(NEW_PASSWORD);

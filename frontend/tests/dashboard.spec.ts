@@ -232,6 +232,16 @@ test("the dashboard after the first sync: figures equal the API's, filters, foot
   await expect(league.getByTestId("footfall-gap")).toHaveCount(1);
   await checkPage(page, "dashboard-footfall");
 
+  // The trend draws the traffic figures beside sales (#25): last week's conversion by day.
+  const trend = page.getByRole("region", { name: "Trend" });
+  await trend.getByRole("textbox", { name: "Figure drawn" }).click();
+  await page.getByRole("option", { name: "Conversion rate", exact: true }).click();
+  await expect(page).toHaveURL(/trend=conversion_rate/);
+  await expect(trend.getByRole("img", { name: /^Conversion rate by day/ })).toBeVisible();
+  await expect(trend.locator(".recharts-line path").first()).toBeVisible();
+  await expect(trend.getByText("No footfall is entered")).toHaveCount(0);
+  await checkPage(page, "dashboard-trend-conversion");
+
   // On a phone.
   await page.setViewportSize({ width: 390, height: 844 });
   await expect(page.getByTestId("kpi-net_sales")).toBeVisible();

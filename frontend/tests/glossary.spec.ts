@@ -62,7 +62,7 @@ test("11 · every figure explains itself and links to its entry in the glossary"
   await league.getByRole("button", { name: `What “${conversion?.label}” means` }).click();
   await expect(page.getByRole("dialog")).toContainText(conversion?.description ?? "");
   await page.keyboard.press("Escape");
-  await expect(page.getByRole("region", { name: "Sales trend" }).getByRole("button", { name: /What “Net sales” means/ })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Trend" }).getByRole("button", { name: /What “Net sales” means/ })).toBeVisible();
 
   // Every figure of a report: the summary's rows and a breakdown's columns.
   await page.goto("/reports");

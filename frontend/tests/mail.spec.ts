@@ -28,7 +28,13 @@ async function openMail(
   await expect(message.getByRole("heading", { name: subject })).toBeVisible();
   await expect(message).toContainText(`To ${to}`);
   // The HTML part, as a mail client shows it, with its button.
-  const button = subject.startsWith("Reset") ? "Choose a new password" : "Accept the invitation";
+  const button = subject.startsWith("Reset")
+    ? "Choose a new password"
+    : subject.startsWith("Confirm your new")
+      ? "Confirm this address"
+      : subject.startsWith("A change of your")
+        ? "Reset my password"
+        : "Accept the invitation";
   await expect(message.frameLocator("iframe").getByRole("link", { name: button })).toBeVisible();
   const href = await message.getByTestId("mailbox-link").first().getAttribute("href");
   expect(href).toBeTruthy();
@@ -116,4 +122,36 @@ test("an invitation arrives by mail and its link lets the invitee in", async ({ 
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await page.getByTestId("account-menu").click();
   await expect(page.getByTestId("account-menu-who")).toContainText(email);
+});
+
+test("a new sign-in address is confirmed from the link mailed to it, then used to sign in", async ({ page }) => {
+  test.slow();
+  const mover = await registerOwner(page, "Moving Millers");
+  const moved = `moved-${mover.email}`;
+  await page.getByTestId("account-menu").click();
+  await page.getByRole("menuitem", { name: "Your account" }).click();
+  const section = page.getByRole("region", { name: "Sign-in e-mail" });
+  await expect(section).toContainText(`You sign in with ${mover.email}`);
+  await section.getByLabel("New e-mail address").fill(moved);
+  await section.getByLabel("Current password").fill(PASSWORD);
+  await section.getByRole("button", { name: "Send the confirmation link" }).click();
+  await expect(section.getByTestId("email-change-sent")).toContainText(`We have sent a link to ${moved}`);
+  await checkPage(page, "account-email-change");
+
+  // The old address is told; the new one gets the link.
+  await openMail(page, mover.email, "A change of your Teliporter sign-in address was requested");
+  const link = await openMail(page, moved, "Confirm your new Teliporter sign-in address");
+  expect(link).toMatch(/^\/confirm-email\?token=/);
+  await page.goto(link);
+  await expect(page.getByTestId("email-confirmed")).toContainText(`you now sign in with ${moved}`);
+  await checkPage(page, "confirm-email");
+
+  // Still signed in here: back to the account, which shows the new address; then sign out.
+  await page.getByRole("link", { name: "Back to your account" }).click();
+  await expect(page.getByRole("region", { name: "Sign-in e-mail" })).toContainText(`You sign in with ${moved}`);
+  await signOut(page);
+  await signIn(page, mover.email, PASSWORD);
+  await expect(page.getByRole("alert")).toContainText("Incorrect email or password");
+  await signIn(page, moved, PASSWORD);
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
 });

@@ -18,8 +18,9 @@ from app.core.config import get_settings
 from app.core.deps import ClientAddress, DbSession
 from app.core.routing import BoundedJsonRoute
 from app.organizations.schemas import OrganizationRead
+from app.users import service as user_service
 from app.users.models import User
-from app.users.schemas import UserRead
+from app.users.schemas import EmailConfirmIn, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=BoundedJsonRoute)
 
@@ -130,3 +131,10 @@ def reset_password(reset_in: ResetPasswordIn, db: DbSession) -> User:
     """Set a new password from a reset link's token; every session of the account is signed
     out. An unknown, used or expired token is refused (422 naming `token`)."""
     return auth_service.reset_password(db=db, reset_in=reset_in)
+
+
+@router.post("/confirm-email", response_model=UserRead)
+def confirm_email(confirm_in: EmailConfirmIn, db: DbSession) -> User:
+    """Make a change-of-address link's new address the sign-in address (no session needed: the
+    link is opened from the mailbox). A used, expired or forged link is refused (422, `token`)."""
+    return user_service.confirm_email_change(db=db, token=confirm_in.token)

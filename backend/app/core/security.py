@@ -119,6 +119,39 @@ def decode_access_token(token: str) -> dict[str, Any]:
     return claims
 
 
+EMAIL_CHANGE_HOURS = 24
+
+
+def create_email_change_token(*, user_id: int, old_email: str, new_email: str) -> str:
+    """A signed link token that moves `user_id` from `old_email` to `new_email`. Nothing is
+    stored: it works once because, once used, the account's address is no longer `old_email`."""
+    settings = get_settings()
+    now = utcnow()
+    payload = {
+        "sub": str(user_id),
+        "type": "email_change",
+        "old": old_email,
+        "new": new_email,
+        "iat": now,
+        "exp": now + timedelta(hours=EMAIL_CHANGE_HOURS),
+    }
+    return jwt.encode(payload, settings.SECRET_KEY, algorithm=settings.ALGORITHM)
+
+
+def decode_email_change_token(token: str) -> dict[str, Any]:
+    """The claims of a valid, unexpired change-of-address token; raises jwt.PyJWTError."""
+    settings = get_settings()
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        settings.SECRET_KEY,
+        algorithms=[settings.ALGORITHM],
+        options={"require": ["sub", "exp", "type", "old", "new"]},
+    )
+    if claims.get("type") != "email_change":
+        raise jwt.InvalidTokenError("not a change-of-address token")
+    return claims
+
+
 def new_opaque_token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -1,4 +1,5 @@
-"""The account mails: an invitation, a password reset link, the notice of a reset."""
+"""The account mails: an invitation, a password reset link, the notice of a reset, and a change
+of sign-in address (the link to the new address, the notice to the old)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,45 @@ def send_password_changed(*, db: Session, user: User, changed_at: datetime) -> M
             "full_name": user.full_name,
             "email": user.email,
             "changed_at": _when(changed_at),
+            "link": rendering.link("/forgot-password"),
+        },
+    )
+
+
+def send_email_change(
+    *, db: Session, user: User, new_email: str, token: str, hours: int
+) -> MailMessage:
+    """Mail the new address the link to /confirm-email that makes it the sign-in address."""
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=new_email,
+        kind=MailKind.email_change,
+        subject="Confirm your new Teliporter sign-in address",
+        template="email_change",
+        context={
+            "full_name": user.full_name,
+            "old_email": user.email,
+            "new_email": new_email,
+            "hours": hours,
+            "link": rendering.link("/confirm-email", token=token),
+        },
+    )
+
+
+def send_email_change_notice(*, db: Session, user: User, new_email: str) -> MailMessage:
+    """Tell the current address that a change away from it was asked for."""
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=user.email,
+        kind=MailKind.email_change_notice,
+        subject="A change of your Teliporter sign-in address was requested",
+        template="email_change_notice",
+        context={
+            "full_name": user.full_name,
+            "old_email": user.email,
+            "new_email": new_email,
             "link": rendering.link("/forgot-password"),
         },
     )

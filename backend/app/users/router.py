@@ -9,6 +9,8 @@ from app.core.routing import BoundedJsonRoute
 from app.users import service as user_service
 from app.users.models import User
 from app.users.schemas import (
+    EmailChangeIn,
+    EmailChangeSent,
     MeRead,
     MeUpdate,
     UserCreate,
@@ -32,6 +34,17 @@ def update_me(
 ) -> User:
     return user_service.update_me(
         db=db, user=sign_in.user, me_in=me_in, address=address, session_id=sign_in.session_id
+    )
+
+
+@router.post("/me/email", response_model=EmailChangeSent, status_code=status.HTTP_202_ACCEPTED)
+def request_email_change(
+    change_in: EmailChangeIn, db: DbSession, sign_in: CurrentSignIn, address: ClientAddress
+) -> EmailChangeSent:
+    """Ask to sign in with another address: a confirmation link goes to it (the address changes
+    when the link is opened) and a notice to the current one. Needs the current password."""
+    return user_service.request_email_change(
+        db=db, user=sign_in.user, change_in=change_in, address=address
     )
 
 

@@ -71,6 +71,27 @@ class MeUpdate(BaseModel):
     new_password: Password | None = None
 
 
+class EmailChangeIn(BaseModel):
+    """Move one's sign-in address: the current password, and the new address (which must
+    confirm it from a link mailed to it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_email: EmailStr
+    current_password: Password
+
+
+class EmailChangeSent(BaseModel):
+    pending_email: str = Field(description="The address the confirmation link was mailed to")
+    expires_in_hours: int
+
+
+class EmailConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=2048)
+
+
 class UserPage(BaseModel):
     items: list[UserRead]
     total: int

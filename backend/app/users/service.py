@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
 from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,9 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidField, NotFound
 from app.core.security import (
+    EMAIL_CHANGE_HOURS,
+    create_email_change_token,
+    decode_email_change_token,
     hash_password,
     new_opaque_token,
     password_problem,
@@ -21,7 +25,7 @@ from app.core.security import (
 )
 from app.mail import account as account_mail
 from app.users.models import Role, User
-from app.users.schemas import MeUpdate, UserCreate, UserUpdate
+from app.users.schemas import EmailChangeIn, EmailChangeSent, MeUpdate, UserCreate, UserUpdate
 
 INVITE_LIFETIME = timedelta(days=7)
 DUPLICATE_EMAIL = "A user with this email already exists"
@@ -168,6 +172,51 @@ def update(*, db: Session, org_id: int, user_id: int, user_in: UserUpdate, actor
     if changes.get("is_active") is False:
         revoke_refresh_tokens(db=db, user_id=user.id)
     db.flush()
+    return user
+
+
+def request_email_change(
+    *, db: Session, user: User, change_in: EmailChangeIn, address: str
+) -> EmailChangeSent:
+    """Mail the new address a link that makes it the sign-in address (valid EMAIL_CHANGE_HOURS,
+    once), and the current address a notice; the address changes only when the link is opened,
+    so a mistyped address cannot lock anyone out."""
+    _check_current_password(db=db, user=user, password=change_in.current_password, address=address)
+    new_email = change_in.new_email.lower()
+    if new_email == user.email:
+        raise InvalidField("new_email", "This is already your sign-in address")
+    if db.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise InvalidField("new_email", "Another account signs in with this address")
+    token = create_email_change_token(user_id=user.id, old_email=user.email, new_email=new_email)
+    account_mail.send_email_change(
+        db=db, user=user, new_email=new_email, token=token, hours=EMAIL_CHANGE_HOURS
+    )
+    account_mail.send_email_change_notice(db=db, user=user, new_email=new_email)
+    return EmailChangeSent(pending_email=new_email, expires_in_hours=EMAIL_CHANGE_HOURS)
+
+
+def confirm_email_change(*, db: Session, token: str) -> User:
+    """Make the link's new address the account's sign-in address. A used link (the address is
+    no longer the one it moves from), an expired or a forged one is refused, naming `token`."""
+    try:
+        claims = decode_email_change_token(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidField(
+            "token", "This link is not valid or has expired: ask for a new one on your account page"
+        ) from exc
+    user = db.get(User, int(claims["sub"]))
+    if user is None or not user.is_active or user.email != claims["old"]:
+        raise InvalidField(
+            "token", "This link was used already, or the account's address has changed since"
+        )
+    new_email = str(claims["new"])
+    if db.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise InvalidField("token", f"Another account signs in with {new_email} now")
+    user.email = new_email
+    try:
+        db.flush()
+    except IntegrityError as exc:  # taken between the check and the write
+        raise InvalidField("token", f"Another account signs in with {new_email} now") from exc
     return user
 
 

@@ -219,3 +219,64 @@ def test_repeated_reset_requests_for_one_address_are_not_all_mailed(
     flooded = client.post("/api/v1/auth/forgot-password", json={"email": "x@example.com"})
     assert flooded.status_code == 429
     assert int(flooded.headers["Retry-After"]) > 0
+
+
+def test_a_new_sign_in_address_is_confirmed_from_a_link_mailed_to_it(
+    client: TestClient, db: Session, smtp_server: SmtpServer
+) -> None:
+    """The address changes only once the link mailed to the new address is opened (a typo
+    cannot lock anyone out); the old address hears of it; the link works once."""
+    org_id = make_org(db, "Harbour Coffee")
+    member = member_of(client, db, org_id=org_id, role=Role.manager)
+    old = member.email
+    url = "/api/v1/users/me/email"
+    wrong = client.post(
+        url,
+        json={"new_email": "nia@new.example.com", "current_password": "not-it-at-all"},
+        headers=member.headers,
+    )
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["field"] == "current_password"
+    taken = make_user(db, org_id=make_org(db), role=Role.viewer)
+    refused = client.post(
+        url,
+        json={"new_email": taken.email.upper(), "current_password": member.password},
+        headers=member.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "new_email"
+    assert smtp_server.messages() == []  # nothing mailed for refused requests
+
+    asked = client.post(
+        url,
+        json={"new_email": "Nia@New.Example.com", "current_password": member.password},
+        headers=member.headers,
+    )
+    assert asked.status_code == 202, asked.text
+    assert asked.json() == {"pending_email": "nia@new.example.com", "expires_in_hours": 24}
+    [confirm] = smtp_server.to("nia@new.example.com")
+    assert confirm["Subject"] == "Confirm your new Teliporter sign-in address"
+    text, html = parts(confirm)
+    assert old in text and "nia@new.example.com" in html
+    link = link_in(confirm)
+    assert link.startswith(f"{BASE_URL}/confirm-email?token=")
+    [notice] = smtp_server.to(old)
+    assert notice["Subject"] == "A change of your Teliporter sign-in address was requested"
+    assert "nia@new.example.com" in parts(notice)[0]
+    # Until the link is opened, nothing has changed.
+    me = client.get("/api/v1/users/me", headers=member.headers).json()
+    assert me["email"] == old
+
+    confirmed = client.post("/api/v1/auth/confirm-email", json={"token": token_of(link)})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == "nia@new.example.com"
+    new_login = client.post(
+        "/api/v1/auth/login",
+        json={"email": "nia@new.example.com", "password": member.password},
+    )
+    assert new_login.status_code == 200
+    old_login = client.post("/api/v1/auth/login", json={"email": old, "password": member.password})
+    assert old_login.status_code == 401
+    # Once used, the link is refused, and so is a forged one.
+    again = client.post("/api/v1/auth/confirm-email", json={"token": token_of(link)})
+    assert again.status_code == 422 and again.json()["detail"][0]["field"] == "token"
+    forged = client.post("/api/v1/auth/confirm-email", json={"token": token_of(link)[:-4] + "AAAA"})
+    assert forged.status_code == 422 and forged.json()["detail"][0]["field"] == "token"

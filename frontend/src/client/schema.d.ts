@@ -62,6 +62,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/confirm-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Email
+         * @description Make a change-of-address link's new address the sign-in address (no session needed: the
+         *     link is opened from the mailbox). A used, expired or forged link is refused (422, `token`).
+         */
+        post: operations["confirm_email_api_v1_auth_confirm_email_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/forgot-password": {
         parameters: {
             query?: never;
@@ -959,6 +980,27 @@ export interface paths {
         patch: operations["update_me_api_v1_users_me_patch"];
         trace?: never;
     };
+    "/users/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Email Change
+         * @description Ask to sign in with another address: a confirmation link goes to it (the address changes
+         *     when the link is opened) and a notice to the current one. Needs the current password.
+         */
+        post: operations["request_email_change_api_v1_users_me_email_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1465,6 +1507,35 @@ export interface components {
          * @enum {string}
          */
         CsvTable: "summary" | "day" | "location" | "group" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
+        /**
+         * EmailChangeIn
+         * @description Move one's sign-in address: the current password, and the new address (which must
+         *     confirm it from a link mailed to it).
+         */
+        EmailChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Email
+             * Format: email
+             */
+            new_email: string;
+        };
+        /** EmailChangeSent */
+        EmailChangeSent: {
+            /** Expires In Hours */
+            expires_in_hours: number;
+            /**
+             * Pending Email
+             * @description The address the confirmation link was mailed to
+             */
+            pending_email: string;
+        };
+        /** EmailConfirmIn */
+        EmailConfirmIn: {
+            /** Token */
+            token: string;
+        };
         /**
          * ErrorBody
          * @description Every error but 422: what went wrong, and the request field it concerns.
@@ -2084,7 +2155,7 @@ export interface components {
          * MailKind
          * @enum {string}
          */
-        MailKind: "invitation" | "password_reset" | "password_changed";
+        MailKind: "invitation" | "password_reset" | "password_changed" | "email_change" | "email_change_notice";
         /** MailMessagePage */
         MailMessagePage: {
             /** Items */
@@ -2827,6 +2898,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AcceptInviteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    confirm_email_api_v1_auth_confirm_email_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailConfirmIn"];
             };
         };
         responses: {
@@ -6361,6 +6474,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many attempts: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_email_change_api_v1_users_me_email_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeSent"];
                 };
             };
             /** @description Bad request */

@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
-import { useUpdateMe } from "@/features/account/api";
+import { useRequestEmailChange, useUpdateMe } from "@/features/account/api";
 import { useMe } from "@/features/auth/api";
 import { NewPasswordFields, useNewPassword } from "@/features/auth/components/NewPasswordFields";
 import { ApiError, errorMessage } from "@/lib/api";
@@ -129,6 +129,74 @@ function PasswordSection() {
   );
 }
 
+function EmailSection({ email }: { email: string }) {
+  const change = useRequestEmailChange();
+  const [next, setNext] = useState("");
+  const [password, setPassword] = useState("");
+  const fields = change.error instanceof ApiError ? change.error.fields : {};
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    change.mutate({ new_email: next, current_password: password }, { onSuccess: () => setPassword("") });
+  };
+  const edited = () => {
+    if (change.error || change.isSuccess) change.reset();
+  };
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="email-heading">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="md" maw={480}>
+          <Title order={2} size="h4" id="email-heading">
+            Sign-in e-mail
+          </Title>
+          <Text size="sm" c="gray.8">
+            You sign in with {email}. To use another address, we send a link to it: the address changes when you open the link.
+          </Text>
+          <TextInput
+            label="New e-mail address"
+            type="email"
+            autoComplete="email"
+            value={next}
+            onChange={(e) => {
+              setNext(e.currentTarget.value);
+              edited();
+            }}
+            required
+            error={fields.new_email}
+          />
+          <PasswordInput
+            label="Current password"
+            value={password}
+            onChange={(e) => {
+              setPassword(e.currentTarget.value);
+              edited();
+            }}
+            required
+            autoComplete="current-password"
+            error={fields.current_password}
+            aria-invalid={Boolean(fields.current_password)}
+          />
+          {change.error && !fields.new_email && !fields.current_password && (
+            <Alert color="red" variant="light" role="alert">
+              {errorMessage(change.error)}
+            </Alert>
+          )}
+          {change.isSuccess && (
+            <Text size="sm" c="gray.9" fw={500} role="status" data-testid="email-change-sent">
+              We have sent a link to {change.data.pending_email}. Open it within {change.data.expires_in_hours} hours to sign in
+              with that address; until then nothing changes.
+            </Text>
+          )}
+          <Group>
+            <Button type="submit" loading={change.isPending} disabled={!next || !password}>
+              Send the confirmation link
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
 /** The signed-in user's own account: name, email and password. */
 export default function AccountPage() {
   const me = useMe();
@@ -138,6 +206,7 @@ export default function AccountPage() {
     <Stack gap="lg">
       <PageHeader title="Your account" description={`Signed in as ${me.data.email} at ${me.data.organization.name}.`} />
       <NameSection fullName={me.data.full_name} />
+      <EmailSection email={me.data.email} />
       <PasswordSection />
     </Stack>
   );

@@ -17,3 +17,12 @@ export function useUpdateMe() {
     onSuccess: (me) => queryClient.setQueryData(authKeys.me(), me),
   });
 }
+
+/** Asks to sign in with another address (POST /users/me/email): a link goes to it, and the
+ * address changes when the link is opened. */
+export function useRequestEmailChange() {
+  return useMutation({
+    mutationFn: async (body: { new_email: string; current_password: string }) =>
+      unwrap(await api.POST("/users/me/email", { body })),
+  });
+}

@@ -73,6 +73,15 @@ export function useResetPassword() {
   });
 }
 
+/** Opens a change-of-address link: the account signs in with the new address from then on. */
+export function useConfirmEmail() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (token: string) => unwrap(await api.POST("/auth/confirm-email", { body: { token } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: authKeys.me() }),
+  });
+}
+
 export function useSignOut() {
   const { signedOut } = useSession();
   const queryClient = useQueryClient();

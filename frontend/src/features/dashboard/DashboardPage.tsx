@@ -1,6 +1,7 @@
-import { Box, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Box, Group, Paper, Select, Stack, Text, Title } from "@mantine/core";
 import { IconCalendarOff } from "@tabler/icons-react";
 import { lazy, type ReactNode, Suspense, useEffect, useMemo } from "react";
+import { Link, useSearchParams } from "react-router";
 
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
@@ -26,6 +27,7 @@ import {
 import { RatesAlert, RatesNote } from "@/features/reports/components/RatesNote";
 import { RecalculationNotice } from "@/features/reports/components/RecalculationNotice";
 import { HistoryLoadingNotice } from "@/features/square/components/HistoryLoadingNotice";
+import { metricLabel } from "@/features/reports/metrics";
 import { errorMessage } from "@/lib/api";
 import { formatDateRange } from "@/lib/format";
 
@@ -40,39 +42,86 @@ export function loadTrendChart() {
 }
 const TrendChart = lazy(loadTrendChart);
 
-type SectionProps = { title: string; children: ReactNode; busy?: boolean; metric?: string };
+type SectionProps = { title: string; children: ReactNode; busy?: boolean; metric?: string; actions?: ReactNode };
 
-/** A dashboard panel; `metric` (a catalog name) puts the glossary's "i" beside its title. */
-function Section({ title, children, busy, metric }: SectionProps) {
+/** A dashboard panel; `metric` (a catalog name) puts the glossary's "i" beside its title, and
+ * `actions` sit at the title's right. */
+function Section({ title, children, busy, metric, actions }: SectionProps) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
   return (
     <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined} miw={0}>
-      <Group gap={4} wrap="nowrap" mb="sm">
-        <Title order={2} size="h4" id={id}>
-          {title}
-        </Title>
-        {metric && <MetricInfo name={metric} />}
+      <Group justify="space-between" gap="xs" mb="sm">
+        <Group gap={4} wrap="nowrap">
+          <Title order={2} size="h4" id={id}>
+            {title}
+          </Title>
+          {metric && <MetricInfo name={metric} />}
+        </Group>
+        {actions}
       </Group>
       <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
     </Paper>
   );
 }
 
+// What the trend can draw: sales, and the traffic figures beside them (#25).
+const TREND_METRICS = ["net_sales", "transactions", "footfall", "conversion_rate", "sales_per_visitor"];
+
 function Trend({ compareLabel }: { compareLabel: string | null }) {
   const params = useReportParams();
   const granularity = granularityFor(dayCount({ from: params.date_from, to: params.date_to }));
   const series = useTimeseries(params, granularity);
+  const [search, setSearch] = useSearchParams();
+  const chosen = search.get("trend");
+  const metric = chosen && TREND_METRICS.includes(chosen) ? chosen : "net_sales";
+  const choose = (value: string | null) => {
+    const next = new URLSearchParams(search);
+    if (!value || value === "net_sales") next.delete("trend");
+    else next.set("trend", value);
+    setSearch(next, { replace: true });
+  };
+  const noFootfall =
+    metric !== "net_sales" &&
+    metric !== "transactions" &&
+    series.data?.points.every((p) => p.metrics[metric] === null || p.metrics[metric] === undefined);
   return (
-    <Section title="Sales trend" busy={series.isPlaceholderData} metric="net_sales">
+    <Section
+      title="Trend"
+      busy={series.isPlaceholderData}
+      metric={metric}
+      actions={
+        <Select
+          aria-label="Figure drawn"
+          size="xs"
+          w={170}
+          data={TREND_METRICS.map((name) => ({ value: name, label: metricLabel(name) }))}
+          value={metric}
+          onChange={choose}
+          allowDeselect={false}
+        />
+      }
+    >
       {series.isPending ? (
-        <Loading label="Loading the sales trend" />
+        <Loading label="Loading the trend" />
       ) : series.isError ? (
         <ErrorState message={errorMessage(series.error)} onRetry={() => void series.refetch()} />
       ) : (
         <Suspense fallback={<Loading label="Loading the chart" />}>
-          <div role="img" aria-label={`Net sales by ${granularity}${compareLabel ? `, with the ${compareLabel.toLowerCase()}` : ""}`}>
-            <TrendChart data={series.data} compareLabel={compareLabel} until={localHourStart()} />
+          <div
+            role="img"
+            aria-label={`${metricLabel(metric)} by ${granularity}${compareLabel ? `, with the ${compareLabel.toLowerCase()}` : ""}`}
+          >
+            <TrendChart data={series.data} compareLabel={compareLabel} metric={metric} until={localHourStart()} />
           </div>
+          {noFootfall && (
+            <Text size="sm" c="gray.8" mt="xs">
+              No footfall is entered for this period, so there is nothing to draw: enter it on the{" "}
+              <Anchor component={Link} to="/footfall">
+                Footfall
+              </Anchor>{" "}
+              page.
+            </Text>
+          )}
         </Suspense>
       )}
     </Section>

@@ -43,11 +43,11 @@ function Message({ id }: { id: string }) {
             {links.map((url) => {
               const path = inApp(url);
               return path ? (
-                <Anchor key={url} component={Link} to={path} size="sm" data-testid="mailbox-link">
+                <Anchor key={url} component={Link} to={path} size="sm" data-testid="mailbox-link" style={{ wordBreak: "break-all" }}>
                   {url}
                 </Anchor>
               ) : (
-                <Anchor key={url} href={url} size="sm" data-testid="mailbox-link">
+                <Anchor key={url} href={url} size="sm" data-testid="mailbox-link" style={{ wordBreak: "break-all" }}>
                   {url}
                 </Anchor>
               );
@@ -67,7 +67,9 @@ function Message({ id }: { id: string }) {
             <Text size="sm" fw={600}>
               Plain-text part
             </Text>
-            <Code block>{data.text}</Code>
+            <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-word", overflowWrap: "anywhere" }}>
+              {data.text}
+            </Code>
           </>
         )}
       </Stack>
