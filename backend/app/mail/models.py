@@ -13,12 +13,9 @@ class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password_reset"  # noqa: S105
     password_changed = "password_changed"  # noqa: S105
-<<<<<<< HEAD
     alert = "alert"  # an exception alert (app/alerts)
-=======
     email_change = "email_change"  # the confirmation link, to the new address
     email_change_notice = "email_change_notice"  # the heads-up, to the old address
->>>>>>> me
 
 
 class MailState(StrEnum):
