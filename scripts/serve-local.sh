@@ -92,6 +92,12 @@ if [ "${#sim_args[@]}" -gt 0 ]; then
   # In the background: it waits for the simulator, then queues the first sync for the worker.
   ("$venv/python" -m app.scripts.connect_demo || echo "demo connection failed: see above") &
   pids+=($!)
+  # The demo stores' door counters push hourly footfall through the counter API every 15
+  # minutes (app/scripts/demo_counters.py), so conversion shows without typing a count.
+  "$venv/python" -m app.scripts.demo_counters --base-url "http://$host:$port" \
+    >"$var/log/counters.log" 2>&1 &
+  pids+=($!)
+  echo "Demo door counters push footfall to the counter API (log in backend/var/log/counters.log)"
 fi
 echo "Teliporter: http://$host:$port  (API docs: http://$host:$port/api/v1/docs)"
 "$venv/uvicorn" app.main:app --host "$host" --port "$port" --proxy-headers
