@@ -92,8 +92,8 @@ if [ "${#sim_args[@]}" -gt 0 ]; then
   # In the background: it waits for the simulator, then queues the first sync for the worker.
   ("$venv/python" -m app.scripts.connect_demo || echo "demo connection failed: see above") &
   pids+=($!)
-  # The demo stores' door counters push hourly footfall through the counter API every 15
-  # minutes (app/scripts/demo_counters.py), so conversion shows without typing a count.
+  # The demo stores' door counters push each hour's footfall through the counter API as it ends
+  # (app/scripts/demo_counters.py), so conversion shows without typing a count.
   "$venv/python" -m app.scripts.demo_counters --base-url "http://$host:$port" \
     >"$var/log/counters.log" 2>&1 &
   pids+=($!)

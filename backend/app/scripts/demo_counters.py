@@ -8,9 +8,9 @@ its own level; days and hours wander around it), with a few walk-ins in quiet ho
 estate of counters, not all is well: now and then a store-day is missing (a counter offline),
 and one store's counter is faulty on some days (a blocked sensor counting a fraction of the
 visitors; the footfall grid questions those days). The figures are a pure function of the store,
-the hour and its sales, so sending them again changes nothing; each round sends the whole window
-again (every 15 minutes), which picks up the hours whose sales arrived since (the first sync
-loads history for a few minutes) and the hours that have just ended.
+the hour and its sales, so sending them again changes nothing; each round (every minute) works
+the window out again and sends what is new or changed: the hours that have just ended, and the
+hours whose sales arrived since (the first sync loads history for a few minutes).
 
     python -m app.scripts.demo_counters --base-url http://127.0.0.1:8000 [--days 56] [--once]
 
@@ -180,22 +180,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--days", type=int, default=56)
-    parser.add_argument("--every", type=float, default=900.0, help="seconds between rounds")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between rounds")
     parser.add_argument("--once", action="store_true")
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
+    # What the intake has accepted, so a round sends only new and changed hours (an hour that
+    # has just ended, one whose sales arrived since); a restart sends everything once again.
+    sent: dict[tuple[int, str], int] = {}
     while True:
         try:
             org_id = _org_id()
             if org_id is not None:
-                items = counts(org_id, args.days)
+                items = [
+                    i
+                    for i in counts(org_id, args.days)
+                    if sent.get((i["store"]["id"], i["start"])) != i["count"]
+                ]
                 if items:
                     with httpx.Client(base_url=base, timeout=120) as client:
                         accepted, rejected = push(client, _key(base, org_id), items)
-                    print(
-                        f"demo counters: {accepted} hourly counts sent, {rejected} refused",
-                        flush=True,
-                    )
+                    if accepted + rejected == len(items):  # else rate limited: again next round
+                        sent.update({(i["store"]["id"], i["start"]): i["count"] for i in items})
+                    done = f"{accepted} hourly counts sent, {rejected} refused"
+                    print(f"demo counters: {done}", flush=True)
         except (httpx.HTTPError, OSError) as exc:
             print(f"demo counters: {exc}; trying again next round", file=sys.stderr, flush=True)
         if args.once:
