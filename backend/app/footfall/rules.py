@@ -6,7 +6,8 @@ A count is questioned (`unusual` and `unusual_reason` in responses; `unusual_rea
 2. against the store's own history: it is more than 3x, or less than a third of, the median of
    the same store's counts on the same weekday (and, for an hourly figure, the same hour) over the
    8 weeks before it. Only weeks with a count take part (closed and unknown days are left out)
-   and at least 3 are needed; with a median of 0 nothing is flagged;
+   and at least 3 are needed; with a median of 0 nothing is flagged, nor an hour whose median is
+   under 20 (so few people swing widely on their own);
 3. a whole day without that history (a new store, or counts just started): against the chain,
    more than 5x or less than a fifth of the median of the other stores' counts that day (at
    least 2 of them); without those either, against its sales, more than 50 visitors per
@@ -33,6 +34,8 @@ UNUSUAL_WEEKS = 8
 UNUSUAL_MIN_WEEKS = 3
 # Without the store's own history: against the chain's other stores that day (stores differ in
 # size more than a store's weeks differ), or against the day's transactions.
+# An hour whose usual count is this small swings by more than 3x on its own (2 people, then 9).
+UNUSUAL_MIN_HOURLY = 20
 CHAIN_FACTOR = 5
 CHAIN_MIN_STORES = 2
 MAX_VISITORS_PER_TRANSACTION = 50
@@ -132,7 +135,7 @@ def unusual_reason(
     weekday = f"{day:%A}" + ("" if hour is None else f" {hour:02d}:00")
     if len(past) >= UNUSUAL_MIN_WEEKS:
         median = statistics.median(past)
-        if median <= 0:
+        if median <= 0 or (hour is not None and median < UNUSUAL_MIN_HOURLY):
             return None
         if value > UNUSUAL_FACTOR * median:
             return f"More than {UNUSUAL_FACTOR}x a usual {weekday} here ({median:,.0f})"

@@ -203,7 +203,7 @@ def test_hourly_entries_are_judged_against_the_same_hour(db: Session) -> None:
     history = [
         FootfallCell(location_id=soho.id, date=MONDAY - timedelta(weeks=k), hour=h, count=c)
         for k in range(1, 5)
-        for h, c in ((9, 10), (12, 80))
+        for h, c in ((8, 4), (9, 25), (12, 80))
     ]
     grid(db, owner, history)
     nine = grid_service.create(
@@ -217,3 +217,11 @@ def test_hourly_entries_are_judged_against_the_same_hour(db: Session) -> None:
         entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=12, count=80),
     )
     assert (nine.unusual, noon.unusual) == (True, False)
+    assert nine.unusual_reason == "More than 3x a usual Monday 09:00 here (25)"
+    # An hour that usually sees 4 people is not judged: 13 is within its own swings.
+    eight = grid_service.create(
+        db=db,
+        user=owner,
+        entry_in=FootfallCreate(location_id=soho.id, date=MONDAY, hour=8, count=13),
+    )
+    assert eight.unusual is False
