@@ -7,6 +7,7 @@ from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
 from app.mail.models import MailMessage
+from app.notifications.models import DigestSend, DigestSubscription, NotificationSettings
 from app.organizations.models import Organization
 from app.reports.models import (
     HourDaySums,
@@ -48,6 +49,8 @@ __all__ = [
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",
+    "DigestSend",
+    "DigestSubscription",
     "ExchangeRate",
     "ExchangeRateFetch",
     "Export",
@@ -63,6 +66,7 @@ __all__ = [
     "MailMessage",
     "MonthDaySums",
     "MonthVersion",
+    "NotificationSettings",
     "OAuthState",
     "OrgDaySums",
     "Organization",

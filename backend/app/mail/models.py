@@ -13,6 +13,7 @@ class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password_reset"  # noqa: S105
     password_changed = "password_changed"  # noqa: S105
+    digest = "digest"  # a scheduled daily or weekly digest (app/notifications)
 
 
 class MailState(StrEnum):
@@ -24,8 +25,9 @@ class MailState(StrEnum):
 class MailMessage(Base):
     """One e-mail, from the moment it is queued until the SMTP server accepts it (or gives up).
 
-    The bodies may carry a one-time link (an invitation, a password reset), so they are kept
-    encrypted (ENCRYPTION_KEY) and erased once the message is sent or has failed for good.
+    The bodies may carry a one-time link (an invitation, a password reset), and the extra
+    headers a digest's unsubscribe link, so they are kept encrypted (ENCRYPTION_KEY) and erased
+    once the message is sent or has failed for good.
     """
 
     __tablename__ = "mail_message"
@@ -51,6 +53,8 @@ class MailMessage(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     text_body: Mapped[str | None] = mapped_column(Text)  # encrypted; None once sent or failed
     html_body: Mapped[str | None] = mapped_column(Text)  # encrypted; None once sent or failed
+    # Extra headers (List-Unsubscribe...) as encrypted JSON; None without, or once sent or failed.
+    extra_headers: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     next_attempt_at: Mapped[datetime | None]
