@@ -7,7 +7,12 @@ from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
 from app.mail.models import MailMessage
-from app.notifications.models import DigestSend, DigestSubscription, NotificationSettings
+from app.notifications.models import (
+    DigestSend,
+    DigestSubscription,
+    DigestUnsubscribeToken,
+    NotificationSettings,
+)
 from app.organizations.models import Organization
 from app.reports.models import (
     HourDaySums,
@@ -51,6 +56,7 @@ __all__ = [
     "CatalogVariation",
     "DigestSend",
     "DigestSubscription",
+    "DigestUnsubscribeToken",
     "ExchangeRate",
     "ExchangeRateFetch",
     "Export",

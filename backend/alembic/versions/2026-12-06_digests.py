@@ -7,8 +7,8 @@ timezone here.
 
 `digest_subscription` holds a user's daily and weekly digest (one of each at most: hour,
 weekday, metrics, league table, on or off); `digest_send` records each digest sent, unique per
-subscription and period (a period's digest goes out once), with the digest of its unsubscribe
-link's token; `notification_settings` a user's own alerts e-mail switch.
+subscription and period (a period's digest goes out once); `digest_unsubscribe_token` the digest
+of each mail's unsubscribe token; `notification_settings` a user's own alerts e-mail switch.
 `mail_message.extra_headers` carries a message's List-Unsubscribe headers (encrypted, erased
 once sent, like the bodies).
 
@@ -142,7 +142,6 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("mail_message_id", sa.Integer(), nullable=True),
-        sa.Column("unsubscribe_digest", sa.String(length=64), nullable=False),
         _at("created_at"),
         sa.ForeignKeyConstraint(
             ["mail_message_id"],
@@ -168,14 +167,38 @@ def upgrade() -> None:
             "period_start",
             name=op.f("uq_digest_send_subscription_id_period_start"),
         ),
-        sa.UniqueConstraint(
-            "unsubscribe_digest", name=op.f("uq_digest_send_unsubscribe_digest")
-        ),
     )
     op.create_index(op.f("ix_digest_send_org_id"), "digest_send", ["org_id"], unique=False)
+    op.create_table(
+        "digest_unsubscribe_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("token_digest", sa.String(length=64), nullable=False),
+        _at("created_at"),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["digest_subscription.id"],
+            name=op.f("fk_digest_unsubscribe_token_subscription_id_digest_subscription"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_digest_unsubscribe_token")),
+        sa.UniqueConstraint(
+            "token_digest", name=op.f("uq_digest_unsubscribe_token_token_digest")
+        ),
+    )
+    op.create_index(
+        op.f("ix_digest_unsubscribe_token_subscription_id"),
+        "digest_unsubscribe_token",
+        ["subscription_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_digest_unsubscribe_token_subscription_id"), table_name="digest_unsubscribe_token"
+    )
+    op.drop_table("digest_unsubscribe_token")
     op.drop_index(op.f("ix_digest_send_org_id"), table_name="digest_send")
     op.drop_table("digest_send")
     op.drop_index(op.f("ix_digest_subscription_org_id"), table_name="digest_subscription")

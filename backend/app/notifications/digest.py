@@ -64,6 +64,16 @@ def current_period(
     return Period(DigestFrequency.weekly, monday - timedelta(days=7), monday - timedelta(days=1))
 
 
+def latest_period(*, frequency: DigestFrequency, timezone: str, now: datetime) -> Period:
+    """The latest whole period at `now`: yesterday, or the last Monday to Sunday (a preview)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if frequency == DigestFrequency.daily:
+        yesterday = today - timedelta(days=1)
+        return Period(frequency, yesterday, yesterday)
+    monday = today - timedelta(days=today.weekday())
+    return Period(frequency, monday - timedelta(days=7), monday - timedelta(days=1))
+
+
 @dataclass(frozen=True)
 class Figures:
     """What the report service answered the recipient for the period."""

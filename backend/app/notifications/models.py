@@ -75,7 +75,19 @@ class DigestSend(Base):
     mail_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("mail_message.id", ondelete="SET NULL")
     )
-    # The mail's unsubscribe link carries a random token; only its digest is kept, so the
-    # table tells nobody a working link.
-    unsubscribe_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestUnsubscribeToken(Base):
+    """The unsubscribe link of one digest mail (scheduled or a preview): a random token, of
+    which only the digest is kept, so the table tells nobody a working link. Every link a
+    subscription's mails carried keeps working."""
+
+    __tablename__ = "digest_unsubscribe_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscription.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

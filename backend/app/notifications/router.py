@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Query, status
 
 from app.auth.deps import AdminUser, CurrentUser
 from app.core.deps import DbSession
 from app.core.inputs import DbId
 from app.core.routing import BoundedJsonRoute
+from app.notifications import schedule as digest_schedule
 from app.notifications import service as notification_service
-from app.notifications.schemas import NotificationsRead, NotificationsUpdate, UnsubscribeRead
+from app.notifications.schemas import (
+    NotificationsRead,
+    NotificationsUpdate,
+    PreviewCreate,
+    PreviewRead,
+    UnsubscribeRead,
+)
 
 router = APIRouter(tags=["notifications"], route_class=BoundedJsonRoute)
 
@@ -34,6 +41,17 @@ def update_my_notifications(
 ) -> NotificationsRead:
     """Set the digests you receive and your alerts e-mail switch (the whole desired state)."""
     return notification_service.update(db=db, user=user, settings_in=settings_in)
+
+
+@router.post(
+    "/users/me/notifications/preview",
+    response_model=PreviewRead,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def preview_my_digest(preview_in: PreviewCreate, db: DbSession, user: CurrentUser) -> PreviewRead:
+    """Mail yourself your daily (yesterday) or weekly (last week) digest now, as it is set up;
+    the scheduled one still goes out. 409 when you have no store to report on."""
+    return digest_schedule.preview(db=db, user=user, frequency=preview_in.frequency)
 
 
 @router.get("/users/{user_id}/notifications", response_model=NotificationsRead)

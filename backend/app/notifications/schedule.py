@@ -14,11 +14,19 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.db import utcnow
+from app.core.errors import Conflict
 from app.core.security import new_opaque_token, token_digest
 from app.mail import service as mail_service
 from app.mail.models import MailKind, MailMessage
 from app.notifications import digest
-from app.notifications.models import DigestSend, DigestSubscription
+from app.notifications.models import (
+    DigestFrequency,
+    DigestSend,
+    DigestSubscription,
+    DigestUnsubscribeToken,
+)
+from app.notifications.schemas import DEFAULT_METRICS, PreviewRead
 from app.organizations.models import Organization
 from app.users.models import User
 
@@ -84,13 +92,11 @@ def send(*, db: Session, subscription_id: int, now: datetime) -> MailMessage | N
     period = digest.current_period(subscription=subscription, timezone=timezone, now=now)
     if period is None:
         return None
-    token = new_opaque_token()
     record = DigestSend(
         org_id=subscription.org_id,
         subscription_id=subscription.id,
         period_start=period.start,
         period_end=period.end,
-        unsubscribe_digest=token_digest(token),
     )
     db.add(record)
     try:
@@ -102,31 +108,88 @@ def send(*, db: Session, subscription_id: int, now: datetime) -> MailMessage | N
         raise AlreadySent(f"digest {subscription_id} for {period.start}") from exc
     user = db.get(User, subscription.user_id)
     assert user is not None
-    found_figures = digest.figures(
-        db=db, user=user, period=period, include_league=subscription.include_league
-    )
-    if found_figures is None:
+    message = queue_digest(db=db, user=user, subscription=subscription, period=period)
+    if message is None:
         db.delete(record)
         db.flush()
         return None
-    message = mail_service.queue(
+    record.mail_message_id = message.id
+    db.flush()
+    return message
+
+
+def queue_digest(
+    *, db: Session, user: User, subscription: DigestSubscription, period: digest.Period
+) -> MailMessage | None:
+    """Read the period's figures as `user` sees them and queue the mail, with an unsubscribe
+    link of its own; None when the user may see no store."""
+    found = digest.figures(
+        db=db, user=user, period=period, include_league=subscription.include_league
+    )
+    if found is None:
+        return None
+    token = new_opaque_token()
+    db.add(
+        DigestUnsubscribeToken(subscription_id=subscription.id, token_digest=token_digest(token))
+    )
+    return mail_service.queue(
         db=db,
         org_id=subscription.org_id,
         to=user.email,
         kind=MailKind.digest,
         subject=digest.subject(
-            org_name=user.organization.name, period=period, summary=found_figures.summary
+            org_name=user.organization.name, period=period, summary=found.summary
         ),
         template="digest",
         context=digest.context(
             user=user,
             subscription=subscription,
             period=period,
-            found=found_figures,
+            found=found,
             unsubscribe_token=token,
         ),
         headers=digest.unsubscribe_headers(token),
     )
-    record.mail_message_id = message.id
-    db.flush()
-    return message
+
+
+class NothingToReport(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "There is no store for you to report on yet, so there is no digest to send",
+            field="frequency",
+        )
+
+
+def preview(
+    *, db: Session, user: User, frequency: DigestFrequency, now: datetime | None = None
+) -> PreviewRead:
+    """Mail the user their digest of the latest whole period now, whatever its hour and
+    whether it is on (a digest never set up is saved, off, with the defaults); the scheduled
+    one still goes out."""
+    subscription = db.scalar(
+        select(DigestSubscription).where(
+            DigestSubscription.user_id == user.id, DigestSubscription.frequency == frequency
+        )
+    )
+    if subscription is None:
+        subscription = DigestSubscription(
+            org_id=user.org_id,
+            user_id=user.id,
+            frequency=frequency,
+            enabled=False,
+            metrics=list(DEFAULT_METRICS),
+        )
+        db.add(subscription)
+        db.flush()
+    period = digest.latest_period(
+        frequency=frequency, timezone=user.organization.timezone, now=now or utcnow()
+    )
+    message = queue_digest(db=db, user=user, subscription=subscription, period=period)
+    if message is None:
+        raise NothingToReport()
+    return PreviewRead(
+        to=message.to_address,
+        subject=message.subject,
+        date_from=period.start,
+        date_to=period.end,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -81,3 +82,18 @@ class UnsubscribeRead(BaseModel):
     enabled: bool
     email: str
     organization: str
+
+
+class PreviewCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frequency: DigestFrequency
+
+
+class PreviewRead(BaseModel):
+    """The preview queued: to whom, its subject and the period it covers."""
+
+    to: str
+    subject: str
+    date_from: date
+    date_to: date

@@ -11,8 +11,8 @@ from app.core.errors import DomainError, InvalidField
 from app.core.security import token_digest
 from app.notifications.models import (
     DigestFrequency,
-    DigestSend,
     DigestSubscription,
+    DigestUnsubscribeToken,
     NotificationSettings,
 )
 from app.notifications.schemas import (
@@ -141,8 +141,12 @@ def update_for(
 def _subscription_of(db: Session, token: str) -> DigestSubscription:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise UnknownLink()
-    sent = db.scalar(select(DigestSend).where(DigestSend.unsubscribe_digest == token_digest(token)))
-    subscription = db.get(DigestSubscription, sent.subscription_id) if sent else None
+    link = db.scalar(
+        select(DigestUnsubscribeToken).where(
+            DigestUnsubscribeToken.token_digest == token_digest(token)
+        )
+    )
+    subscription = db.get(DigestSubscription, link.subscription_id) if link else None
     if subscription is None:
         raise UnknownLink()
     return subscription

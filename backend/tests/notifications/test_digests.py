@@ -18,7 +18,7 @@ from app.core.db import get_sessionmaker
 from app.mail.models import MailKind, MailMessage, MailState
 from app.notifications import formatting as fmt
 from app.notifications import schedule, tasks
-from app.notifications.models import DigestSend, DigestSubscription
+from app.notifications.models import DigestSend, DigestSubscription, DigestUnsubscribeToken
 from app.users import service as user_service
 from app.users.models import Role
 from app.users.schemas import UserCreate, UserUpdate
@@ -226,7 +226,8 @@ def test_the_one_click_unsubscribe_link_stops_the_digests_without_signing_in(
     assert page in text and f'href="{page}"' in html
     assert f"{BASE_URL}/settings/notifications" in text
     # Only a digest of the token is kept.
-    assert all(token not in s.unsubscribe_digest for s in db.scalars(select(DigestSend)))
+    links = db.scalars(select(DigestUnsubscribeToken)).all()
+    assert len(links) == 2 and all(token not in link.token_digest for link in links)
     db.rollback()  # the connection back to the pool (of two), for the sends to come
 
     path = url.removeprefix(BASE_URL)
@@ -368,3 +369,37 @@ def test_two_workers_at_once_send_one_digest(
     assert len(smtp_server.to(chains.acme_owner.email)) == 1
     assert db.scalar(select(func.count()).select_from(DigestSubscription)) == 2
     engine.dispose()
+
+
+def test_a_preview_is_mailed_now_and_the_scheduled_digest_still_goes_out(
+    client: TestClient, db: Session, chains: Chains, smtp_server: SmtpServer
+) -> None:
+    manager = chains.acme_manager
+    url = f"{ME}/preview"
+    # Never set up: previewed with the defaults, and saved switched off.
+    previewed = client.post(url, json={"frequency": "daily"}, headers=manager.headers)
+    assert previewed.status_code == 202, previewed.text
+    [mail] = smtp_server.to(manager.email)
+    assert previewed.json()["to"] == manager.email
+    assert previewed.json()["subject"] == mail["Subject"]
+    assert mail["Subject"].startswith("Yesterday at Acme: ")
+    assert client.get(ME, headers=manager.headers).json()["digests"][0]["enabled"] is False
+    weekly = client.post(url, json={"frequency": "weekly"}, headers=manager.headers)
+    assert weekly.status_code == 202
+    assert weekly.json()["subject"].startswith("Last week at Acme: ")
+    assert db.scalar(select(func.count()).select_from(DigestSend)) == 0
+    db.rollback()  # the connection back to the pool (of two), for the sends to come
+
+    subscribe(client, manager)
+    assert run_at(LONDON_0700) == 1
+    assert len(smtp_server.to(manager.email)) == 3
+
+    # Someone with no store to report on has nothing to preview.
+    storeless = member_of(client, db, org_id=chains.acme_id, role=Role.manager)
+    refused = client.post(url, json={"frequency": "daily"}, headers=storeless.headers)
+    assert refused.status_code == 409
+    assert refused.json()["field"] == "frequency"
+    assert client.post(url, json={"frequency": "monthly"}, headers=manager.headers).status_code == (
+        422
+    )
+    assert client.post(url, json={"frequency": "daily"}).status_code == 401
