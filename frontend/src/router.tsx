@@ -14,6 +14,7 @@ const pages = {
   acceptInvite: () => import("@/features/auth/AcceptInvitePage"),
   forgotPassword: () => import("@/features/auth/ForgotPasswordPage"),
   resetPassword: () => import("@/features/auth/ResetPasswordPage"),
+  unsubscribe: () => import("@/features/notifications/UnsubscribePage"),
   mailbox: () => import("@/features/mail/MailboxPage"),
   dashboard: () => import("@/features/dashboard/DashboardPage"),
   reports: () => import("@/features/reports/ReportsPage"),
@@ -27,6 +28,7 @@ const RegisterPage = lazy(pages.register);
 const AcceptInvitePage = lazy(pages.acceptInvite);
 const ForgotPasswordPage = lazy(pages.forgotPassword);
 const ResetPasswordPage = lazy(pages.resetPassword);
+const UnsubscribePage = lazy(pages.unsubscribe);
 const MailboxPage = lazy(pages.mailbox);
 const DashboardPage = lazy(pages.dashboard);
 const ReportsPage = lazy(pages.reports);
@@ -43,12 +45,14 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/accept-invite": "acceptInvite",
   "/forgot-password": "forgotPassword",
   "/reset-password": "resetPassword",
+  "/unsubscribe": "unsubscribe",
   "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
   "/settings": "settings",
   "/settings/stores": "settings",
   "/settings/square": "settings",
+  "/settings/notifications": "settings",
   "/account": "account",
   "/help/metrics": "glossary",
 };
@@ -72,6 +76,8 @@ export const router = createBrowserRouter([
   { path: "/accept-invite", element: <Page><AcceptInvitePage /></Page>, errorElement },
   { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page>, errorElement },
   { path: "/reset-password", element: <Page><ResetPasswordPage /></Page>, errorElement },
+  // A digest's unsubscribe link: no sign-in (its token is the credential).
+  { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page>, errorElement },
   {
     path: "/",
     element: (
@@ -87,6 +93,7 @@ export const router = createBrowserRouter([
       { path: "settings", element: <SettingsPage /> },
       { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },
+      { path: "settings/notifications", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
       { path: "dev/mailbox", element: <MailboxPage /> },

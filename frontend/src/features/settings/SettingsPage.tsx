@@ -4,6 +4,7 @@ import { useLocation, useNavigate } from "react-router";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { useMe } from "@/features/auth/api";
+import { NotificationsSection } from "@/features/notifications/components/NotificationsSection";
 import { GroupsSection } from "@/features/settings/components/GroupsSection";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
 import { StoresSection } from "@/features/settings/components/StoresSection";
@@ -14,6 +15,7 @@ const TABS = [
   { value: "general", label: "Organization and users", path: "/settings" },
   { value: "stores", label: "Stores and groups", path: "/settings/stores" },
   { value: "square", label: "Square connections", path: "/settings/square" },
+  { value: "notifications", label: "Notifications", path: "/settings/notifications" },
 ] as const;
 
 export default function SettingsPage() {
@@ -26,7 +28,7 @@ export default function SettingsPage() {
   const canEdit = me.data.role === "owner" || me.data.role === "admin";
   return (
     <Stack gap="lg">
-      <PageHeader title="Settings" description="Your organization, who can use Teliporter, your stores and their groups, and Square" />
+      <PageHeader title="Settings" description="Your organization, who can use Teliporter, your stores and their groups, Square, and the e-mails you receive" />
       <Tabs
         value={tab}
         onChange={(value) => {
@@ -56,6 +58,9 @@ export default function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="square" pt="lg">
           <SquareConnectionsSection canEdit={canEdit} />
+        </Tabs.Panel>
+        <Tabs.Panel value="notifications" pt="lg">
+          <NotificationsSection />
         </Tabs.Panel>
       </Tabs>
     </Stack>

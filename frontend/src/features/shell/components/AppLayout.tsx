@@ -16,6 +16,7 @@ import {
   IconHelpCircle,
   IconLayoutDashboard,
   IconLogout,
+  IconBell,
   IconMail,
   IconSettings,
   IconUser,
@@ -114,6 +115,13 @@ export function AppLayout() {
                 data-autofocus
               >
                 Your account
+              </Menu.Item>
+              <Menu.Item
+                component={RouterLink}
+                to="/settings/notifications"
+                leftSection={<IconBell size={16} aria-hidden />}
+              >
+                Notifications
               </Menu.Item>
               <Menu.Item
                 component={RouterLink}
