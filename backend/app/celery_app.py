@@ -22,6 +22,7 @@ TASK_MODULES = [
     "app.locations.tasks",
     "app.mail.tasks",
     "app.alerts.tasks",
+    "app.notifications.tasks",
 ]
 
 # Two queues, each with workers of its own (DEPLOY.md, "Workers and queues"): the default one for
@@ -78,6 +79,11 @@ def create_celery() -> Celery:
             "alerts-evaluate": {"task": "alerts.evaluate", "schedule": 900.0},
             # Mail whose next attempt is due (its retry was lost, or the server was down).
             "mail-resume-queued": {"task": "mail.resume_queued", "schedule": 60.0},
+            # Digests whose local hour has come (each period's once; app/notifications).
+            "notifications-send-digests": {
+                "task": "notifications.send_digests",
+                "schedule": 300.0,
+            },
             # Yesterday's rates, once a day (a no-op without EXCHANGE_RATE_API_KEY).
             "reports-refresh-exchange-rates": {
                 "task": "reports.refresh_exchange_rates",

@@ -28,6 +28,7 @@ from app.health.router import router as health_router
 from app.health.service import app_version
 from app.locations.router import router as locations_router
 from app.mail.router import router as mail_router
+from app.notifications.router import router as notifications_router
 from app.organizations.router import router as organization_router
 from app.reports.router import router as reports_router
 from app.spa import mount_spa
@@ -106,6 +107,7 @@ def create_app() -> FastAPI:
         exports_router,
         mail_router,
         alerts_router,
+        notifications_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app)  # the built frontend/dist, when there is one

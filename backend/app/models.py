@@ -9,6 +9,12 @@ from app.fx.models import ExchangeRate, ExchangeRateFetch, RatesEpoch
 from app.health.models import WorkerHeartbeat
 from app.locations.models import Location, LocationGroup, LocationRecalculation, UserLocation
 from app.mail.models import MailMessage
+from app.notifications.models import (
+    DigestSend,
+    DigestSubscription,
+    DigestUnsubscribeToken,
+    NotificationSettings,
+)
 from app.organizations.models import Organization
 from app.reports.models import (
     HourDaySums,
@@ -54,6 +60,9 @@ __all__ = [
     "CatalogCategory",
     "CatalogItem",
     "CatalogVariation",
+    "DigestSend",
+    "DigestSubscription",
+    "DigestUnsubscribeToken",
     "ExchangeRate",
     "ExchangeRateFetch",
     "Export",
@@ -71,6 +80,7 @@ __all__ = [
     "MailMessage",
     "MonthDaySums",
     "MonthVersion",
+    "NotificationSettings",
     "OAuthState",
     "OrgDaySums",
     "Organization",

@@ -15,6 +15,7 @@ const pages = {
   forgotPassword: () => import("@/features/auth/ForgotPasswordPage"),
   resetPassword: () => import("@/features/auth/ResetPasswordPage"),
   confirmEmail: () => import("@/features/auth/ConfirmEmailPage"),
+  unsubscribe: () => import("@/features/notifications/UnsubscribePage"),
   mailbox: () => import("@/features/mail/MailboxPage"),
   dashboard: () => import("@/features/dashboard/DashboardPage"),
   alerts: () => import("@/features/alerts/AlertsPage"),
@@ -31,6 +32,7 @@ const AcceptInvitePage = lazy(pages.acceptInvite);
 const ForgotPasswordPage = lazy(pages.forgotPassword);
 const ResetPasswordPage = lazy(pages.resetPassword);
 const ConfirmEmailPage = lazy(pages.confirmEmail);
+const UnsubscribePage = lazy(pages.unsubscribe);
 const MailboxPage = lazy(pages.mailbox);
 const DashboardPage = lazy(pages.dashboard);
 const AlertsPage = lazy(pages.alerts);
@@ -50,6 +52,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/forgot-password": "forgotPassword",
   "/reset-password": "resetPassword",
   "/confirm-email": "confirmEmail",
+  "/unsubscribe": "unsubscribe",
   "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
@@ -59,6 +62,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/settings/stores": "settings",
   "/settings/square": "settings",
   "/settings/api-keys": "settings",
+  "/settings/notifications": "settings",
   "/account": "account",
   "/help/metrics": "glossary",
 };
@@ -83,6 +87,8 @@ export const router = createBrowserRouter([
   { path: "/forgot-password", element: <Page><ForgotPasswordPage /></Page>, errorElement },
   { path: "/reset-password", element: <Page><ResetPasswordPage /></Page>, errorElement },
   { path: "/confirm-email", element: <Page><ConfirmEmailPage /></Page>, errorElement },
+  // A digest's unsubscribe link: no sign-in (its token is the credential).
+  { path: "/unsubscribe", element: <Page><UnsubscribePage /></Page>, errorElement },
   {
     path: "/",
     element: (
@@ -101,6 +107,7 @@ export const router = createBrowserRouter([
       { path: "settings/stores", element: <SettingsPage /> },
       { path: "settings/square", element: <SettingsPage /> },
       { path: "settings/api-keys", element: <SettingsPage /> },
+      { path: "settings/notifications", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
       { path: "dev/mailbox", element: <MailboxPage /> },

@@ -16,8 +16,9 @@ test("12 · change your own name and password from the account menu", async ({ p
   await signIn(elsewhere, owner.email);
   await expect(elsewhere.getByRole("heading", { name: "Dashboard" })).toBeVisible();
 
-  // The menu: who is signed in, their account, the glossary, and Sign out; for an owner, where
-  // the server keeps a local mailbox (`make run`, the e2e server), the development mailbox too.
+  // The menu: who is signed in, their account, their notifications, the glossary, and Sign out;
+  // for an owner, where the server keeps a local mailbox (`make run`, the e2e server), the
+  // development mailbox too.
   const mailbox = await apiGet<{ enabled: boolean }>(request, owner.email, "/mail/local-mailbox", {});
   await page.getByTestId("account-menu").click();
   const menu = page.getByRole("menu");
@@ -25,6 +26,7 @@ test("12 · change your own name and password from the account menu", async ({ p
   await expect(menu).toContainText(owner.email);
   await expect(menu.getByRole("menuitem", { disabled: false })).toHaveText([
     "Your account",
+    "Notifications",
     "What the figures mean",
     ...(mailbox.enabled ? ["Development mailbox"] : []),
     "Sign out",

@@ -41,6 +41,14 @@ function pages(tabs: string[]): AppPage[] {
         await expect(page.getByTestId("square-connection")).toContainText("Connected");
       },
     },
+    {
+      name: "settings-notifications",
+      url: "/settings/notifications",
+      heading: "Settings",
+      ready: async (page) => {
+        await expect(page.getByTestId("digest-weekly")).toBeVisible();
+      },
+    },
     { name: "account", url: "/account", heading: "Your account" },
     { name: "glossary", url: "/help/metrics", heading: "What the figures mean" },
     { name: "not-found", url: "/no-such-page", heading: "Page not found", level: 2 },

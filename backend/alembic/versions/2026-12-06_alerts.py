@@ -7,7 +7,7 @@ quiet hours), when it was mailed and when it closed. The mail kind `alert` needs
 `mail_message` (a non-native enum without a check).
 
 Revision ID: 0025_alerts
-Revises: 0023_mail_messages
+Revises: 0024_digests
 Create Date: 2026-12-06 20:34:05
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import app.core.db
 
 revision: str = "0025_alerts"
-down_revision: str | None = "0023_mail_messages"
+down_revision: str | None = "0024_digests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

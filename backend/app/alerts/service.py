@@ -26,6 +26,7 @@ from app.alerts.schemas import (
 from app.core.errors import InvalidField
 from app.locations import service as location_service
 from app.locations.models import Location, UserLocation
+from app.notifications.models import NotificationSettings
 from app.users.models import Role, User
 
 ORG_SCOPE = "org"
@@ -217,10 +218,8 @@ def replace_rules(*, db: Session, admin: User, body: AlertRulesUpdate) -> AlertR
 def recipients(db: Session, org_id: int, location_id: int | None) -> list[User]:
     """Who is mailed an alert: the organization's active, signed-up owners and admins always;
     its managers only for an alert about a store granted to them (`UserLocation`, as the
-    reports' access check); viewers never.
-
-    Each user's own switch for alert e-mails (notifications settings) is applied on top of this
-    at merge with the digests' work."""
+    reports' access check); viewers never; and none who switched alert e-mails off
+    (Settings → Notifications: `notification_settings.alerts_email`)."""
     users = db.scalars(
         select(User)
         .where(
@@ -236,7 +235,14 @@ def recipients(db: Session, org_id: int, location_id: int | None) -> list[User]:
         granted = set(
             db.scalars(select(UserLocation.user_id).where(UserLocation.location_id == location_id))
         )
-    return [u for u in users if u.role != Role.manager or u.id in granted]
+    off = set(
+        db.scalars(
+            select(NotificationSettings.user_id).where(
+                NotificationSettings.org_id == org_id, NotificationSettings.alerts_email.is_(False)
+            )
+        )
+    )
+    return [u for u in users if (u.role != Role.manager or u.id in granted) and u.id not in off]
 
 
 def list_occurrences(

@@ -92,6 +92,11 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     ("PATCH", "/api/v1/location-groups/{group_id}"): frozenset({409}),
     # Not ready or failed (409), expired (410), storage (503).
     ("GET", "/api/v1/reports/exports/{export_id}/download"): frozenset({409, 410, 503}),
+    # No store to report on (notifications.schedule.NothingToReport).
+    ("POST", "/api/v1/users/me/notifications/preview"): frozenset({409}),
+    # A token that no digest carried (notifications.service.UnknownLink).
+    ("GET", "/api/v1/notifications/unsubscribe"): frozenset({404}),
+    ("POST", "/api/v1/notifications/unsubscribe"): frozenset({404}),
 }
 
 

@@ -2,26 +2,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from app.core.inputs import DbId, OpeningDate, SingleLine, Text
 from app.locations.models import RecalculationState
-from app.organizations.schemas import CurrencyCode
+from app.organizations.schemas import CurrencyCode, Timezone
 
 LocationName = Annotated[
     SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
 ]
 
-
-def _known_timezone(value: str) -> str:
-    if value not in available_timezones():
-        raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/London'")
-    return value
-
-
-Timezone = Annotated[str, AfterValidator(_known_timezone)]
 StartHour = Annotated[int, Field(ge=0, le=23)]
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.errors import Forbidden, InvalidField, NotFound
 from app.locations import recalculation
 from app.locations.models import Location, LocationGroup, UserLocation
 from app.locations.schemas import LocationCreate, LocationUpdate
+from app.organizations import service as org_service
 from app.users.models import Role, User
 
 
@@ -18,7 +19,29 @@ def create(*, db: Session, org_id: int, location_in: LocationCreate) -> Location
     location = Location(org_id=org_id, **location_in.model_dump())
     db.add(location)
     db.flush()
+    follow_timezone(db=db, org_id=org_id)
     return location
+
+
+def most_common_timezone(*, db: Session, org_id: int) -> str | None:
+    """The timezone most of the organization's stores keep (ties: the first by name); None
+    without stores."""
+    counted = db.execute(
+        select(Location.timezone, func.count())
+        .where(Location.org_id == org_id)
+        .group_by(Location.timezone)
+        .order_by(func.count().desc(), Location.timezone)
+        .limit(1)
+    ).first()
+    return str(counted[0]) if counted else None
+
+
+def follow_timezone(*, db: Session, org_id: int) -> None:
+    """Until a person sets it, the organization keeps its stores' most common timezone (the
+    digests' local hour follows it)."""
+    org_service.follow_store_timezone(
+        db=db, org_id=org_id, timezone=most_common_timezone(db=db, org_id=org_id)
+    )
 
 
 def granted_ids(*, db: Session, user: User) -> set[int] | None:
@@ -171,6 +194,7 @@ def upsert_from_square(
             location=location,
             reason=recalculation.timezone_reason(old_timezone, location.timezone),
         )
+    follow_timezone(db=db, org_id=org_id)
     return result
 
 

@@ -16,6 +16,7 @@ class MailKind(StrEnum):
     alert = "alert"  # an exception alert (app/alerts)
     email_change = "email_change"  # the confirmation link, to the new address
     email_change_notice = "email_change_notice"  # the heads-up, to the old address
+    digest = "digest"  # a scheduled daily or weekly digest (app/notifications)
 
 
 class MailState(StrEnum):
@@ -27,8 +28,9 @@ class MailState(StrEnum):
 class MailMessage(Base):
     """One e-mail, from the moment it is queued until the SMTP server accepts it (or gives up).
 
-    The bodies may carry a one-time link (an invitation, a password reset), so they are kept
-    encrypted (ENCRYPTION_KEY) and erased once the message is sent or has failed for good.
+    The bodies may carry a one-time link (an invitation, a password reset), and the extra
+    headers a digest's unsubscribe link, so they are kept encrypted (ENCRYPTION_KEY) and erased
+    once the message is sent or has failed for good.
     """
 
     __tablename__ = "mail_message"
@@ -54,6 +56,8 @@ class MailMessage(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     text_body: Mapped[str | None] = mapped_column(Text)  # encrypted; None once sent or failed
     html_body: Mapped[str | None] = mapped_column(Text)  # encrypted; None once sent or failed
+    # Extra headers (List-Unsubscribe...) as encrypted JSON; None without, or once sent or failed.
+    extra_headers: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     next_attempt_at: Mapped[datetime | None]

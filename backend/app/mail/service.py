@@ -8,6 +8,7 @@ overlap. Every attempt carries the same Message-ID.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -48,9 +49,11 @@ def queue(
     template: str,
     context: dict[str, Any],
     dispatch: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> MailMessage:
     """Record a message rendered from `template`; once the transaction commits the worker is
-    asked to send it (the periodic `mail.resume_queued` catches any request that got lost)."""
+    asked to send it (the periodic `mail.resume_queued` catches any request that got lost).
+    `headers`: extra headers of the message (List-Unsubscribe...), kept encrypted until sent."""
     text, html = rendering.render(template, subject=subject, context=context)
     domain = _from_domain()
     now = utcnow()
@@ -64,6 +67,7 @@ def queue(
         message_id=make_msgid(domain=domain),
         text_body=crypto.encrypt(text),
         html_body=crypto.encrypt(html),
+        extra_headers=crypto.encrypt(json.dumps(headers)) if headers else None,
         created_at=now,
         next_attempt_at=now,
     )
@@ -121,8 +125,15 @@ def _email(row: MailMessage) -> EmailMessage:
     email["Subject"] = row.subject
     email["Date"] = format_datetime(row.created_at)
     email["Message-ID"] = row.message_id
+    if row.extra_headers:
+        for name, value in json.loads(crypto.decrypt(row.extra_headers)).items():
+            email[name] = value
     email.set_content(crypto.decrypt(row.text_body or ""))
     email.add_alternative(crypto.decrypt(row.html_body or ""), subtype="html")
+    # Headers are folded at 998 characters (RFC 5322's limit), not 78: a header without spaces
+    # that is longer (List-Unsubscribe's URL) would otherwise be sent as RFC 2047 encoded words,
+    # which no mail client reads as a URL. The bodies are encoded by now and stay as they are.
+    email.policy = email.policy.clone(max_line_length=998)
     return email
 
 
@@ -138,7 +149,7 @@ def record_sent(*, db: Session, message_id: int) -> None:
     row.last_error = None
     row.next_attempt_at = None
     row.claimed_until = None
-    row.text_body = row.html_body = None
+    row.text_body = row.html_body = row.extra_headers = None
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -162,7 +173,7 @@ def record_failure(
     if permanent or row.attempts >= get_settings().MAIL_MAX_ATTEMPTS:
         row.state = MailState.failed
         row.next_attempt_at = None
-        row.text_body = row.html_body = None
+        row.text_body = row.html_body = row.extra_headers = None
         return None
     delay = retry_delay(row.attempts)
     row.next_attempt_at = now + delay

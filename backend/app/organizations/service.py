@@ -45,6 +45,7 @@ REPORTING_CURRENCIES = frozenset(
 
 
 DEFAULT_REPORTING_CURRENCY = "GBP"  # until the first Square account is connected
+DEFAULT_TIMEZONE = "Europe/London"  # until the organization has stores
 
 
 def create(*, db: Session, name: str, reporting_currency: str | None = None) -> Organization:
@@ -69,7 +70,7 @@ def get(*, db: Session, org_id: int) -> Organization:
 
 
 def update(*, db: Session, org_id: int, org_in: OrganizationUpdate) -> Organization:
-    """Rename the organization or change its reporting currency."""
+    """Rename the organization or change its reporting currency or timezone."""
     org = get(db=db, org_id=org_id)
     changes = org_in.model_dump(exclude_unset=True, exclude_none=True)
     currency = changes.get("reporting_currency")
@@ -82,8 +83,24 @@ def update(*, db: Session, org_id: int, org_in: OrganizationUpdate) -> Organizat
     if currency is not None:
         # Chosen by a person: connecting Square accounts no longer changes it.
         org.reporting_currency_chosen = True
+    if changes.get("timezone") is not None:
+        # Likewise: adding or moving stores no longer changes it.
+        org.timezone_chosen = True
     db.flush()
     return org
+
+
+def follow_store_timezone(*, db: Session, org_id: int, timezone: str | None) -> bool:
+    """Take `timezone`, the most common of the organization's stores (the caller counts them;
+    None without stores), unless a person chose the organization's timezone. Returns whether
+    it changed."""
+    org = get(db=db, org_id=org_id)
+    wanted = timezone or DEFAULT_TIMEZONE
+    if org.timezone_chosen or org.timezone == wanted:
+        return False
+    org.timezone = wanted
+    db.flush()
+    return True
 
 
 def adopt_account_currency(*, db: Session, org_id: int, currency: str | None) -> bool:

@@ -76,7 +76,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST /api/v1/auth/login", R): "email-validator refuses special-use domains (a 422)",
     ("POST /api/v1/users", R): "email-validator refuses special-use domains (a 422)",
     ("PATCH /api/v1/users/me", R): "a made-up current password is incorrect (a 422)",
-    ("PATCH /api/v1/organization", R): "a reporting currency needs exchange rates (a 422)",
+    ("PATCH /api/v1/organization", R): (
+        "a reporting currency needs exchange rates, a timezone must be IANA's (a 422)"
+    ),
     ("POST /api/v1/auth/register", R): "password strength is the service's rule (a 422)",
     ("POST /api/v1/auth/accept-invite", R): "a made-up invitation token is invalid (a 422)",
     ("POST /api/v1/auth/reset-password", R): "a made-up reset token is invalid (a 422)",
@@ -91,6 +93,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET /api/v1/reports/export.csv", R): "defect (docs): group_ids as text, read as ids",
     ("POST /api/v1/location-groups", R): "made-up location ids do not exist (a 422)",
     ("GET /api/v1/locations", "AcceptedNegativeData"): "unknown query parameters are ignored",
+    ("PUT /api/v1/users/me/notifications", R): "a frequency listed twice: a rule across items",
+    ("PUT /api/v1/users/{user_id}/notifications", R): "as PUT /users/me/notifications",
 }
 
 

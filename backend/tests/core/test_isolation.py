@@ -51,6 +51,9 @@ PUBLIC_OPERATIONS = {
     # Square's OAuth redirect (checked by its single-use state) and webhooks (by signature).
     ("get", "/api/v1/square/callback"),
     ("post", "/api/v1/square/webhooks"),
+    # A digest's unsubscribe link (RFC 8058 one-click): its random token is the credential.
+    ("get", "/api/v1/notifications/unsubscribe"),
+    ("post", "/api/v1/notifications/unsubscribe"),
 }
 
 

@@ -154,3 +154,37 @@ def test_0017_rederives_old_basis_rows_and_follows_the_first_accounts_currency(
         assert (us_now.reporting_currency, us_now.reporting_currency_chosen) == ("USD", False)
         # Someone chose euros: kept, and kept from now on.
         assert (euro_now.reporting_currency, euro_now.reporting_currency_chosen) == ("EUR", True)
+
+
+def test_0024_gives_each_organization_its_stores_most_common_timezone(
+    scratch_engine: Engine,
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from app.locations.models import Location
+    from app.organizations.models import Organization
+
+    run(scratch_engine, "upgrade", "head")
+    with Session(scratch_engine) as db:
+        chain = Organization(name="Chain", reporting_currency="USD")
+        tie = Organization(name="Tie", reporting_currency="GBP")
+        empty = Organization(name="No stores yet", reporting_currency="GBP")
+        db.add_all([chain, tie, empty])
+        db.flush()
+        for org, zones in (
+            (chain, ["America/New_York", "America/Chicago", "America/New_York"]),
+            (tie, ["Europe/Paris", "Europe/Dublin"]),
+        ):
+            for n, zone in enumerate(zones):
+                db.add(Location(org_id=org.id, name=f"S{n}", timezone=zone, currency="USD"))
+        db.commit()
+        ids = (chain.id, tie.id, empty.id)
+    run(scratch_engine, "downgrade", "0023_mail_messages")
+    run(scratch_engine, "upgrade", "head")
+    with Session(scratch_engine) as db:
+        found = {o.id: o for o in db.scalars(select(Organization))}
+        assert [(found[i].timezone, found[i].timezone_chosen) for i in ids] == [
+            ("America/New_York", False),
+            ("Europe/Dublin", False),  # a tie: the first by name
+            ("Europe/London", False),  # no stores: the default
+        ]

@@ -584,6 +584,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Unsubscribe
+         * @description What a digest's unsubscribe link switches off (no sign-in; changes nothing).
+         */
+        get: operations["read_unsubscribe_api_v1_notifications_unsubscribe_get"];
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description Switch off the digest the link came in: RFC 8058 one-click, as mail clients POST it
+         *     (`List-Unsubscribe=One-Click`), or the web app's unsubscribe page. No sign-in; repeating
+         *     it changes nothing.
+         */
+        post: operations["unsubscribe_api_v1_notifications_unsubscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organization": {
         parameters: {
             query?: never;
@@ -1007,6 +1033,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{user_id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read User Notifications
+         * @description A team member's digests and alerts switch (owner or admin).
+         */
+        get: operations["read_user_notifications_api_v1_users__user_id__notifications_get"];
+        /**
+         * Update User Notifications
+         * @description Set up a team member's digests and alerts switch (owner or admin).
+         */
+        put: operations["update_user_notifications_api_v1_users__user_id__notifications_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/me": {
         parameters: {
             query?: never;
@@ -1040,6 +1090,51 @@ export interface paths {
          *     when the link is opened) and a notice to the current one. Needs the current password.
          */
         post: operations["request_email_change_api_v1_users_me_email_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read My Notifications
+         * @description The digests you receive and your alerts e-mail switch.
+         */
+        get: operations["read_my_notifications_api_v1_users_me_notifications_get"];
+        /**
+         * Update My Notifications
+         * @description Set the digests you receive and your alerts e-mail switch (the whole desired state).
+         */
+        put: operations["update_my_notifications_api_v1_users_me_notifications_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/notifications/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview My Digest
+         * @description Mail yourself your daily (yesterday) or weekly (last week) digest now, as it is set up;
+         *     the scheduled one still goes out. 409 when you have no store to report on.
+         */
+        post: operations["preview_my_digest_api_v1_users_me_notifications_preview_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1182,6 +1277,15 @@ export interface components {
             /** Rules */
             rules?: components["schemas"]["AlertRuleIn"][];
         };
+        /** AlertSettings */
+        AlertSettings: {
+            /**
+             * Email
+             * @description Receive exception alerts by e-mail
+             * @default true
+             */
+            email: boolean;
+        };
         /**
          * ApiKeyCreate
          * @description A name to know the key by, and optionally the stores it may write (default: all).
@@ -1309,6 +1413,14 @@ export interface components {
         Body_import_footfall_api_v1_footfall_import_post: {
             /** File */
             file: string;
+        };
+        /** Body_unsubscribe_api_v1_notifications_unsubscribe_post */
+        Body_unsubscribe_api_v1_notifications_unsubscribe_post: {
+            /**
+             * List-Unsubscribe
+             * @description `One-Click`, as a mail client sends it (RFC 8058)
+             */
+            "List-Unsubscribe"?: string | null;
         };
         /**
          * BreakdownBy
@@ -1677,6 +1789,46 @@ export interface components {
          * @enum {string}
          */
         CsvTable: "summary" | "day" | "location" | "group" | "item" | "category" | "team_member" | "payment_method" | "hour" | "weekday";
+        /**
+         * DigestFrequency
+         * @enum {string}
+         */
+        DigestFrequency: "daily" | "weekly";
+        /**
+         * DigestSettings
+         * @description One digest: daily (yesterday) or weekly (the previous Monday to Sunday).
+         */
+        DigestSettings: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            frequency: components["schemas"]["DigestFrequency"];
+            /**
+             * Include League
+             * @description Include the store league table
+             * @default true
+             */
+            include_league: boolean;
+            /**
+             * Local Hour
+             * @description Sent at this hour in the organization's timezone
+             * @default 7
+             */
+            local_hour: number;
+            /**
+             * Metrics
+             * @description Catalog metric names (GET /reports/catalog), in the order shown
+             */
+            metrics?: ("gross_sales" | "returns" | "discounts" | "comps" | "net_sales" | "gift_card_sales" | "tax" | "additive_tax" | "tips" | "service_charges" | "refunds_by_amount" | "rounding" | "total_collected" | "fees" | "net_total" | "transactions" | "units_sold" | "average_transaction_value" | "units_per_transaction" | "footfall" | "conversion_rate" | "sales_per_visitor")[];
+            /**
+             * Weekday
+             * @description The weekly digest's day, 0 Monday .. 6 Sunday (a daily digest ignores it)
+             * @default 0
+             */
+            weekday: number;
+        };
         /**
          * EmailChangeIn
          * @description Move one's sign-in address: the current password, and the new address (which must
@@ -2330,7 +2482,7 @@ export interface components {
          * MailKind
          * @enum {string}
          */
-        MailKind: "invitation" | "password_reset" | "password_changed" | "alert" | "email_change" | "email_change_notice";
+        MailKind: "invitation" | "password_reset" | "password_changed" | "alert" | "email_change" | "email_change_notice" | "digest";
         /** MailMessagePage */
         MailMessagePage: {
             /** Items */
@@ -2462,6 +2614,25 @@ export interface components {
             /** New Password */
             new_password?: string | null;
         };
+        /**
+         * NotificationsRead
+         * @description The digests a user receives (both frequencies, each on or off) and the alerts switch.
+         */
+        NotificationsRead: {
+            alerts: components["schemas"]["AlertSettings"];
+            /** Digests */
+            digests: components["schemas"]["DigestSettings"][];
+        };
+        /**
+         * NotificationsUpdate
+         * @description The desired state: each digest listed is set as given, a frequency left out is switched
+         *     off; `alerts` left out stays as it is.
+         */
+        NotificationsUpdate: {
+            alerts?: components["schemas"]["AlertSettings"] | null;
+            /** Digests */
+            digests?: components["schemas"]["DigestSettings"][] | null;
+        };
         /** OrganizationRead */
         OrganizationRead: {
             /**
@@ -2475,6 +2646,11 @@ export interface components {
             name: string;
             /** Reporting Currency */
             reporting_currency: string;
+            /**
+             * Timezone
+             * @description IANA timezone the scheduled digests keep (their local hour); until set, the most common timezone of the organization's stores
+             */
+            timezone: string;
         };
         /** OrganizationUpdate */
         OrganizationUpdate: {
@@ -2482,6 +2658,32 @@ export interface components {
             name?: string | null;
             /** Reporting Currency */
             reporting_currency?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /** PreviewCreate */
+        PreviewCreate: {
+            frequency: components["schemas"]["DigestFrequency"];
+        };
+        /**
+         * PreviewRead
+         * @description The preview queued: to whom, its subject and the period it covers.
+         */
+        PreviewRead: {
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Subject */
+            subject: string;
+            /** To */
+            to: string;
         };
         /**
          * QuietHours
@@ -2824,6 +3026,19 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * UnsubscribeRead
+         * @description What an unsubscribe link is for (the recipient has the mail, so may see this).
+         */
+        UnsubscribeRead: {
+            /** Email */
+            email: string;
+            /** Enabled */
+            enabled: boolean;
+            frequency: components["schemas"]["DigestFrequency"];
+            /** Organization */
+            organization: string;
         };
         /**
          * UserCreate
@@ -4992,6 +5207,101 @@ export interface operations {
             };
         };
     };
+    read_unsubscribe_api_v1_notifications_unsubscribe_get: {
+        parameters: {
+            query: {
+                /** @description The token of a digest's link */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeRead"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsubscribe_api_v1_notifications_unsubscribe_post: {
+        parameters: {
+            query: {
+                /** @description The token of a digest's link */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_unsubscribe_api_v1_notifications_unsubscribe_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_organization_api_v1_organization_get: {
         parameters: {
             query?: never;
@@ -6757,6 +7067,139 @@ export interface operations {
             };
         };
     };
+    read_user_notifications_api_v1_users__user_id__notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_user_notifications_api_v1_users__user_id__notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_me_api_v1_users_me_get: {
         parameters: {
             query?: never;
@@ -6912,6 +7355,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_my_notifications_api_v1_users_me_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_my_notifications_api_v1_users_me_notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_my_digest_api_v1_users_me_notifications_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

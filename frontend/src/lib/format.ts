@@ -85,6 +85,15 @@ export function currencyCodes(): string[] {
   return [...COMMON, ...all.filter((code) => !COMMON.includes(code))];
 }
 
+/** IANA timezones to offer (every one the browser knows), with `current` kept even where the
+ * browser does not list it (an alias such as "UTC"). */
+export function timezoneNames(current?: string | null): string[] {
+  const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const names = all.length ? [...all] : ["Europe/London"];
+  if (current && !names.includes(current)) names.unshift(current);
+  return names;
+}
+
 /** A moment ("3 Mar 2026, 14:05") in the user's timezone; ISO 8601 in. */
 export function formatDateTime(iso: string, locale: string = userLocale()): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(

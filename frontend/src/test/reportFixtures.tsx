@@ -140,7 +140,13 @@ export function renderPage(element: ReactNode, url = "/") {
     is_active: true,
     invite_pending: false,
     created_at: "2026-01-01T00:00:00Z",
-    organization: { id: 1, name: "Harbour", reporting_currency: "GBP", created_at: "2026-01-01T00:00:00Z" },
+    organization: {
+      id: 1,
+      name: "Harbour",
+      reporting_currency: "GBP",
+      timezone: "Europe/London",
+      created_at: "2026-01-01T00:00:00Z",
+    },
   });
   queryClient.setQueryData(locationKeys.list(), {
     total: 2,

@@ -5,6 +5,7 @@ import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { ApiKeysSection } from "@/features/apikeys/components/ApiKeysSection";
 import { useMe } from "@/features/auth/api";
+import { NotificationsSection } from "@/features/notifications/components/NotificationsSection";
 import { GroupsSection } from "@/features/settings/components/GroupsSection";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
 import { StoresSection } from "@/features/settings/components/StoresSection";
@@ -16,6 +17,7 @@ const TABS = [
   { value: "stores", label: "Stores and groups", path: "/settings/stores" },
   { value: "square", label: "Square connections", path: "/settings/square" },
   { value: "api-keys", label: "API keys", path: "/settings/api-keys" },
+  { value: "notifications", label: "Notifications", path: "/settings/notifications" },
 ] as const;
 
 export default function SettingsPage() {
@@ -28,7 +30,7 @@ export default function SettingsPage() {
   const canEdit = me.data.role === "owner" || me.data.role === "admin";
   return (
     <Stack gap="lg">
-      <PageHeader title="Settings" description="Your organization, who can use Teliporter, your stores and their groups, Square, and API keys for people counters" />
+      <PageHeader title="Settings" description="Your organization, who can use Teliporter, your stores and their groups, Square, API keys for people counters, and the e-mails you receive" />
       <Tabs
         value={tab}
         onChange={(value) => {
@@ -61,6 +63,9 @@ export default function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="api-keys" pt="lg">
           <ApiKeysSection canEdit={canEdit} />
+        </Tabs.Panel>
+        <Tabs.Panel value="notifications" pt="lg">
+          <NotificationsSection />
         </Tabs.Panel>
       </Tabs>
     </Stack>

@@ -5,7 +5,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
 import { json, renderPage } from "@/test/reportFixtures";
 
-const organization = { id: 1, name: "Harbour", reporting_currency: "USD", created_at: "2026-01-01T00:00:00Z" };
+const organization = {
+  id: 1,
+  name: "Harbour",
+  reporting_currency: "USD",
+  timezone: "Europe/London",
+  created_at: "2026-01-01T00:00:00Z",
+};
 
 vi.setConfig({ testTimeout: 20_000 });
 

@@ -15,6 +15,7 @@ import { useState } from "react";
 
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
+import { TeamNotificationsModal } from "@/features/notifications/components/TeamNotificationsModal";
 import { InviteUserModal } from "@/features/settings/components/InviteUserModal";
 import { StoreAccessModal } from "@/features/settings/components/StoreAccessModal";
 import {
@@ -42,6 +43,7 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
   const revoke = useRevokeInvite();
   const [inviting, setInviting] = useState(false);
   const [access, setAccess] = useState<User | null>(null);
+  const [notifying, setNotifying] = useState<User | null>(null);
   const [confirm, setConfirm] = useState<User | null>(null);
 
   return (
@@ -135,6 +137,16 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
                             Store access
                           </Button>
                         )}
+                        {user.is_active && (
+                          <Button
+                            size="xs"
+                            variant="light"
+                            onClick={() => setNotifying(user)}
+                            aria-label={`Notifications of ${user.full_name}`}
+                          >
+                            Notifications
+                          </Button>
+                        )}
                         {user.is_active && user.invite_pending && (
                           <Button
                             size="xs"
@@ -188,6 +200,7 @@ export function UsersSection({ canEdit, meId }: { canEdit: boolean; meId: number
       </Stack>
       <InviteUserModal opened={inviting} onClose={() => setInviting(false)} />
       {access && <StoreAccessModal user={access} onClose={() => setAccess(null)} />}
+      {notifying && <TeamNotificationsModal user={notifying} onClose={() => setNotifying(null)} />}
       <Modal
         opened={confirm !== null}
         onClose={() => setConfirm(null)}

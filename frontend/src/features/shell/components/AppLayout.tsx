@@ -119,6 +119,13 @@ export function AppLayout() {
               </Menu.Item>
               <Menu.Item
                 component={RouterLink}
+                to="/settings/notifications"
+                leftSection={<IconBell size={16} aria-hidden />}
+              >
+                Notifications
+              </Menu.Item>
+              <Menu.Item
+                component={RouterLink}
                 to="/help/metrics"
                 leftSection={<IconHelpCircle size={16} aria-hidden />}
               >

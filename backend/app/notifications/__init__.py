@@ -1,0 +1,1 @@
+"""Notifications: each user's scheduled digests (daily, weekly) and their e-mail switches."""
