@@ -48,6 +48,8 @@ PUBLIC_OPERATIONS = {
     # Answered alike for every address (202); the reset link's token is the credential.
     ("post", "/api/v1/auth/forgot-password"),
     ("post", "/api/v1/auth/reset-password"),
+    # A change-of-address link, opened from the new mailbox: its signed token is the credential.
+    ("post", "/api/v1/auth/confirm-email"),
     # Square's OAuth redirect (checked by its single-use state) and webhooks (by signature).
     ("get", "/api/v1/square/callback"),
     ("post", "/api/v1/square/webhooks"),
