@@ -63,6 +63,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/settings/square": "settings",
   "/settings/api-keys": "settings",
   "/settings/notifications": "settings",
+  "/settings/mail": "settings",
   "/account": "account",
   "/help/metrics": "glossary",
 };
@@ -108,6 +109,7 @@ export const router = createBrowserRouter([
       { path: "settings/square", element: <SettingsPage /> },
       { path: "settings/api-keys", element: <SettingsPage /> },
       { path: "settings/notifications", element: <SettingsPage /> },
+      { path: "settings/mail", element: <SettingsPage /> },
       { path: "account", element: <AccountPage /> },
       { path: "help/metrics", element: <GlossaryPage /> },
       { path: "dev/mailbox", element: <MailboxPage /> },

@@ -109,6 +109,13 @@ test("an invitation arrives by mail and its link lets the invitee in", async ({ 
   const link = await openMail(page, email, subject, { count: 2 });
   expect(link).toMatch(/^\/accept-invite\?token=/);
   expect(link).not.toEqual(first);
+  // The mail log says both went out (the organization's own record, not the dev mailbox).
+  await page.goto("/settings/mail");
+  const log = page.getByTestId("mail-log");
+  const sent = log.getByRole("row").filter({ hasText: email }).filter({ hasText: "Invitation" });
+  await expect(sent).toHaveCount(2);
+  await expect(sent.filter({ hasText: "Sent" })).toHaveCount(2);
+  await checkPage(page, "settings-mail-log");
   await signOut(page);
   await page.goto(first);
   await page.getByLabel(/^Password/).fill(PASSWORD);

@@ -6,12 +6,24 @@ import { api, unwrap } from "@/lib/api";
 
 export type LocalMailbox = components["schemas"]["LocalMailbox"];
 export type CapturedMail = components["schemas"]["CapturedMail"];
+export type MailRecord = components["schemas"]["MailMessageRead"];
 
 export const mailKeys = {
   all: ["mail"] as const,
   localMailbox: () => [...mailKeys.all, "local-mailbox"] as const,
   localMail: (id: string) => [...mailKeys.all, "local-mailbox", id] as const,
+  log: (offset: number) => [...mailKeys.all, "log", offset] as const,
 };
+
+/** The organization's e-mails and how each one's delivery went, newest first (owner or admin). */
+export function useMailLog(offset: number, limit: number) {
+  return useQuery({
+    queryKey: mailKeys.log(offset),
+    queryFn: async () => unwrap(await api.GET("/mail/messages", { params: { query: { limit, offset } } })),
+    // A queued message is retried by the worker: its state changes on its own.
+    refetchInterval: 15_000,
+  });
+}
 
 /** The dev mailbox (what `make run`'s local SMTP listener received); asked only by an owner. */
 export function useLocalMailbox({ poll = false }: { poll?: boolean } = {}) {

@@ -5,6 +5,7 @@ import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { ApiKeysSection } from "@/features/apikeys/components/ApiKeysSection";
 import { useMe } from "@/features/auth/api";
+import { MailLogSection } from "@/features/mail/components/MailLogSection";
 import { NotificationsSection } from "@/features/notifications/components/NotificationsSection";
 import { GroupsSection } from "@/features/settings/components/GroupsSection";
 import { OrganizationSection } from "@/features/settings/components/OrganizationSection";
@@ -18,6 +19,7 @@ const TABS = [
   { value: "square", label: "Square connections", path: "/settings/square" },
   { value: "api-keys", label: "API keys", path: "/settings/api-keys" },
   { value: "notifications", label: "Notifications", path: "/settings/notifications" },
+  { value: "mail", label: "Mail log", path: "/settings/mail", adminOnly: true },
 ] as const;
 
 export default function SettingsPage() {
@@ -40,7 +42,7 @@ export default function SettingsPage() {
         keepMounted={false}
       >
         <Tabs.List aria-label="Settings sections">
-          {TABS.map((t) => (
+          {TABS.filter((t) => canEdit || !("adminOnly" in t)).map((t) => (
             <Tabs.Tab key={t.value} value={t.value}>
               {t.label}
             </Tabs.Tab>
@@ -67,6 +69,11 @@ export default function SettingsPage() {
         <Tabs.Panel value="notifications" pt="lg">
           <NotificationsSection />
         </Tabs.Panel>
+        {canEdit && (
+          <Tabs.Panel value="mail" pt="lg">
+            <MailLogSection />
+          </Tabs.Panel>
+        )}
       </Tabs>
     </Stack>
   );
