@@ -339,6 +339,9 @@ def test_no_log_record_holds_a_password_its_hash_or_a_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # every statement, its parameters, rows
+    # alembic.ini's logging (applied by any migration run earlier in the process, e.g. make run's
+    # set-up test) sets sqlalchemy.engine's own level: set it too, whatever ran before.
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
     secrets = [REGISTER["password"], "Another-Sturdy-Password-7"]
 
     def stored_hash() -> str:
