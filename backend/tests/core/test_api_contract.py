@@ -95,6 +95,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET /api/v1/locations", "AcceptedNegativeData"): "unknown query parameters are ignored",
     ("PUT /api/v1/users/me/notifications", R): "a frequency listed twice: a rule across items",
     ("PUT /api/v1/users/{user_id}/notifications", R): "as PUT /users/me/notifications",
+    ("POST /api/v1/auth/confirm-email", R): "a made-up change-of-address token is invalid (a 422)",
+    ("POST /api/v1/users/me/email", R): "a made-up current password is incorrect (a 422)",
+    ("PUT /api/v1/alerts/rules", R): "a kind listed twice: a rule across items",
+    ("GET /api/v1/reports/heatmap", R): "date_to before date_from: a rule across fields",
+    ("POST /api/v1/reports/exports", R): "a period over the longest allowed: across fields",
+    ("GET /api/v1/alerts", "AcceptedNegativeData"): "unknown query parameters are ignored",
+    ("DELETE /api/v1/square/connections/{connection_id}", "AcceptedNegativeData"): (
+        "unknown query parameters are ignored"
+    ),
 }
 
 
