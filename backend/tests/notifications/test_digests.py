@@ -5,6 +5,7 @@ recipient (a manager: their store only), and switched off by the one-click unsub
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -167,7 +168,7 @@ def test_a_managers_digest_holds_only_their_stores_figures_equal_to_the_report_a
         assert [row["label"] for row in league["rows"]] == sorted(
             stores,
             key=lambda s: (
-                -float(next(r["metrics"]["net_sales"] for r in league["rows"] if r["label"] == s))
+                -Decimal(next(r["metrics"]["net_sales"] for r in league["rows"] if r["label"] == s))
             ),
         )
         for rank, row in enumerate(league["rows"], start=1):
