@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.alerts import evaluation
+from app.alerts import evaluation, recording
 from app.celery_app import celery_app
 from app.core.db import session_scope, utcnow
 from app.organizations.models import Organization
@@ -30,7 +30,7 @@ def run(now: datetime | None = None) -> int:
         except Exception:
             log.exception("alert evaluation of organization %s failed", org_id)
     with session_scope() as db:
-        return evaluation.release(db, now)
+        return recording.release(db, now)
 
 
 @celery_app.task(name="alerts.evaluate")
