@@ -45,6 +45,20 @@ export async function openNavigation(page: Page): Promise<void> {
   if (await burger.isVisible()) await burger.click();
 }
 
+/**
+ * Picks `option` from a Mantine select as a person would: tap it, and tap again if the list did
+ * not come into view. On a loaded phone run the page was seen to jump to the top as the list of a
+ * select low on the page opened, leaving the list out of view; a person taps the select again.
+ */
+export async function pickOption(page: Page, select: Locator, option: string | RegExp): Promise<void> {
+  const item = page.getByRole("option", { name: option });
+  await expect(async () => {
+    if (!(await item.isVisible())) await select.click();
+    await expect(item).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
+  await item.click();
+}
+
 export type Owner = { email: string; name: string; org: string };
 
 /** Signs up a new organization through the register page and lands on the dashboard. */
