@@ -1,5 +1,5 @@
 """/api/v1/alerts: the occurrences (everyone signed in; a manager sees their stores') and the
-rules (everyone may read; owner or admin change them)."""
+rules (everyone may read; owner or admin change them, a manager their stores' overrides)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.alerts import service as alert_service
-from app.alerts.schemas import AlertOccurrencePage, AlertRulesRead, AlertRulesUpdate
-from app.auth.deps import AdminUser, CurrentUser
+from app.alerts.schemas import (
+    AlertOccurrencePage,
+    AlertRulesRead,
+    AlertRulesUpdate,
+    StoreOverridesUpdate,
+)
+from app.auth.deps import AdminUser, CurrentUser, ManagerUser
 from app.core.deps import DbSession
 from app.core.inputs import Offset
 from app.core.routing import BoundedJsonRoute
@@ -45,3 +50,13 @@ def replace_rules(db: DbSession, admin: AdminUser, body: AlertRulesUpdate) -> Al
     """Save the whole rule set (owner or admin): organization rules, store overrides, quiet
     hours. A kind left out of `rules` goes back to its default; an override left out is gone."""
     return alert_service.replace_rules(db=db, admin=admin, body=body)
+
+
+@router.put("/rules/overrides", response_model=AlertRulesRead)
+def replace_store_overrides(
+    db: DbSession, manager: ManagerUser, body: StoreOverridesUpdate
+) -> AlertRulesRead:
+    """Save the overrides of the stores in `location_ids` (a manager: stores granted to them;
+    owner or admin: any): each store's overrides become those listed for it. The organization's
+    rules, the quiet hours and other stores' overrides stay as they are."""
+    return alert_service.replace_store_overrides(db=db, user=manager, body=body)

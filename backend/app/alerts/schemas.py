@@ -74,6 +74,17 @@ class AlertRulesUpdate(BaseModel):
     overrides: list[AlertRuleIn] = Field(default_factory=list, max_length=5000)
 
 
+class StoreOverridesUpdate(BaseModel):
+    """The overrides of the named stores (a manager's: among theirs): each store's overrides are
+    replaced by those listed for it here (none listed: its overrides are removed); every other
+    store's, the organization's rules and the quiet hours stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_ids: list[DbId] = Field(min_length=1, max_length=1000)
+    overrides: list[AlertRuleIn] = Field(default_factory=list, max_length=5000)
+
+
 class AlertRulesRead(BaseModel):
     quiet_hours: QuietHours
     rules: list[AlertRuleRead]  # every kind, the organization's

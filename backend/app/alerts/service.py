@@ -22,6 +22,7 @@ from app.alerts.schemas import (
     AlertRulesRead,
     AlertRulesUpdate,
     QuietHours,
+    StoreOverridesUpdate,
 )
 from app.core.errors import InvalidField
 from app.locations import service as location_service
@@ -173,8 +174,53 @@ def replace_rules(*, db: Session, admin: User, body: AlertRulesUpdate) -> AlertR
             raise InvalidField(f"{field}.kind", f"{rule.kind.value} is listed twice")
         seen.add(rule.kind)
         _check(rule, field)
-    pairs: set[tuple[int, AlertKind]] = set()
+    _check_overrides(db=db, user=admin, overrides=body.overrides)
+    settings = db.get(AlertSettings, admin.org_id)
+    if settings is None:
+        settings = AlertSettings(org_id=admin.org_id)
+        db.add(settings)
+    settings.quiet_hours_enabled = body.quiet_hours.enabled
+    settings.quiet_from_hour = body.quiet_hours.from_hour
+    settings.quiet_to_hour = body.quiet_hours.to_hour
+    db.execute(delete(AlertRule).where(AlertRule.org_id == admin.org_id))
+    for rule in [*body.rules, *body.overrides]:
+        db.add(_row(admin.org_id, rule))
+    db.flush()
+    return read_rules(db=db, user=admin)
+
+
+def replace_store_overrides(
+    *, db: Session, user: User, body: StoreOverridesUpdate
+) -> AlertRulesRead:
+    """Save the overrides of the named stores (a manager tunes their own stores' rules), checked
+    in full before anything is written; the rest of the rule set is left as it is."""
+    stores = location_service.check_access(
+        db=db, user=user, location_ids=body.location_ids, field="location_ids"
+    )
+    named = {store.id for store in stores}
     for i, rule in enumerate(body.overrides):
+        if rule.location_id is not None and rule.location_id not in named:
+            raise InvalidField(
+                f"overrides.{i}.location_id",
+                f"Store {rule.location_id} is not among location_ids",
+            )
+    _check_overrides(db=db, user=user, overrides=body.overrides)
+    db.execute(
+        delete(AlertRule).where(
+            AlertRule.org_id == user.org_id, AlertRule.location_id.in_(sorted(named))
+        )
+    )
+    for rule in body.overrides:
+        db.add(_row(user.org_id, rule))
+    db.flush()
+    return read_rules(db=db, user=user)
+
+
+def _check_overrides(*, db: Session, user: User, overrides: list[AlertRuleIn]) -> None:
+    """Each override names a store of the user's, a kind a store may override, once, and only
+    the parameters of its kind."""
+    pairs: set[tuple[int, AlertKind]] = set()
+    for i, rule in enumerate(overrides):
         field = f"overrides.{i}"
         if rule.location_id is None:
             raise InvalidField(f"{field}.location_id", "A store override names its store")
@@ -190,29 +236,19 @@ def replace_rules(*, db: Session, admin: User, body: AlertRulesUpdate) -> AlertR
         _check(rule, field)
     store_ids = sorted({location_id for location_id, _ in pairs})
     location_service.check_access(
-        db=db, user=admin, location_ids=store_ids, field="overrides.location_id"
+        db=db, user=user, location_ids=store_ids, field="overrides.location_id"
     )
-    settings = db.get(AlertSettings, admin.org_id)
-    if settings is None:
-        settings = AlertSettings(org_id=admin.org_id)
-        db.add(settings)
-    settings.quiet_hours_enabled = body.quiet_hours.enabled
-    settings.quiet_from_hour = body.quiet_hours.from_hour
-    settings.quiet_to_hour = body.quiet_hours.to_hour
-    db.execute(delete(AlertRule).where(AlertRule.org_id == admin.org_id))
-    for rule in [*body.rules, *body.overrides]:
-        db.add(
-            AlertRule(
-                org_id=admin.org_id,
-                location_id=rule.location_id,
-                scope=ORG_SCOPE if rule.location_id is None else str(rule.location_id),
-                kind=rule.kind,
-                enabled=rule.enabled,
-                **{name: getattr(rule, name) for name in PARAMETERS[rule.kind]},
-            )
-        )
-    db.flush()
-    return read_rules(db=db, user=admin)
+
+
+def _row(org_id: int, rule: AlertRuleIn) -> AlertRule:
+    return AlertRule(
+        org_id=org_id,
+        location_id=rule.location_id,
+        scope=ORG_SCOPE if rule.location_id is None else str(rule.location_id),
+        kind=rule.kind,
+        enabled=rule.enabled,
+        **{name: getattr(rule, name) for name in PARAMETERS[rule.kind]},
+    )
 
 
 def recipients(db: Session, org_id: int, location_id: int | None) -> list[User]:

@@ -141,6 +141,94 @@ def test_only_owners_and_admins_change_rules(db: Session, client: TestClient) ->
         assert refused.status_code == 403
 
 
+def test_a_manager_tunes_the_rules_of_their_own_stores_only(
+    db: Session, client: TestClient
+) -> None:
+    chain = make_chain(db)
+    mine, theirs = add_store(db, chain, "Clapham"), add_store(db, chain, "Brixton")
+    manager = manager_of(db, chain, mine)
+    manager_headers = login(client, manager).headers
+    admin_headers = login(client, chain.admin).headers
+    viewer_headers = login(client, chain.viewer).headers
+    admin_rules = {
+        "quiet_hours": {"enabled": True, "from_hour": 22, "to_hour": 6},
+        "rules": [{"kind": "conversion_low", "enabled": True, "floor_percent": 15}],
+        "overrides": [{"kind": "sales_low", "location_id": theirs.id, "enabled": False}],
+    }
+    assert client.put(RULES, json=admin_rules, headers=admin_headers).status_code == 200
+    before = client.get(RULES, headers=admin_headers).json()
+
+    mine_only = {
+        "location_ids": [mine.id],
+        "overrides": [
+            {"kind": "sales_low", "location_id": mine.id, "enabled": True, "threshold_percent": 45},
+            {"kind": "footfall_missing", "location_id": mine.id, "enabled": False},
+        ],
+    }
+    saved = client.put(f"{RULES}/overrides", json=mine_only, headers=manager_headers)
+    assert saved.status_code == 200, saved.text
+    # The manager sees their store's overrides only; the retried PUT leaves the same state.
+    assert {(o["location_name"], o["kind"]) for o in saved.json()["overrides"]} == {
+        ("Clapham", "sales_low"),
+        ("Clapham", "footfall_missing"),
+    }
+    again = client.put(f"{RULES}/overrides", json=mine_only, headers=manager_headers)
+    assert again.json() == saved.json()
+    # The admin sees both stores' overrides; the organization's rules and quiet hours are as
+    # the admin left them.
+    after = client.get(RULES, headers=admin_headers).json()
+    assert after["rules"] == before["rules"]
+    assert after["quiet_hours"] == before["quiet_hours"]
+    assert {(o["location_name"], o["kind"], o["enabled"]) for o in after["overrides"]} == {
+        ("Brixton", "sales_low", False),
+        ("Clapham", "sales_low", True),
+        ("Clapham", "footfall_missing", False),
+    }
+    [clapham_low] = [
+        o for o in after["overrides"] if (o["location_name"], o["kind"]) == ("Clapham", "sales_low")
+    ]
+    assert clapham_low["threshold_percent"] == 45
+
+    # Another store's rules are not the manager's to change, named or slipped in.
+    theirs_too = {
+        "location_ids": [theirs.id],
+        "overrides": [{"kind": "sales_low", "location_id": theirs.id, "enabled": True}],
+    }
+    refused = client.put(f"{RULES}/overrides", json=theirs_too, headers=manager_headers)
+    assert refused.status_code == 403
+    slipped = {
+        "location_ids": [mine.id],
+        "overrides": [{"kind": "sales_low", "location_id": theirs.id, "enabled": True}],
+    }
+    assert field_of(client.put(f"{RULES}/overrides", json=slipped, headers=manager_headers)) == [
+        ["body", "overrides", "0", "location_id"]
+    ]
+    org_kind = {
+        "location_ids": [mine.id],
+        "overrides": [{"kind": "rates_stale", "location_id": mine.id, "enabled": False}],
+    }
+    assert field_of(client.put(f"{RULES}/overrides", json=org_kind, headers=manager_headers)) == [
+        ["body", "overrides", "0", "kind"]
+    ]
+    assert client.get(RULES, headers=admin_headers).json() == after
+    # A viewer changes nothing; the whole rule set stays the owner's and admins'.
+    viewer = client.put(f"{RULES}/overrides", json=mine_only, headers=viewer_headers)
+    assert viewer.status_code == 403
+    assert client.put(RULES, json=admin_rules, headers=manager_headers).status_code == 403
+
+    # Saving the store with no overrides removes its own; the other store keeps its.
+    cleared = client.put(
+        f"{RULES}/overrides",
+        json={"location_ids": [mine.id], "overrides": []},
+        headers=manager_headers,
+    )
+    assert cleared.json()["overrides"] == []
+    assert [
+        (o["location_name"], o["kind"])
+        for o in client.get(RULES, headers=admin_headers).json()["overrides"]
+    ] == [("Brixton", "sales_low")]
+
+
 def test_no_way_into_another_organizations_alerts(
     db: Session, client: TestClient, smtp_server: SmtpServer, mail_now: None
 ) -> None:

@@ -46,6 +46,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/alerts/rules/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Store Overrides
+         * @description Save the overrides of the stores in `location_ids` (a manager: stores granted to them;
+         *     owner or admin: any): each store's overrides become those listed for it. The organization's
+         *     rules, the quiet hours and other stores' overrides stay as they are.
+         */
+        put: operations["replace_store_overrides_api_v1_alerts_rules_overrides_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api-keys": {
         parameters: {
             query?: never;
@@ -2848,6 +2870,18 @@ export interface components {
             /** Orders Fetched */
             orders_fetched: number;
         };
+        /**
+         * StoreOverridesUpdate
+         * @description The overrides of the named stores (a manager's: among theirs): each store's overrides are
+         *     replaced by those listed for it here (none listed: its overrides are removed); every other
+         *     store's, the organization's rules and the quiet hours stay as they are.
+         */
+        StoreOverridesUpdate: {
+            /** Location Ids */
+            location_ids: number[];
+            /** Overrides */
+            overrides?: components["schemas"]["AlertRuleIn"][];
+        };
         /** SummaryRead */
         SummaryRead: {
             /** Change */
@@ -3214,6 +3248,68 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AlertRulesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulesRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_store_overrides_api_v1_alerts_rules_overrides_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreOverridesUpdate"];
             };
         };
         responses: {

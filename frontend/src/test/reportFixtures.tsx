@@ -129,14 +129,18 @@ export function stubApi(route: Route) {
 }
 
 /** Renders `element` at `url` with the app's providers, a signed-in user and two stores. */
-export function renderPage(element: ReactNode, url = "/") {
+export function renderPage(
+  element: ReactNode,
+  url = "/",
+  { role = "owner" }: { role?: "owner" | "admin" | "manager" | "viewer" } = {},
+) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
   queryClient.setQueryData(authKeys.me(), {
     id: 1,
     org_id: 1,
     email: "ada@example.com",
     full_name: "Ada",
-    role: "owner",
+    role,
     is_active: true,
     invite_pending: false,
     created_at: "2026-01-01T00:00:00Z",

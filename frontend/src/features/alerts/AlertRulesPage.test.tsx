@@ -79,4 +79,41 @@ describe("AlertRulesPage", () => {
     expect(body.overrides).toEqual([{ kind: "footfall_missing", location_id: 4, enabled: true, at_hour: 10 }]);
     expect(await screen.findByRole("status")).toHaveTextContent("Saved");
   });
+
+  it("lets a manager give their stores rules of their own, and nothing else", async () => {
+    const puts: { path: string; body: unknown }[] = [];
+    vi.stubGlobal("fetch", async (input: Request) => {
+      const url = new URL(input.url);
+      if (url.pathname.startsWith("/api/v1/auth/")) return json({}, 401);
+      if (input.method === "PUT") {
+        puts.push({ path: url.pathname, body: await input.json() });
+        return json(rules);
+      }
+      if (url.pathname === "/api/v1/alerts/rules") return json(rules);
+      return json({ detail: "Not Found" }, 404);
+    });
+    renderPage(<AlertRulesPage />, "/alerts/rules", { role: "manager" });
+    // The rules for every store and the quiet hours are an owner's or admin's.
+    expect(await screen.findByRole("switch", { name: /^Net sales above usual/ })).toBeDisabled();
+    expect(screen.getByRole("switch", { name: "Hold alert mail during quiet hours" })).toBeDisabled();
+    await userEvent.click(screen.getByRole("textbox", { name: "Store" }));
+    await userEvent.click(await screen.findByRole("option", { name: "Quay Street", hidden: true }));
+    await userEvent.click(screen.getByRole("textbox", { name: "Rule" }));
+    await userEvent.click(await screen.findByRole("option", { name: "Conversion below a floor", hidden: true }));
+    await userEvent.click(screen.getByRole("button", { name: "Add override" }));
+    const floor = screen.getByLabelText("Quay Street: Conversion below a floor: Floor (%)");
+    await userEvent.clear(floor);
+    await userEvent.type(floor, "18");
+    await userEvent.click(screen.getByRole("button", { name: "Save store rules" }));
+    await waitFor(() => expect(puts).toHaveLength(1));
+    // Only the overrides of the manager's stores (the ones they see) are sent.
+    expect(puts[0]).toEqual({
+      path: "/api/v1/alerts/rules/overrides",
+      body: {
+        location_ids: [4, 9],
+        overrides: [{ kind: "conversion_low", location_id: 4, enabled: false, floor_percent: 18 }],
+      },
+    });
+    expect(await screen.findByRole("status")).toHaveTextContent("Saved");
+  });
 });

@@ -26,6 +26,7 @@ import {
   ruleIn,
   useAlertRules,
   useSaveAlertRules,
+  useSaveStoreOverrides,
 } from "@/features/alerts/api";
 import { useMe } from "@/features/auth/api";
 import { useLocations } from "@/features/locations/api";
@@ -109,12 +110,16 @@ function RuleEditor({
   );
 }
 
-/** The alert rules: each kind on or off and tuned, quiet hours, per-store overrides (owner or admin). */
+/**
+ * The alert rules: each kind on or off and tuned, quiet hours, per-store overrides. An owner or
+ * admin changes them all; a manager gives their own stores rules of their own.
+ */
 export default function AlertRulesPage() {
   const me = useMe();
   const rules = useAlertRules();
   const locations = useLocations();
-  const save = useSaveAlertRules();
+  const saveAll = useSaveAlertRules();
+  const saveStores = useSaveStoreOverrides();
   const [draft, setDraft] = useState<AlertRules | null>(null);
   const [saved, setSaved] = useState(false);
   const [newStore, setNewStore] = useState<string | null>(null);
@@ -127,6 +132,9 @@ export default function AlertRulesPage() {
   if (rules.isError) return <ErrorState message={errorMessage(rules.error)} onRetry={() => void rules.refetch()} />;
   if (!draft || !me.data) return <Loading label="Loading alert rules" />;
   const canEdit = me.data.role === "owner" || me.data.role === "admin";
+  // A manager tunes the stores granted to them (the only ones they see here).
+  const canEditStores = canEdit || me.data.role === "manager";
+  const save = canEdit ? saveAll : saveStores;
 
   const change = (next: AlertRules) => {
     setDraft(next);
@@ -148,15 +156,22 @@ export default function AlertRulesPage() {
     setNewKind(null);
   };
   const taken = new Set(draft.overrides.map((o) => `${o.location_id}-${o.kind}`));
-  const onSave = () =>
-    save.mutate(
-      {
-        quiet_hours: draft.quiet_hours,
-        rules: draft.rules.map(ruleIn),
-        overrides: draft.overrides.map(ruleIn),
-      },
-      { onSuccess: () => setSaved(true) },
-    );
+  const onSave = () => {
+    const done = { onSuccess: () => setSaved(true) };
+    if (canEdit) {
+      saveAll.mutate(
+        {
+          quiet_hours: draft.quiet_hours,
+          rules: draft.rules.map(ruleIn),
+          overrides: draft.overrides.map(ruleIn),
+        },
+        done,
+      );
+    } else {
+      const stores = (locations.data?.items ?? []).map((loc) => loc.id);
+      if (stores.length > 0) saveStores.mutate({ location_ids: stores, overrides: draft.overrides.map(ruleIn) }, done);
+    }
+  };
 
   return (
     <Stack gap="lg">
@@ -169,7 +184,13 @@ export default function AlertRulesPage() {
           </Anchor>
         }
       />
-      {!canEdit && <Alert color="gray">Only an owner or admin can change the alert rules.</Alert>}
+      {!canEditStores && <Alert color="gray">Only an owner, an admin or a store's manager can change the alert rules.</Alert>}
+      {canEditStores && !canEdit && (
+        <Alert color="gray">
+          An owner or admin sets the rules for every store and the quiet hours; you can give your stores rules of
+          their own under Store overrides.
+        </Alert>
+      )}
       <Paper withBorder p="md" radius="md">
         <Stack gap="xs">
           <Title order={2} size="h4">
@@ -239,12 +260,12 @@ export default function AlertRulesPage() {
           rule={rule}
           title={`${rule.location_name ?? `Store ${rule.location_id}`}: ${kindLabel(rule.kind)}`}
           help={KINDS.find((k) => k.kind === rule.kind)?.help ?? ""}
-          disabled={!canEdit}
+          disabled={!canEditStores}
           onChange={(next) => setOverride(index, next)}
           onRemove={() => change({ ...draft, overrides: draft.overrides.filter((_, i) => i !== index) })}
         />
       ))}
-      {canEdit && (
+      {canEditStores && (
         <Group gap="sm" align="flex-end">
           <Select
             label="Store"
@@ -271,10 +292,10 @@ export default function AlertRulesPage() {
           </Button>
         </Group>
       )}
-      {canEdit && (
+      {canEditStores && (
         <Group>
           <Button onClick={onSave} loading={save.isPending}>
-            Save alert rules
+            {canEdit ? "Save alert rules" : "Save store rules"}
           </Button>
           {saved && (
             <Text c="green.8" role="status">

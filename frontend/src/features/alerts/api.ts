@@ -8,6 +8,7 @@ export type AlertRule = components["schemas"]["AlertRuleRead"];
 export type AlertRuleIn = components["schemas"]["AlertRuleIn"];
 export type AlertRules = components["schemas"]["AlertRulesRead"];
 export type AlertRulesUpdate = components["schemas"]["AlertRulesUpdate"];
+export type StoreOverridesUpdate = components["schemas"]["StoreOverridesUpdate"];
 export type AlertKind = AlertRule["kind"];
 export type AlertState = "open" | "closed" | "all";
 
@@ -65,6 +66,16 @@ export function useSaveAlertRules() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (body: AlertRulesUpdate) => unwrap(await api.PUT("/alerts/rules", { body })),
+    onSuccess: (rules) => queryClient.setQueryData(alertKeys.rules(), rules),
+  });
+}
+
+/** Saves the overrides of the named stores (a manager: their own), leaving the rest as it is. */
+export function useSaveStoreOverrides() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: StoreOverridesUpdate) =>
+      unwrap(await api.PUT("/alerts/rules/overrides", { body })),
     onSuccess: (rules) => queryClient.setQueryData(alertKeys.rules(), rules),
   });
 }
