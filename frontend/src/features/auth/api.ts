@@ -78,7 +78,13 @@ export function useConfirmEmail() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (token: string) => unwrap(await api.POST("/auth/confirm-email", { body: { token } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: authKeys.me() }),
+    // The signed-in user's address may be the one that changed. A /users/me request sent before
+    // the change (the page's own start) would answer with the old address after this and count
+    // as fresh: cancel it, then fetch again even with no page showing it yet.
+    onSuccess: async () => {
+      await queryClient.cancelQueries({ queryKey: authKeys.me() });
+      await queryClient.invalidateQueries({ queryKey: authKeys.me(), refetchType: "all" });
+    },
   });
 }
 
