@@ -51,7 +51,9 @@ from app.rollups.models import RollupDay, RollupHour
 TRAFFIC_METRICS = ("footfall", "transactions", "net_sales", "conversion_rate", "sales_per_visitor")
 _NET_PARTS = tuple(name for _, name in NET_SALES)
 
-Key = tuple[date, int]  # (business date, local hour)
+Key = tuple[int, int]  # (weekday, local hour)
+ZERO = Decimal(0)
+_SALES = (*_NET_PARTS, "transactions", "conv_transactions")
 
 
 def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
@@ -79,8 +81,9 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
     )
     on_traded = and_(traded.c.loc == fe.c.location_id, traded.c.day == fe.c.entry_date)
 
-    # Footfall per (date, hour): every count, and those of days with sales (conversion's).
-    footfall: dict[Key, tuple[int, int]] = {}
+    # Footfall per (date, hour) from SQL, added up per (weekday, hour): every count, and those
+    # of days with sales (conversion's).
+    footfall: dict[Key, list[int]] = {}
     for day, hour, visitors, converting in db.execute(
         select(
             fe.c.entry_date,
@@ -92,7 +95,9 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         .where(*counted, fe.c.hour.is_not(None))
         .group_by(fe.c.entry_date, fe.c.hour)
     ):
-        footfall[(day, hour)] = (int(visitors), int(converting))
+        held = footfall.setdefault((day.weekday(), hour), [0, 0])
+        held[0] += int(visitors)
+        held[1] += int(converting)
 
     # Store-days used per date, and those of them without sales.
     days: dict[date, int] = {}
@@ -117,11 +122,11 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
     )
 
     sales = _hour_sales(db, req, conv, window, used, traded)
-    cells: dict[tuple[Any, ...], m.Sums] = {
+    # Made into metrics' inputs per (weekday, hour) only: a year is 8,760 (date, hour) rows.
+    by_cell: dict[tuple[Any, ...], m.Sums] = {
         key: _sums(sales.get(key), footfall.get(key)) for key in {*sales, *footfall}
     }
-    by_hour = _fold_sums(cells, lambda key: key[1])
-    by_cell = _fold_sums(cells, lambda key: (key[0].weekday(), key[1]))
+    by_hour = _fold_sums(by_cell, lambda key: key[1])
     weekday_days: dict[int, int] = defaultdict(int)
     for day, n in days.items():
         weekday_days[day.weekday()] += n
@@ -184,12 +189,17 @@ def _traded_days(db: Session, req: ReportRequest, window: _Window) -> Any:
 def _hour_sales(
     db: Session, req: ReportRequest, conv: Converter, window: _Window, used: Any, traded: Any
 ) -> KeyedValues:
-    """Net sales' parts and transactions per (date, hour) over the store-days `used`, and the
+    """Net sales' parts and transactions per (weekday, hour) over the store-days `used`, and the
     same over the hours with a count on days with sales (`conv_*`), each location-day's posted
-    amounts shared out among its hours (METRICS.md "Rounding"): in SQL on PostgreSQL."""
+    amounts shared out among its hours (METRICS.md "Rounding"): in SQL on PostgreSQL.
+
+    Split once, among rows `2 * hour + counted`: a location-day's hours, in their order, each
+    marked whether conversion counts it, so conversion's net sales are exactly the counted
+    hours' shares (and not a second split)."""
     h = RollupHour
     count = FootfallEntry.__table__.alias("hour_count")
-    has_count = and_(count.c.id.is_not(None), traded.c.loc.is_not(None))
+    counted = case((and_(count.c.id.is_not(None), traded.c.loc.is_not(None)), 1), else_=0)
+    row = h.hour * 2 + counted
     query = _Query(
         source=h.__table__.join(
             used, and_(used.c.location_id == h.location_id, used.c.entry_date == h.business_date)
@@ -209,35 +219,52 @@ def _hour_sales(
         location=h.location_id,
         day=h.business_date,
         currency=h.currency,
-        money={
-            **{name: getattr(h, name) for name in _NET_PARTS},
-            **{f"conv_{name}": case((has_count, getattr(h, name)), else_=0) for name in _NET_PARTS},
-        },
-        plain={
-            "transactions": h.transactions,
-            "conv_transactions": case((has_count, h.transactions), else_=0),
-        },
+        money={name: getattr(h, name) for name in _NET_PARTS},
+        plain={"transactions": h.transactions},
     )
     if _is_postgres(db):
-        found = _split_in_sql(db, req, conv, window, query, h.hour, per_day=True)
-        if found is not None:
-            return _split_values(found, query, True, minor_digits(conv.target))
-    # Elsewhere (and to raise a missing rate by name): per location-day-hour, split here.
-    values = _aggregate(
-        db, req, conv, query, [h.business_date, h.hour], window, fine=True, order=lambda k: k[-1]
-    )
-    return _date_keys(values, ("date", "hour"))
+        found = _split_in_sql(db, req, conv, window, query, row, per_day=True)
+        split = (
+            None if found is None else _split_values(found, query, True, minor_digits(conv.target))
+        )
+    else:
+        split = None
+    if split is None:
+        # Elsewhere (and to raise a missing rate by name): per location-day-hour, split here.
+        keys = [h.business_date, row]
+        found_rows = _aggregate(db, req, conv, query, keys, window, fine=True, order=_last)
+        split = _date_keys(found_rows, ("date", "row"))
+    values: KeyedValues = {}
+    for (day, marked), found_values in split.items():
+        hour, is_counted = divmod(int(marked), 2)
+        into = values.setdefault((_weekday(day), hour), dict.fromkeys(_SALES, ZERO))
+        for name in _NET_PARTS:
+            into[name] += found_values[name]
+            if is_counted:
+                into[f"conv_{name}"] = into.get(f"conv_{name}", ZERO) + found_values[name]
+        into["transactions"] += found_values["transactions"]
+        if is_counted:
+            into["conv_transactions"] += found_values["transactions"]
+    return values
+
+
+def _weekday(day: date | str) -> int:
+    return (date.fromisoformat(day) if isinstance(day, str) else day).weekday()
+
+
+def _last(key: Any) -> Any:
+    return key[-1]
 
 
 def _net(values: dict[str, Decimal], prefix: str = "") -> Decimal:
-    total = Decimal(0)
+    total = ZERO
     for sign, name in NET_SALES:
-        total += values[f"{prefix}{name}"] * sign
+        total += values.get(f"{prefix}{name}", ZERO) * sign
     return total
 
 
-def _sums(sales: dict[str, Decimal] | None, footfall: tuple[int, int] | None) -> m.Sums:
-    """A (date, hour)'s inputs of the metrics."""
+def _sums(sales: dict[str, Decimal] | None, footfall: list[int] | None) -> m.Sums:
+    """A (weekday, hour)'s inputs of the metrics."""
     sums = m.Sums()
     if sales is not None:
         for name in _NET_PARTS:
@@ -246,5 +273,5 @@ def _sums(sales: dict[str, Decimal] | None, footfall: tuple[int, int] | None) ->
         sums.conversion_transactions = sales["conv_transactions"]
         sums.conversion_net_sales = _net(sales, "conv_")
     if footfall is not None:
-        sums.footfall, sums.conversion_footfall = footfall
+        sums.footfall, sums.conversion_footfall = footfall[0], footfall[1]
     return sums
