@@ -22,6 +22,7 @@ const pages = {
   alertRules: () => import("@/features/alerts/AlertRulesPage"),
   reports: () => import("@/features/reports/ReportsPage"),
   footfall: () => import("@/features/footfall/FootfallPage"),
+  traffic: () => import("@/features/traffic/TrafficPage"),
   settings: () => import("@/features/settings/SettingsPage"),
   account: () => import("@/features/account/AccountPage"),
   glossary: () => import("@/features/help/GlossaryPage"),
@@ -39,6 +40,7 @@ const AlertsPage = lazy(pages.alerts);
 const AlertRulesPage = lazy(pages.alertRules);
 const ReportsPage = lazy(pages.reports);
 const FootfallPage = lazy(pages.footfall);
+const TrafficPage = lazy(pages.traffic);
 const SettingsPage = lazy(pages.settings);
 const AccountPage = lazy(pages.account);
 const GlossaryPage = lazy(pages.glossary);
@@ -56,6 +58,7 @@ const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
   "/dev/mailbox": "mailbox",
   "/reports": "reports",
   "/footfall": "footfall",
+  "/traffic": "traffic",
   "/alerts": "alerts",
   "/alerts/rules": "alertRules",
   "/settings": "settings",
@@ -102,6 +105,7 @@ export const router = createBrowserRouter([
       { index: true, element: <DashboardPage /> },
       { path: "reports", element: <ReportsPage /> },
       { path: "footfall", element: <FootfallPage /> },
+      { path: "traffic", element: <TrafficPage /> },
       { path: "alerts", element: <AlertsPage /> },
       { path: "alerts/rules", element: <AlertRulesPage /> },
       { path: "settings", element: <SettingsPage /> },

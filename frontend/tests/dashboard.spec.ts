@@ -5,7 +5,16 @@ import { fileURLToPath } from "node:url";
 
 import { type APIRequestContext, type Download, expect, type Locator, type Page, test } from "@playwright/test";
 
-import { checkPage, connectSquare, navLink, openFirstLoad, PASSWORD, registerOwner, signOut } from "./helpers";
+import {
+  checkPage,
+  connectSquare,
+  navLink,
+  openFirstLoad,
+  PASSWORD,
+  registerOwner,
+  shownFigure,
+  signOut,
+} from "./helpers";
 
 // After the first sync of the simulated Square account (2 stores, ~18 days of sales; see
 // tests/e2e-server.sh), the dashboard's figures are read and compared with the report API's for
@@ -90,33 +99,6 @@ async function apiSummary(request: APIRequestContext, email: string, query: Quer
   return (await response.json()) as Summary;
 }
 
-/** What the page should show for a figure, formatted in the browser's own locale. */
-async function shown(page: Page, name: string, value: string | number | null, currency: string): Promise<string> {
-  if (value === null) return "—";
-  return page.evaluate(
-    ([kind, raw, cur]) => {
-      const locale = navigator.language;
-      if (kind === "money") return new Intl.NumberFormat(locale, { style: "currency", currency: cur }).format(Number(raw));
-      if (kind === "percent")
-        return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Number(raw));
-      if (kind === "ratio")
-        return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(raw));
-      return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(Number(raw));
-    },
-    [
-      ["net_sales", "average_transaction_value", "sales_per_visitor"].includes(name)
-        ? "money"
-        : name === "conversion_rate"
-          ? "percent"
-          : name === "units_per_transaction"
-            ? "ratio"
-            : "count",
-      String(value),
-      currency,
-    ] as const,
-  );
-}
-
 /** Every KPI card shows the API's figure (value and formatted text) for `query`. */
 async function expectKpisMatchApi(page: Page, request: APIRequestContext, email: string, query: Query): Promise<Summary> {
   const api = await apiSummary(request, email, query);
@@ -125,7 +107,7 @@ async function expectKpisMatchApi(page: Page, request: APIRequestContext, email:
     const value = api.metrics[name] ?? null;
     const figure = card.getByTestId("kpi-value");
     await expect(figure, name).toHaveAttribute("data-value", value === null ? "" : String(value));
-    await expect(figure, name).toHaveText(await shown(page, name, value, api.currency));
+    await expect(figure, name).toHaveText(await shownFigure(page, name, value, api.currency));
   }
   return api;
 }
@@ -255,7 +237,7 @@ test("the dashboard after the first sync: figures equal the API's, filters, foot
   await expect(summary.getByRole("rowheader", { name: "Net sales" })).toBeVisible();
   const month = await apiSummary(request, owner.email, { date_from: daysAgo(28), date_to: daysAgo(1), compare: "previous_period" });
   const netRow = summary.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name: "Net sales", exact: true }) });
-  await expect(netRow).toContainText(await shown(page, "net_sales", month.metrics.net_sales ?? null, month.currency));
+  await expect(netRow).toContainText(await shownFigure(page, "net_sales", month.metrics.net_sales ?? null, month.currency));
   await checkPage(page, "reports-summary");
 
   // Export to Excel: the whole workbook for these filters, streamed straight away.

@@ -230,3 +230,30 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : Math.round(((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2);
 }
+
+/** What the page should show for a figure, formatted in the browser's own locale. */
+export async function shownFigure(page: Page, name: string, value: string | number | null, currency: string): Promise<string> {
+  if (value === null) return "—";
+  return page.evaluate(
+    ([kind, raw, cur]) => {
+      const locale = navigator.language;
+      if (kind === "money") return new Intl.NumberFormat(locale, { style: "currency", currency: cur }).format(Number(raw));
+      if (kind === "percent")
+        return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Number(raw));
+      if (kind === "ratio")
+        return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(raw));
+      return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(Number(raw));
+    },
+    [
+      ["net_sales", "average_transaction_value", "sales_per_visitor"].includes(name)
+        ? "money"
+        : name === "conversion_rate"
+          ? "percent"
+          : name === "units_per_transaction"
+            ? "ratio"
+            : "count",
+      String(value),
+      currency,
+    ] as const,
+  );
+}

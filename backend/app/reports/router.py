@@ -12,6 +12,7 @@ from app.core.deps import DbSession
 from app.core.inputs import Text
 from app.core.routing import BoundedJsonRoute
 from app.reports import service as report_service
+from app.reports import traffic as traffic_report
 from app.reports.deps import Report, SoFarReport, SoFarSeries
 from app.reports.schemas import (
     BreakdownBy,
@@ -21,6 +22,7 @@ from app.reports.schemas import (
     SortOrder,
     SummaryRead,
     TimeseriesRead,
+    TrafficRead,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"], route_class=BoundedJsonRoute)
@@ -71,3 +73,12 @@ def report_breakdown(
 @router.get("/heatmap", response_model=HeatmapRead)
 def report_heatmap(db: DbSession, req: Report) -> HeatmapRead:
     return report_service.heatmap(db=db, req=req)
+
+
+@router.get("/traffic", response_model=TrafficRead)
+def report_traffic(db: DbSession, req: Report) -> TrafficRead:
+    """Footfall, transactions, net sales, conversion and sales per visitor by local hour of day
+    and by weekday x hour (the "power hours"), over the store-days with hourly footfall counts;
+    store-days with only a whole-day count are left out, and counted in `coverage`. A comparison
+    (compare=) is used only to pick like-for-like's store-days (lfl=true)."""
+    return traffic_report.traffic(db=db, req=req)

@@ -201,3 +201,48 @@ class HeatmapRead(BaseModel):
     cells: list[HeatmapCell]
     rates: RatesUsed
     recalculating: Recalculating
+
+
+class TrafficCoverage(BaseModel):
+    store_days_used: int = Field(
+        description="Store-days of the period with hourly footfall counts: the figures' days"
+    )
+    store_days_daily_only: int = Field(
+        description="Store-days with only a whole-day count, which cannot be split by hour: "
+        "left out of every figure"
+    )
+    store_days_without_sales: int = Field(
+        description="Of the store-days used, those without sales data: their footfall is in "
+        "the footfall figures but not in conversion or sales per visitor"
+    )
+
+
+class TrafficHour(BaseModel):
+    hour: int  # local clock hour, 0..23
+    # footfall, transactions, net_sales (money string), conversion_rate, sales_per_visitor
+    metrics: MetricValues
+
+
+class TrafficWeekdayHour(TrafficHour):
+    weekday: int  # 0 Monday .. 6 Sunday, of the business date
+    days: int = Field(description="Store-days of this weekday with hourly counts")
+    average_footfall: float | None = Field(
+        description="Footfall per store-day of this weekday with hourly counts (null: none)"
+    )
+
+
+class TrafficRead(BaseModel):
+    currency: str
+    date_from: date
+    date_to: date
+    location_ids: list[int]
+    lfl: bool
+    coverage: TrafficCoverage
+    by_hour: list[TrafficHour] = Field(
+        description="Each local hour with footfall or sales on the store-days used, in order"
+    )
+    by_weekday_hour: list[TrafficWeekdayHour] = Field(
+        description="The same per weekday and hour (the power hours), Monday 00:00 first"
+    )
+    rates: RatesUsed
+    recalculating: Recalculating

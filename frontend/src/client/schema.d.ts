@@ -839,6 +839,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Traffic
+         * @description Footfall, transactions, net sales, conversion and sales per visitor by local hour of day
+         *     and by weekday x hour (the "power hours"), over the store-days with hourly footfall counts;
+         *     store-days with only a whole-day count are left out, and counted in `coverage`. A comparison
+         *     (compare=) is used only to pick like-for-like's store-days (lfl=true).
+         */
+        get: operations["report_traffic_api_v1_reports_traffic_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/square/callback": {
         parameters: {
             query?: never;
@@ -3060,6 +3083,90 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /** TrafficCoverage */
+        TrafficCoverage: {
+            /**
+             * Store Days Daily Only
+             * @description Store-days with only a whole-day count, which cannot be split by hour: left out of every figure
+             */
+            store_days_daily_only: number;
+            /**
+             * Store Days Used
+             * @description Store-days of the period with hourly footfall counts: the figures' days
+             */
+            store_days_used: number;
+            /**
+             * Store Days Without Sales
+             * @description Of the store-days used, those without sales data: their footfall is in the footfall figures but not in conversion or sales per visitor
+             */
+            store_days_without_sales: number;
+        };
+        /** TrafficHour */
+        TrafficHour: {
+            /** Hour */
+            hour: number;
+            /** Metrics */
+            metrics: {
+                [key: string]: string | number | null;
+            };
+        };
+        /** TrafficRead */
+        TrafficRead: {
+            /**
+             * By Hour
+             * @description Each local hour with footfall or sales on the store-days used, in order
+             */
+            by_hour: components["schemas"]["TrafficHour"][];
+            /**
+             * By Weekday Hour
+             * @description The same per weekday and hour (the power hours), Monday 00:00 first
+             */
+            by_weekday_hour: components["schemas"]["TrafficWeekdayHour"][];
+            coverage: components["schemas"]["TrafficCoverage"];
+            /** Currency */
+            currency: string;
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Lfl */
+            lfl: boolean;
+            /** Location Ids */
+            location_ids: number[];
+            rates: components["schemas"]["RatesUsed"];
+            /**
+             * Recalculating
+             * @description The report's locations whose figures are being recalculated after a settings change (empty when none): until done, some of their sales may be on the dates the old setting gave them
+             */
+            recalculating?: components["schemas"]["RecalculationRead"][];
+        };
+        /** TrafficWeekdayHour */
+        TrafficWeekdayHour: {
+            /**
+             * Average Footfall
+             * @description Footfall per store-day of this weekday with hourly counts (null: none)
+             */
+            average_footfall: number | null;
+            /**
+             * Days
+             * @description Store-days of this weekday with hourly counts
+             */
+            days: number;
+            /** Hour */
+            hour: number;
+            /** Metrics */
+            metrics: {
+                [key: string]: string | number | null;
+            };
+            /** Weekday */
+            weekday: number;
         };
         /**
          * UnsubscribeRead
@@ -6157,6 +6264,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TimeseriesRead"];
+                };
+            };
+            /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or location grant does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or another organization's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_traffic_api_v1_reports_traffic_get: {
+        parameters: {
+            query: {
+                compare?: components["schemas"]["Compare"];
+                /** @description Constant currency (needs compare): the comparison period's amounts are converted at the exchange rates of the period's dates they are compared with (a comparison day at the rate of the day it is compared with, the same rate on both sides), so a change shows sales growth, not currency moves. The period's own figures are unchanged, and so is everything when every store trades in the reporting currency. The response's `comparison.rates` says which conversion was used. */
+                constant_currency?: boolean;
+                /** @description ISO 4217; default the organization's reporting currency */
+                currency?: string | null;
+                /** @description First local business date (inclusive) */
+                date_from: string;
+                /** @description Last local business date (inclusive) */
+                date_to: string;
+                /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
+                group_ids?: string[] | null;
+                /** @description Like-for-like locations only (needs compare) */
+                lfl?: boolean;
+                /** @description Location ids, repeated or comma-separated; default all the caller may see */
+                location_ids?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrafficRead"];
                 };
             };
             /** @description Not signed in, or the access token (or signature) is missing, invalid or expired */

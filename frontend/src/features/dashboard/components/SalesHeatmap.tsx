@@ -13,22 +13,34 @@ export function weekdayNames(locale: string = userLocale(), style: "short" | "lo
 
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
 
-/** Net sales by weekday × hour as a shaded table; each cell also says its figures to a reader. */
-export function SalesHeatmap({ data }: { data: Heatmap }) {
-  const currency = data.currency;
-  const byCell = new Map(data.cells.map((c) => [`${c.weekday}:${c.hour}`, c]));
+/** One shaded cell: its size for the eye, and what it says to a reader. */
+export type HeatCell = { weekday: number; hour: number; value: number; text: string };
+
+type GridProps = {
+  cells: readonly HeatCell[];
+  /** The scrolling region's name ("Heatmap of net sales by weekday and hour"). */
+  label: string;
+  caption: string;
+  /** The legend's "More …" end ("net sales"). */
+  more: string;
+  /** What a cell without figures says ("No sales"). */
+  empty: string;
+  testId?: string;
+};
+
+/** A weekday × hour table of shaded cells; each cell also says its figures to a reader. */
+export function WeekdayHourHeatmap({ cells, label, caption, more, empty, testId = "heatmap" }: GridProps) {
+  const byCell = new Map(cells.map((c) => [`${c.weekday}:${c.hour}`, c]));
   // Shading is only for the eye: relative sizes as numbers are fine here.
-  const max = Math.max(0, ...data.cells.map((c) => Number(c.net_sales)));
+  const max = Math.max(0, ...cells.map((c) => c.value));
   const short = weekdayNames(userLocale(), "short");
   const long = weekdayNames(userLocale(), "long");
   return (
     <>
       {/* Focusable, so a keyboard user can scroll it sideways on a narrow screen. */}
-      <div className="heatmap-scroll" tabIndex={0} role="region" aria-label="Heatmap of net sales by weekday and hour">
-        <table className="heatmap" data-testid="heatmap">
-          <caption className="visually-hidden">
-            Net sales and transactions by weekday and hour of the day
-          </caption>
+      <div className="heatmap-scroll" tabIndex={0} role="region" aria-label={label}>
+        <table className="heatmap" data-testid={testId}>
+          <caption className="visually-hidden">{caption}</caption>
           <thead>
             <tr>
               <th scope="col">
@@ -49,11 +61,8 @@ export function SalesHeatmap({ data }: { data: Heatmap }) {
                 </th>
                 {HOURS.map((hour) => {
                   const cell = byCell.get(`${weekday}:${hour}`);
-                  const sales = cell ? Number(cell.net_sales) : 0;
-                  const share = max > 0 ? Math.max(0, sales) / max : 0;
-                  const text = cell
-                    ? `${formatMetric("net_sales", cell.net_sales, currency)}, ${cell.transactions} ${cell.transactions === 1 ? "transaction" : "transactions"}`
-                    : "No sales";
+                  const share = cell && max > 0 ? Math.max(0, cell.value) / max : 0;
+                  const text = cell ? cell.text : empty;
                   return (
                     <td
                       key={hour}
@@ -86,9 +95,29 @@ export function SalesHeatmap({ data }: { data: Heatmap }) {
           />
         ))}
         <Text size="xs" c="gray.7">
-          More net sales
+          More {more}
         </Text>
       </Group>
     </>
+  );
+}
+
+/** Net sales by weekday × hour as a shaded table. */
+export function SalesHeatmap({ data }: { data: Heatmap }) {
+  const currency = data.currency;
+  const cells = data.cells.map((c) => ({
+    weekday: c.weekday,
+    hour: c.hour,
+    value: Number(c.net_sales),
+    text: `${formatMetric("net_sales", c.net_sales, currency)}, ${c.transactions} ${c.transactions === 1 ? "transaction" : "transactions"}`,
+  }));
+  return (
+    <WeekdayHourHeatmap
+      cells={cells}
+      label="Heatmap of net sales by weekday and hour"
+      caption="Net sales and transactions by weekday and hour of the day"
+      more="net sales"
+      empty="No sales"
+    />
   );
 }

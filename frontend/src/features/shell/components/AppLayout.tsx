@@ -14,6 +14,7 @@ import {
   IconBell,
   IconChartBar,
   IconChevronDown,
+  IconClockHour4,
   IconHelpCircle,
   IconLayoutDashboard,
   IconLogout,
@@ -36,6 +37,7 @@ const NAV = [
   { to: "/", label: "Dashboard", icon: IconLayoutDashboard, end: true },
   { to: "/reports", label: "Reports", icon: IconChartBar, end: false },
   { to: "/footfall", label: "Footfall", icon: IconUsers, end: false },
+  { to: "/traffic", label: "Traffic", icon: IconClockHour4, end: false },
   { to: "/alerts", label: "Alerts", icon: IconBell, end: false },
   { to: "/settings", label: "Settings", icon: IconSettings, end: false },
 ];

@@ -1,0 +1,277 @@
+"""Reports: traffic by hour of day and by weekday x hour (the "power hours").
+
+Made of the store-days that have hourly footfall counts (counters push them through
+app/footfall/counters.py; the grid stores hours too): a day with only a whole-day count cannot be
+split by hour and is left out, and counted as such. Over those store-days, per local hour:
+footfall (Σ counts), transactions and net sales (the hour rollups, each location-day's posted
+amount shared out among its hours as every hourly report does), and conversion and sales per
+visitor by the catalog's definitions (app/reports/metrics.py), over the hours with a count on
+days with sales data — METRICS.md's "days with footfall and sales", an hour at a time.
+
+Everything is added up in SQL per (date, hour) — at most 24 rows a day whatever the number of
+stores — and only those are folded into hours and weekdays here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from app.catalog.metrics import NET_SALES
+from app.footfall.models import FootfallEntry
+from app.fx.converter import Converter
+from app.fx.currency import minor_digits
+from app.locations import recalculation
+from app.reports import metrics as m
+from app.reports.cache_sql import _split_in_sql, _split_values
+from app.reports.engine import (
+    KeyedValues,
+    _aggregate,
+    _among,
+    _date_keys,
+    _is_postgres,
+    _lfl,
+    _plan_each_time,
+    _Query,
+    _Window,
+    _windows,
+)
+from app.reports.reference import _rates
+from app.reports.request import ReportRequest
+from app.reports.schemas import TrafficCoverage, TrafficHour, TrafficRead, TrafficWeekdayHour
+from app.reports.tenders import _fold_sums
+from app.rollups.models import RollupDay, RollupHour
+
+# What each hour (and weekday x hour) shows, under the catalog's names.
+TRAFFIC_METRICS = ("footfall", "transactions", "net_sales", "conversion_rate", "sales_per_visitor")
+_NET_PARTS = tuple(name for _, name in NET_SALES)
+
+Key = tuple[int, int]  # (weekday, local hour)
+ZERO = Decimal(0)
+_SALES = (*_NET_PARTS, "transactions", "conv_transactions")
+
+
+def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
+    """Footfall, transactions, net sales, conversion and sales per visitor per local hour and
+    per weekday x hour, over the store-days with hourly counts (the period's own figures; a
+    comparison in the request only picks like-for-like's days)."""
+    _plan_each_time(db)
+    conv = Converter(req.currency)
+    window, _ = _windows(req)
+    fe = FootfallEntry.__table__
+    counted = [
+        fe.c.org_id == req.org_id,
+        _among(db, fe.c.location_id, req.location_ids),
+        *window.within(fe.c.entry_date),
+        fe.c.closed.is_(False),
+        fe.c["count"].is_not(None),
+        *_lfl(db, window, fe.c.location_id, fe.c.entry_date),
+    ]
+    traded = _traded_days(db, req, window)
+    used = (
+        select(fe.c.location_id, fe.c.entry_date)
+        .where(*counted, fe.c.hour.is_not(None))
+        .group_by(fe.c.location_id, fe.c.entry_date)
+        .subquery("used")
+    )
+    on_traded = and_(traded.c.loc == fe.c.location_id, traded.c.day == fe.c.entry_date)
+
+    # Footfall per (date, hour) from SQL, added up per (weekday, hour): every count, and those
+    # of days with sales (conversion's).
+    footfall: dict[Key, list[int]] = {}
+    for day, hour, visitors, converting in db.execute(
+        select(
+            fe.c.entry_date,
+            fe.c.hour,
+            func.sum(fe.c["count"]),
+            func.sum(case((traded.c.loc.is_not(None), fe.c["count"]), else_=0)),
+        )
+        .select_from(fe.outerjoin(traded, on_traded))
+        .where(*counted, fe.c.hour.is_not(None))
+        .group_by(fe.c.entry_date, fe.c.hour)
+    ):
+        held = footfall.setdefault((day.weekday(), hour), [0, 0])
+        held[0] += int(visitors)
+        held[1] += int(converting)
+
+    # Store-days used per date, and those of them without sales.
+    days: dict[date, int] = {}
+    without_sales = 0
+    for day, n, unsold in db.execute(
+        select(
+            used.c.entry_date,
+            func.count(),
+            func.sum(case((traded.c.loc.is_(None), 1), else_=0)),
+        )
+        .select_from(
+            used.outerjoin(
+                traded, and_(traded.c.loc == used.c.location_id, traded.c.day == used.c.entry_date)
+            )
+        )
+        .group_by(used.c.entry_date)
+    ):
+        days[day] = int(n)
+        without_sales += int(unsold)
+    daily_only = db.scalar(
+        select(func.count()).select_from(fe).where(*counted, fe.c.hour.is_(None))
+    )
+
+    sales = _hour_sales(db, req, conv, window, used, traded)
+    # Made into metrics' inputs per (weekday, hour) only: a year is 8,760 (date, hour) rows.
+    by_cell: dict[tuple[Any, ...], m.Sums] = {
+        key: _sums(sales.get(key), footfall.get(key)) for key in {*sales, *footfall}
+    }
+    by_hour = _fold_sums(by_cell, lambda key: key[1])
+    weekday_days: dict[int, int] = defaultdict(int)
+    for day, n in days.items():
+        weekday_days[day.weekday()] += n
+
+    def shown(sums: m.Sums) -> dict[str, Any]:
+        metrics = m.compute(sums)
+        return m.present({name: metrics[name] for name in TRAFFIC_METRICS}, req.currency)
+
+    power_hours = []
+    for cell in sorted(by_cell, key=lambda c: cast(tuple[int, int], c)):
+        weekday, hour = cast(tuple[int, int], cell)
+        sums, n = by_cell[cell], weekday_days[weekday]
+        average = None
+        if sums.footfall is not None and n:
+            average = float(round(Decimal(sums.footfall) / n, 2))
+        power_hours.append(
+            TrafficWeekdayHour(
+                weekday=weekday, hour=hour, days=n, average_footfall=average, metrics=shown(sums)
+            )
+        )
+    return TrafficRead(
+        currency=req.currency,
+        date_from=req.date_from,
+        date_to=req.date_to,
+        location_ids=req.location_ids,
+        lfl=req.lfl,
+        coverage=TrafficCoverage(
+            store_days_used=sum(days.values()),
+            store_days_daily_only=int(daily_only or 0),
+            store_days_without_sales=without_sales,
+        ),
+        by_hour=[
+            TrafficHour(hour=hour, metrics=shown(sums)) for hour, sums in sorted(by_hour.items())
+        ],
+        by_weekday_hour=power_hours,
+        rates=_rates(conv),
+        recalculating=recalculation.pending(
+            db=db, org_id=req.org_id, location_ids=req.location_ids
+        ),
+    )
+
+
+def _traded_days(db: Session, req: ReportRequest, window: _Window) -> Any:
+    """The location-days of the window with sales data (counted orders), as the summary's
+    conversion takes them."""
+    d = RollupDay
+    return (
+        select(d.location_id.label("loc"), d.business_date.label("day"))
+        .where(
+            d.org_id == req.org_id,
+            _among(db, d.location_id, req.location_ids),
+            *window.within(d.business_date),
+            d.orders > 0,
+        )
+        .group_by(d.location_id, d.business_date)
+        .subquery("traded")
+    )
+
+
+def _hour_sales(
+    db: Session, req: ReportRequest, conv: Converter, window: _Window, used: Any, traded: Any
+) -> KeyedValues:
+    """Net sales' parts and transactions per (weekday, hour) over the store-days `used`, and the
+    same over the hours with a count on days with sales (`conv_*`), each location-day's posted
+    amounts shared out among its hours (METRICS.md "Rounding"): in SQL on PostgreSQL.
+
+    Split once, among rows `2 * hour + counted`: a location-day's hours, in their order, each
+    marked whether conversion counts it, so conversion's net sales are exactly the counted
+    hours' shares (and not a second split)."""
+    h = RollupHour
+    count = FootfallEntry.__table__.alias("hour_count")
+    counted = case((and_(count.c.id.is_not(None), traded.c.loc.is_not(None)), 1), else_=0)
+    row = h.hour * 2 + counted
+    query = _Query(
+        source=h.__table__.join(
+            used, and_(used.c.location_id == h.location_id, used.c.entry_date == h.business_date)
+        )
+        .outerjoin(
+            count,
+            and_(
+                count.c.location_id == h.location_id,
+                count.c.entry_date == h.business_date,
+                count.c.hour == h.hour,
+                count.c.closed.is_(False),
+                count.c["count"].is_not(None),
+            ),
+        )
+        .outerjoin(traded, and_(traded.c.loc == h.location_id, traded.c.day == h.business_date)),
+        base=h.__table__,
+        location=h.location_id,
+        day=h.business_date,
+        currency=h.currency,
+        money={name: getattr(h, name) for name in _NET_PARTS},
+        plain={"transactions": h.transactions},
+    )
+    if _is_postgres(db):
+        found = _split_in_sql(db, req, conv, window, query, row, per_day=True)
+        split = (
+            None if found is None else _split_values(found, query, True, minor_digits(conv.target))
+        )
+    else:
+        split = None
+    if split is None:
+        # Elsewhere (and to raise a missing rate by name): per location-day-hour, split here.
+        keys = [h.business_date, row]
+        found_rows = _aggregate(db, req, conv, query, keys, window, fine=True, order=_last)
+        split = _date_keys(found_rows, ("date", "row"))
+    values: KeyedValues = {}
+    for (day, marked), found_values in split.items():
+        hour, is_counted = divmod(int(marked), 2)
+        into = values.setdefault((_weekday(day), hour), dict.fromkeys(_SALES, ZERO))
+        for name in _NET_PARTS:
+            into[name] += found_values[name]
+            if is_counted:
+                into[f"conv_{name}"] = into.get(f"conv_{name}", ZERO) + found_values[name]
+        into["transactions"] += found_values["transactions"]
+        if is_counted:
+            into["conv_transactions"] += found_values["transactions"]
+    return values
+
+
+def _weekday(day: date | str) -> int:
+    return (date.fromisoformat(day) if isinstance(day, str) else day).weekday()
+
+
+def _last(key: Any) -> Any:
+    return key[-1]
+
+
+def _net(values: dict[str, Decimal], prefix: str = "") -> Decimal:
+    total = ZERO
+    for sign, name in NET_SALES:
+        total += values.get(f"{prefix}{name}", ZERO) * sign
+    return total
+
+
+def _sums(sales: dict[str, Decimal] | None, footfall: list[int] | None) -> m.Sums:
+    """A (weekday, hour)'s inputs of the metrics."""
+    sums = m.Sums()
+    if sales is not None:
+        for name in _NET_PARTS:
+            sums.money[name] = sales[name]
+        sums.transactions = sales["transactions"]
+        sums.conversion_transactions = sales["conv_transactions"]
+        sums.conversion_net_sales = _net(sales, "conv_")
+    if footfall is not None:
+        sums.footfall, sums.conversion_footfall = footfall[0], footfall[1]
+    return sums
