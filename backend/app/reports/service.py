@@ -87,6 +87,8 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         current_sums = _sum_all(read.sums.values())
         before_sums = _sum_all(read.before.values()) if read.before is not None else None
         counts, before_counts = read.counts, read.before_counts
+    if req.until_hour is None:
+        # Whichever the source: the orders' reference says the same (it ignores the choice).
         estimated = estimates.estimated_counts(db, req, _windows(req)[0], ()).get((), 0)
     current = m.compute(current_sums)
     previous = m.compute(before_sums) if before_sums is not None else None
@@ -316,7 +318,7 @@ def timeseries(
     empty = present(m.Sums())
     marks = (
         _day_marks(db, req, main, start)
-        if granularity != Granularity.hour and source == "rollups" and req.until_hour is None
+        if granularity != Granularity.hour and req.until_hour is None
         else {}
     )
     unmarked = (0, 0, None)
@@ -410,7 +412,7 @@ def breakdown(
 
     before = grouped.before
     rows = []
-    marked = by == BreakdownBy.location and source == "rollups"
+    marked = by == BreakdownBy.location
     estimated = (
         estimates.estimated_counts(db, req, _windows(req)[0], ("location",)) if marked else {}
     )
