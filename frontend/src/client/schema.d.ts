@@ -1445,8 +1445,7 @@ export interface components {
              * Format: date
              */
             date_to: string;
-            /** @default leave_out */
-            footfall_estimates: components["schemas"]["FootfallEstimates"];
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             rates: components["schemas"]["RatesUsed"];
             /**
              * Recalculating
@@ -1470,15 +1469,13 @@ export interface components {
             /**
              * Footfall Estimated Days
              * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
-             * @default 0
              */
-            footfall_estimated_days: number;
+            footfall_estimated_days?: number;
             /**
              * Footfall Flagged Days
              * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
-             * @default 0
              */
-            footfall_flagged_days: number;
+            footfall_flagged_days?: number;
             /** Key */
             key: string;
             /** Label */
@@ -2940,11 +2937,9 @@ export interface components {
             /**
              * Footfall Estimated Days
              * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
-             * @default 0
              */
-            footfall_estimated_days: number;
-            /** @default leave_out */
-            footfall_estimates: components["schemas"]["FootfallEstimates"];
+            footfall_estimated_days?: number;
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             /** Lfl */
             lfl: boolean;
             /** Location Ids */
@@ -3049,9 +3044,8 @@ export interface components {
             /**
              * Footfall Estimated Days
              * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
-             * @default 0
              */
-            footfall_estimated_days: number;
+            footfall_estimated_days?: number;
             /**
              * Footfall Flag
              * @description A one-store day's footfall question in words (day series of one store); null otherwise
@@ -3060,9 +3054,8 @@ export interface components {
             /**
              * Footfall Flagged Days
              * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
-             * @default 0
              */
-            footfall_flagged_days: number;
+            footfall_flagged_days?: number;
             /** Metrics */
             metrics: {
                 [key: string]: string | number | null;
@@ -3085,8 +3078,7 @@ export interface components {
              * Format: date
              */
             date_to: string;
-            /** @default leave_out */
-            footfall_estimates: components["schemas"]["FootfallEstimates"];
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             granularity: components["schemas"]["Granularity"];
             /** Points */
             points: components["schemas"]["TimeseriesPoint"][];
