@@ -197,7 +197,7 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
                       </Tooltip>
                     )}
                     {estimated && (
-                      <Text span size="xs" c="gray.6" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
+                      <Text span size="xs" c="gray.7" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
                         est.
                       </Text>
                     )}
