@@ -29,7 +29,7 @@ from app.exports.sheets import write_workbook
 from app.exports.storage import Gone, export_subdir, filename, unwritable
 from app.reports import service as report_service
 from app.reports.request import cut_at
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, FootfallEstimates
 from app.reports.service import ReportRequest
 from app.users.models import User
 
@@ -47,6 +47,7 @@ def _params(req: ReportRequest, group_ids: list[int] | None) -> dict[str, Any]:
         "compare": req.compare.value,
         "lfl": req.lfl,
         "constant_currency": req.constant_currency,
+        "footfall_estimates": req.footfall_estimates.value,
         "until_hour": req.until_hour,
     }
 
@@ -64,6 +65,7 @@ def create(*, db: Session, user: User, body: ExportCreate, dispatch: bool = True
         compare=body.compare,
         lfl=body.lfl,
         constant_currency=body.constant_currency,
+        footfall_estimates=body.footfall_estimates,
     )
     req = cut_at(req, body.until_hour, location="body")
     now = utcnow()
@@ -200,6 +202,9 @@ def run(export_id: str) -> ExportState | None:
                 compare=Compare(params.get("compare", Compare.previous_period.value)),
                 lfl=bool(params.get("lfl")),
                 constant_currency=bool(params.get("constant_currency")),
+                footfall_estimates=FootfallEstimates(
+                    params.get("footfall_estimates", FootfallEstimates.leave_out.value)
+                ),
             )
             req = cut_at(req, params.get("until_hour"))
             write_workbook(db=db, user=user, req=req, target=partial, progress=progress)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictBool
 from app.catalog.breakdowns import BREAKDOWN_NAMES
 from app.core.inputs import BusinessDate, DbId, Text
 from app.exports.models import ExportState
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, FootfallEstimates
 
 
 class CsvTable(StrEnum):
@@ -52,6 +52,11 @@ class ExportCreate(BaseModel):
         default=False,
         description="The comparison at the period's exchange rates (needs compare; see the "
         "reports' constant_currency)",
+    )
+    footfall_estimates: FootfallEstimates = Field(
+        default=FootfallEstimates.leave_out,
+        description="Estimated footfall in the figures (`include`) or left out (the default), "
+        "as the reports' footfall_estimates",
     )
     until_hour: int | None = Field(
         default=None,

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.breakdowns import BREAKDOWNS, breakdown
-from app.exports import tables
+from app.exports import marks, tables
 from app.exports import workbook as wb
 from app.exports.storage import export_subdir
 from app.exports.tables import metric_columns, metric_label
@@ -41,6 +41,7 @@ from app.reports.schemas import (
     BreakdownBy,
     BreakdownRead,
     Compare,
+    FootfallEstimates,
     Granularity,
     SortOrder,
     SummaryRead,
@@ -206,6 +207,7 @@ def _write_cover(
         ("Stores", ", ".join(_location_names(db, req)) or "None"),
         ("Currency", req.currency),
         ("Exchange rates", _rates_line(rates, req.currency)),
+        (marks.COVER_KEY, marks.cover_line(summary)),
     ]
     if rates.oldest_rate_date and rates.newest_rate_date:
         lines.append(
@@ -312,7 +314,17 @@ def _write_summary(
         sheet.write_string(row, 0, metric_label(name))
         for col, figure in ((1, value), (2, comparison.get(name))):
             if figure is not None:
-                sheet.write_number(row, col, float(figure), fmt)
+                own, note = (None, None)
+                if name == "footfall" and col == 1:
+                    own, note = marks.footfall_cell(
+                        formats,
+                        include=summary.footfall_estimates == FootfallEstimates.include,
+                        estimated=summary.footfall_estimated_days,
+                        flagged=0,
+                    )
+                sheet.write_number(row, col, float(figure), own or fmt)
+                if note:
+                    sheet.write_comment(row, col, note)
         change = summary.change.get(name)
         if change is not None:
             sheet.write_number(row, 3, change, formats.by_kind[wb.PERCENT])
@@ -363,6 +375,8 @@ def _write_days(
         ]
     table = wb.Table(sheet, formats, columns, freeze_columns=2, first_row=_note(sheet, req, True))
     flagged = False
+    footfall = 2 + names.index("footfall")  # after Date and Weekday
+    include = series.footfall_estimates == FootfallEstimates.include
     for point in series.points:
         day = date.fromisoformat(point.start)
         figures, marked = tables.shown_values(point.metrics, names)
@@ -370,7 +384,19 @@ def _write_days(
         if compared:
             before = point.comparison_metrics or {}
             values += [before.get("net_sales"), before.get("transactions")]
-        table.add(values, marked=marked)
+        own, note = marks.footfall_cell(
+            formats,
+            include=include,
+            estimated=point.footfall_estimated_days,
+            flagged=point.footfall_flagged_days,
+            flag=point.footfall_flag,
+        )
+        table.add(
+            values,
+            marked=marked,
+            styles={footfall: own} if own is not None else None,
+            notes={footfall: note} if note else None,
+        )
         flagged = flagged or marked
     first, last = table.header_row + 1, table.next_row - 1
     figures, marked = tables.shown_values(summary.metrics, names)
@@ -410,9 +436,22 @@ def _write_breakdown(
     ]
     table = wb.Table(sheet, formats, columns, first_row=_note(sheet, req, False))
     flagged = False
+    footfall = 1 + names.index("footfall") if "footfall" in names else None
+    include = result.footfall_estimates == FootfallEstimates.include
     for row in result.rows:
         figures, marked = tables.shown_values(row.metrics, names)
-        table.add([row.label, *figures], marked=marked)
+        own, note = marks.footfall_cell(
+            formats,
+            include=include,
+            estimated=row.footfall_estimated_days,
+            flagged=row.footfall_flagged_days,
+        )
+        table.add(
+            [row.label, *figures],
+            marked=marked,
+            styles={footfall: own} if own is not None and footfall is not None else None,
+            notes={footfall: note} if note and footfall is not None else None,
+        )
         flagged = flagged or marked
     figures, marked = tables.shown_values(result.total.metrics, names)
     table.close([None, *figures])

@@ -19,7 +19,7 @@ import math
 import operator
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -65,6 +65,9 @@ def money_format(currency: str) -> str:
     return f'{body} "{currency.upper()}";-{body} "{currency.upper()}"'
 
 
+ESTIMATED_FORMAT = '#,##0" (est.)"'  # a figure with estimates in it: "166 (est.)"
+
+
 class Formats:
     """The workbook's cell formats, once each (Excel keeps a table of them)."""
 
@@ -96,6 +99,14 @@ class Formats:
             NUMBER: book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"}),
             PERCENT: book.add_format({"bold": True, "top": 1, "num_format": "0.00%"}),
         }
+        # Footfall that includes estimated store-days (app/footfall/ESTIMATES.md): grey italics;
+        # footfall with a questioned entry: Excel's "neutral" amber. Each with a note on the cell.
+        self.estimated = book.add_format(
+            {"num_format": ESTIMATED_FORMAT, "italic": True, "font_color": "#7F7F7F"}
+        )
+        self.flagged = book.add_format(
+            {"num_format": "#,##0", "font_color": "#9C5700", "bg_color": "#FFEB9C"}
+        )
 
 
 class Mark(str):
@@ -258,17 +269,32 @@ class Table:
         """No room for another row and the total row."""
         return self.next_row >= EXCEL_MAX_ROWS - 1
 
-    def add(self, values: Sequence[Any], *, marked: bool = False) -> None:
-        """Add a row; `marked`: some of its values may be `Mark`s (text in a figure's column)."""
+    def add(
+        self,
+        values: Sequence[Any],
+        *,
+        marked: bool = False,
+        styles: Mapping[int, Format] | None = None,
+        notes: Mapping[int, str] | None = None,
+    ) -> None:
+        """Add a row; `marked`: some of its values may be `Mark`s (text in a figure's column);
+        `styles`: formats of some of its cells instead of their column's, by column; `notes`:
+        a comment on some of its cells, by column."""
         if self.next_row >= EXCEL_MAX_ROWS - 1:
             raise ValueError("the sheet is full (Excel's 1,048,576 rows)")
         self.next_row += 1
         n = self.next_row  # Excel's 1-based number of the row just added
-        if marked or None in values:
+        for col, note in (notes or {}).items():
+            # Before the table closes: a constant-memory sheet takes no cell above its last row.
+            self.sheet.write_comment(n - 1, col, note)
+        if marked or styles or None in values:
             parts = [f'<row r="{n}">']
-            for (head, mid, convert, close), style, value in zip(
-                self._cells, self._styles, values, strict=True
+            for col, ((head, mid, convert, close), style, value) in enumerate(
+                zip(self._cells, self._styles, values, strict=True)
             ):
+                if styles and col in styles:  # a figure's cell in a format of its own
+                    style = f' s="{styles[col]._get_xf_index()}"'
+                    mid = f'"{style}><v>'
                 if isinstance(value, Mark):
                     parts.append(f'{head}{n}"{style} t="inlineStr"><is>{_text(value)}</is></c>')
                 elif value is not None:

@@ -74,11 +74,27 @@ class FootfallUpdate(BaseModel):
     source: WriteSource | None = None
 
 
+class FootfallEstimate(BaseModel):
+    """A traded store-day without an entry, estimated from the same weekday of previous weeks
+    (app/footfall/ESTIMATES.md): the grid shows it greyed as "est."."""
+
+    location_id: int
+    date: dt.date
+    estimate: int
+    weeks: int = Field(description="How many previous same weekdays with a count it is the mean of")
+    basis: str = Field(description='How it was made: "mean of 4 previous Mondays"')
+
+
 class FootfallPage(BaseModel):
     items: list[FootfallRead]
     total: int
     limit: int
     offset: int
+    estimates: list[FootfallEstimate] = Field(
+        default_factory=list,
+        description="The range's traded store-days with no entry that have an estimate (every "
+        "one of the range, whatever the page), by date then location",
+    )
 
 
 class FootfallCell(BaseModel):

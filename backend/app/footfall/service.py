@@ -19,6 +19,7 @@ from typing import Literal, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from app.footfall import estimates as footfall_estimates
 from app.footfall.models import FootfallEntry
 from app.footfall.rules import (
     UNUSUAL_WEEKS,
@@ -28,7 +29,7 @@ from app.footfall.rules import (
     closed_reason,
     unusual_reason,
 )
-from app.footfall.schemas import FootfallPage, FootfallRead
+from app.footfall.schemas import FootfallEstimate, FootfallPage, FootfallRead
 from app.locations import service as location_service
 from app.locations.models import Location
 from app.rollups import service as rollup_service
@@ -80,11 +81,24 @@ def list_entries(
         .limit(limit)
         .offset(offset)
     ).all()
+    estimated = footfall_estimates.estimates(
+        db=db, org_id=user.org_id, location_ids=ids, date_from=date_from, date_to=date_to
+    )
     return FootfallPage(
         items=reads(db=db, org_id=user.org_id, entries=entries),
         total=total,
         limit=limit,
         offset=offset,
+        estimates=[
+            FootfallEstimate(
+                location_id=e.location_id,
+                date=e.date,
+                estimate=e.count,
+                weeks=e.weeks,
+                basis=e.basis,
+            )
+            for _, e in sorted(estimated.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        ],
     )
 
 
@@ -157,6 +171,57 @@ def days_with_footfall(
     )
     for location_id, day in rows:
         result[location_id].add(day)
+    return result
+
+
+def day_flags(
+    *,
+    db: Session,
+    org_id: int,
+    location_ids: Iterable[int],
+    date_from: date,
+    date_to: date,
+) -> dict[DayKey, str]:
+    """Why each questioned store-day of the range (inclusive) is questioned, for the reports:
+    the rules of app.footfall.rules for the day as a whole (an hour-counted day by the sum of
+    its hours, as the reports count it), and a closed day with sales."""
+    ids = set(location_ids)
+    if not ids:
+        return {}
+    # Every store of the organization: a new store's count is weighed against the others'.
+    org_stores = db.scalars(select(Location.id).where(Location.org_id == org_id)).all()
+    days, _, _ = _series(
+        db=db,
+        org_id=org_id,
+        location_ids=org_stores,
+        date_from=date_from - timedelta(weeks=UNUSUAL_WEEKS),
+        date_to=date_to,
+    )
+    transactions = rollup_service.day_transactions(
+        db=db, org_id=org_id, location_ids=ids, date_from=date_from, date_to=date_to
+    )
+    by_date: dict[date, list[int]] = {}
+    for (store, day), count in days.items():
+        if count is not None and day >= date_from:
+            by_date.setdefault(day, []).append(store)
+    result: dict[DayKey, str] = {}
+    for (location_id, day), count in days.items():
+        if location_id not in ids or day < date_from:
+            continue
+        sold = transactions.get((location_id, day))
+        if count is None:
+            why = closed_reason(sold)
+        else:
+            others = [
+                figure
+                for store in by_date.get(day, [])
+                if store != location_id and (figure := days[(store, day)]) is not None
+            ]
+            why = unusual_reason(
+                days, location_id, day, None, count, transactions=sold, others=others
+            )
+        if why is not None:
+            result[(location_id, day)] = why
     return result
 
 

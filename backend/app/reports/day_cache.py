@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.fx.converter import Converter
 from app.locations.models import Location
 from app.reports import cache as report_cache
+from app.reports import estimates
 from app.reports import metrics as m
 from app.reports.engine import (
     DayDim,
@@ -295,6 +296,9 @@ def _read_days(
         else:
             sales, footfall = _day_values(db, req, at, these, window)
         sums = {k: _day_sums(sales.get(k), footfall.get(k)) for k in sales.keys() | footfall}
+        if req.include_estimates:
+            # METRICS.md's figures (cached), then what the estimated store-days add.
+            estimates.add_estimates(sums, estimates.correction(db, req, at, these, window))
         date_index = list(these).index("date") if "date" in these else None
         result.append(_shifted(sums, date_index, window.key_shift))
         counts.append(

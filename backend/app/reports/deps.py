@@ -11,7 +11,7 @@ from app.auth.deps import CurrentUser
 from app.core.deps import DbSession, parse_location_ids
 from app.core.inputs import BusinessDate, Text
 from app.reports.request import ReportRequest, cut_at, prepare
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, FootfallEstimates
 
 DateFrom = Annotated[BusinessDate, Query(description="First local business date (inclusive)")]
 DateTo = Annotated[BusinessDate, Query(description="Last local business date (inclusive)")]
@@ -39,6 +39,17 @@ ConstantCurrency = Annotated[
         "sides), so a change shows sales growth, not currency moves. The period's own figures "
         "are unchanged, and so is everything when every store trades in the reporting "
         "currency. The response's `comparison.rates` says which conversion was used."
+    ),
+]
+
+EstimatesChoice = Annotated[
+    FootfallEstimates,
+    Query(
+        description="Footfall of traded store-days without an entry, estimated from the same "
+        "weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): "
+        "`include` counts them in footfall, conversion and sales per visitor; `leave_out` (the "
+        "default) keeps METRICS.md's rule, only days with an entry. Responses say how many "
+        "store-days have an estimate (`footfall_estimated_days`) either way"
     ),
 ]
 
@@ -71,6 +82,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
         compare: Annotated[Compare, Query()] = default_compare,
         lfl: Lfl = False,
         constant_currency: ConstantCurrency = False,
+        footfall_estimates: EstimatesChoice = FootfallEstimates.leave_out,
     ) -> ReportRequest:
         return prepare(
             db=db,
@@ -83,6 +95,7 @@ def _filters(default_compare: Compare) -> Callable[..., ReportRequest]:
             compare=compare,
             lfl=lfl,
             constant_currency=constant_currency,
+            footfall_estimates=footfall_estimates,
         )
 
     return report_filters

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import InvalidField
 from app.locations import groups as group_service
 from app.locations import service as location_service
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, FootfallEstimates
 from app.users.models import User
 
 MAX_RANGE_DAYS = 3 * 366 + 7  # three years and a week (e.g. 3 years against the previous year)
@@ -52,6 +52,13 @@ class ReportRequest:
     # The store groups the caller filtered by (their stores are in `location_ids`), for the
     # workbook's cover; None: no group filter.
     group_ids: tuple[int, ...] | None = None
+    # Estimated store-days (app/footfall/ESTIMATES.md) in footfall and conversion, or left out
+    # (METRICS.md's rule, the default).
+    footfall_estimates: FootfallEstimates = FootfallEstimates.leave_out
+
+    @property
+    def include_estimates(self) -> bool:
+        return self.footfall_estimates == FootfallEstimates.include
 
     @property
     def days(self) -> int:
@@ -115,6 +122,7 @@ def prepare(
     lfl: bool,
     group_ids: list[int] | None = None,
     constant_currency: bool = False,
+    footfall_estimates: FootfallEstimates = FootfallEstimates.leave_out,
 ) -> ReportRequest:
     """Check a report's parameters and resolve its locations (403 naming an ungranted one;
     422 naming group_ids for a group the user cannot see)."""
@@ -152,6 +160,7 @@ def prepare(
         constant_currency=constant_currency,
         currencies=tuple(sorted({loc.currency for loc in locations})),
         group_ids=tuple(sorted(set(group_ids))) if group_ids else None,
+        footfall_estimates=footfall_estimates,
     )
 
 

@@ -29,6 +29,33 @@ Recalculating = Annotated[
 ]
 
 
+# What the footfall marks of a response say (app/footfall/ESTIMATES.md).
+ESTIMATED_DAYS = (
+    "Store-days (of the period; a row's or point's own) that traded without a footfall entry and "
+    "have an estimate from the same weekday of the previous weeks: counted in footfall, "
+    "conversion and sales per visitor with footfall_estimates=include, left out otherwise. "
+    "Day reads only (0 for hourly figures and for so-far-today reports)"
+)
+FLAGGED_DAYS = (
+    "Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer "
+    "visitors than transactions, far from the store's usual weekday or the chain's other "
+    "stores, a closed day with sales). Day and store rows only"
+)
+
+
+# Defaults made by a factory: the generated client's types leave such fields optional, so pages
+# and fixtures written before them stay valid.
+def _zero() -> int:
+    return 0
+
+
+def _leave_out() -> FootfallEstimates:
+    return FootfallEstimates.leave_out
+
+
+FLAG = "A one-store day's footfall question in words (day series of one store); null otherwise"
+
+
 class Compare(StrEnum):
     """What a period is compared with (METRICS.md "Comparisons"; app/reports/request.py)."""
 
@@ -48,6 +75,13 @@ COMPARISON_NAMES = {
     Compare.previous_month: "same dates last month",
     Compare.previous_year_dates: "same dates last year",
 }
+
+
+class FootfallEstimates(StrEnum):
+    """Whether estimated store-days (app/footfall/ESTIMATES.md) count in footfall and conversion."""
+
+    include = "include"  # estimated store-days count as if they had their estimate
+    leave_out = "leave_out"  # METRICS.md's rule: only store-days with an entry count
 
 
 class Granularity(StrEnum):
@@ -136,6 +170,8 @@ class SummaryRead(BaseModel):
     )
     coverage: Coverage
     comparison_coverage: Coverage | None = None
+    footfall_estimates: FootfallEstimates = Field(default_factory=_leave_out)
+    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
     rates: RatesUsed
     recalculating: Recalculating
 
@@ -147,11 +183,15 @@ class TimeseriesPoint(BaseModel):
     # With a comparison: the change per metric as the summary's (fractions), from the figures
     # as shown; null without one.
     change: dict[str, float | None] | None = None
+    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
+    footfall_flagged_days: int = Field(default_factory=_zero, description=FLAGGED_DAYS)
+    footfall_flag: str | None = Field(None, description=FLAG)
 
 
 class TimeseriesRead(BaseModel):
     currency: str
     granularity: Granularity
+    footfall_estimates: FootfallEstimates = Field(default_factory=_leave_out)
     date_from: date
     date_to: date
     comparison: ComparisonPeriod | None
@@ -168,6 +208,8 @@ class BreakdownRow(BaseModel):
     # had none there) and the change as the summary's, fractions per metric.
     comparison: MetricValues | None = None
     change: dict[str, float | None] | None = None
+    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
+    footfall_flagged_days: int = Field(default_factory=_zero, description=FLAGGED_DAYS)
 
 
 class BreakdownTotal(BaseModel):
@@ -178,6 +220,7 @@ class BreakdownTotal(BaseModel):
 class BreakdownRead(BaseModel):
     currency: str
     by: BreakdownBy
+    footfall_estimates: FootfallEstimates = Field(default_factory=_leave_out)
     date_from: date
     date_to: date
     rows: list[BreakdownRow]

@@ -23,7 +23,7 @@ from app.core.errors import InvalidField
 from app.fx.converter import Converter
 from app.locations import recalculation
 from app.locations.models import Location
-from app.reports import breakdowns
+from app.reports import breakdowns, estimates
 from app.reports import cache as report_cache
 from app.reports import metrics as m
 from app.reports.day_cache import _by_org_day, _org_day_shown, _org_day_values, _read_days
@@ -71,6 +71,7 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
     conv = Converter(req.currency)
     counts: dict[str, int]
     before_counts: dict[str, int] | None
+    estimated = 0
     if source == "orders" or req.until_hour is not None:
         # "So far today" cuts days at an hour: read per local hour from the order tables.
         if req.until_hour is not None:
@@ -86,6 +87,9 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         current_sums = _sum_all(read.sums.values())
         before_sums = _sum_all(read.before.values()) if read.before is not None else None
         counts, before_counts = read.counts, read.before_counts
+    if req.until_hour is None:
+        # Whichever the source: the orders' reference says the same (it ignores the choice).
+        estimated = estimates.estimated_counts(db, req, _windows(req)[0], ()).get((), 0)
     current = m.compute(current_sums)
     previous = m.compute(before_sums) if before_sums is not None else None
     shown = m.present(current, req.currency)
@@ -116,6 +120,8 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         not_comparable=_not_comparable(coverage, comparison_coverage),
         coverage=coverage,
         comparison_coverage=comparison_coverage,
+        footfall_estimates=req.footfall_estimates,
+        footfall_estimated_days=estimated,
         currency_effect=effect,
         rates=_rates(conv),
         recalculating=recalculation.pending(
@@ -273,6 +279,7 @@ def timeseries(
         granularity == Granularity.day
         and _by_org_day(db, ("date",), main, report_cache.enabled(db) and _every_location(db, req))
         and (before is None or not before.rates_shift)  # constant currency: not from the caches
+        and not req.include_estimates  # the cache shows METRICS.md's figures
     ):
         # Every store, per day: each date's metrics as shown, made once (app/reports/cache.py).
         current = {d.isoformat(): v for d, v in _org_day_shown(db, req, conv, main).items()}
@@ -309,6 +316,12 @@ def timeseries(
                 starts.append(label)
         day += timedelta(days=1)
     empty = present(m.Sums())
+    marks = (
+        _day_marks(db, req, main, start)
+        if granularity != Granularity.hour and req.until_hour is None
+        else {}
+    )
+    unmarked = (0, 0, None)
     # Built as they are (1,096 points for three years of days): `present` gives each value
     # the type the schema declares.
     points = [
@@ -319,12 +332,16 @@ def timeseries(
             change=None
             if previous is None
             else _shown_change(current.get(label, empty), previous.get(label, empty)),
+            footfall_estimated_days=marks.get(label, unmarked)[0],
+            footfall_flagged_days=marks.get(label, unmarked)[1],
+            footfall_flag=marks.get(label, unmarked)[2],
         )
         for label in starts
     ]
     return TimeseriesRead(
         currency=req.currency,
         granularity=granularity,
+        footfall_estimates=req.footfall_estimates,
         date_from=req.date_from,
         date_to=req.date_to,
         comparison=_comparison(req, previous_total),
@@ -334,6 +351,25 @@ def timeseries(
             db=db, org_id=req.org_id, location_ids=req.location_ids
         ),
     )
+
+
+def _day_marks(
+    db: Session, req: ReportRequest, main: Any, start: Callable[[CellKey], str]
+) -> dict[str, tuple[int, int, str | None]]:
+    """Per bucket: its estimated store-days, its store-days with a questioned footfall entry,
+    and (a day of a one-store series) the question in words."""
+    marks: dict[str, tuple[int, int, str | None]] = {}
+    for (day,), n in estimates.estimated_counts(db, req, main, ("date",)).items():
+        label = start((0, day, None))
+        held = marks.get(label, (0, 0, None))
+        marks[label] = (held[0] + n, held[1], held[2])
+    one_store = len(req.location_ids) == 1
+    for (_, day), why in estimates.flagged_days(db, req).items():
+        label = start((0, day, None))
+        held = marks.get(label, (0, 0, None))
+        flag = why if one_store and label == day.isoformat() else None
+        marks[label] = (held[0], held[1] + 1, flag)
+    return marks
 
 
 def _shown_change(current: dict[str, Any], before: dict[str, Any]) -> dict[str, float | None]:
@@ -376,13 +412,30 @@ def breakdown(
 
     before = grouped.before
     rows = []
+    marked = by == BreakdownBy.location
+    estimated = (
+        estimates.estimated_counts(db, req, _windows(req)[0], ("location",)) if marked else {}
+    )
+    flagged: dict[str, int] = {}
+    for location_id, _ in estimates.flagged_days(db, req) if marked else {}:
+        flagged[str(location_id)] = flagged.get(str(location_id), 0) + 1
     # The period's rows only, as without a comparison: a key sold only in the comparison is in
     # the comparison's total, not a row of its own.
     for key, label in (k for k in grouped.rows if isinstance(k, tuple)):
         current = figures(grouped.rows[(key, label)])
+        marks: dict[str, Any] = (
+            {
+                "footfall_estimated_days": estimated.get((int(key),), 0),
+                "footfall_flagged_days": flagged.get(key, 0),
+            }
+            if marked
+            else {}
+        )
         if before is None:
             rows.append(
-                BreakdownRow(key=key, label=label, metrics=m.present(current, req.currency))
+                BreakdownRow(
+                    key=key, label=label, metrics=m.present(current, req.currency), **marks
+                )
             )
             continue
         found = before.get((key, label))
@@ -394,6 +447,7 @@ def breakdown(
                 metrics=m.present(current, req.currency),
                 comparison=m.present(previous, req.currency) if previous is not None else None,
                 change=m.present_change(m.change(current, previous)),
+                **marks,
             )
         )
     rows.sort(key=lambda row: _sort_key(row, sort or "net_sales"), reverse=order == SortOrder.desc)
@@ -404,6 +458,7 @@ def breakdown(
     return BreakdownRead(
         currency=req.currency,
         by=by,
+        footfall_estimates=req.footfall_estimates,
         date_from=req.date_from,
         date_to=req.date_to,
         rows=rows,

@@ -1490,6 +1490,7 @@ export interface components {
              * Format: date
              */
             date_to: string;
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             rates: components["schemas"]["RatesUsed"];
             /**
              * Recalculating
@@ -1510,6 +1511,16 @@ export interface components {
             comparison?: {
                 [key: string]: string | number | null;
             } | null;
+            /**
+             * Footfall Estimated Days
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             */
+            footfall_estimated_days?: number;
+            /**
+             * Footfall Flagged Days
+             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
+             */
+            footfall_flagged_days?: number;
             /** Key */
             key: string;
             /** Label */
@@ -1939,6 +1950,11 @@ export interface components {
              */
             date_to: string;
             /**
+             * @description Estimated footfall in the figures (`include`) or left out (the default), as the reports' footfall_estimates
+             * @default leave_out
+             */
+            footfall_estimates: components["schemas"]["FootfallEstimates"];
+            /**
              * Group Ids
              * @description Store groups: their stores the caller may see (with location_ids: the stores in both)
              */
@@ -2168,8 +2184,45 @@ export interface components {
              */
             source: "manual" | "api";
         };
+        /**
+         * FootfallEstimate
+         * @description A traded store-day without an entry, estimated from the same weekday of previous weeks
+         *     (app/footfall/ESTIMATES.md): the grid shows it greyed as "est.".
+         */
+        FootfallEstimate: {
+            /**
+             * Basis
+             * @description How it was made: "mean of 4 previous Mondays"
+             */
+            basis: string;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Estimate */
+            estimate: number;
+            /** Location Id */
+            location_id: number;
+            /**
+             * Weeks
+             * @description How many previous same weekdays with a count it is the mean of
+             */
+            weeks: number;
+        };
+        /**
+         * FootfallEstimates
+         * @description Whether estimated store-days (app/footfall/ESTIMATES.md) count in footfall and conversion.
+         * @enum {string}
+         */
+        FootfallEstimates: "include" | "leave_out";
         /** FootfallPage */
         FootfallPage: {
+            /**
+             * Estimates
+             * @description The range's traded store-days with no entry that have an estimate (every one of the range, whatever the page), by date then location
+             */
+            estimates?: components["schemas"]["FootfallEstimate"][];
             /** Items */
             items: components["schemas"]["FootfallRead"][];
             /** Limit */
@@ -2938,6 +2991,12 @@ export interface components {
             difference?: {
                 [key: string]: string | number | null;
             };
+            /**
+             * Footfall Estimated Days
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             */
+            footfall_estimated_days?: number;
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             /** Lfl */
             lfl: boolean;
             /** Location Ids */
@@ -3039,6 +3098,21 @@ export interface components {
             comparison_metrics: {
                 [key: string]: string | number | null;
             } | null;
+            /**
+             * Footfall Estimated Days
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             */
+            footfall_estimated_days?: number;
+            /**
+             * Footfall Flag
+             * @description A one-store day's footfall question in words (day series of one store); null otherwise
+             */
+            footfall_flag?: string | null;
+            /**
+             * Footfall Flagged Days
+             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
+             */
+            footfall_flagged_days?: number;
             /** Metrics */
             metrics: {
                 [key: string]: string | number | null;
@@ -3061,6 +3135,7 @@ export interface components {
              * Format: date
              */
             date_to: string;
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             granularity: components["schemas"]["Granularity"];
             /** Points */
             points: components["schemas"]["TimeseriesPoint"][];
@@ -5611,6 +5686,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
@@ -5721,6 +5798,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
@@ -5797,6 +5876,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
@@ -6091,6 +6172,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
@@ -6165,6 +6248,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
@@ -6241,6 +6326,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 granularity?: components["schemas"]["Granularity"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;

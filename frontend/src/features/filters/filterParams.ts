@@ -27,6 +27,9 @@ export type Filters = {
   currency: string | null;
   /** Constant currency: the comparison at the period's exchange rates (needs a comparison). */
   constantCurrency: boolean;
+  /** Estimated footfall counted in footfall and conversion (the report API's
+   * footfall_estimates=include); off: only days with a footfall entry count. */
+  estimates: boolean;
 };
 
 export const DEFAULT_FILTERS: Filters = {
@@ -38,6 +41,7 @@ export const DEFAULT_FILTERS: Filters = {
   lfl: false,
   currency: null,
   constantCurrency: false,
+  estimates: false,
 };
 
 function ids(value: string | null): number[] {
@@ -73,6 +77,7 @@ export function parseFilters(params: URLSearchParams): Filters {
   // Like-for-like compares: without a comparison it means nothing and is left off.
   const lfl = params.get("lfl") === "1" && compare !== "none";
   const constantCurrency = params.get("constant_currency") === "true";
+  const estimates = params.get("footfall_estimates") === "include";
   return {
     preset,
     custom,
@@ -82,13 +87,14 @@ export function parseFilters(params: URLSearchParams): Filters {
     lfl,
     currency,
     constantCurrency,
+    estimates,
   };
 }
 
 /** Writes the filters into `params`, keeping any other parameters the page uses. */
 export function writeFilters(filters: Filters, params: URLSearchParams): URLSearchParams {
   const next = new URLSearchParams(params);
-  for (const key of ["range", "from", "to", "stores", "groups", "compare", "lfl", "currency", "constant_currency"]) {
+  for (const key of ["range", "from", "to", "stores", "groups", "compare", "lfl", "currency", "constant_currency", "footfall_estimates"]) {
     next.delete(key);
   }
   if (filters.preset !== DEFAULT_FILTERS.preset) next.set("range", filters.preset);
@@ -102,6 +108,7 @@ export function writeFilters(filters: Filters, params: URLSearchParams): URLSear
   if (filters.lfl && filters.compare !== "none") next.set("lfl", "1");
   if (filters.currency) next.set("currency", filters.currency);
   if (filters.constantCurrency) next.set("constant_currency", "true");
+  if (filters.estimates) next.set("footfall_estimates", "include");
   return next;
 }
 

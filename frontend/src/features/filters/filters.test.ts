@@ -122,10 +122,11 @@ describe("filters in the URL", () => {
       lfl: false,
       currency: "EUR",
       constantCurrency: true,
+      estimates: true,
     };
     const params = writeFilters(filters, new URLSearchParams("tab=items"));
     expect(params.toString()).toBe(
-      "tab=items&range=custom&from=2025-11-01&to=2025-11-30&stores=3%2C7&compare=previous_year&currency=EUR&constant_currency=true",
+      "tab=items&range=custom&from=2025-11-01&to=2025-11-30&stores=3%2C7&compare=previous_year&currency=EUR&constant_currency=true&footfall_estimates=include",
     );
     expect(parseFilters(params)).toEqual(filters);
   });

@@ -65,6 +65,13 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
   const [questioned, setQuestioned] = useState<string[]>([]);
 
   const stored = useMemo(() => byCell(week.data?.items), [week.data]);
+  const estimates = useMemo(
+    () =>
+      new Map(
+        (week.data?.estimates ?? []).map((e) => [cellKey(e.location_id, e.date), { estimate: e.estimate, basis: e.basis }]),
+      ),
+    [week.data],
+  );
   const lastYear = useMemo(() => byCell(lastYearWeek.data?.items), [lastYearWeek.data]);
 
   const changed = [...drafts].filter(([key, text]) => text.trim() !== cellText(stored.get(key)));
@@ -221,6 +228,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
               stores={stores}
               days={days}
               stored={stored}
+              estimates={estimates}
               lastYear={lastYear}
               drafts={drafts}
               errors={errors}

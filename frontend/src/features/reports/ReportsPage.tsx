@@ -95,6 +95,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
         searchLabel={`Search ${plural(header.toLowerCase())}`}
         testId={`report-${by}`}
         actions={csv}
+        estimatesIncluded={data.footfall_estimates === "include"}
       />
       {partDay && params.compare !== "none" ? (
         <Text size="sm" c="dimmed" data-testid="part-day-note">

@@ -37,6 +37,8 @@ export type ReportParams = {
   lfl: boolean;
   /** The comparison at the period's exchange rates (sent only with a comparison). */
   constant_currency?: boolean;
+  /** Estimated footfall in footfall, conversion and sales per visitor (off: left out). */
+  footfall_estimates?: boolean;
 };
 
 function toReportParams(filters: Filters, range: DateRange, until: number | null): ReportParams {
@@ -50,6 +52,7 @@ function toReportParams(filters: Filters, range: DateRange, until: number | null
     until_hour: until,
     lfl: filters.lfl,
     constant_currency: filters.constantCurrency && filters.compare !== "none",
+    footfall_estimates: filters.estimates,
   };
 }
 
@@ -82,6 +85,7 @@ export function reportQuery(params: ReportParams, compare: Compare = params.comp
     ...(params.currency ? { currency: params.currency } : {}),
     ...(lfl ? { lfl: true } : {}),
     ...(params.constant_currency && compare !== "none" ? { constant_currency: true } : {}),
+    ...(params.footfall_estimates ? { footfall_estimates: "include" as const } : {}),
   };
 }
 

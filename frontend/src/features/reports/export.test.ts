@@ -122,6 +122,7 @@ describe("export requests", () => {
       compare: "previous_year",
       lfl: false,
       constant_currency: false,
+      footfall_estimates: "leave_out",
       location_ids: [3, 7],
       currency: "EUR",
     });

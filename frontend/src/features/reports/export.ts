@@ -47,6 +47,7 @@ export function exportQuery(params: ReportParams): URLSearchParams {
   if (params.currency) query.set("currency", params.currency);
   if (params.lfl && params.compare !== "none") query.set("lfl", "true");
   if (params.constant_currency && params.compare !== "none") query.set("constant_currency", "true");
+  if (params.footfall_estimates) query.set("footfall_estimates", "include");
   return query;
 }
 
@@ -119,6 +120,7 @@ export async function startExportJob(params: ReportParams, signal?: AbortSignal)
     ...(params.currency ? { currency: params.currency } : {}),
     constant_currency: Boolean(params.constant_currency) && params.compare !== "none",
     ...(params.until_hour ? { until_hour: params.until_hour } : {}),
+    footfall_estimates: params.footfall_estimates ? "include" : "leave_out",
   };
   return unwrap(await api.POST("/reports/exports", { body, signal }));
 }

@@ -64,6 +64,13 @@ function shownChange(summary: Summary, name: MetricName): number | null | undefi
   return summary.change[name];
 }
 
+/** "incl. 3 estimated days" under the footfall figures when estimated footfall is included. */
+export function estimatedNote(summary: Summary): string | null {
+  const n = summary.footfall_estimated_days ?? 0;
+  if (summary.footfall_estimates !== "include" || n === 0) return null;
+  return `incl. ${n} estimated ${n === 1 ? "day" : "days"}`;
+}
+
 /** `notes`: a line under a card's change (the dashboard's word on exchange rates for net sales). */
 type Props = { summary: Summary; compareLabel: string; notes?: Partial<Record<MetricName, ReactNode>> };
 
@@ -122,6 +129,11 @@ export function KpiCards({ summary, compareLabel, notes }: Props) {
               </Text>
             )}
             {value !== null && notes?.[name]}
+            {FOOTFALL_KPIS.has(name) && value !== null && estimatedNote(summary) && (
+              <Text size="xs" c="gray.7" fs="italic" mt={4} data-testid="kpi-estimated">
+                {estimatedNote(summary)}
+              </Text>
+            )}
             {FOOTFALL_KPIS.has(name) && value === null && (
               <Text size="xs" c="gray.7" mt={4}>
                 <Anchor component={Link} to="/footfall" size="xs" underline="always">

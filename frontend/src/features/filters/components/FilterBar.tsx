@@ -3,6 +3,7 @@ import { useMemo } from "react";
 
 import { useMe } from "@/features/auth/api";
 import { ConstantCurrencySwitch } from "@/features/filters/components/ConstantCurrencySwitch";
+import { EstimatesSwitch } from "@/features/filters/components/EstimatesSwitch";
 import {
   type Compare,
   COMPARE_LABELS,
@@ -141,6 +142,7 @@ export function FilterBar() {
             data-testid="filter-lfl"
           />
           <ConstantCurrencySwitch />
+          <EstimatesSwitch />
         </Group>
         <Text size="sm" c="gray.7" data-testid="filter-summary">
           {formatDateRange(range.from, range.to)}
@@ -148,6 +150,7 @@ export function FilterBar() {
             ? ` · compared with ${formatDateRange(comparison.from, comparison.to)}`
             : " · no comparison"}
           {filters.lfl && comparison ? " · like-for-like stores only" : ""}
+          {filters.estimates ? " · estimated footfall included" : ""}
         </Text>
       </Stack>
     </Paper>

@@ -29,11 +29,17 @@ export type StoredCell = {
 
 export const cellKey = (storeId: number, date: string) => `${storeId}|${date}`;
 
+/** A traded day without an entry, estimated by the server from the same weekday of previous
+ * weeks: shown greyed as "est." in its empty cell, never saved as a count. */
+export type EstimatedCell = { estimate: number; basis: string };
+
 type Props = {
   stores: GridStore[];
   days: string[];
   stored: Map<string, StoredCell>;
   lastYear: Map<string, StoredCell>;
+  /** The week's estimated days, by cellKey. */
+  estimates?: Map<string, EstimatedCell>;
   drafts: Map<string, string>;
   errors: Map<string, string>;
   today: string;
@@ -58,7 +64,7 @@ function lastYearText(cell: StoredCell | undefined): string {
  * and Enter move between cells, Tab follows the reading order, and a block copied from a
  * spreadsheet is pasted from the focused cell.
  */
-export function FootfallGrid({ stores, days, stored, lastYear, drafts, errors, today, onChange, onPasteIgnored }: Props) {
+export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts, errors, today, onChange, onPasteIgnored }: Props) {
   const inputs = useRef(new Map<string, HTMLInputElement>());
   const size = { rows: stores.length, cols: days.length };
   const dayFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
@@ -144,6 +150,7 @@ export function FootfallGrid({ stores, days, stored, lastYear, drafts, errors, t
               const changed = draft !== undefined && draft !== storedText(saved);
               const label = `${store.name}, ${longFormat.format(fromIso(day))}`;
               const errorId = `ff-err-${store.id}-${day}`;
+              const estimated = !saved && !value ? estimates?.get(key) : undefined;
               return (
                 <Table.Td
                   key={day}
@@ -164,6 +171,8 @@ export function FootfallGrid({ stores, days, stored, lastYear, drafts, errors, t
                     inputMode="numeric"
                     autoComplete="off"
                     value={value}
+                    placeholder={estimated ? `est. ${formatNumber(estimated.estimate)}` : undefined}
+                    data-estimate={estimated?.estimate}
                     readOnly={!canEdit}
                     title={saved?.hourly ? "Entered by the hour: edit the hours to change it" : day > today ? "In the future" : undefined}
                     onChange={(e) => onChange([{ key, text: e.currentTarget.value }])}
@@ -186,6 +195,11 @@ export function FootfallGrid({ stores, days, stored, lastYear, drafts, errors, t
                           <IconAlertTriangle size={14} aria-hidden />
                         </span>
                       </Tooltip>
+                    )}
+                    {estimated && (
+                      <Text span size="xs" c="gray.7" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
+                        est.
+                      </Text>
                     )}
                     {saved?.hourly && (
                       <Text span size="xs" c="gray.7">

@@ -26,6 +26,8 @@ export type FigureRow = {
   comparison?: MetricValues | null;
   /** The API's change per figure (fractions), as the summary's. */
   change?: Record<string, number | null> | null;
+  /** Store-days of the row whose footfall is estimated (marked "est." when included). */
+  footfall_estimated_days?: number;
 };
 
 /** The whole period's figures, as the API gives them (the breakdown's total or the summary). */
@@ -52,6 +54,9 @@ type Props = {
   searchLabel: string;
   testId: string;
   actions?: ReactNode;
+  /** Estimated footfall is in the figures (footfall_estimates=include): rows with estimated
+   * store-days show their footfall greyed as "est.". */
+  estimatesIncluded?: boolean;
 };
 
 const BEFORE = "before:";
@@ -109,6 +114,7 @@ export function FigureTable({
   searchLabel,
   testId,
   actions,
+  estimatesIncluded = false,
 }: Props) {
   const [compareOn, setCompareOn] = useState<string>(figures[0] ?? "net_sales");
   const compared = compareLabel !== null && figures.includes(compareOn) ? compareOn : null;
@@ -128,7 +134,14 @@ export function FigureTable({
         header: metricLabel(name, true),
         metric: name,
         value: (row) => sortable(name, row.metrics[name]),
-        render: (row) => figure(name, row.metrics[name], currency, noun),
+        render: (row) =>
+          name === "footfall" && estimatesIncluded && (row.footfall_estimated_days ?? 0) > 0 ? (
+            <Text span size="sm" c="gray.7" fs="italic" data-estimated="" title={`Includes ${row.footfall_estimated_days} estimated store-day(s)`}>
+              {figure(name, row.metrics[name], currency, noun)} est.
+            </Text>
+          ) : (
+            figure(name, row.metrics[name], currency, noun)
+          ),
       });
       if (name !== compared) continue;
       out.push(
@@ -147,7 +160,7 @@ export function FigureTable({
       );
     }
     return out;
-  }, [header, figures, order, currency, noun, compared, compareLabel]);
+  }, [header, figures, order, currency, noun, compared, compareLabel, estimatesIncluded]);
 
   const totalCells = (values: (id: string) => ReactNode) => columns.slice(1).map((c) => values(c.id));
   const whole = (id: string): ReactNode => {
