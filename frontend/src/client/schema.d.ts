@@ -6405,6 +6405,8 @@ export interface operations {
                 date_from: string;
                 /** @description Last local business date (inclusive) */
                 date_to: string;
+                /** @description Footfall of traded store-days without an entry, estimated from the same weekday of the previous 4 weeks (at least 2 with a count; app/footfall/ESTIMATES.md): `include` counts them in footfall, conversion and sales per visitor; `leave_out` (the default) keeps METRICS.md's rule, only days with an entry. Responses say how many store-days have an estimate (`footfall_estimated_days`) either way */
+                footfall_estimates?: components["schemas"]["FootfallEstimates"];
                 /** @description Store group ids, repeated or comma-separated: their stores the caller may see (with location_ids: the stores in both) */
                 group_ids?: string[] | null;
                 /** @description Like-for-like locations only (needs compare) */
