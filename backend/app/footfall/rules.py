@@ -21,7 +21,7 @@ it at once.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ CHAIN_FACTOR = 5
 CHAIN_MIN_STORES = 2
 MAX_VISITORS_PER_TRANSACTION = 50
 MAX_RANGE_DAYS = 366
+_WEEKS_BACK = tuple(timedelta(weeks=weeks) for weeks in range(1, UNUSUAL_WEEKS + 1))
 
 Key = tuple[int, date, int | None]  # location id, local date, hour (None: the whole day)
 DayKey = tuple[int, date]
@@ -113,10 +114,12 @@ def unusual_reason(
     value: int | None,
     *,
     transactions: int | None = None,
-    others: Sequence[int] = (),
+    others: Sequence[int] | Callable[[], Sequence[int]] = (),
 ) -> str | None:
     """Why a count is questioned (the module's rules), or None. `transactions`: the store's
-    transactions that day; `others`: the other stores' whole-day counts that day."""
+    transactions that day; `others`: the other stores' whole-day counts that day, or what makes
+    them (asked for only when the store's own history is too short: a report judging thousands
+    of store-days makes them for the few that need them)."""
     if value is None:
         return None
     if hour is None and transactions and value < transactions:
@@ -125,18 +128,18 @@ def unusual_reason(
             "sale needs a visitor"
         )
     past: list[int] = []
-    for weeks in range(1, UNUSUAL_WEEKS + 1):
-        earlier = day - timedelta(weeks=weeks)
+    for back in _WEEKS_BACK:
+        earlier = day - back
         figure = series.get(
             (location_id, earlier) if hour is None else (location_id, earlier, hour)
         )
         if figure is not None:
             past.append(figure)
-    weekday = f"{day:%A}" + ("" if hour is None else f" {hour:02d}:00")
     if len(past) >= UNUSUAL_MIN_WEEKS:
         median = statistics.median(past)
         if median <= 0 or (hour is not None and median < UNUSUAL_MIN_HOURLY):
             return None
+        weekday = f"{day:%A}" + ("" if hour is None else f" {hour:02d}:00")
         if value > UNUSUAL_FACTOR * median:
             return f"More than {UNUSUAL_FACTOR}x a usual {weekday} here ({median:,.0f})"
         if value * UNUSUAL_FACTOR < median:
@@ -144,6 +147,8 @@ def unusual_reason(
         return None
     if hour is not None:
         return None
+    if callable(others):
+        others = others()
     if len(others) >= CHAIN_MIN_STORES:
         median = statistics.median(others)
         if median > 0 and value > CHAIN_FACTOR * median:

@@ -11,9 +11,10 @@ writes in `app.footfall.grid`, the CSV import in `app.footfall.importing` and th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Literal, cast
 
 from sqlalchemy import Table, func, select
@@ -212,17 +213,29 @@ def day_flags(
         if count is None:
             why = closed_reason(sold)
         else:
-            others = [
-                figure
-                for store in by_date.get(day, [])
-                if store != location_id and (figure := days[(store, day)]) is not None
-            ]
             why = unusual_reason(
-                days, location_id, day, None, count, transactions=sold, others=others
+                days,
+                location_id,
+                day,
+                None,
+                count,
+                transactions=sold,
+                others=partial(_others, days, by_date.get(day, []), location_id, day),
             )
         if why is not None:
             result[(location_id, day)] = why
     return result
+
+
+def _others(
+    days: Mapping[DayKey, int | None], stores: Sequence[int], location_id: int, day: date
+) -> list[int]:
+    """The other stores' counts of the day (the chain's check for a store without history)."""
+    return [
+        figure
+        for store in stores
+        if store != location_id and (figure := days[(store, day)]) is not None
+    ]
 
 
 def _readable_ids(*, db: Session, user: User, location_ids: Sequence[int] | None) -> list[int]:
