@@ -38,8 +38,8 @@ def footfall_cell(
     formats: wb.Formats,
     *,
     include: bool,
-    estimated: int,
-    flagged: int,
+    estimated: int | None,
+    flagged: int | None,
     flag: str | None = None,
 ) -> tuple[Format | None, str | None]:
     """A footfall cell's own format and note, or (None, None) when it is not marked."""

@@ -40,6 +40,21 @@ from app.reports.engine import (
 from app.reports.request import ReportRequest
 from app.rollups.models import RollupDay
 
+# The marks of a period are counted up to this many days: judging years of store-days one by one
+# (and counting the days an estimate could fill) would add seconds to every long report. Asked
+# for (`include`), the estimated days are always counted.
+MARKED_DAYS = 92
+
+
+def counts_estimates(req: ReportRequest) -> bool:
+    """Whether the response counts its estimated (or estimable) store-days."""
+    return req.include_estimates or req.days <= MARKED_DAYS
+
+
+def judges_flags(req: ReportRequest) -> bool:
+    """Whether the response marks its store-days with a questioned footfall entry."""
+    return req.days <= MARKED_DAYS
+
 
 def _estimated(db: Session, req: ReportRequest, window: _Window) -> Any:
     return estimated_days(

@@ -34,12 +34,14 @@ ESTIMATED_DAYS = (
     "Store-days (of the period; a row's or point's own) that traded without a footfall entry and "
     "have an estimate from the same weekday of the previous weeks: counted in footfall, "
     "conversion and sales per visitor with footfall_estimates=include, left out otherwise. "
-    "Day reads only (0 for hourly figures and for so-far-today reports)"
+    "Day reads only (0 for hourly figures and for so-far-today reports). Null when not "
+    "counted: with footfall_estimates=leave_out over a period longer than 92 days"
 )
 FLAGGED_DAYS = (
     "Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer "
     "visitors than transactions, far from the store's usual weekday or the chain's other "
-    "stores, a closed day with sales). Day and store rows only"
+    "stores, a closed day with sales). Day and store rows only; null over a period longer "
+    "than 92 days (judged day by day, the marks are for periods read by the day)"
 )
 
 
@@ -171,7 +173,7 @@ class SummaryRead(BaseModel):
     coverage: Coverage
     comparison_coverage: Coverage | None = None
     footfall_estimates: FootfallEstimates = Field(default_factory=_leave_out)
-    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
+    footfall_estimated_days: int | None = Field(default_factory=_zero, description=ESTIMATED_DAYS)
     rates: RatesUsed
     recalculating: Recalculating
 
@@ -183,8 +185,8 @@ class TimeseriesPoint(BaseModel):
     # With a comparison: the change per metric as the summary's (fractions), from the figures
     # as shown; null without one.
     change: dict[str, float | None] | None = None
-    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
-    footfall_flagged_days: int = Field(default_factory=_zero, description=FLAGGED_DAYS)
+    footfall_estimated_days: int | None = Field(default_factory=_zero, description=ESTIMATED_DAYS)
+    footfall_flagged_days: int | None = Field(default_factory=_zero, description=FLAGGED_DAYS)
     footfall_flag: str | None = Field(None, description=FLAG)
 
 
@@ -208,8 +210,8 @@ class BreakdownRow(BaseModel):
     # had none there) and the change as the summary's, fractions per metric.
     comparison: MetricValues | None = None
     change: dict[str, float | None] | None = None
-    footfall_estimated_days: int = Field(default_factory=_zero, description=ESTIMATED_DAYS)
-    footfall_flagged_days: int = Field(default_factory=_zero, description=FLAGGED_DAYS)
+    footfall_estimated_days: int | None = Field(default_factory=_zero, description=ESTIMATED_DAYS)
+    footfall_flagged_days: int | None = Field(default_factory=_zero, description=FLAGGED_DAYS)
 
 
 class BreakdownTotal(BaseModel):

@@ -71,7 +71,7 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
     conv = Converter(req.currency)
     counts: dict[str, int]
     before_counts: dict[str, int] | None
-    estimated = 0
+    estimated: int | None = None
     if source == "orders" or req.until_hour is not None:
         # "So far today" cuts days at an hour: read per local hour from the order tables.
         if req.until_hour is not None:
@@ -87,7 +87,9 @@ def summary(*, db: Session, req: ReportRequest, source: Source = "rollups") -> S
         current_sums = _sum_all(read.sums.values())
         before_sums = _sum_all(read.before.values()) if read.before is not None else None
         counts, before_counts = read.counts, read.before_counts
-    if req.until_hour is None:
+    if req.until_hour is not None:
+        estimated = 0  # "so far today" reads hours: no estimates
+    elif estimates.counts_estimates(req):
         # Whichever the source: the orders' reference says the same (it ignores the choice).
         estimated = estimates.estimated_counts(db, req, _windows(req)[0], ()).get((), 0)
     current = m.compute(current_sums)
@@ -321,7 +323,11 @@ def timeseries(
         if granularity != Granularity.hour and req.until_hour is None
         else {}
     )
-    unmarked = (0, 0, None)
+    unmarked = (
+        0 if estimates.counts_estimates(req) else None,
+        0 if estimates.judges_flags(req) else None,
+        None,
+    )
     # Built as they are (1,096 points for three years of days): `present` gives each value
     # the type the schema declares.
     points = [
@@ -355,20 +361,27 @@ def timeseries(
 
 def _day_marks(
     db: Session, req: ReportRequest, main: Any, start: Callable[[CellKey], str]
-) -> dict[str, tuple[int, int, str | None]]:
+) -> dict[str, tuple[int | None, int | None, str | None]]:
     """Per bucket: its estimated store-days, its store-days with a questioned footfall entry,
-    and (a day of a one-store series) the question in words."""
-    marks: dict[str, tuple[int, int, str | None]] = {}
-    for (day,), n in estimates.estimated_counts(db, req, main, ("date",)).items():
-        label = start((0, day, None))
-        held = marks.get(label, (0, 0, None))
-        marks[label] = (held[0] + n, held[1], held[2])
-    one_store = len(req.location_ids) == 1
-    for (_, day), why in estimates.flagged_days(db, req).items():
-        label = start((0, day, None))
-        held = marks.get(label, (0, 0, None))
-        flag = why if one_store and label == day.isoformat() else None
-        marks[label] = (held[0], held[1] + 1, flag)
+    and (a day of a one-store series) the question in words; a mark not counted for so long a
+    period (`estimates.MARKED_DAYS`) is None."""
+    fresh = (
+        0 if estimates.counts_estimates(req) else None,
+        0 if estimates.judges_flags(req) else None,
+    )
+    marks: dict[str, tuple[int | None, int | None, str | None]] = {}
+    if fresh[0] is not None:
+        for (day,), n in estimates.estimated_counts(db, req, main, ("date",)).items():
+            label = start((0, day, None))
+            held = marks.get(label, (*fresh, None))
+            marks[label] = ((held[0] or 0) + n, held[1], held[2])
+    if fresh[1] is not None:
+        one_store = len(req.location_ids) == 1
+        for (_, day), why in estimates.flagged_days(db, req).items():
+            label = start((0, day, None))
+            held = marks.get(label, (*fresh, None))
+            flag = why if one_store and label == day.isoformat() else None
+            marks[label] = (held[0], (held[1] or 0) + 1, flag)
     return marks
 
 
@@ -413,11 +426,14 @@ def breakdown(
     before = grouped.before
     rows = []
     marked = by == BreakdownBy.location
+    counted, judged = estimates.counts_estimates(req), estimates.judges_flags(req)
     estimated = (
-        estimates.estimated_counts(db, req, _windows(req)[0], ("location",)) if marked else {}
+        estimates.estimated_counts(db, req, _windows(req)[0], ("location",))
+        if marked and counted
+        else {}
     )
     flagged: dict[str, int] = {}
-    for location_id, _ in estimates.flagged_days(db, req) if marked else {}:
+    for location_id, _ in estimates.flagged_days(db, req) if marked and judged else {}:
         flagged[str(location_id)] = flagged.get(str(location_id), 0) + 1
     # The period's rows only, as without a comparison: a key sold only in the comparison is in
     # the comparison's total, not a row of its own.
@@ -425,8 +441,8 @@ def breakdown(
         current = figures(grouped.rows[(key, label)])
         marks: dict[str, Any] = (
             {
-                "footfall_estimated_days": estimated.get((int(key),), 0),
-                "footfall_flagged_days": flagged.get(key, 0),
+                "footfall_estimated_days": estimated.get((int(key),), 0) if counted else None,
+                "footfall_flagged_days": flagged.get(key, 0) if judged else None,
             }
             if marked
             else {}

@@ -188,3 +188,31 @@ def test_the_grid_lists_the_estimate_and_how_it_was_made(
             "basis": "mean of 4 previous Mondays",
         }
     ]
+
+
+def test_over_a_long_period_the_marks_are_not_counted_unless_estimates_are_asked_for(
+    client: TestClient, seeded: Synced
+) -> None:
+    # 93 days up to the scenario's last day: the same store-days, read over a long period.
+    long = {"date_from": (NEXT_WEDNESDAY - timedelta(days=92)).isoformat()}
+    left_out = _get(client, seeded, "summary", **long)
+    assert left_out["footfall_estimated_days"] is None  # not counted: nothing asked for
+    points = _get(client, seeded, "timeseries", granularity="day", **long)["points"]
+    assert {(p["footfall_estimated_days"], p["footfall_flagged_days"]) for p in points} == {
+        (None, None)
+    }
+    [row] = _get(client, seeded, "breakdown", by="location", **long)["rows"]
+    assert (row["footfall_estimated_days"], row["footfall_flagged_days"]) == (None, None)
+    # Asked for, the estimates are counted (and in the figures) whatever the period.
+    included = _get(client, seeded, "summary", footfall_estimates="include", **long)
+    assert included["footfall_estimated_days"] == 1
+    assert included["metrics"]["footfall"] == left_out["metrics"]["footfall"] + ESTIMATE
+    [row] = _get(client, seeded, "breakdown", by="location", footfall_estimates="include", **long)[
+        "rows"
+    ]
+    assert (row["footfall_estimated_days"], row["footfall_flagged_days"]) == (1, None)
+    # 92 days are still read by the day: counted and judged.
+    short = {"date_from": (NEXT_WEDNESDAY - timedelta(days=91)).isoformat()}
+    assert _get(client, seeded, "summary", **short)["footfall_estimated_days"] == 1
+    [row] = _get(client, seeded, "breakdown", by="location", **short)["rows"]
+    assert (row["footfall_estimated_days"], row["footfall_flagged_days"]) == (1, 1)

@@ -1513,14 +1513,14 @@ export interface components {
             } | null;
             /**
              * Footfall Estimated Days
-             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports). Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
              */
-            footfall_estimated_days?: number;
+            footfall_estimated_days?: number | null;
             /**
              * Footfall Flagged Days
-             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
+             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only; null over a period longer than 92 days (judged day by day, the marks are for periods read by the day)
              */
-            footfall_flagged_days?: number;
+            footfall_flagged_days?: number | null;
             /** Key */
             key: string;
             /** Label */
@@ -2993,9 +2993,9 @@ export interface components {
             };
             /**
              * Footfall Estimated Days
-             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports). Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
              */
-            footfall_estimated_days?: number;
+            footfall_estimated_days?: number | null;
             footfall_estimates?: components["schemas"]["FootfallEstimates"];
             /** Lfl */
             lfl: boolean;
@@ -3100,9 +3100,9 @@ export interface components {
             } | null;
             /**
              * Footfall Estimated Days
-             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports)
+             * @description Store-days (of the period; a row's or point's own) that traded without a footfall entry and have an estimate from the same weekday of the previous weeks: counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Day reads only (0 for hourly figures and for so-far-today reports). Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
              */
-            footfall_estimated_days?: number;
+            footfall_estimated_days?: number | null;
             /**
              * Footfall Flag
              * @description A one-store day's footfall question in words (day series of one store); null otherwise
@@ -3110,9 +3110,9 @@ export interface components {
             footfall_flag?: string | null;
             /**
              * Footfall Flagged Days
-             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only
+             * @description Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer visitors than transactions, far from the store's usual weekday or the chain's other stores, a closed day with sales). Day and store rows only; null over a period longer than 92 days (judged day by day, the marks are for periods read by the day)
              */
-            footfall_flagged_days?: number;
+            footfall_flagged_days?: number | null;
             /** Metrics */
             metrics: {
                 [key: string]: string | number | null;

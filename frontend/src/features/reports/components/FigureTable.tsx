@@ -27,7 +27,7 @@ export type FigureRow = {
   /** The API's change per figure (fractions), as the summary's. */
   change?: Record<string, number | null> | null;
   /** Store-days of the row whose footfall is estimated (marked "est." when included). */
-  footfall_estimated_days?: number;
+  footfall_estimated_days?: number | null;
 };
 
 /** The whole period's figures, as the API gives them (the breakdown's total or the summary). */
