@@ -84,6 +84,8 @@ RAISED: dict[tuple[str, str], frozenset[int]] = {
     # The body's location_id is not the organization's (404); the counter id is mapped already.
     ("POST", "/api/v1/footfall/counters"): frozenset({404, 409}),
     ("POST", "/api/v1/api-keys"): frozenset({404}),  # a store of the body's location_ids
+    ("PUT", "/api/v1/alerts/rules"): frozenset({404}),  # an override at another org's store
+    ("PUT", "/api/v1/alerts/rules/overrides"): frozenset({404}),  # a store of location_ids
     # The body's location_ids; StorageUnavailable when EXPORT_DIR cannot be written.
     ("POST", "/api/v1/reports/exports"): frozenset({403, 404, 503}),
     ("GET", "/api/v1/reports/export.xlsx"): frozenset({503}),
