@@ -103,6 +103,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET /api/v1/reports/export.xlsx", R): "defect (docs): location_ids as text, read as ids",
     ("GET /api/v1/reports/heatmap", R): "date_to before date_from: a rule across fields",
     ("POST /api/v1/reports/exports", R): "a period over the longest allowed: across fields",
+    ("GET /api/v1/reports/breakdown", R): "a period over the longest allowed: across fields",
     ("GET /api/v1/alerts", "AcceptedNegativeData"): "unknown query parameters are ignored",
     ("DELETE /api/v1/square/connections/{connection_id}", "AcceptedNegativeData"): (
         "unknown query parameters are ignored"
