@@ -88,7 +88,7 @@ bench: install ## print the benchmarks' figures (also written to bench/results.j
 	cd backend && $(PY) -m bench.export_bench --rows 1000000
 	cd backend && $(PY) -m bench.chain_bench --stores 50 --years 3
 	cd backend && $(PY) -m bench.counter_intake --stores 50 --days 7
-	cd backend && $(PY) -m bench.traffic_bench --stores 10
+	cd backend && $(PY) -m bench.traffic_bench --stores 50
 
 clean: ## remove the virtualenvs and local data (backend/var)
 	rm -rf $(VENV) $(TOOLS) backend/var

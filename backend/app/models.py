@@ -20,6 +20,7 @@ from app.reports.models import (
     HourDaySums,
     LineDaySet,
     LineDaySums,
+    LocationHourSums,
     MonthDaySums,
     OrgDaySums,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "LineDaySums",
     "Location",
     "LocationGroup",
+    "LocationHourSums",
     "LocationRecalculation",
     "LoginAttempt",
     "MailMessage",

@@ -1,6 +1,6 @@
 """The hourly conversion report (GET /reports/traffic) over a year of a chain with hourly counts.
 
-    python -m bench.traffic_bench [--stores 10] [--orders-per-day 20] [--runs 20]
+    python -m bench.traffic_bench [--stores 50] [--orders-per-day 20] [--runs 20]
 
 Generates a chain as bench/chain_bench.py does (COPYed into a fresh PostgreSQL database, one year
 ending on its END date), builds the rollups, then gives every store-day with sales an hourly
@@ -29,7 +29,7 @@ from bench.common import drop_postgres, previous, record, scratch_postgres, use_
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stores", type=int, default=10)
+    parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--orders-per-day", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=20, help="timed requests per report")
     args = parser.parse_args(argv)

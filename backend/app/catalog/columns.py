@@ -23,11 +23,20 @@ def measure_columns(
     *,
     extra: tuple[str, ...] = (),
     without: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
 ) -> Any:
     """A declarative mixin with a NOT NULL `column_type` column per order measure (but those in
-    `without`) and per name in `extra`. Typed `Any`: its attributes are the catalog's, known at
-    run time, so the classes using it are checked loosely on those attributes."""
-    names = (*(m.name for m in ORDER_MEASURES if m.name not in without), *extra)
+    `without`; or only those in `only`) and per name in `extra`. Typed `Any`: its attributes are
+    the catalog's, known at run time, so the classes using it are checked loosely on those
+    attributes."""
+    names = (
+        *(
+            m.name
+            for m in ORDER_MEASURES
+            if m.name not in without and (only is None or m.name in only)
+        ),
+        *extra,
+    )
     namespace: dict[str, Any] = {
         column: mapped_column(column_type, nullable=False) for column in names
     }

@@ -176,13 +176,32 @@ def _split_in_sql(
     totals: Any = None,
     order: Callable[[Any], Any] | None = None,
 ) -> list[Any] | None:
+    """PostgreSQL: `_split_select`'s rows, or None when a rate is missing."""
+    split = _split_select(
+        db, req, conv, window, query, row, per_day=per_day, totals=totals, order=order
+    )
+    return None if split is None else list(db.execute(split))
+
+
+def _split_select(
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    window: _Window,
+    query: _Query,
+    row: Any,
+    *,
+    per_day: bool,
+    totals: Any = None,
+    order: Callable[[Any], Any] | None = None,
+) -> Any:
     """PostgreSQL: `posting.split` in SQL. The query's rows are grouped per location-day and
     `row` (an integer or text expression: the breakdown's row, which also breaks ties), each
     money expression converted into exact minor units of the reporting currency, and each
     location-day's posted amount — its rows' own rounded sum, or `totals`' column of the same
     name (a subquery by `loc` and `day`) — shared out by largest remainder with window
-    functions. Returns rows of ([date,] row, money in minor units..., plain...), or None when
-    a rate is missing (the caller's Python path raises the error naming it)."""
+    functions. Returns the select of rows ([date,] row, money in minor units..., plain...), or
+    None when a rate is missing (the caller's Python path raises the error naming it)."""
     rates = _rates_table(conv, _currencies(db, req), window)
     where = [*window.within(query.day), *query.where]
     if query.location is not None:
@@ -249,10 +268,6 @@ def _split_in_sql(
         split.append(
             func.sum(shares.c[f"floor_{name}"] + whole + case((rank <= k - n * whole, 1), else_=0))
         )
-    return list(
-        db.execute(
-            select(
-                *day_key, shares.c.row, *split, *(func.sum(shares.c[f"p_{n}"]) for n in plain)
-            ).group_by(*day_key, shares.c.row)
-        )
-    )
+    return select(
+        *day_key, shares.c.row, *split, *(func.sum(shares.c[f"p_{n}"]) for n in plain)
+    ).group_by(*day_key, shares.c.row)

@@ -1,8 +1,8 @@
 """Tables of the reports domain.
 
-`MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` / `OrgDaySums`: the converted
-caches of app/reports/cache.py, valid at the `MonthVersion`s of app/rollups/freshness.py (the
-table lives with the rollups).
+`MonthDaySums` / `LineDaySet` / `LineDaySums` / `HourDaySums` / `LocationHourSums` / `OrgDaySums`:
+the converted caches of app/reports/cache.py, valid at the `MonthVersion`s of
+app/rollups/freshness.py (the table lives with the rollups).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.catalog.columns import measure_columns
 from app.catalog.measures import ORDER_MONEY
+from app.catalog.metrics import NET_SALES
 from app.core.db import Base
 
 Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
@@ -24,6 +25,10 @@ Amount = Numeric()  # exact: minor units times a conversion factor, unrounded
 ConvertedMeasures = measure_columns("ConvertedMeasures", Amount)
 PostedMeasures = measure_columns(
     "PostedMeasures", Amount, extra=("fees",), without=("tender_fees",)
+)
+# Net sales' terms, posted (what the traffic report's store-hours need).
+NetSalesMeasures = measure_columns(
+    "NetSalesMeasures", Amount, only=tuple(name for _, name in NET_SALES)
 )
 
 
@@ -189,6 +194,43 @@ class HourDaySums(PostedMeasures, Base):  # type: ignore[misc,valid-type]
     units_sold: Mapped[Decimal] = mapped_column(Amount)
 
 
+class LocationHourSums(NetSalesMeasures, Base):  # type: ignore[misc,valid-type]
+    """One store's hours of one business date in `target`: the location-day's posted net sales
+    terms shared out among its hours by largest remainder (METRICS.md "Rounding"), exactly as
+    `HourDaySums` adds them up over the stores, and its transactions; what the traffic report
+    joins to each store-hour's footfall (app/reports/traffic.py). Its months are valid as their
+    `LineDaySet` row (grouping "location_hour") says. No foreign keys: a year of a 50-store
+    chain is ~180,000 rows made in one statement, and each key would check every row (1.4 s
+    a key); the app deletes neither organizations nor locations."""
+
+    __tablename__ = "report_location_hour"
+    __table_args__ = (
+        Index(
+            "ix_report_location_hour_org_target_key_date",
+            "org_id",
+            "target",
+            "rates_key",
+            "business_date",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int]
+    target: Mapped[str] = mapped_column(String(3))
+    rates_key: Mapped[str] = mapped_column(String(64))
+    location_id: Mapped[int]
+    business_date: Mapped[date]
+    hour: Mapped[int]
+    transactions: Mapped[Decimal] = mapped_column(Amount)
+
+
 # Every table of converted sums: emptied per rate source when its rates change. (A rebuild of the
 # rollups retires them by raising their months' versions instead, app/rollups/freshness.py.)
-CACHED_SUMS = (MonthDaySums, LineDaySums, HourDaySums, LineDaySet, OrgDaySums)
+CACHED_SUMS = (
+    MonthDaySums,
+    LineDaySums,
+    HourDaySums,
+    LocationHourSums,
+    LineDaySet,
+    OrgDaySums,
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -425,23 +425,33 @@ def breakdown(
 
     before = grouped.before
     rows = []
-    marked = by == BreakdownBy.location
+    # Rows made of whole store-days (by store, group, weekday) say how many of theirs have an
+    # estimated or a questioned footfall.
+    marked = spec.grain == "day"
     counted, judged = estimates.counts_estimates(req), estimates.judges_flags(req)
-    estimated = (
-        estimates.estimated_counts(db, req, _windows(req)[0], ("location",))
-        if marked and counted
-        else {}
-    )
+    estimated: dict[str, int] = {}
     flagged: dict[str, int] = {}
-    for location_id, _ in estimates.flagged_days(db, req) if marked and judged else {}:
-        flagged[str(location_id)] = flagged.get(str(location_id), 0) + 1
+    if marked:
+        row_of = breakdowns.ATTRIBUTIONS[by.value].group(db, req)
+
+        def key_of(location_id: int, day: date) -> str:
+            return row_of({"location": location_id, "date": day})[0]
+
+        if counted:
+            per_day = estimates.estimated_counts(db, req, _windows(req)[0], ("location", "date"))
+            for (location_id, day), n in per_day.items():
+                key = key_of(location_id, day)
+                estimated[key] = estimated.get(key, 0) + n
+        for location_id, day in estimates.flagged_days(db, req) if judged else {}:
+            key = key_of(location_id, day)
+            flagged[key] = flagged.get(key, 0) + 1
     # The period's rows only, as without a comparison: a key sold only in the comparison is in
     # the comparison's total, not a row of its own.
     for key, label in (k for k in grouped.rows if isinstance(k, tuple)):
         current = figures(grouped.rows[(key, label)])
         marks: dict[str, Any] = (
             {
-                "footfall_estimated_days": estimated.get((int(key),), 0) if counted else None,
+                "footfall_estimated_days": estimated.get(key, 0) if counted else None,
                 "footfall_flagged_days": flagged.get(key, 0) if judged else None,
             }
             if marked

@@ -9,17 +9,22 @@ visitor by the catalog's definitions (app/reports/metrics.py), over the hours wi
 days with sales data — METRICS.md's "days with footfall and sales", an hour at a time.
 
 Everything is added up in SQL per (date, hour) — at most 24 rows a day whatever the number of
-stores — and only those are folded into hours and weekdays here.
+stores — and only those are folded into hours and weekdays here. On PostgreSQL each store's
+posted hours come from a cache (`LocationHourSums`, made a month at a time the first time a
+report needs it, valid as the other report caches are: app/reports/cache.py) joined to the
+footfall as it is now: a year of a 50-store chain is read in ~0.2 s instead of split in ~1.8 s.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Numeric, and_, case, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.catalog.metrics import NET_SALES
@@ -27,13 +32,23 @@ from app.footfall.models import FootfallEntry
 from app.fx.converter import Converter
 from app.fx.currency import minor_digits
 from app.locations import recalculation
+from app.locations.models import Location
+from app.reports import cache as report_cache
 from app.reports import metrics as m
-from app.reports.cache_sql import _split_in_sql, _split_values
+from app.reports.cache_sql import (
+    _claim_month,
+    _split_in_sql,
+    _split_select,
+    _split_values,
+    _stale_months,
+)
 from app.reports.engine import (
     KeyedValues,
     _aggregate,
     _among,
+    _cache_key,
     _date_keys,
+    _dec,
     _is_postgres,
     _lfl,
     _plan_each_time,
@@ -41,6 +56,7 @@ from app.reports.engine import (
     _Window,
     _windows,
 )
+from app.reports.models import LocationHourSums
 from app.reports.reference import _rates
 from app.reports.request import ReportRequest
 from app.reports.schemas import TrafficCoverage, TrafficHour, TrafficRead, TrafficWeekdayHour
@@ -189,55 +205,41 @@ def _traded_days(db: Session, req: ReportRequest, window: _Window) -> Any:
 def _hour_sales(
     db: Session, req: ReportRequest, conv: Converter, window: _Window, used: Any, traded: Any
 ) -> KeyedValues:
-    """Net sales' parts and transactions per (weekday, hour) over the store-days `used`, and the
+    """Net sales' terms and transactions per (weekday, hour) over the store-days `used`, and the
     same over the hours with a count on days with sales (`conv_*`), each location-day's posted
-    amounts shared out among its hours (METRICS.md "Rounding"): in SQL on PostgreSQL.
-
-    Split once, among rows `2 * hour + counted`: a location-day's hours, in their order, each
-    marked whether conversion counts it, so conversion's net sales are exactly the counted
-    hours' shares (and not a second split)."""
-    h = RollupHour
+    amounts shared out among its hours (METRICS.md "Rounding"). On PostgreSQL from the store-hour
+    cache (`LocationHourSums`), whose months are made the first time they are needed."""
     count = FootfallEntry.__table__.alias("hour_count")
+
+    # 1 for an hour with a count on a day with sales (conversion's), else 0.
     counted = case((and_(count.c.id.is_not(None), traded.c.loc.is_not(None)), 1), else_=0)
-    row = h.hour * 2 + counted
-    query = _Query(
-        source=h.__table__.join(
-            used, and_(used.c.location_id == h.location_id, used.c.entry_date == h.business_date)
+
+    def joined(source: Any, location: Any, day: Any, hour: Any) -> Any:
+        return (
+            source.join(used, and_(used.c.location_id == location, used.c.entry_date == day))
+            .outerjoin(
+                count,
+                and_(
+                    count.c.location_id == location,
+                    count.c.entry_date == day,
+                    count.c.hour == hour,
+                    count.c.closed.is_(False),
+                    count.c["count"].is_not(None),
+                ),
+            )
+            .outerjoin(traded, and_(traded.c.loc == location, traded.c.day == day))
         )
-        .outerjoin(
-            count,
-            and_(
-                count.c.location_id == h.location_id,
-                count.c.entry_date == h.business_date,
-                count.c.hour == h.hour,
-                count.c.closed.is_(False),
-                count.c["count"].is_not(None),
-            ),
-        )
-        .outerjoin(traded, and_(traded.c.loc == h.location_id, traded.c.day == h.business_date)),
-        base=h.__table__,
-        location=h.location_id,
-        day=h.business_date,
-        currency=h.currency,
-        money={name: getattr(h, name) for name in _NET_PARTS},
-        plain={"transactions": h.transactions},
+
+    found = (
+        _cached_store_hours(db, req, conv, window, joined, counted)
+        if report_cache.enabled(db)
+        else None
     )
-    if _is_postgres(db):
-        found = _split_in_sql(db, req, conv, window, query, row, per_day=True)
-        split = (
-            None if found is None else _split_values(found, query, True, minor_digits(conv.target))
-        )
-    else:
-        split = None
-    if split is None:
-        # Elsewhere (and to raise a missing rate by name): per location-day-hour, split here.
-        keys = [h.business_date, row]
-        found_rows = _aggregate(db, req, conv, query, keys, window, fine=True, order=_last)
-        split = _date_keys(found_rows, ("date", "row"))
+    if found is None:
+        found = _split_store_hours(db, req, conv, window, joined, counted)
     values: KeyedValues = {}
-    for (day, marked), found_values in split.items():
-        hour, is_counted = divmod(int(marked), 2)
-        into = values.setdefault((_weekday(day), hour), dict.fromkeys(_SALES, ZERO))
+    for (weekday, hour, is_counted), found_values in found.items():
+        into = values.setdefault((weekday, hour), dict.fromkeys(_SALES, ZERO))
         for name in _NET_PARTS:
             into[name] += found_values[name]
             if is_counted:
@@ -246,6 +248,150 @@ def _hour_sales(
         if is_counted:
             into["conv_transactions"] += found_values["transactions"]
     return values
+
+
+_Joined = Callable[[Any, Any, Any, Any], Any]
+
+
+def _store_hours_query(source: Any = None) -> _Query:
+    h = RollupHour
+    return _Query(
+        source=h.__table__ if source is None else source,
+        base=h.__table__,
+        location=h.location_id,
+        day=h.business_date,
+        currency=h.currency,
+        money={name: getattr(h, name) for name in _NET_PARTS},
+        plain={"transactions": h.transactions},
+    )
+
+
+def _split_store_hours(
+    db: Session, req: ReportRequest, conv: Converter, window: _Window, joined: _Joined, counted: Any
+) -> KeyedValues:
+    """Straight from the hour rollups, per (weekday, hour, counted): each location-day split
+    among rows `2 * hour + counted` — its hours, in their order, each marked whether conversion
+    counts it, so conversion's net sales are exactly the counted hours' shares (and not a
+    second split). In SQL on PostgreSQL; elsewhere (and to raise a missing rate by name) per
+    location-day-hour, split here."""
+    h = RollupHour
+    row = h.hour * 2 + counted
+    query = _store_hours_query(joined(h.__table__, h.location_id, h.business_date, h.hour))
+    found = (
+        _split_in_sql(db, req, conv, window, query, row, per_day=True) if _is_postgres(db) else None
+    )
+    if found is not None:
+        split = _split_values(found, query, True, minor_digits(conv.target))
+    else:
+        keys = [h.business_date, row]
+        found_rows = _aggregate(db, req, conv, query, keys, window, fine=True, order=_last)
+        split = _date_keys(found_rows, ("date", "row"))
+    values: KeyedValues = {}
+    for (day, marked), found_values in split.items():
+        into = values.setdefault((_weekday(day), *divmod(int(marked), 2)), {})
+        for name, value in found_values.items():
+            into[name] = into.get(name, ZERO) + value
+    return values
+
+
+_GROUPING = "location_hour"
+_HOURS = 24
+_ANALYZE_AFTER = 50_000  # store-hours made in one report
+
+
+def _cached_store_hours(
+    db: Session, req: ReportRequest, conv: Converter, window: _Window, joined: _Joined, counted: Any
+) -> KeyedValues | None:
+    """PostgreSQL: per (weekday, hour, counted) from `LocationHourSums`, its stale months made
+    first for every store of the organization (split per location-day among its hours, rows
+    `location * 24 + hour`: a location-day's rows in hour order, as the heatmap splits them).
+    None when a rate is missing."""
+    c = LocationHourSums
+    rates_key, target = _cache_key(conv), conv.target
+    stale = _stale_months(db, req, conv, _GROUPING, window)
+    if stale:
+        every = replace(req, location_ids=_org_locations(db, req.org_id), currencies=None)
+        h = RollupHour
+        query = _store_hours_query()
+        unit = literal(Decimal(1).scaleb(-minor_digits(target)), Numeric)
+        made = 0
+        for month, version in stale:
+            last = report_cache.next_month(month) - timedelta(days=1)
+            split = _split_select(
+                db,
+                every,
+                conv,
+                _Window(month, last, None, 0),
+                query,
+                h.location_id * _HOURS + h.hour,
+                per_day=True,
+            )
+            if split is None:
+                return None
+            _claim_month(db, req, conv, _GROUPING, month, version)
+            db.execute(
+                delete(c).where(
+                    c.org_id == req.org_id,
+                    c.target == target,
+                    c.rates_key == rates_key,
+                    c.business_date >= month,
+                    c.business_date <= last,
+                )
+            )
+            # Stored straight from the split, in major units (as `_split_values` reads them).
+            found = split.subquery("split")
+            day, row, *sums = found.c
+            made += db.execute(
+                insert(c).from_select(
+                    [
+                        "org_id",
+                        "target",
+                        "rates_key",
+                        "location_id",
+                        "business_date",
+                        "hour",
+                        *query.money,
+                        *query.plain,
+                    ],
+                    select(
+                        literal(req.org_id),
+                        literal(target),
+                        literal(rates_key),
+                        row // _HOURS,
+                        day,
+                        row % _HOURS,
+                        *(x * unit for x in sums[: len(query.money)]),
+                        *sums[len(query.money) :],
+                    ),
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        if made >= _ANALYZE_AFTER:
+            # A new table's statistics come with autovacuum, up to a minute later: until then
+            # the planner takes a year of store-hours for one row and loops over them (3x).
+            db.execute(text(f"ANALYZE {c.__tablename__}"))
+    names = [*_NET_PARTS, "transactions"]
+    weekday = func.extract("isodow", c.business_date)
+    result: KeyedValues = {}
+    for row in db.execute(
+        select(weekday, c.hour, counted, *(func.sum(getattr(c, n)) for n in names))
+        .select_from(joined(c.__table__, c.location_id, c.business_date, c.hour))
+        .where(
+            c.org_id == req.org_id,
+            c.target == target,
+            c.rates_key == rates_key,
+            *window.within(c.business_date),
+            _among(db, c.location_id, req.location_ids),
+        )
+        .group_by(weekday, c.hour, counted)
+    ):
+        # ISO weekday 1-7 (Monday first) as date.weekday()'s 0-6.
+        key = (int(row[0]) - 1, int(row[1]), int(row[2]))
+        result[key] = dict(zip(names, map(_dec, row[3:]), strict=True))
+    return result
+
+
+def _org_locations(db: Session, org_id: int) -> list[int]:
+    return list(db.scalars(select(Location.id).where(Location.org_id == org_id)))
 
 
 def _weekday(day: date | str) -> int:

@@ -160,6 +160,35 @@ def test_flagged_days_are_marked_on_their_rows(client: TestClient, seeded: Synce
     assert row["footfall_flagged_days"] == 1
 
 
+def test_weekday_and_group_rows_are_marked_too(client: TestClient, seeded: Synced) -> None:
+    """Every row made of whole store-days says how many of its own are estimated or flagged:
+    by weekday, Monday holds the estimated day and Sunday the flagged one; by group, the group
+    of the store that has them."""
+    weekdays = {
+        row["key"]: row
+        for row in _get(client, seeded, "breakdown", by="weekday", footfall_estimates="include")[
+            "rows"
+        ]
+    }
+    marks = {
+        k: (r["footfall_estimated_days"], r["footfall_flagged_days"]) for k, r in weekdays.items()
+    }
+    assert marks.pop(str(MONDAY.weekday())) == (1, 0)
+    assert marks.pop(str(SUNDAY.weekday())) == (0, 1)
+    assert set(marks.values()) == {(0, 0)}
+    assert weekdays[str(MONDAY.weekday())]["metrics"]["footfall"] == ESTIMATE
+    made = client.post(
+        "/api/v1/location-groups",
+        json={"name": "South", "location_ids": [seeded.london.id]},
+        headers=seeded.owner.headers,
+    )
+    assert made.status_code == 201, made.text
+    everyone = {"location_ids": None}
+    rows = _get(client, seeded, "breakdown", by="group", **everyone)["rows"]
+    marks = {r["label"]: (r["footfall_estimated_days"], r["footfall_flagged_days"]) for r in rows}
+    assert marks == {"South": (1, 1), "No group": (0, 0)}
+
+
 def test_an_unknown_choice_is_refused_naming_it(client: TestClient, seeded: Synced) -> None:
     response = client.get(
         "/api/v1/reports/summary",

@@ -29,16 +29,19 @@ from app.fx import api as fx_api
 from app.fx import sources as fx_sources
 from app.locations import recalculation
 from app.locations.models import Location, RecalculationState
+from app.reports import cache as report_cache
 from app.reports import metrics, month_cache
 from app.reports import service as reports
 from app.reports.models import (
     MONTH_FOOTFALL,
     MONTH_SALES,
     LineDaySums,
+    LocationHourSums,
     MonthDaySums,
     OrgDaySums,
 )
 from app.reports.schemas import BreakdownBy, Compare, Granularity, SortOrder
+from app.reports.traffic import traffic
 from app.rollups.models import RollupDay
 from app.sales.models import CatalogItem, SaleOrder
 from app.square import recalculation as redating
@@ -164,15 +167,10 @@ def test_long_periods_from_the_month_cache_equal_the_straight_computation(
         assert (days, lines, org_days) == (0, 0, 0)
 
 
-def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain: Chain) -> None:
-    org_id, sim, location_ids = chain
-    request = req(org_id, location_ids)
-    first = reports.summary(db=db, req=request)
-    assert first.metrics["net_sales"] is not None
-    reports.summary(db=db, req=replace(request, location_ids=location_ids[:1]))
-    db.commit()  # the cached months (and the organization's days) are stored
-
-    # A September sale cancelled at Square after it was synced, then synced again.
+def cancel_a_september_sale(db: Session, chain: Chain) -> set[int]:
+    """A September sale cancelled at Square after it was synced, then every account synced
+    again (the simulator's clock moved on an hour); returns the orders known before."""
+    org_id, sim, _ = chain
     sale = db.scalars(
         select(SaleOrder)
         .where(
@@ -196,6 +194,19 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     sim.import_orders([cancel])
     sim.set_time("2026-10-28T19:00:00Z")
     sync_all(db, org_id, _connections(db, org_id))
+    return known
+
+
+def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain: Chain) -> None:
+    org_id, _, location_ids = chain
+    request = req(org_id, location_ids)
+    first = reports.summary(db=db, req=request)
+    assert first.metrics["net_sales"] is not None
+    reports.summary(db=db, req=replace(request, location_ids=location_ids[:1]))
+    db.commit()  # the cached months (and the organization's days) are stored
+
+    # A September sale cancelled at Square after it was synced, then synced again.
+    known = cancel_a_september_sale(db, chain)
     db.expire_all()
     after_edit = reports.summary(db=db, req=request)
     assert after_edit.metrics == reports.summary(db=db, req=request, source="orders").metrics
@@ -231,6 +242,107 @@ def test_a_change_to_a_cached_month_shows_in_the_next_report(db: Session, chain:
     assert after_footfall.metrics["footfall"] == int(before_footfall or 0) + 4321
     assert after_footfall.metrics == reports.summary(db=db, req=request, source="orders").metrics
     assert day_series(db, request, "rollups") == day_series(db, request, "orders")
+
+
+def test_traffic_from_the_store_hour_cache_equals_the_straight_computation(
+    db: Session, db_kind: str, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /reports/traffic reads each store's posted hours from `LocationHourSums`
+    (PostgreSQL): the same figures as splitting the hour rollups each time, for every store and
+    for one, and again after a cached month's sales or counts change."""
+    org_id, _, location_ids = chain
+    # September by the hour: every store-day's whole-day count replaced by hourly ones (some
+    # hours without a count), but for one day per store.
+    rng = random.Random(7)
+    september = [date(2026, 9, d) for d in range(1, 31)]
+    db.execute(
+        delete(FootfallEntry).where(
+            FootfallEntry.org_id == org_id,
+            FootfallEntry.entry_date >= september[0],
+            FootfallEntry.entry_date <= september[-1],
+        )
+    )
+    for n, location_id in enumerate(location_ids):
+        for day in september:
+            if day.day == 10 + n:
+                db.add(
+                    FootfallEntry(
+                        org_id=org_id,
+                        location_id=location_id,
+                        entry_date=day,
+                        count=500,
+                        source="manual",
+                    )
+                )
+                continue
+            for hour in range(7, 22):
+                if rng.random() < 0.85:
+                    db.add(
+                        FootfallEntry(
+                            org_id=org_id,
+                            location_id=location_id,
+                            entry_date=day,
+                            hour=hour,
+                            count=rng.randint(0, 60),
+                            source="api",
+                        )
+                    )
+    db.commit()
+    request = req(org_id, location_ids)
+    one = replace(request, location_ids=location_ids[:1])
+
+    def straight(r: reports.ReportRequest) -> Any:
+        with monkeypatch.context() as patched:
+            patched.setattr(report_cache, "enabled", lambda db: False)
+            return traffic(db=db, req=r)
+
+    first = traffic(db=db, req=request)
+    assert first.coverage.store_days_used == len(location_ids) * 29
+    assert first.coverage.store_days_daily_only > 0
+    assert first == straight(request)
+    assert traffic(db=db, req=one) == straight(one)
+    made = db.scalar(select(func.count()).where(LocationHourSums.org_id == org_id)) or 0
+    if db_kind == "postgres":
+        assert made > 0, "the report did not use the cache"
+    else:  # SQLite splits the rollups every time
+        assert made == 0
+    db.commit()
+
+    cancel_a_september_sale(db, chain)
+    db.expire_all()
+    after_edit = traffic(db=db, req=request)
+    assert after_edit == straight(request)
+    assert after_edit.by_hour != first.by_hour  # the cancelled sale left its hour
+    db.commit()
+
+    # A count for an hour that had none, on a cached September day of a store with sales.
+    owner = make_user(db, org_id=org_id, role=Role.owner).user
+    missing = next(
+        (location_ids[0], day, hour)
+        for day in september
+        for hour in range(7, 22)
+        if day.day != 10
+        and not db.scalar(
+            select(func.count()).where(
+                FootfallEntry.location_id == location_ids[0],
+                FootfallEntry.entry_date == day,
+                FootfallEntry.hour == hour,
+            )
+        )
+    )
+    grid_service.create(
+        db=db,
+        user=owner,
+        entry_in=FootfallCreate(
+            location_id=missing[0], date=missing[1], hour=missing[2], count=777
+        ),
+    )
+    db.commit()
+    after_count = traffic(db=db, req=request)
+    assert after_count == straight(request)
+    visitors = {h.hour: h.metrics["footfall"] for h in after_count.by_hour}
+    before = {h.hour: h.metrics["footfall"] for h in after_edit.by_hour}
+    assert visitors[missing[2]] == int(before.get(missing[2]) or 0) + 777
 
 
 def test_a_period_ending_mid_month_reads_that_month_whole_only_when_its_other_days_are_empty(
