@@ -1,12 +1,13 @@
-import { Anchor, Box, Group, Paper, Select, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Box, Select, Stack, Text } from "@mantine/core";
 import { IconCalendarOff } from "@tabler/icons-react";
-import { lazy, type ReactNode, Suspense, useEffect, useMemo } from "react";
+import { lazy, Suspense, useEffect, useMemo } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
+import { Section } from "@/components/ui/Section";
 import { CurrencyEffectNote } from "@/features/dashboard/components/CurrencyEffectNote";
 import { KpiCards } from "@/features/dashboard/components/KpiCards";
 import { LeagueTable } from "@/features/dashboard/components/LeagueTable";
@@ -42,28 +43,6 @@ export function loadTrendChart() {
 }
 const TrendChart = lazy(loadTrendChart);
 
-type SectionProps = { title: string; children: ReactNode; busy?: boolean; metric?: string; actions?: ReactNode };
-
-/** A dashboard panel; `metric` (a catalog name) puts the glossary's "i" beside its title, and
- * `actions` sit at the title's right. */
-function Section({ title, children, busy, metric, actions }: SectionProps) {
-  const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
-  return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined} miw={0}>
-      <Group justify="space-between" gap="xs" mb="sm">
-        <Group gap={4} wrap="nowrap">
-          <Title order={2} size="h4" id={id}>
-            {title}
-          </Title>
-          {metric && <MetricInfo name={metric} />}
-        </Group>
-        {actions}
-      </Group>
-      <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
-    </Paper>
-  );
-}
-
 // What the trend can draw: sales, and the traffic figures beside them (#25).
 const TREND_METRICS = ["net_sales", "transactions", "footfall", "conversion_rate", "sales_per_visitor"];
 
@@ -88,7 +67,7 @@ function Trend({ compareLabel }: { compareLabel: string | null }) {
     <Section
       title="Trend"
       busy={series.isPlaceholderData}
-      metric={metric}
+      info={<MetricInfo name={metric} />}
       actions={
         <Select
           aria-label="Figure drawn"
@@ -156,7 +135,7 @@ function HeatmapSection() {
   const params = useReportParams();
   const heatmap = useHeatmap(params);
   return (
-    <Section title="When you sell: weekday × hour" busy={heatmap.isPlaceholderData} metric="net_sales">
+    <Section title="When you sell: weekday × hour" busy={heatmap.isPlaceholderData} info={<MetricInfo name="net_sales" />}>
       {heatmap.isPending ? (
         <Loading label="Loading the heatmap" />
       ) : heatmap.isError ? (

@@ -1,12 +1,12 @@
-import { Anchor, Box, Group, Paper, SegmentedControl, Stack, Text, Title } from "@mantine/core";
+import { Anchor, SegmentedControl, Stack, Text } from "@mantine/core";
 import { IconDeviceCctv } from "@tabler/icons-react";
-import type { ReactNode } from "react";
 import { Link, useSearchParams } from "react-router";
 
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
+import { Section } from "@/components/ui/Section";
 import { MetricInfo } from "@/features/catalog/components/MetricInfo";
 import { type HeatCell, WeekdayHourHeatmap } from "@/features/dashboard/components/SalesHeatmap";
 import { FilterBar } from "@/features/filters/components/FilterBar";
@@ -24,26 +24,6 @@ import { formatNumber } from "@/lib/format";
 const HOUR_FIGURES = ["footfall", "transactions", "net_sales", "conversion_rate", "sales_per_visitor"];
 // The store comparison: ranked by conversion, with what it is made of.
 const STORE_FIGURES = ["conversion_rate", "footfall", "transactions", "sales_per_visitor"];
-
-type SectionProps = { title: string; children: ReactNode; busy?: boolean; metric?: string; actions?: ReactNode };
-
-function Section({ title, children, busy, metric, actions }: SectionProps) {
-  const id = `traffic-${title.toLowerCase().replace(/\W+/g, "-")}`;
-  return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined} miw={0}>
-      <Group justify="space-between" gap="xs" mb="sm">
-        <Group gap={4} wrap="nowrap">
-          <Title order={2} size="h4" id={id}>
-            {title}
-          </Title>
-          {metric && <MetricInfo name={metric} />}
-        </Group>
-        {actions}
-      </Group>
-      <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
-    </Paper>
-  );
-}
 
 const clock = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 
@@ -178,7 +158,7 @@ function TrafficFigures() {
             {data.currency}.
           </Text>
           <RatesNote rates={data.rates} currency={data.currency} />
-          <Section title="Footfall and conversion by hour" busy={busy} metric="conversion_rate">
+          <Section title="Footfall and conversion by hour" busy={busy} info={<MetricInfo name="conversion_rate" />}>
             <ByHour data={data} />
           </Section>
           <Section title="Power hours: weekday × hour" busy={busy}>
@@ -186,7 +166,7 @@ function TrafficFigures() {
           </Section>
         </>
       )}
-      <Section title="Store comparison: conversion" metric="conversion_rate">
+      <Section title="Store comparison: conversion" info={<MetricInfo name="conversion_rate" />}>
         <StoreConversion />
       </Section>
     </Stack>
