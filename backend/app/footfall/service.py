@@ -189,16 +189,7 @@ def day_flags(
     ids = set(location_ids)
     if not ids:
         return {}
-    # Every store of the organization: a new store's count is weighed against the others'.
-    org_stores = db.scalars(select(Location.id).where(Location.org_id == org_id)).all()
-    days, _, _ = _series(
-        db=db,
-        org_id=org_id,
-        location_ids=org_stores,
-        date_from=date_from - timedelta(weeks=UNUSUAL_WEEKS),
-        date_to=date_to,
-    )
-    transactions = rollup_service.day_transactions(
+    _, (days, _, _), transactions = _judged_against(
         db=db, org_id=org_id, location_ids=ids, date_from=date_from, date_to=date_to
     )
     by_date: dict[date, list[int]] = {}
@@ -225,6 +216,30 @@ def day_flags(
         if why is not None:
             result[(location_id, day)] = why
     return result
+
+
+def _judged_against(
+    *, db: Session, org_id: int, location_ids: Iterable[int], date_from: date, date_to: date
+) -> tuple[
+    Sequence[int],
+    tuple[dict[DayKey, int | None], dict[Key, int], set[DayKey]],
+    dict[DayKey, int],
+]:
+    """What app.footfall.rules weighs the stores' entries of a range against: every store of the
+    organization (a new store's count is weighed against the others'), their figures from
+    UNUSUAL_WEEKS before the range (`_series`), and the stores' transactions per day."""
+    org_stores = db.scalars(select(Location.id).where(Location.org_id == org_id)).all()
+    series = _series(
+        db=db,
+        org_id=org_id,
+        location_ids=org_stores,
+        date_from=date_from - timedelta(weeks=UNUSUAL_WEEKS),
+        date_to=date_to,
+    )
+    transactions = rollup_service.day_transactions(
+        db=db, org_id=org_id, location_ids=location_ids, date_from=date_from, date_to=date_to
+    )
+    return org_stores, series, transactions
 
 
 def _others(
@@ -276,23 +291,12 @@ def _series(
 def reads(*, db: Session, org_id: int, entries: Sequence[FootfallEntry]) -> list[FootfallRead]:
     if not entries:
         return []
-    first = min(e.entry_date for e in entries)
-    last = max(e.entry_date for e in entries)
-    # Every store of the organization: a new store's count is weighed against the others'.
-    org_stores = db.scalars(select(Location.id).where(Location.org_id == org_id)).all()
-    days, hours, _ = _series(
-        db=db,
-        org_id=org_id,
-        location_ids=org_stores,
-        date_from=first - timedelta(weeks=UNUSUAL_WEEKS),
-        date_to=last,
-    )
-    transactions = rollup_service.day_transactions(
+    org_stores, (days, hours, _), transactions = _judged_against(
         db=db,
         org_id=org_id,
         location_ids={e.location_id for e in entries},
-        date_from=first,
-        date_to=last,
+        date_from=min(e.entry_date for e in entries),
+        date_to=max(e.entry_date for e in entries),
     )
     user_ids = {e.updated_by_id for e in entries if e.updated_by_id is not None}
     names: dict[int, str] = {}
