@@ -6,7 +6,13 @@ import { formatNumber, userLocale } from "@/lib/format";
 
 export { cellKey };
 
-export type GridStore = { id: number; name: string; editable: boolean };
+export type GridStore = {
+  id: number;
+  name: string;
+  editable: boolean;
+  /** The hour its business day starts (0: midnight): the hourly grid's first hour. */
+  dayStart?: number;
+};
 
 /** What is stored for one store-day. */
 export type StoredCell = {

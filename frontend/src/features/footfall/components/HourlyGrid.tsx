@@ -1,0 +1,145 @@
+import { Table, Text } from "@mantine/core";
+
+import { GridCell, UnusualMark, useGridKeys } from "@/features/footfall/components/GridCell";
+import type { GridStore, StoredCell } from "@/features/footfall/components/FootfallGrid";
+import { hoursTotal, parseKeyed, replacedDays } from "@/features/footfall/entries";
+import { cellKey, cellText, fromIso, hourKey, hourLabel, type Pos } from "@/features/footfall/grid";
+import { formatNumber, userLocale } from "@/lib/format";
+
+type Props = {
+  store: GridStore;
+  days: string[];
+  /** The rows: local clock hours, in the order of the store's business day. */
+  hours: number[];
+  /** The week's store-days (cellKey): a whole-day figure, a closed day or an hourly total. */
+  stored: Map<string, StoredCell>;
+  /** The week's hours (hourKey). */
+  storedHours: Map<string, StoredCell>;
+  drafts: Map<string, string>;
+  /** Errors by hourKey, or by cellKey for a day (shown in its total). */
+  errors: Map<string, string>;
+  today: string;
+  onChange: (changes: { key: string; text: string }[]) => void;
+  onPasteIgnored?: (count: number) => void;
+};
+
+/**
+ * One store's week by the hour: hours down, days across, a count per hour and a total per day
+ * that follows what is typed. Keys and paste work as in the day grid. A closed day is closed all
+ * day and takes no hours; typing hours on a day with a whole-day count replaces that count.
+ */
+export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, errors, today, onChange, onPasteIgnored }: Props) {
+  const dayFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const longFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  const typed = [...drafts];
+  const replaced = new Map(replacedDays(typed, stored, storedHours).map((r) => [r.key, r]));
+
+  const closed = (day: string) => Boolean(stored.get(cellKey(store.id, day))?.closed);
+  const editable = ({ row, col }: Pos): boolean => {
+    const day = days[col];
+    return Boolean(store.editable && day && day <= today && hours[row] !== undefined && !closed(day));
+  };
+  const grid = useGridKeys({
+    size: { rows: hours.length, cols: days.length },
+    keyAt: ({ row, col }) => {
+      const day = days[col];
+      const hour = hours[row];
+      return day && hour !== undefined ? hourKey(store.id, day, hour) : undefined;
+    },
+    editable,
+    saved: (key) => cellText(storedHours.get(key)),
+    onChange,
+    onPasteIgnored,
+  });
+
+  const why = (day: string) => {
+    if (!store.editable) return undefined;
+    if (day > today) return "In the future";
+    if (closed(day)) return "Closed all day: to count it by the hour, reopen it in the day view";
+    return undefined;
+  };
+
+  return (
+    <Table withTableBorder withColumnBorders miw={620} className="footfall-grid" data-testid="hourly-grid">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th scope="col">Hour</Table.Th>
+          {days.map((day) => (
+            <Table.Th key={day} scope="col" ta="center">
+              {dayFormat.format(fromIso(day))}
+              {closed(day) && (
+                <Text size="xs" c="gray.7" fs="italic">
+                  closed
+                </Text>
+              )}
+            </Table.Th>
+          ))}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {hours.map((hour, row) => (
+          <Table.Tr key={hour}>
+            <Table.Th scope="row" fw={500} style={{ fontVariantNumeric: "tabular-nums" }}>
+              {hourLabel(hour)}
+            </Table.Th>
+            {days.map((day, col) => {
+              const key = hourKey(store.id, day, hour);
+              const saved = storedHours.get(key);
+              const draft = drafts.get(key);
+              const value = draft ?? cellText(saved);
+              const parsed = parseKeyed(key, value);
+              return (
+                <GridCell
+                  key={day}
+                  id={key}
+                  pos={{ row, col }}
+                  grid={grid}
+                  label={`${store.name}, ${longFormat.format(fromIso(day))}, ${hourLabel(hour)}`}
+                  value={value}
+                  changed={draft !== undefined && draft !== cellText(saved)}
+                  closed={closed(day)}
+                  error={errors.get(key) ?? (parsed.kind === "invalid" ? parsed.reason : undefined)}
+                  readOnly={!editable({ row, col })}
+                  title={why(day)}
+                  placeholder={closed(day) ? "closed" : undefined}
+                  onChange={onChange}
+                >
+                  {saved?.unusual && draft === undefined && <UnusualMark reason={saved.reason} />}
+                </GridCell>
+              );
+            })}
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+      <Table.Tfoot>
+        <Table.Tr data-testid="hourly-totals">
+          <Table.Th scope="row">Day total</Table.Th>
+          {days.map((day) => {
+            const key = cellKey(store.id, day);
+            const whole = stored.get(key);
+            const total = hoursTotal(key, typed, storedHours);
+            const swap = replaced.get(key);
+            const error = errors.get(key);
+            return (
+              <Table.Td key={day} ta="right" data-testid={`hourly-total-${day}`} style={{ fontVariantNumeric: "tabular-nums" }}>
+                <Text size="sm" fw={700}>
+                  {whole?.closed ? "closed" : total !== null ? formatNumber(total) : whole && !whole.hourly && whole.count !== null ? formatNumber(whole.count) : "–"}
+                </Text>
+                {whole && !whole.hourly && whole.count !== null && (
+                  <Text size="xs" c={swap ? "orange.9" : "gray.7"}>
+                    {swap ? `replaces the whole-day count of ${formatNumber(whole.count)}` : "whole day"}
+                  </Text>
+                )}
+                {error && (
+                  <Text size="xs" c="red.9" role="alert">
+                    {error}
+                  </Text>
+                )}
+              </Table.Td>
+            );
+          })}
+        </Table.Tr>
+      </Table.Tfoot>
+    </Table>
+  );
+}
