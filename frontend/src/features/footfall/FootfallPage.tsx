@@ -137,6 +137,9 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
       return cell.storeId === storeId && cell.hour !== null ? [cell.hour] : [];
     });
 
+  // What both grids take.
+  const grid = { days, stored, drafts, errors, today, onChange, onPasteIgnored: pasteIgnored };
+
   const dayName = (key: string) => {
     const { storeId, date } = splitKey(key);
     return `${stores.find((s) => s.id === storeId)?.name ?? "A store"}, ${formatDateRange(date, date)}`;
@@ -257,29 +260,17 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
           <div role="region" aria-labelledby="week-heading" tabIndex={-1} style={{ overflowX: "auto", position: "relative" }}>
             {hourStore ? (
               <HourlyGrid
+                {...grid}
                 store={hourStore}
-                days={days}
                 hours={dayHours(hourStore.dayStart ?? 0, allHours, hoursInUse(hourStore.id))}
-                stored={stored}
                 storedHours={storedHours}
-                drafts={drafts}
-                errors={errors}
-                today={today}
-                onChange={onChange}
-                onPasteIgnored={pasteIgnored}
               />
             ) : (
               <FootfallGrid
+                {...grid}
                 stores={stores}
-                days={days}
-                stored={stored}
                 estimates={estimates}
                 lastYear={lastYear}
-                drafts={drafts}
-                errors={errors}
-                today={today}
-                onChange={onChange}
-                onPasteIgnored={pasteIgnored}
                 onOpenHours={(id) => goTo({ hours: String(id) })}
               />
             )}

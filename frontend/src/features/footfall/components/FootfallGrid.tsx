@@ -1,8 +1,8 @@
 import { Anchor, Table, Text } from "@mantine/core";
 
-import { GridCell, UnusualMark, useGridKeys } from "@/features/footfall/components/GridCell";
-import { cellKey, cellText, fromIso, lastYearSameWeekday, parseCell, type Pos } from "@/features/footfall/grid";
-import { formatNumber, userLocale } from "@/lib/format";
+import { DaysHead, GridCell, UnusualMark, cellState, dayNames, useGridKeys } from "@/features/footfall/components/GridCell";
+import { cellKey, cellText, lastYearSameWeekday, type Pos } from "@/features/footfall/grid";
+import { formatNumber } from "@/lib/format";
 
 export { cellKey };
 
@@ -58,8 +58,7 @@ function lastYearText(cell: StoredCell | undefined): string {
  * opens its hours.
  */
 export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts, errors, today, onChange, onPasteIgnored, onOpenHours }: Props) {
-  const dayFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  const longFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  const names = dayNames();
 
   const editable = ({ row, col }: Pos): boolean => {
     const store = stores[row];
@@ -82,16 +81,7 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
 
   return (
     <Table withTableBorder withColumnBorders miw={760} className="footfall-grid" data-testid="footfall-grid">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th scope="col">Store</Table.Th>
-          {days.map((day) => (
-            <Table.Th key={day} scope="col" ta="center">
-              {dayFormat.format(fromIso(day))}
-            </Table.Th>
-          ))}
-        </Table.Tr>
-      </Table.Thead>
+      <DaysHead corner="Store" days={days} />
       <Table.Tbody>
         {stores.map((store, row) => (
           <Table.Tr key={store.id}>
@@ -101,22 +91,17 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
             {days.map((day, col) => {
               const key = cellKey(store.id, day);
               const saved = stored.get(key);
-              const draft = drafts.get(key);
-              const value = draft ?? cellText(saved);
-              const parsed = parseCell(value);
-              const label = `${store.name}, ${longFormat.format(fromIso(day))}`;
-              const estimated = !saved && !value ? estimates?.get(key) : undefined;
+              const cell = cellState(key, saved, drafts, errors);
+              const estimated = !saved && !cell.value ? estimates?.get(key) : undefined;
               return (
                 <GridCell
                   key={day}
                   id={key}
                   pos={{ row, col }}
                   grid={grid}
-                  label={label}
-                  value={value}
-                  changed={draft !== undefined && draft !== cellText(saved)}
-                  closed={parsed.kind === "closed"}
-                  error={errors.get(key) ?? (parsed.kind === "invalid" ? parsed.reason : undefined)}
+                  label={`${store.name}, ${names.long(day)}`}
+                  cell={cell}
+                  closed={cell.parsed.kind === "closed"}
                   readOnly={!editable({ row, col })}
                   title={saved?.hourly ? "Entered by the hour: open its hours to change it" : day > today ? "In the future" : undefined}
                   placeholder={estimated ? `est. ${formatNumber(estimated.estimate)}` : undefined}
@@ -126,7 +111,7 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
                   <Text span size="xs" c="gray.7" title="Same weekday last year">
                     LY {lastYearText(lastYearFor(lastYear, store.id, day))}
                   </Text>
-                  {saved?.unusual && draft === undefined && <UnusualMark reason={saved.reason} />}
+                  {saved?.unusual && cell.draft === undefined && <UnusualMark reason={saved.reason} />}
                   {estimated && (
                     <Text span size="xs" c="gray.7" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
                       est.

@@ -4,7 +4,8 @@ import { Table, Text, Tooltip } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 import { type ClipboardEvent, type KeyboardEvent, type ReactNode, useRef } from "react";
 
-import { isBlock, moveFocus, parseClipboard, pasteBlock, type Pos } from "@/features/footfall/grid";
+import { cellText, fromIso, isBlock, moveFocus, type ParsedCell, parseCell, parseClipboard, pasteBlock, type Pos } from "@/features/footfall/grid";
+import { userLocale } from "@/lib/format";
 
 type Change = { key: string; text: string };
 
@@ -93,16 +94,33 @@ export function UnusualMark({ reason }: { reason?: string | null }) {
   );
 }
 
+/**
+ * A cell as shown: its draft (what was typed, if anything), its text, what that text means,
+ * whether it differs from what is saved, and its error (the server's, or the text's own).
+ */
+export function cellState(
+  key: string,
+  saved: { count: number | null; closed: boolean } | undefined,
+  drafts: Map<string, string>,
+  errors: Map<string, string>,
+  parse: (text: string) => ParsedCell = parseCell,
+) {
+  const draft = drafts.get(key);
+  const value = draft ?? cellText(saved);
+  const parsed = parse(value);
+  const error = errors.get(key) ?? (parsed.kind === "invalid" ? parsed.reason : undefined);
+  return { draft, value, parsed, changed: draft !== undefined && draft !== cellText(saved), error };
+}
+
 type CellProps = {
   id: string;
   pos: Pos;
   grid: GridKeys;
   /** What the input reads out: the store and the day (and hour). */
   label: string;
-  value: string;
-  changed: boolean;
+  /** Its text, whether that is changed, and its error (cellState). */
+  cell: { value: string; changed: boolean; error?: string };
   closed: boolean;
-  error?: string;
   readOnly: boolean;
   title?: string;
   placeholder?: string;
@@ -113,7 +131,7 @@ type CellProps = {
 };
 
 /** One cell of a footfall grid: a spreadsheet-like input, its marks and its error. */
-export function GridCell({ id, pos, grid, label, value, changed, closed, error, readOnly, title, placeholder, estimate, onChange, children }: CellProps) {
+export function GridCell({ id, pos, grid, label, cell: { value, changed, error }, closed, readOnly, title, placeholder, estimate, onChange, children }: CellProps) {
   const errorId = `ff-err-${id.replaceAll("|", "-")}`;
   return (
     <Table.Td p={4} data-changed={changed || undefined} data-closed={closed || undefined} data-invalid={error ? true : undefined}>
@@ -142,5 +160,30 @@ export function GridCell({ id, pos, grid, label, value, changed, closed, error, 
         </Text>
       )}
     </Table.Td>
+  );
+}
+
+/** A day as a column heading ("Mon, Nov 2") and as a cell's name ("Monday, November 2"). */
+export function dayNames() {
+  const short = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const long = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  return { short: (day: string) => short.format(fromIso(day)), long: (day: string) => long.format(fromIso(day)) };
+}
+
+/** The grid's heading row: what the rows are, then the week's days (with a note under a day). */
+export function DaysHead({ corner, days, note }: { corner: string; days: string[]; note?: (day: string) => ReactNode }) {
+  const names = dayNames();
+  return (
+    <Table.Thead>
+      <Table.Tr>
+        <Table.Th scope="col">{corner}</Table.Th>
+        {days.map((day) => (
+          <Table.Th key={day} scope="col" ta="center">
+            {names.short(day)}
+            {note?.(day)}
+          </Table.Th>
+        ))}
+      </Table.Tr>
+    </Table.Thead>
   );
 }

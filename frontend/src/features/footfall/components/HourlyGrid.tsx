@@ -1,10 +1,10 @@
 import { Table, Text } from "@mantine/core";
 
-import { GridCell, UnusualMark, useGridKeys } from "@/features/footfall/components/GridCell";
+import { DaysHead, GridCell, UnusualMark, cellState, dayNames, useGridKeys } from "@/features/footfall/components/GridCell";
 import type { GridStore, StoredCell } from "@/features/footfall/components/FootfallGrid";
 import { hoursTotal, parseKeyed, replacedDays } from "@/features/footfall/entries";
-import { cellKey, cellText, fromIso, hourKey, hourLabel, type Pos } from "@/features/footfall/grid";
-import { formatNumber, userLocale } from "@/lib/format";
+import { cellKey, cellText, hourKey, hourLabel, type Pos } from "@/features/footfall/grid";
+import { formatNumber } from "@/lib/format";
 
 type Props = {
   store: GridStore;
@@ -29,8 +29,7 @@ type Props = {
  * day and takes no hours; typing hours on a day with a whole-day count replaces that count.
  */
 export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, errors, today, onChange, onPasteIgnored }: Props) {
-  const dayFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  const longFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  const names = dayNames();
   const typed = [...drafts];
   const replaced = new Map(replacedDays(typed, stored, storedHours).map((r) => [r.key, r]));
 
@@ -61,21 +60,17 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
 
   return (
     <Table withTableBorder withColumnBorders miw={620} className="footfall-grid" data-testid="hourly-grid">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th scope="col">Hour</Table.Th>
-          {days.map((day) => (
-            <Table.Th key={day} scope="col" ta="center">
-              {dayFormat.format(fromIso(day))}
-              {closed(day) && (
-                <Text size="xs" c="gray.7" fs="italic">
-                  closed
-                </Text>
-              )}
-            </Table.Th>
-          ))}
-        </Table.Tr>
-      </Table.Thead>
+      <DaysHead
+        corner="Hour"
+        days={days}
+        note={(day) =>
+          closed(day) && (
+            <Text size="xs" c="gray.7" fs="italic">
+              closed
+            </Text>
+          )
+        }
+      />
       <Table.Tbody>
         {hours.map((hour, row) => (
           <Table.Tr key={hour}>
@@ -85,26 +80,22 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
             {days.map((day, col) => {
               const key = hourKey(store.id, day, hour);
               const saved = storedHours.get(key);
-              const draft = drafts.get(key);
-              const value = draft ?? cellText(saved);
-              const parsed = parseKeyed(key, value);
+              const cell = cellState(key, saved, drafts, errors, (text) => parseKeyed(key, text));
               return (
                 <GridCell
                   key={day}
                   id={key}
                   pos={{ row, col }}
                   grid={grid}
-                  label={`${store.name}, ${longFormat.format(fromIso(day))}, ${hourLabel(hour)}`}
-                  value={value}
-                  changed={draft !== undefined && draft !== cellText(saved)}
+                  label={`${store.name}, ${names.long(day)}, ${hourLabel(hour)}`}
+                  cell={cell}
                   closed={closed(day)}
-                  error={errors.get(key) ?? (parsed.kind === "invalid" ? parsed.reason : undefined)}
                   readOnly={!editable({ row, col })}
                   title={why(day)}
                   placeholder={closed(day) ? "closed" : undefined}
                   onChange={onChange}
                 >
-                  {saved?.unusual && draft === undefined && <UnusualMark reason={saved.reason} />}
+                  {saved?.unusual && cell.draft === undefined && <UnusualMark reason={saved.reason} />}
                 </GridCell>
               );
             })}
