@@ -128,7 +128,7 @@ describe("footfall by the hour", () => {
     expect(hourCell(3, "10:00")).toHaveValue("200");
     expect(hourCell(4, "09:00")).toHaveValue("");
     expect(total(TUE)).toHaveTextContent("300");
-    expect(total(TUE)).toHaveTextContent("replaces the whole-day count of 840");
+    expect(total(TUE)).toHaveTextContent("replaces whole-day 840");
 
     await user.click(screen.getByRole("button", { name: "Save 2 changes" }));
     const dialog = await screen.findByRole("dialog", { name: "Replace whole-day counts with hourly counts?" });

@@ -214,7 +214,9 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
           )}
         </Group>
         <Text size="sm" c="gray.7">
-          {hourStore
+          {hourStore && !canWrite
+            ? `${hourStore.name} by the hour, with each day's total. You can see the counts; only managers, admins and owners can change them.`
+            : hourStore
             ? `${hourStore.name} by the hour: type each hour's visitors; the day total adds them up. Hours with a count are always shown. Arrow keys and Enter move between cells; paste a block copied from a spreadsheet into the first cell. A day has either one whole-day count or hourly counts, and a closed day is closed all day.`
             : canWrite
             ? "Type a count, or “closed” (c) for a closed day; clear a cell to remove its entry. Arrow keys and Enter move between cells; paste a block copied from a spreadsheet into the first cell. “LY” is the same weekday last year."

@@ -171,12 +171,24 @@ export function dayNames() {
 }
 
 /** The grid's heading row: what the rows are, then the week's days (with a note under a day). */
-export function DaysHead({ corner, days, note }: { corner: string; days: string[]; note?: (day: string) => ReactNode }) {
+export function DaysHead({
+  corner,
+  days,
+  note,
+  cornerClass,
+}: {
+  corner: string;
+  days: string[];
+  note?: (day: string) => ReactNode;
+  cornerClass?: string;
+}) {
   const names = dayNames();
   return (
     <Table.Thead>
       <Table.Tr>
-        <Table.Th scope="col">{corner}</Table.Th>
+        <Table.Th scope="col" className={cornerClass}>
+          {corner}
+        </Table.Th>
         {days.map((day) => (
           <Table.Th key={day} scope="col" ta="center">
             {names.short(day)}

@@ -59,9 +59,10 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
   };
 
   return (
-    <Table withTableBorder withColumnBorders miw={620} className="footfall-grid" data-testid="hourly-grid">
+    <Table withTableBorder withColumnBorders miw={620} className="footfall-grid report-table" data-testid="hourly-grid">
       <DaysHead
         corner="Hour"
+        cornerClass="sticky-col"
         days={days}
         note={(day) =>
           closed(day) && (
@@ -74,7 +75,7 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
       <Table.Tbody>
         {hours.map((hour, row) => (
           <Table.Tr key={hour}>
-            <Table.Th scope="row" fw={500} style={{ fontVariantNumeric: "tabular-nums" }}>
+            <Table.Th scope="row" fw={500} className="sticky-col" style={{ fontVariantNumeric: "tabular-nums" }}>
               {hourLabel(hour)}
             </Table.Th>
             {days.map((day, col) => {
@@ -104,7 +105,9 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
       </Table.Tbody>
       <Table.Tfoot>
         <Table.Tr data-testid="hourly-totals">
-          <Table.Th scope="row">Day total</Table.Th>
+          <Table.Th scope="row" className="sticky-col">
+            Day total
+          </Table.Th>
           {days.map((day) => {
             const key = cellKey(store.id, day);
             const whole = stored.get(key);
@@ -117,8 +120,8 @@ export function HourlyGrid({ store, days, hours, stored, storedHours, drafts, er
                   {whole?.closed ? "closed" : total !== null ? formatNumber(total) : whole && !whole.hourly && whole.count !== null ? formatNumber(whole.count) : "–"}
                 </Text>
                 {whole && !whole.hourly && whole.count !== null && (
-                  <Text size="xs" c={swap ? "orange.9" : "gray.7"}>
-                    {swap ? `replaces the whole-day count of ${formatNumber(whole.count)}` : "whole day"}
+                  <Text size="xs" c={swap ? "red.9" : "gray.7"}>
+                    {swap ? `replaces whole-day ${formatNumber(whole.count)}` : "whole day"}
                   </Text>
                 )}
                 {error && (
