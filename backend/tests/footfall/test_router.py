@@ -92,6 +92,42 @@ def test_hourly_counts_and_whole_day_figures_do_not_mix(client: TestClient, db: 
     assert hours == [(9, 20), (10, 35)]
 
 
+def test_one_grid_save_swaps_a_whole_day_figure_for_hours_and_back(
+    client: TestClient, db: Session
+) -> None:
+    """The hourly editor replaces a day's whole-day figure by its hours in one all-or-nothing
+    request: the whole-day cell sent cleared beside the hours; and clearing every hour beside a
+    whole-day figure goes the other way."""
+    s = shop(client, db)
+    day = MONDAY.isoformat()
+    assert post(client, s.owner, location_id=s.soho.id, count=840).status_code == 201
+    hours = [
+        {"location_id": s.soho.id, "date": day, "hour": h, "count": c}
+        for h, c in ((9, 20), (10, 35))
+    ]
+
+    # Hours alone still clash with the stored whole-day figure, and nothing is written.
+    refused = client.put(f"{URL}/bulk", json={"entries": hours}, headers=s.owner.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "entries.0.hour"
+    assert [(e["hour"], e["count"]) for e in listing(client, s.owner)] == [(None, 840)]
+
+    cleared_day = {"location_id": s.soho.id, "date": day, "count": None}
+    swapped = client.put(
+        f"{URL}/bulk", json={"entries": [cleared_day, *hours]}, headers=s.owner.headers
+    )
+    assert swapped.status_code == 200, swapped.text
+    body = swapped.json()
+    assert (body["created"], body["deleted"]) == (2, 1)
+    assert [(e["hour"], e["count"]) for e in body["items"]] == [(9, 20), (10, 35)]
+    assert [(e["hour"], e["count"]) for e in listing(client, s.owner)] == [(9, 20), (10, 35)]
+
+    back = [{**cell, "count": None} for cell in hours] + [{**cleared_day, "count": 55}]
+    undone = client.put(f"{URL}/bulk", json={"entries": back}, headers=s.owner.headers)
+    assert undone.status_code == 200, undone.text
+    assert [(e["hour"], e["count"]) for e in listing(client, s.owner)] == [(None, 55)]
+
+
 def test_dates_in_the_future_before_opening_or_after_closing_are_refused(
     client: TestClient, db: Session
 ) -> None:

@@ -111,7 +111,7 @@ export const heatmap: Heatmap = {
   rates,
 };
 
-export type Route = (url: URL) => Response | undefined;
+export type Route = (url: URL, request: Request) => Response | undefined | Promise<Response | undefined>;
 
 export const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -123,7 +123,7 @@ export function stubApi(route: Route) {
     const url = new URL(input.url);
     seen.push(url);
     if (url.pathname.startsWith("/api/v1/auth/")) return json({}, 401);
-    return route(url) ?? json({ detail: "Not Found" }, 404);
+    return (await route(url, input)) ?? json({ detail: "Not Found" }, 404);
   });
   return seen;
 }

@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { ActionIcon, Alert, Button, Group, Modal, Paper, SegmentedControl, Select, Stack, Switch, Text, Title } from "@mantine/core";
 import { IconChevronLeft, IconChevronRight } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
@@ -7,46 +7,28 @@ import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { useMe } from "@/features/auth/api";
-import { type FootfallCell, type FootfallEntry, useFootfall, useSaveFootfall } from "@/features/footfall/api";
-import { FootfallGrid, type GridStore, type StoredCell, cellKey } from "@/features/footfall/components/FootfallGrid";
+import { useFootfall, useSaveFootfall } from "@/features/footfall/api";
+import { FootfallGrid, type GridStore } from "@/features/footfall/components/FootfallGrid";
+import { HourlyGrid } from "@/features/footfall/components/HourlyGrid";
 import { QuickCount } from "@/features/footfall/components/QuickCount";
 import { ImportPanel } from "@/features/footfall/components/ImportPanel";
+import { byCell, byHour, cellsToSave, parseKeyed, type Replaced, replacedDays, savedText } from "@/features/footfall/entries";
 import {
   addDays,
-  cellText,
+  cellKey,
+  dayHours,
+  hourKey,
+  hourLabel,
   isIsoDate,
   lastYearSameWeekday,
   localToday,
-  parseCell,
+  splitKey,
   startOfWeek,
   weekDays,
 } from "@/features/footfall/grid";
 import { StoresGate } from "@/features/locations/components/StoresGate";
 import { ApiError, errorMessage } from "@/lib/api";
-import { formatDateRange } from "@/lib/format";
-
-/** Entries by store-day; a day entered by the hour shows its total and is flagged hourly. */
-function byCell(entries: FootfallEntry[] | undefined): Map<string, StoredCell> {
-  const cells = new Map<string, StoredCell>();
-  for (const e of entries ?? []) {
-    const key = cellKey(e.location_id, e.date);
-    const reason = e.unusual_reason ?? null;
-    if (e.hour === null) {
-      cells.set(key, { count: e.count, closed: e.closed, unusual: e.unusual, reason, hourly: false });
-    } else {
-      const sum = cells.get(key);
-      const hour = reason && `${String(e.hour).padStart(2, "0")}:00: ${reason}`;
-      cells.set(key, {
-        count: (sum?.count ?? 0) + (e.count ?? 0),
-        closed: false,
-        unusual: Boolean(sum?.unusual) || e.unusual,
-        reason: sum?.reason ?? hour,
-        hourly: true,
-      });
-    }
-  }
-  return cells;
-}
+import { formatDateRange, formatNumber } from "@/lib/format";
 
 function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) {
   const [params, setParams] = useSearchParams();
@@ -65,6 +47,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
   const [questioned, setQuestioned] = useState<string[]>([]);
 
   const stored = useMemo(() => byCell(week.data?.items), [week.data]);
+  const storedHours = useMemo(() => byHour(week.data?.items), [week.data]);
   const estimates = useMemo(
     () =>
       new Map(
@@ -74,8 +57,13 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
   );
   const lastYear = useMemo(() => byCell(lastYearWeek.data?.items), [lastYearWeek.data]);
 
-  const changed = [...drafts].filter(([key, text]) => text.trim() !== cellText(stored.get(key)));
-  const invalid = changed.filter(([, text]) => parseCell(text).kind === "invalid").length;
+  // By the hour: one store's week, hours down (?hours=<store id>); otherwise the stores' days.
+  const hourStore = stores.find((s) => String(s.id) === params.get("hours"));
+  const [allHours, setAllHours] = useState(false);
+  const [confirming, setConfirming] = useState<Replaced[] | null>(null);
+
+  const changed = [...drafts].filter(([key, text]) => text.trim() !== savedText(key, stored, storedHours));
+  const invalid = changed.filter(([key, text]) => parseKeyed(key, text).kind === "invalid").length;
 
   // A save's 422 names the cell as entries.<i>.<field>: shown under that cell.
   const [sent, setSent] = useState<string[]>([]);
@@ -91,13 +79,17 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
     return map;
   }, [save.error, sent]);
 
-  const goTo = (target: string) => {
-    if (changed.length > 0 && !window.confirm("Leave this week without saving your changes?")) return;
+  /** Moves to another week or view; unsaved changes are left only if the user says so. */
+  const goTo = (changes: Record<string, string | null>) => {
+    if (changed.length > 0 && !window.confirm("Leave without saving your changes?")) return;
     setDrafts(new Map());
     setSaved(null);
     save.reset();
     const next = new URLSearchParams(params);
-    next.set("week", target);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) next.delete(name);
+      else next.set(name, value);
+    }
     setParams(next);
   };
 
@@ -110,21 +102,9 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
     });
   };
 
-  const onSave = () => {
-    const keys: string[] = [];
-    const entries: FootfallCell[] = [];
-    for (const [key, text] of changed) {
-      const [storeId, date] = key.split("|");
-      const parsed = parseCell(text);
-      if (parsed.kind === "invalid" || !storeId || !date) continue;
-      keys.push(key);
-      entries.push({
-        location_id: Number(storeId),
-        date,
-        count: parsed.kind === "count" ? parsed.count : null,
-        closed: parsed.kind === "closed",
-      });
-    }
+  const send = (replaced: Replaced[]) => {
+    setConfirming(null);
+    const { keys, entries } = cellsToSave(changed, replaced);
     setSent(keys);
     save.mutate(entries, {
       onSuccess: (result) => {
@@ -137,11 +117,39 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
         const typed = new Set(keys);
         setQuestioned(
           result.items
-            .filter((e) => e.unusual && e.hour === null && typed.has(cellKey(e.location_id, e.date)))
-            .map((e) => `${names.get(e.location_id) ?? "A store"}, ${formatDateRange(e.date, e.date)}: ${e.unusual_reason ?? "unusual"}`),
+            .filter((e) => e.unusual && typed.has(e.hour === null ? cellKey(e.location_id, e.date) : hourKey(e.location_id, e.date, e.hour)))
+            .map(
+              (e) =>
+                `${names.get(e.location_id) ?? "A store"}, ${formatDateRange(e.date, e.date)}${e.hour === null ? "" : ` ${hourLabel(e.hour)}`}: ${e.unusual_reason ?? "unusual"}`,
+            ),
         );
       },
     });
+  };
+
+  const pasteIgnored = (n: number) =>
+    setNotice(`${n} pasted value${n === 1 ? " was" : "s were"} left out: off the grid, in the future or not yours to edit.`);
+
+  /** The hours of a store's week that hold a count, saved or typed: never hidden. */
+  const hoursInUse = (storeId: number) =>
+    [...storedHours.keys(), ...[...drafts].filter(([, text]) => text.trim() !== "").map(([key]) => key)].flatMap((key) => {
+      const cell = splitKey(key);
+      return cell.storeId === storeId && cell.hour !== null ? [cell.hour] : [];
+    });
+
+  // What both grids take.
+  const grid = { days, stored, drafts, errors, today, onChange, onPasteIgnored: pasteIgnored };
+
+  const dayName = (key: string) => {
+    const { storeId, date } = splitKey(key);
+    return `${stores.find((s) => s.id === storeId)?.name ?? "A store"}, ${formatDateRange(date, date)}`;
+  };
+
+  // Hours typed on a day with a whole-day count replace it: asked first, then sent together.
+  const onSave = () => {
+    const replaced = replacedDays(changed, stored, storedHours);
+    if (replaced.length > 0) setConfirming(replaced);
+    else send([]);
   };
 
   return (
@@ -149,7 +157,7 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
       <Stack gap="md">
         <Group justify="space-between" wrap="wrap" gap="sm">
           <Group gap="xs" wrap="nowrap">
-            <ActionIcon variant="default" size="lg" aria-label="Previous week" onClick={() => goTo(addDays(monday, -7))}>
+            <ActionIcon variant="default" size="lg" aria-label="Previous week" onClick={() => goTo({ week: addDays(monday, -7) })}>
               <IconChevronLeft size={18} aria-hidden />
             </ActionIcon>
             <Title order={2} size="h4" id="week-heading" miw={200} ta="center">
@@ -159,13 +167,13 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
               variant="default"
               size="lg"
               aria-label="Next week"
-              onClick={() => goTo(addDays(monday, 7))}
+              onClick={() => goTo({ week: addDays(monday, 7) })}
               disabled={addDays(monday, 7) > today}
             >
               <IconChevronRight size={18} aria-hidden />
             </ActionIcon>
             {monday !== startOfWeek(today) && (
-              <Button variant="subtle" size="xs" onClick={() => goTo(startOfWeek(today))}>
+              <Button variant="subtle" size="xs" onClick={() => goTo({ week: startOfWeek(today) })}>
                 This week
               </Button>
             )}
@@ -181,14 +189,42 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
             </Group>
           )}
         </Group>
+        <Group gap="sm" wrap="wrap" align="end">
+          <SegmentedControl
+            aria-label="Enter counts"
+            value={hourStore ? "hour" : "day"}
+            onChange={(view) => goTo({ hours: view === "hour" ? String(stores[0]?.id ?? "") : null })}
+            data={[
+              { value: "day", label: "By day" },
+              { value: "hour", label: "By hour" },
+            ]}
+          />
+          {hourStore && (
+            <>
+              <Select
+                label="Store"
+                data={stores.map((s) => ({ value: String(s.id), label: s.name }))}
+                value={String(hourStore.id)}
+                onChange={(id) => id && goTo({ hours: id })}
+                allowDeselect={false}
+                w={220}
+              />
+              <Switch label="Show all 24 hours" checked={allHours} onChange={(e) => setAllHours(e.currentTarget.checked)} mb={8} />
+            </>
+          )}
+        </Group>
         <Text size="sm" c="gray.7">
-          {canWrite
+          {hourStore && !canWrite
+            ? `${hourStore.name} by the hour, with each day's total. You can see the counts; only managers, admins and owners can change them.`
+            : hourStore
+            ? `${hourStore.name} by the hour: type each hour's visitors; the day total adds them up. Hours with a count are always shown. Arrow keys and Enter move between cells; paste a block copied from a spreadsheet into the first cell. A day has either one whole-day count or hourly counts, and a closed day is closed all day.`
+            : canWrite
             ? "Type a count, or “closed” (c) for a closed day; clear a cell to remove its entry. Arrow keys and Enter move between cells; paste a block copied from a spreadsheet into the first cell. “LY” is the same weekday last year."
             : "You can see the counts; only managers, admins and owners can change them. “LY” is the same weekday last year."}
         </Text>
         {invalid > 0 && (
           <Alert color="red" variant="light" role="alert">
-            {invalid} cell{invalid === 1 ? " is" : "s are"} not a whole number or “closed”: fix {invalid === 1 ? "it" : "them"} to save.
+            {invalid} cell{invalid === 1 ? " is" : "s are"} not a whole number{hourStore ? "" : " or “closed”"}: fix {invalid === 1 ? "it" : "them"} to save.
           </Alert>
         )}
         {save.error && (
@@ -224,20 +260,22 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
         )}
         {week.data && (
           <div role="region" aria-labelledby="week-heading" tabIndex={-1} style={{ overflowX: "auto", position: "relative" }}>
-            <FootfallGrid
-              stores={stores}
-              days={days}
-              stored={stored}
-              estimates={estimates}
-              lastYear={lastYear}
-              drafts={drafts}
-              errors={errors}
-              today={today}
-              onChange={onChange}
-              onPasteIgnored={(n) =>
-                setNotice(`${n} pasted value${n === 1 ? " was" : "s were"} left out: off the grid, in the future or not yours to edit.`)
-              }
-            />
+            {hourStore ? (
+              <HourlyGrid
+                {...grid}
+                store={hourStore}
+                hours={dayHours(hourStore.dayStart ?? 0, allHours, hoursInUse(hourStore.id))}
+                storedHours={storedHours}
+              />
+            ) : (
+              <FootfallGrid
+                {...grid}
+                stores={stores}
+                estimates={estimates}
+                lastYear={lastYear}
+                onOpenHours={(id) => goTo({ hours: String(id) })}
+              />
+            )}
           </div>
         )}
         {week.data && (
@@ -246,6 +284,24 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
           </Text>
         )}
       </Stack>
+      <Modal opened={confirming !== null} onClose={() => setConfirming(null)} title="Replace whole-day counts with hourly counts?" centered>
+        <Stack gap="sm">
+          {confirming?.map((r) => (
+            <Text key={r.key} size="sm">
+              {dayName(r.key)} has a whole-day count of {formatNumber(r.count)}. Replace it with the hourly counts (total {formatNumber(r.hoursTotal)})?
+            </Text>
+          ))}
+          <Text size="sm" c="gray.7">
+            A day has either one whole-day count or hourly counts. Nothing is saved unless all of it is.
+          </Text>
+          <Group justify="flex-end" gap="xs">
+            <Button variant="default" onClick={() => setConfirming(null)}>
+              Cancel
+            </Button>
+            <Button onClick={() => confirming && send(confirming)}>Replace and save</Button>
+          </Group>
+        </Stack>
+      </Modal>
     </Paper>
   );
 }
@@ -266,7 +322,7 @@ export default function FootfallPage() {
         <StoresGate what="your stores">
           {(locations) => {
             // Managers only see the stores they are granted, so whatever they see they may edit.
-            const stores = locations.map((l) => ({ id: l.id, name: l.name, editable: canWrite }));
+            const stores = locations.map((l) => ({ id: l.id, name: l.name, editable: canWrite, dayStart: l.business_day_start_hour }));
             return (
               <>
                 {canWrite && <QuickCount stores={stores} />}

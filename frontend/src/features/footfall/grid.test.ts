@@ -1,5 +1,8 @@
 import {
   addDays,
+  dayHours,
+  hourKey,
+  splitKey,
   isBlock,
   lastYearSameWeekday,
   moveFocus,
@@ -98,5 +101,25 @@ describe("week dates", () => {
     const ly = lastYearSameWeekday(day);
     expect(ly).toBe("2025-03-06");
     expect(new Date(ly).getUTCDay()).toBe(new Date(day).getUTCDay());
+  });
+});
+
+describe("dayHours", () => {
+  it("shows 06:00 to 21:00 by default, every hour on asking, and never hides an hour with a count", () => {
+    expect(dayHours(0, false)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(dayHours(0, true)).toHaveLength(24);
+    expect(dayHours(0, false, [2, 23, 9])).toEqual([2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23]);
+  });
+  it("follows the store's business day: a late bar's small hours come after 23:00", () => {
+    expect(dayHours(4, true).slice(0, 2)).toEqual([4, 5]);
+    expect(dayHours(4, true).slice(-4)).toEqual([0, 1, 2, 3]);
+    expect(dayHours(4, false, [1]).slice(-2)).toEqual([21, 1]);
+  });
+});
+
+describe("splitKey", () => {
+  it("reads a store-day's key and an hour's", () => {
+    expect(splitKey("4|2026-03-02")).toEqual({ storeId: 4, date: "2026-03-02", hour: null });
+    expect(splitKey(hourKey(4, "2026-03-02", 0))).toEqual({ storeId: 4, date: "2026-03-02", hour: 0 });
   });
 });

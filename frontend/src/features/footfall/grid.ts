@@ -112,6 +112,43 @@ export function pasteBlock(
   return { cells, ignored };
 }
 
+// --- cells by key: a store-day ("4|2026-03-02") or one of its hours ("4|2026-03-02|9") ---------
+
+export const cellKey = (storeId: number, date: string) => `${storeId}|${date}`;
+export const hourKey = (storeId: number, date: string, hour: number) => `${storeId}|${date}|${hour}`;
+
+/** A cell key's store, date and hour (null: the whole day). */
+export function splitKey(key: string): { storeId: number; date: string; hour: number | null } {
+  const [storeId, date, hour] = key.split("|");
+  return { storeId: Number(storeId), date: date ?? "", hour: hour === undefined ? null : Number(hour) };
+}
+
+/** The day a cell key belongs to: itself for a store-day, the hour's day for an hour. */
+export function dayKeyOf(key: string): string {
+  const { storeId, date } = splitKey(key);
+  return cellKey(storeId, date);
+}
+
+/** The hours a shop floor usually sees counted when nothing says otherwise: 06:00 to 22:00. */
+export const DEFAULT_HOURS = { from: 6, to: 22 } as const;
+
+/**
+ * The rows of the hourly grid: the local clock hours in the order of the store's business day
+ * (from its start hour, so a late bar's 01:00 comes after 23:00), either all 24 or the default
+ * range — plus every hour that holds a count, which is never hidden.
+ */
+export function dayHours(dayStart: number, all: boolean, filled: Iterable<number> = []): number[] {
+  const keep = new Set(filled);
+  return Array.from({ length: 24 }, (_, i) => (dayStart + i) % 24).filter(
+    (hour) => all || keep.has(hour) || (hour >= DEFAULT_HOURS.from && hour < DEFAULT_HOURS.to),
+  );
+}
+
+/** "09:00": an hour as a row label. */
+export function hourLabel(hour: number): string {
+  return `${String(hour).padStart(2, "0")}:00`;
+}
+
 // --- dates: ISO yyyy-mm-dd, computed in UTC so no timezone shifts a day -------------------------
 
 export function toIso(date: Date): string {

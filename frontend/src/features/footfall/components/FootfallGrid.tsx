@@ -1,20 +1,18 @@
-import { Table, Text, Tooltip } from "@mantine/core";
-import { IconAlertTriangle } from "@tabler/icons-react";
-import { type ClipboardEvent, type KeyboardEvent, useRef } from "react";
+import { Anchor, Table, Text } from "@mantine/core";
 
-import {
-  fromIso,
-  isBlock,
-  lastYearSameWeekday,
-  moveFocus,
-  parseCell,
-  parseClipboard,
-  pasteBlock,
-  type Pos,
-} from "@/features/footfall/grid";
-import { formatNumber, userLocale } from "@/lib/format";
+import { DaysHead, GridCell, UnusualMark, cellState, dayNames, useGridKeys } from "@/features/footfall/components/GridCell";
+import { cellKey, cellText, lastYearSameWeekday, type Pos } from "@/features/footfall/grid";
+import { formatNumber } from "@/lib/format";
 
-export type GridStore = { id: number; name: string; editable: boolean };
+export { cellKey };
+
+export type GridStore = {
+  id: number;
+  name: string;
+  editable: boolean;
+  /** The hour its business day starts (0: midnight): the hourly grid's first hour. */
+  dayStart?: number;
+};
 
 /** What is stored for one store-day. */
 export type StoredCell = {
@@ -26,8 +24,6 @@ export type StoredCell = {
   /** The day was entered by the hour: the grid shows the total and does not edit it. */
   hourly: boolean;
 };
-
-export const cellKey = (storeId: number, date: string) => `${storeId}|${date}`;
 
 /** A traded day without an entry, estimated by the server from the same weekday of previous
  * weeks: shown greyed as "est." in its empty cell, never saved as a count. */
@@ -45,13 +41,9 @@ type Props = {
   today: string;
   onChange: (changes: { key: string; text: string }[]) => void;
   onPasteIgnored?: (count: number) => void;
+  /** Opens a store's week by the hour (from a day entered by the hour). */
+  onOpenHours?: (storeId: number) => void;
 };
-
-function storedText(cell: StoredCell | undefined): string {
-  if (!cell) return "";
-  if (cell.closed) return "closed";
-  return cell.count === null ? "" : String(cell.count);
-}
 
 function lastYearText(cell: StoredCell | undefined): string {
   if (!cell) return "–";
@@ -62,13 +54,11 @@ function lastYearText(cell: StoredCell | undefined): string {
 /**
  * Stores down, the week's days across; a cell takes a count, "closed", or nothing. Arrow keys
  * and Enter move between cells, Tab follows the reading order, and a block copied from a
- * spreadsheet is pasted from the focused cell.
+ * spreadsheet is pasted from the focused cell. A day entered by the hour shows its total and
+ * opens its hours.
  */
-export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts, errors, today, onChange, onPasteIgnored }: Props) {
-  const inputs = useRef(new Map<string, HTMLInputElement>());
-  const size = { rows: stores.length, cols: days.length };
-  const dayFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  const longFormat = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts, errors, today, onChange, onPasteIgnored, onOpenHours }: Props) {
+  const names = dayNames();
 
   const editable = ({ row, col }: Pos): boolean => {
     const store = stores[row];
@@ -76,63 +66,22 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
     if (!store || !day || !store.editable || day > today) return false;
     return !stored.get(cellKey(store.id, day))?.hourly;
   };
-
-  const focus = (pos: Pos) => {
-    const store = stores[pos.row];
-    const day = days[pos.col];
-    if (!store || !day) return;
-    const input = inputs.current.get(cellKey(store.id, day));
-    input?.focus();
-    input?.select();
-  };
-
-  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>, pos: Pos) => {
-    const input = event.currentTarget;
-    const start = input.selectionStart ?? 0;
-    const end = input.selectionEnd ?? 0;
-    const whole = start === 0 && end === input.value.length;
-    const next = moveFocus(pos, event.key, size, {
-      atStart: whole || (start === 0 && end === 0),
-      atEnd: whole || start === input.value.length,
-    });
-    if (next) {
-      event.preventDefault();
-      focus(next);
-    } else if (event.key === "Escape") {
-      const store = stores[pos.row];
-      const day = days[pos.col];
-      // Escape puts back what is saved.
-      if (store && day) onChange([{ key: cellKey(store.id, day), text: storedText(stored.get(cellKey(store.id, day))) }]);
-    }
-  };
-
-  const onPaste = (event: ClipboardEvent<HTMLInputElement>, pos: Pos) => {
-    const text = event.clipboardData.getData("text/plain");
-    if (!isBlock(text)) return; // one value: the input pastes it itself
-    event.preventDefault();
-    const result = pasteBlock(parseClipboard(text), pos, size, editable);
-    onChange(
-      result.cells.flatMap(({ pos: p, text: t }) => {
-        const store = stores[p.row];
-        const day = days[p.col];
-        return store && day ? [{ key: cellKey(store.id, day), text: t }] : [];
-      }),
-    );
-    if (result.ignored > 0) onPasteIgnored?.(result.ignored);
-  };
+  const grid = useGridKeys({
+    size: { rows: stores.length, cols: days.length },
+    keyAt: ({ row, col }) => {
+      const store = stores[row];
+      const day = days[col];
+      return store && day ? cellKey(store.id, day) : undefined;
+    },
+    editable,
+    saved: (key) => cellText(stored.get(key)),
+    onChange,
+    onPasteIgnored,
+  });
 
   return (
     <Table withTableBorder withColumnBorders miw={760} className="footfall-grid" data-testid="footfall-grid">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th scope="col">Store</Table.Th>
-          {days.map((day) => (
-            <Table.Th key={day} scope="col" ta="center">
-              {dayFormat.format(fromIso(day))}
-            </Table.Th>
-          ))}
-        </Table.Tr>
-      </Table.Thead>
+      <DaysHead corner="Store" days={days} />
       <Table.Tbody>
         {stores.map((store, row) => (
           <Table.Tr key={store.id}>
@@ -142,77 +91,49 @@ export function FootfallGrid({ stores, days, stored, lastYear, estimates, drafts
             {days.map((day, col) => {
               const key = cellKey(store.id, day);
               const saved = stored.get(key);
-              const draft = drafts.get(key);
-              const value = draft ?? storedText(saved);
-              const parsed = parseCell(value);
-              const error = errors.get(key) ?? (parsed.kind === "invalid" ? parsed.reason : undefined);
-              const canEdit = editable({ row, col });
-              const changed = draft !== undefined && draft !== storedText(saved);
-              const label = `${store.name}, ${longFormat.format(fromIso(day))}`;
-              const errorId = `ff-err-${store.id}-${day}`;
-              const estimated = !saved && !value ? estimates?.get(key) : undefined;
+              const cell = cellState(key, saved, drafts, errors);
+              const estimated = !saved && !cell.value ? estimates?.get(key) : undefined;
               return (
-                <Table.Td
+                <GridCell
                   key={day}
-                  p={4}
-                  data-changed={changed || undefined}
-                  data-closed={parsed.kind === "closed" || undefined}
-                  data-invalid={error ? true : undefined}
+                  id={key}
+                  pos={{ row, col }}
+                  grid={grid}
+                  label={`${store.name}, ${names.long(day)}`}
+                  cell={cell}
+                  closed={cell.parsed.kind === "closed"}
+                  readOnly={!editable({ row, col })}
+                  title={saved?.hourly ? "Entered by the hour: open its hours to change it" : day > today ? "In the future" : undefined}
+                  placeholder={estimated ? `est. ${formatNumber(estimated.estimate)}` : undefined}
+                  estimate={estimated?.estimate}
+                  onChange={onChange}
                 >
-                  <input
-                    ref={(el) => {
-                      if (el) inputs.current.set(key, el);
-                      else inputs.current.delete(key);
-                    }}
-                    className="footfall-cell"
-                    aria-label={label}
-                    aria-invalid={error ? true : undefined}
-                    aria-describedby={error ? errorId : undefined}
-                    inputMode="numeric"
-                    autoComplete="off"
-                    value={value}
-                    placeholder={estimated ? `est. ${formatNumber(estimated.estimate)}` : undefined}
-                    data-estimate={estimated?.estimate}
-                    readOnly={!canEdit}
-                    title={saved?.hourly ? "Entered by the hour: edit the hours to change it" : day > today ? "In the future" : undefined}
-                    onChange={(e) => onChange([{ key, text: e.currentTarget.value }])}
-                    onKeyDown={(e) => onKeyDown(e, { row, col })}
-                    onPaste={(e) => canEdit && onPaste(e, { row, col })}
-                    onFocus={(e) => e.currentTarget.select()}
-                  />
-                  <div className="footfall-meta">
-                    <Text span size="xs" c="gray.7" title="Same weekday last year">
-                      LY {lastYearText(lastYearFor(lastYear, store.id, day))}
+                  <Text span size="xs" c="gray.7" title="Same weekday last year">
+                    LY {lastYearText(lastYearFor(lastYear, store.id, day))}
+                  </Text>
+                  {saved?.unusual && cell.draft === undefined && <UnusualMark reason={saved.reason} />}
+                  {estimated && (
+                    <Text span size="xs" c="gray.7" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
+                      est.
                     </Text>
-                    {saved?.unusual && draft === undefined && (
-                      <Tooltip label={`Check this count: ${saved.reason ?? "far from this store's usual count for this weekday"}`} multiline maw={260}>
-                        <span
-                          className="footfall-unusual"
-                          role="img"
-                          aria-label={`Unusual count: ${saved.reason ?? "far from this store's usual count for this weekday"}`}
-                          tabIndex={0}
-                        >
-                          <IconAlertTriangle size={14} aria-hidden />
-                        </span>
-                      </Tooltip>
-                    )}
-                    {estimated && (
-                      <Text span size="xs" c="gray.7" fs="italic" title={`Estimated: ${estimated.basis}`} data-testid="footfall-estimate">
-                        est.
-                      </Text>
-                    )}
-                    {saved?.hourly && (
+                  )}
+                  {saved?.hourly &&
+                    (onOpenHours ? (
+                      <Anchor
+                        component="button"
+                        type="button"
+                        size="xs"
+                        onClick={() => onOpenHours(store.id)}
+                        aria-label={`hourly: open ${store.name}'s hours for this week`}
+                      >
+                        hourly
+                      </Anchor>
+                    ) : (
                       <Text span size="xs" c="gray.7">
                         hourly
                       </Text>
-                    )}
-                  </div>
-                  {error && (
-                    <Text id={errorId} size="xs" c="red.9" role="alert">
-                      {error}
-                    </Text>
-                  )}
-                </Table.Td>
+                    ))}
+                </GridCell>
               );
             })}
           </Table.Tr>
