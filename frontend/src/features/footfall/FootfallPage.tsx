@@ -156,22 +156,24 @@ function Week({ stores, canWrite }: { stores: GridStore[]; canWrite: boolean }) 
     <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="week-heading">
       <Stack gap="md">
         <Group justify="space-between" wrap="wrap" gap="sm">
-          <Group gap="xs" wrap="nowrap">
-            <ActionIcon variant="default" size="lg" aria-label="Previous week" onClick={() => goTo({ week: addDays(monday, -7) })}>
-              <IconChevronLeft size={18} aria-hidden />
-            </ActionIcon>
-            <Title order={2} size="h4" id="week-heading" miw={200} ta="center">
-              Week of {formatDateRange(monday, sunday)}
-            </Title>
-            <ActionIcon
-              variant="default"
-              size="lg"
-              aria-label="Next week"
-              onClick={() => goTo({ week: addDays(monday, 7) })}
-              disabled={addDays(monday, 7) > today}
-            >
-              <IconChevronRight size={18} aria-hidden />
-            </ActionIcon>
+          <Group gap="xs" wrap="wrap">
+            <Group gap="xs" wrap="nowrap">
+              <ActionIcon variant="default" size="lg" aria-label="Previous week" onClick={() => goTo({ week: addDays(monday, -7) })}>
+                <IconChevronLeft size={18} aria-hidden />
+              </ActionIcon>
+              <Title order={2} size="h4" id="week-heading" miw={200} ta="center">
+                Week of {formatDateRange(monday, sunday)}
+              </Title>
+              <ActionIcon
+                variant="default"
+                size="lg"
+                aria-label="Next week"
+                onClick={() => goTo({ week: addDays(monday, 7) })}
+                disabled={addDays(monday, 7) > today}
+              >
+                <IconChevronRight size={18} aria-hidden />
+              </ActionIcon>
+            </Group>
             {monday !== startOfWeek(today) && (
               <Button variant="subtle" size="xs" onClick={() => goTo({ week: startOfWeek(today) })}>
                 This week
