@@ -9,6 +9,11 @@ fewer the day stays unknown.
 
 One implementation, in SQL for a whole period (`estimated_days`), read by the footfall grid and
 the reports (app/reports/estimates.py).
+
+Hours the same way (`estimated_hours`, read by the traffic report): on a store-day counted by the
+hour, an hour without a count is estimated when the store's counts had that hour on the same
+weekday in at least `MIN_WEEKS` of the previous `WEEKS` weeks (the hours it is usually open and
+counting), at the mean of those counts, rounded half up.
 """
 
 from __future__ import annotations
@@ -160,3 +165,71 @@ def estimates(
             day = date.fromisoformat(day)
         result[(location_id, day)] = Estimate(location_id, day, int(n), int(weeks))
     return result
+
+
+def estimated_hours(
+    db: Session, *, org_id: int, location_ids: Sequence[int], date_from: date, date_to: date
+) -> Any:
+    """The estimated store-hours of the locations and period (inclusive) as a subquery:
+    `location_id`, `entry_date`, `hour`, `n` (the estimate) and `weeks` (the weeks it is the
+    mean of) — the missing hours of the store-days counted by the hour."""
+    fe = FootfallEntry.__table__.c
+    hourly = [fe.org_id == org_id, _in(db, fe.location_id, location_ids), fe.hour.is_not(None)]
+    # Each counted hour lands on the same weekday 1..WEEKS weeks later: the hours it helps
+    # estimate.
+    landed = union_all(
+        *(
+            select(
+                fe.location_id.label("location_id"),
+                _plus_days(db, fe.entry_date, 7 * week).label("day"),
+                fe.hour.label("hour"),
+                fe["count"].label("n"),
+            ).where(
+                *hourly,
+                fe.entry_date >= date_from - timedelta(weeks=week),
+                fe.entry_date <= date_to - timedelta(weeks=week),
+                fe["count"].is_not(None),
+            )
+            for week in range(1, WEEKS + 1)
+        )
+    ).subquery()
+    weeks = func.count()
+    means = (
+        select(
+            landed.c.location_id.label("location_id"),
+            landed.c.day.label("day"),
+            landed.c.hour.label("hour"),
+            cast(func.sum(landed.c.n), BigInteger).label("total"),
+            weeks.label("weeks"),
+        )
+        .group_by(landed.c.location_id, landed.c.day, landed.c.hour)
+        .having(weeks >= MIN_WEEKS)
+        .subquery()
+    )
+    entry = FootfallEntry
+    rounded = cast((2 * means.c.total + means.c.weeks) // (2 * means.c.weeks), Integer)
+    return (
+        select(
+            means.c.location_id.label("location_id"),
+            type_coerce(means.c.day, Date).label("entry_date"),
+            means.c.hour.label("hour"),
+            rounded.label("n"),
+            means.c.weeks.label("weeks"),
+        )
+        .where(
+            # A day counted by the hour (an hour of it has a count) ...
+            exists().where(
+                entry.location_id == means.c.location_id,
+                entry.entry_date == means.c.day,
+                entry.hour.is_not(None),
+                entry.count.is_not(None),
+            ),
+            # ... that has no entry for this hour.
+            ~exists().where(
+                entry.location_id == means.c.location_id,
+                entry.entry_date == means.c.day,
+                entry.hour == means.c.hour,
+            ),
+        )
+        .subquery()
+    )

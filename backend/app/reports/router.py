@@ -79,6 +79,8 @@ def report_heatmap(db: DbSession, req: Report) -> HeatmapRead:
 def report_traffic(db: DbSession, req: Report) -> TrafficRead:
     """Footfall, transactions, net sales, conversion and sales per visitor by local hour of day
     and by weekday x hour (the "power hours"), over the store-days with hourly footfall counts;
-    store-days with only a whole-day count are left out, and counted in `coverage`. A comparison
-    (compare=) is used only to pick like-for-like's store-days (lfl=true)."""
+    store-days with only a whole-day count are left out, and counted in `coverage`. With
+    footfall_estimates=include, an hour missing from a store-day counted by the hour is counted
+    at the mean of the same weekday's hour in the previous weeks (app/footfall/ESTIMATES.md). A
+    comparison (compare=) is used only to pick like-for-like's store-days (lfl=true)."""
     return traffic_report.traffic(db=db, req=req)

@@ -37,6 +37,13 @@ ESTIMATED_DAYS = (
     "Day reads only (0 for hourly figures and for so-far-today reports). Null when not "
     "counted: with footfall_estimates=leave_out over a period longer than 92 days"
 )
+ESTIMATED_HOURS = (
+    "Store-hours (a row's own) without a count on a store-day counted by the hour that have an "
+    "estimate from the same weekday's hour of the previous weeks (the hours the store usually "
+    "counts): counted in footfall, conversion and sales per visitor with "
+    "footfall_estimates=include, left out otherwise. Null when not counted: with "
+    "footfall_estimates=leave_out over a period longer than 92 days"
+)
 FLAGGED_DAYS = (
     "Store-days whose footfall entry is questioned (the footfall grid's unusual_reason: fewer "
     "visitors than transactions, far from the store's usual weekday or the chain's other "
@@ -260,12 +267,14 @@ class TrafficCoverage(BaseModel):
         description="Of the store-days used, those without sales data: their footfall is in "
         "the footfall figures but not in conversion or sales per visitor"
     )
+    store_hours_estimated: int | None = Field(default_factory=_zero, description=ESTIMATED_HOURS)
 
 
 class TrafficHour(BaseModel):
     hour: int  # local clock hour, 0..23
     # footfall, transactions, net_sales (money string), conversion_rate, sales_per_visitor
     metrics: MetricValues
+    footfall_estimated_hours: int | None = Field(default_factory=_zero, description=ESTIMATED_HOURS)
 
 
 class TrafficWeekdayHour(TrafficHour):
@@ -282,6 +291,7 @@ class TrafficRead(BaseModel):
     date_to: date
     location_ids: list[int]
     lfl: bool
+    footfall_estimates: FootfallEstimates = Field(default_factory=_leave_out)
     coverage: TrafficCoverage
     by_hour: list[TrafficHour] = Field(
         description="Each local hour with footfall or sales on the store-days used, in order"

@@ -6,7 +6,9 @@ split by hour and is left out, and counted as such. Over those store-days, per l
 footfall (Σ counts), transactions and net sales (the hour rollups, each location-day's posted
 amount shared out among its hours as every hourly report does), and conversion and sales per
 visitor by the catalog's definitions (app/reports/metrics.py), over the hours with a count on
-days with sales data — METRICS.md's "days with footfall and sales", an hour at a time.
+days with sales data — METRICS.md's "days with footfall and sales", an hour at a time. With
+`footfall_estimates=include` an hour missing from a counted day is counted at its estimate
+(app/footfall/ESTIMATES.md "Estimated hours"); the store-hours estimated are counted either way.
 
 Everything is added up in SQL per (date, hour) — at most 24 rows a day whatever the number of
 stores — and only those are folded into hours and weekdays here. On PostgreSQL each store's
@@ -24,16 +26,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Numeric, and_, case, delete, func, insert, literal, select, text
+from sqlalchemy import Numeric, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.catalog.metrics import NET_SALES
+from app.footfall.estimates import estimated_hours
 from app.footfall.models import FootfallEntry
 from app.fx.converter import Converter
 from app.fx.currency import minor_digits
 from app.locations import recalculation
 from app.locations.models import Location
 from app.reports import cache as report_cache
+from app.reports import estimates
 from app.reports import metrics as m
 from app.reports.cache_sql import (
     _claim_month,
@@ -115,6 +119,46 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         held[0] += int(visitors)
         held[1] += int(converting)
 
+    # Estimated store-hours (app/footfall/ESTIMATES.md): in the figures with `include`; counted
+    # either way, as the other reports count their estimated store-days.
+    marking = estimates.counts_estimates(req)
+    est = (
+        estimated_hours(
+            db,
+            org_id=req.org_id,
+            location_ids=req.location_ids,
+            date_from=window.date_from,
+            date_to=window.date_to,
+        )
+        if marking
+        else None
+    )
+    estimated: dict[Key, int] = defaultdict(int)
+    if est is not None:
+        for day, hour, visitors, converting, n in db.execute(
+            select(
+                est.c.entry_date,
+                est.c.hour,
+                func.sum(est.c.n),
+                func.sum(case((traded.c.loc.is_not(None), est.c.n), else_=0)),
+                func.count(),
+            )
+            .select_from(
+                est.outerjoin(
+                    traded,
+                    and_(traded.c.loc == est.c.location_id, traded.c.day == est.c.entry_date),
+                )
+            )
+            .where(*_lfl(db, window, est.c.location_id, est.c.entry_date))
+            .group_by(est.c.entry_date, est.c.hour)
+        ):
+            key = (_weekday(day), int(hour))
+            estimated[key] += int(n)
+            if req.include_estimates:
+                held = footfall.setdefault(key, [0, 0])
+                held[0] += int(visitors)
+                held[1] += int(converting)
+
     # Store-days used per date, and those of them without sales.
     days: dict[date, int] = {}
     without_sales = 0
@@ -137,7 +181,7 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         select(func.count()).select_from(fe).where(*counted, fe.c.hour.is_(None))
     )
 
-    sales = _hour_sales(db, req, conv, window, used, traded)
+    sales = _hour_sales(db, req, conv, window, used, traded, est if req.include_estimates else None)
     # Made into metrics' inputs per (weekday, hour) only: a year is 8,760 (date, hour) rows.
     by_cell: dict[tuple[Any, ...], m.Sums] = {
         key: _sums(sales.get(key), footfall.get(key)) for key in {*sales, *footfall}
@@ -151,6 +195,13 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         metrics = m.compute(sums)
         return m.present({name: metrics[name] for name in TRAFFIC_METRICS}, req.currency)
 
+    by_hour_estimated: dict[int, int] = defaultdict(int)
+    for (_, hour), n in estimated.items():
+        by_hour_estimated[hour] += n
+
+    def marks(n: int) -> int | None:
+        return n if marking else None
+
     power_hours = []
     for cell in sorted(by_cell, key=lambda c: cast(tuple[int, int], c)):
         weekday, hour = cast(tuple[int, int], cell)
@@ -160,7 +211,12 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
             average = float(round(Decimal(sums.footfall) / n, 2))
         power_hours.append(
             TrafficWeekdayHour(
-                weekday=weekday, hour=hour, days=n, average_footfall=average, metrics=shown(sums)
+                weekday=weekday,
+                hour=hour,
+                days=n,
+                average_footfall=average,
+                metrics=shown(sums),
+                footfall_estimated_hours=marks(estimated.get((weekday, hour), 0)),
             )
         )
     return TrafficRead(
@@ -169,13 +225,20 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         date_to=req.date_to,
         location_ids=req.location_ids,
         lfl=req.lfl,
+        footfall_estimates=req.footfall_estimates,
         coverage=TrafficCoverage(
             store_days_used=sum(days.values()),
             store_days_daily_only=int(daily_only or 0),
             store_days_without_sales=without_sales,
+            store_hours_estimated=marks(sum(estimated.values())),
         ),
         by_hour=[
-            TrafficHour(hour=hour, metrics=shown(sums)) for hour, sums in sorted(by_hour.items())
+            TrafficHour(
+                hour=hour,
+                metrics=shown(sums),
+                footfall_estimated_hours=marks(by_hour_estimated.get(cast(int, hour), 0)),
+            )
+            for hour, sums in sorted(by_hour.items())
         ],
         by_weekday_hour=power_hours,
         rates=_rates(conv),
@@ -203,19 +266,28 @@ def _traded_days(db: Session, req: ReportRequest, window: _Window) -> Any:
 
 
 def _hour_sales(
-    db: Session, req: ReportRequest, conv: Converter, window: _Window, used: Any, traded: Any
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    window: _Window,
+    used: Any,
+    traded: Any,
+    est: Any = None,
 ) -> KeyedValues:
     """Net sales' terms and transactions per (weekday, hour) over the store-days `used`, and the
-    same over the hours with a count on days with sales (`conv_*`), each location-day's posted
-    amounts shared out among its hours (METRICS.md "Rounding"). On PostgreSQL from the store-hour
-    cache (`LocationHourSums`), whose months are made the first time they are needed."""
+    same over the hours with a count (or, given `est`, an estimate) on days with sales
+    (`conv_*`), each location-day's posted amounts shared out among its hours (METRICS.md
+    "Rounding"). On PostgreSQL from the store-hour cache (`LocationHourSums`), whose months are
+    made the first time they are needed."""
     count = FootfallEntry.__table__.alias("hour_count")
-
+    has_count: Any = count.c.id.is_not(None)
+    if est is not None:
+        has_count = or_(has_count, est.c.location_id.is_not(None))
     # 1 for an hour with a count on a day with sales (conversion's), else 0.
-    counted = case((and_(count.c.id.is_not(None), traded.c.loc.is_not(None)), 1), else_=0)
+    counted = case((and_(has_count, traded.c.loc.is_not(None)), 1), else_=0)
 
     def joined(source: Any, location: Any, day: Any, hour: Any) -> Any:
-        return (
+        found = (
             source.join(used, and_(used.c.location_id == location, used.c.entry_date == day))
             .outerjoin(
                 count,
@@ -228,6 +300,12 @@ def _hour_sales(
                 ),
             )
             .outerjoin(traded, and_(traded.c.loc == location, traded.c.day == day))
+        )
+        if est is None:
+            return found
+        return found.outerjoin(
+            est,
+            and_(est.c.location_id == location, est.c.entry_date == day, est.c.hour == hour),
         )
 
     found = (

@@ -196,6 +196,7 @@ def test_traffic_by_hour_and_weekday_equals_the_counts_and_each_stores_hourly_sa
         "store_days_used": len(used),
         "store_days_daily_only": 1,
         "store_days_without_sales": len(used - traded),
+        "store_hours_estimated": 0,  # no earlier weeks counted: nothing to estimate from
     }
     # The sales of the day with only a whole-day count are in none of the hours.
     assert (synced.london.id, DAILY_ONLY) in traded
@@ -248,6 +249,56 @@ def test_a_manager_sees_only_their_stores_traffic(
         headers=manager.headers,
     )
     assert refused.status_code == 403
+
+
+@pytest.mark.usefixtures("report_simulator")
+def test_a_missing_hour_is_estimated_from_the_same_hour_of_earlier_weeks(
+    client: TestClient, db: Session, synced: Synced
+) -> None:
+    """London's Monday 26 is counted 09:00-18:00 but for 14:00, an hour it took a sale in; the
+    three Mondays before were counted at 14:00 too. `include` counts 14:00 at their mean (and
+    its sale in conversion), `leave_out` keeps the counted hours only; both say 1 store-hour."""
+    counts = seed(client, synced)
+    london, monday = synced.london.id, DAYS[2]
+    assert (london, monday, 14) not in counts and (london, monday, 13) in counts
+    earlier = {
+        (london, monday - timedelta(weeks=w), hour): 10 * w + hour
+        for w in (1, 2, 3)
+        for hour in range(9, 18)
+    }
+    push_counts(client, synced, earlier)
+    estimate = int(
+        (
+            Decimal(sum(earlier[(london, monday - timedelta(weeks=w), 14)] for w in (1, 2, 3))) / 3
+        ).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    )
+    stores = [synced.london, synced.new_york]
+    sales, traded = hourly_sales(client, synced, stores)
+    assert (london, monday) in traded and sales[(london, monday, 14)][0] > 0
+
+    left_out = get(client, synced.owner.headers, "traffic", **PERIOD)
+    assert left_out["footfall_estimates"] == "leave_out"
+    by_hour, _ = expected(counts, sales, traded, stores)
+    assert {h["hour"]: h["metrics"] for h in left_out["by_hour"]} == by_hour
+    assert left_out["coverage"]["store_hours_estimated"] == 1
+    marked = {h["hour"]: h["footfall_estimated_hours"] for h in left_out["by_hour"]}
+    assert marked.pop(14) == 1 and set(marked.values()) == {0}
+
+    included = get(client, synced.owner.headers, "traffic", footfall_estimates="include", **PERIOD)
+    assert included["footfall_estimates"] == "include"
+    with_estimate, by_cell = expected(
+        {**counts, (london, monday, 14): estimate}, sales, traded, stores
+    )
+    assert {h["hour"]: h["metrics"] for h in included["by_hour"]} == with_estimate
+    assert {(c["weekday"], c["hour"]): c["metrics"] for c in included["by_weekday_hour"]} == by_cell
+    assert with_estimate[14] != by_hour[14]  # the hour's sale is now in its conversion
+    assert included["coverage"]["store_hours_estimated"] == 1
+    [cell] = [
+        c
+        for c in included["by_weekday_hour"]
+        if (c["weekday"], c["hour"]) == (monday.weekday(), 14)
+    ]
+    assert cell["footfall_estimated_hours"] == 1
 
 
 @pytest.mark.parametrize(

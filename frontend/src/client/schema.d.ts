@@ -850,8 +850,10 @@ export interface paths {
          * Report Traffic
          * @description Footfall, transactions, net sales, conversion and sales per visitor by local hour of day
          *     and by weekday x hour (the "power hours"), over the store-days with hourly footfall counts;
-         *     store-days with only a whole-day count are left out, and counted in `coverage`. A comparison
-         *     (compare=) is used only to pick like-for-like's store-days (lfl=true).
+         *     store-days with only a whole-day count are left out, and counted in `coverage`. With
+         *     footfall_estimates=include, an hour missing from a store-day counted by the hour is counted
+         *     at the mean of the same weekday's hour in the previous weeks (app/footfall/ESTIMATES.md). A
+         *     comparison (compare=) is used only to pick like-for-like's store-days (lfl=true).
          */
         get: operations["report_traffic_api_v1_reports_traffic_get"];
         put?: never;
@@ -3176,9 +3178,19 @@ export interface components {
              * @description Of the store-days used, those without sales data: their footfall is in the footfall figures but not in conversion or sales per visitor
              */
             store_days_without_sales: number;
+            /**
+             * Store Hours Estimated
+             * @description Store-hours (a row's own) without a count on a store-day counted by the hour that have an estimate from the same weekday's hour of the previous weeks (the hours the store usually counts): counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
+             */
+            store_hours_estimated?: number | null;
         };
         /** TrafficHour */
         TrafficHour: {
+            /**
+             * Footfall Estimated Hours
+             * @description Store-hours (a row's own) without a count on a store-day counted by the hour that have an estimate from the same weekday's hour of the previous weeks (the hours the store usually counts): counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
+             */
+            footfall_estimated_hours?: number | null;
             /** Hour */
             hour: number;
             /** Metrics */
@@ -3211,6 +3223,7 @@ export interface components {
              * Format: date
              */
             date_to: string;
+            footfall_estimates?: components["schemas"]["FootfallEstimates"];
             /** Lfl */
             lfl: boolean;
             /** Location Ids */
@@ -3234,6 +3247,11 @@ export interface components {
              * @description Store-days of this weekday with hourly counts
              */
             days: number;
+            /**
+             * Footfall Estimated Hours
+             * @description Store-hours (a row's own) without a count on a store-day counted by the hour that have an estimate from the same weekday's hour of the previous weeks (the hours the store usually counts): counted in footfall, conversion and sales per visitor with footfall_estimates=include, left out otherwise. Null when not counted: with footfall_estimates=leave_out over a period longer than 92 days
+             */
+            footfall_estimated_hours?: number | null;
             /** Hour */
             hour: number;
             /** Metrics */

@@ -27,7 +27,10 @@ const STORE_FIGURES = ["conversion_rate", "footfall", "transactions", "sales_per
 
 const clock = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 
+const storeHours = (n: number) => `${formatNumber(n)} store-hour${n === 1 ? "" : "s"}`;
+
 function ByHour({ data }: { data: Traffic }) {
+  const included = data.footfall_estimates === "include";
   const columns: TableColumn<TrafficHour>[] = [
     { id: "hour", header: "Hour", text: true, value: (row) => clock(row.hour) },
     ...HOUR_FIGURES.map((name) => ({
@@ -35,7 +38,16 @@ function ByHour({ data }: { data: Traffic }) {
       header: metricLabel(name, true),
       metric: name,
       value: (row: TrafficHour) => row.metrics[name],
-      render: (row: TrafficHour) => formatMetric(name, row.metrics[name], data.currency),
+      render: (row: TrafficHour) => {
+        const shown = formatMetric(name, row.metrics[name], data.currency);
+        const estimated = row.footfall_estimated_hours ?? 0;
+        if (name !== "footfall" || !included || estimated === 0) return shown;
+        return (
+          <Text span size="sm" c="gray.7" fs="italic" data-estimated="" title={`Includes ${storeHours(estimated)} estimated from earlier weeks`}>
+            {shown} est.
+          </Text>
+        );
+      },
     })),
   ];
   return (
@@ -134,7 +146,7 @@ function TrafficFigures() {
     );
   }
   const data = traffic.data;
-  const { store_days_used: used, store_days_daily_only: dailyOnly } = data.coverage;
+  const { store_days_used: used, store_days_daily_only: dailyOnly, store_hours_estimated: estimated } = data.coverage;
   const busy = traffic.isPlaceholderData;
   const storeDays = (n: number) => `${formatNumber(n)} store-day${n === 1 ? "" : "s"}`;
   return (
@@ -156,6 +168,10 @@ function TrafficFigures() {
             Over {storeDays(used)} with hourly footfall counts
             {dailyOnly > 0 ? `; ${storeDays(dailyOnly)} with only a whole-day count are left out` : ""}. Figures in{" "}
             {data.currency}.
+            {(estimated ?? 0) > 0 &&
+              (data.footfall_estimates === "include"
+                ? ` Includes ${storeHours(estimated ?? 0)} without a count, estimated from the same hour of earlier weeks (marked est.).`
+                : ` ${storeHours(estimated ?? 0)} without a count could be estimated from earlier weeks: switch on “Include estimated footfall”.`)}
           </Text>
           <RatesNote rates={data.rates} currency={data.currency} />
           <Section title="Footfall and conversion by hour" busy={busy} info={<MetricInfo name="conversion_rate" />}>
