@@ -6,8 +6,9 @@ The counts follow each store's sales, as a real door counter's would: every trad
 visitors are its transactions divided by a conversion rate between 10 % and 35 % (each store has
 its own level; days and hours wander around it), with a few walk-ins in quiet hours. Like a real
 estate of counters, not all is well: now and then a store-day is missing (a counter offline),
-and one store's counter is faulty on some days (a blocked sensor counting a fraction of the
-visitors; the footfall grid questions those days). The figures are a pure function of the store,
+an hour is lost (estimated on the traffic page with "Include estimated footfall"), and one
+store's counter is faulty on some days (a blocked sensor counting a fraction of the visitors;
+the footfall grid questions those days). The figures are a pure function of the store,
 the hour and its sales, so sending them again changes nothing; each round (every minute) works
 the window out again and sends what is new or changed: the hours that have just ended, and the
 hours whose sales arrived since (the first sync loads history for a few minutes).
@@ -44,6 +45,7 @@ KEY_FILE = VAR_DIR / "demo-counter-key"
 KEY_NAME = "Demo door counters"
 BATCH = 5000
 GAP_ONE_IN = 30  # store-days without counts (a counter offline)
+HOUR_GAP_ONE_IN = 50  # store-hours lost (a counter off the network for an hour)
 FAULTY_ONE_IN = 6  # the faulty counter's bad days
 FAULTY_SHARE = 0.15  # what it counts on those days
 
@@ -145,6 +147,8 @@ def counts(org_id: int, days: int, now: datetime | None = None) -> list[dict[str
                     )
                     if begins + timedelta(hours=1) > local_now:
                         continue  # not over yet
+                    if _rng("hour gap", loc, day, hour).randrange(HOUR_GAP_ONE_IN) == 0:
+                        continue  # lost on its way
                     items.append(
                         {
                             "store": {"id": store.id},
