@@ -26,7 +26,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Numeric, and_, case, delete, func, insert, literal, or_, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    Numeric,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.catalog.metrics import NET_SALES
@@ -134,14 +150,15 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         else None
     )
     estimated: dict[Key, int] = defaultdict(int)
+    missing: list[tuple[int, date, int]] = []  # the estimated store-hours
     if est is not None:
-        for day, hour, visitors, converting, n in db.execute(
+        for location_id, day, hour, visitors, sold in db.execute(
             select(
+                est.c.location_id,
                 est.c.entry_date,
                 est.c.hour,
-                func.sum(est.c.n),
-                func.sum(case((traded.c.loc.is_not(None), est.c.n), else_=0)),
-                func.count(),
+                est.c.n,
+                traded.c.loc.is_not(None),
             )
             .select_from(
                 est.outerjoin(
@@ -150,14 +167,15 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
                 )
             )
             .where(*_lfl(db, window, est.c.location_id, est.c.entry_date))
-            .group_by(est.c.entry_date, est.c.hour)
         ):
-            key = (_weekday(day), int(hour))
-            estimated[key] += int(n)
+            day = date.fromisoformat(day) if isinstance(day, str) else day
+            key = (day.weekday(), int(hour))
+            estimated[key] += 1
+            missing.append((int(location_id), day, int(hour)))
             if req.include_estimates:
                 held = footfall.setdefault(key, [0, 0])
                 held[0] += int(visitors)
-                held[1] += int(converting)
+                held[1] += int(visitors) if sold else 0
 
     # Store-days used per date, and those of them without sales.
     days: dict[date, int] = {}
@@ -181,7 +199,11 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         select(func.count()).select_from(fe).where(*counted, fe.c.hour.is_(None))
     )
 
-    sales = _hour_sales(db, req, conv, window, used, traded, est if req.include_estimates else None)
+    # The estimated hours join conversion's (PostgreSQL: as read above, not worked out again).
+    estimated_hours_in = None
+    if req.include_estimates and est is not None:
+        estimated_hours_in = _store_hours_table(missing) if _is_postgres(db) else est
+    sales = _hour_sales(db, req, conv, window, used, traded, estimated_hours_in)
     # Made into metrics' inputs per (weekday, hour) only: a year is 8,760 (date, hour) rows.
     by_cell: dict[tuple[Any, ...], m.Sums] = {
         key: _sums(sales.get(key), footfall.get(key)) for key in {*sales, *footfall}
@@ -245,6 +267,21 @@ def traffic(*, db: Session, req: ReportRequest) -> TrafficRead:
         recalculating=recalculation.pending(
             db=db, org_id=req.org_id, location_ids=req.location_ids
         ),
+    )
+
+
+def _store_hours_table(store_hours: list[tuple[int, date, int]]) -> Any:
+    """PostgreSQL: (location_id, entry_date, hour) rows as a table to join, from arrays."""
+    return (
+        func.unnest(
+            bindparam("est_locations", [h[0] for h in store_hours], type_=ARRAY(Integer)),
+            bindparam("est_days", [h[1] for h in store_hours], type_=ARRAY(Date)),
+            bindparam("est_hours", [h[2] for h in store_hours], type_=ARRAY(Integer)),
+        )
+        .table_valued(
+            column("location_id", Integer), column("entry_date", Date), column("hour", Integer)
+        )
+        .render_derived(name="estimated_hours")
     )
 
 
