@@ -20,6 +20,7 @@ TASK_MODULES = [
     "app.fx.tasks",
     "app.exports.tasks",
     "app.locations.tasks",
+    "app.footfall.tasks",
     "app.mail.tasks",
     "app.alerts.tasks",
     "app.notifications.tasks",

@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ from app.apikeys.models import ApiKey
 from app.core.db import utcnow
 from app.core.errors import Conflict, NotFound
 from app.footfall import grid
-from app.footfall.models import FootfallCount, FootfallCounter
+from app.footfall.models import FootfallCount, FootfallCounter, FootfallEntry
 from app.footfall.rules import Key, Stored, day_problem, local_today
 from app.footfall.schemas import (
     CounterCreate,
@@ -302,11 +302,14 @@ def _roll_up(
     *,
     db: Session,
     org_id: int,
-    key_id: int,
+    key_id: int | None,
     days: set[tuple[int, date]],
     stored: dict[Key, Stored],
+    vacated: set[tuple[int, date]] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    """Recompute the footfall entries of these store-days from all their raw "in" figures."""
+    """Recompute the footfall entries of these store-days from all their raw "in" figures; of
+    the `vacated` ones (store-days the counter's figures have left), whatever is not rolled up
+    again is removed."""
     ids = sorted({loc for loc, _ in days})
     rows = db.execute(
         select(
@@ -351,7 +354,7 @@ def _roll_up(
     updates: list[tuple[Key, Stored, int | None, bool]] = []
     deletes: list[tuple[Key, Stored]] = []
     for k, old in stored.items():
-        if k[:2] in covered and k not in wanted:
+        if (k[:2] in covered or k[:2] in vacated) and k not in wanted:
             deletes.append((k, old))
     for k, count in wanted.items():
         before = stored.get(k)
@@ -370,6 +373,80 @@ def _roll_up(
             deletes=deletes,
             api_key_id=key_id,
         )
+
+
+# --- re-dating --------------------------------------------------------------------------------
+
+
+def redate(*, db: Session, location_id: int) -> int:
+    """Date a store's raw counter figures again by its current timezone and business-day start
+    (after either changed: a figure is an instant, its business day and hour follow the
+    settings), and roll up the store-days they leave and arrive on; returns how many figures
+    moved. Only counter-made entries are removed from a day the figures left, and a day marked
+    closed stays closed (its figures are kept, not rolled up). Run again, it changes nothing."""
+    location = db.scalar(
+        select(Location)
+        .where(Location.id == location_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)  # the settings as committed, locked
+    )
+    if location is None:
+        return 0
+    moved: list[dict[str, Any]] = []
+    left: set[tuple[int, date]] = set()
+    days: set[tuple[int, date]] = set()
+    for row_id, start, minutes, stored_day, stored_hour in db.execute(
+        select(
+            _COUNT.c.id,
+            _COUNT.c.start_at,
+            _COUNT.c.interval_minutes,
+            _COUNT.c.business_date,
+            _COUNT.c.hour,
+        ).where(_COUNT.c.location_id == location_id)
+    ):
+        aware = start if start.tzinfo else start.replace(tzinfo=UTC)
+        day, hour = business_day(aware, location.timezone, location.business_day_start_hour)
+        placed = (day, None if minutes == 1440 else hour)
+        if placed != (stored_day, stored_hour):
+            moved.append({"c_id": row_id, "c_date": placed[0], "c_hour": placed[1]})
+            left.add((location_id, stored_day))
+            days |= {(location_id, stored_day), (location_id, day)}
+    if not moved:
+        return 0
+    db.execute(
+        update(_COUNT)
+        .where(_COUNT.c.id == bindparam("c_id"))
+        .values(business_date=bindparam("c_date"), hour=bindparam("c_hour")),
+        moved,
+    )
+    stored = grid.load_stored(
+        db=db,
+        org_id=location.org_id,
+        location_ids={location_id},
+        date_from=min(d for _, d in days),
+        date_to=max(d for _, d in days),
+    )
+    closed = {k[:2] for k, (_, _, is_closed) in stored.items() if is_closed}
+    typed = {
+        (location_id, day, hour)
+        for day, hour in db.execute(
+            select(FootfallEntry.entry_date, FootfallEntry.hour).where(
+                FootfallEntry.location_id == location_id,
+                FootfallEntry.entry_date.in_(sorted({d for _, d in days})),
+                FootfallEntry.source != "api",
+            )
+        )
+    }
+    _roll_up(
+        db=db,
+        org_id=location.org_id,
+        key_id=None,
+        days=days - closed,
+        # A day the figures left keeps what people typed; what the counter made goes.
+        stored={k: v for k, v in stored.items() if k[:2] not in closed},
+        vacated={pair for pair in left - closed if not any(k[:2] == pair for k in typed)},
+    )
+    return len(moved)
 
 
 # --- counter ids ------------------------------------------------------------------------------

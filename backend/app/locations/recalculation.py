@@ -9,7 +9,9 @@ it on the date the old setting gave it, until this job re-dates them:
 
 - `request(...)`, in the transaction that changes the setting, raises the location's
   `LocationRecalculation.generation`, sets it `queued` and, once that transaction commits, queues
-  the Celery task `locations.recalculate(location_id, generation)` by name (app/square/tasks.py).
+  the Celery task `locations.recalculate(location_id, generation)` by name (app/square/tasks.py),
+  and `footfall.redate_counts(location_id)` (app/footfall/tasks.py), which dates the store's raw
+  people-counter figures again the same way (app/footfall/counters.py `redate`).
 - `run(...)` (the task) re-dates the location's orders in batches of `BATCH_ORDERS`, in order
   of id, one transaction each: it takes the location's current settings, recomputes the business
   date and local hour of each order (sale_order, and the date of its sale_line / sale_tender rows)
@@ -59,6 +61,8 @@ log = logging.getLogger(__name__)
 STALLED_AFTER = timedelta(minutes=10)
 # The Celery task that runs a job (app/square/tasks.py); queued by name from here.
 RECALCULATE_TASK = "locations.recalculate"
+# And the one that dates the store's raw people-counter figures again (app/footfall/tasks.py).
+REDATE_COUNTS_TASK = "footfall.redate_counts"
 NOT_DONE = (RecalculationState.queued, RecalculationState.running, RecalculationState.failed)
 
 
@@ -105,8 +109,10 @@ def _send_on_commit(db: Session, location_id: int, generation: int) -> None:
     def _send() -> None:
         from app.celery_app import celery_app
 
-        # By name: the task is defined in app/square/tasks.py, which locations may not import.
+        # By name: the tasks are defined in app/square/tasks.py and app/footfall/tasks.py,
+        # which locations may not import. Counter figures are dated by the same settings.
         celery_app.send_task(RECALCULATE_TASK, args=(location_id, generation))
+        celery_app.send_task(REDATE_COUNTS_TASK, args=(location_id,))
 
     on_commit(db, _send)
 

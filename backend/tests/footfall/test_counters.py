@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.footfall import counters
 from app.footfall.models import FootfallCount
 from tests.factories import make_location, make_org
 from tests.footfall.helpers import MONDAY, Shop, listing, post, shop
@@ -340,3 +341,65 @@ def test_a_closed_store_refuses_days_after_its_last(client: TestClient, db: Sess
     assert result["accepted"] == 1
     assert "after Soho closed" in result["rejected"][0]["error"]
     assert day_figures(client, s) == {(s.soho.id, DAY): 3}
+
+
+def test_a_new_business_day_start_dates_the_counts_again(client: TestClient, db: Session) -> None:
+    """A counter's figures are instants: when the store's business day starts at 04:00 instead
+    of midnight, the night's hours move to the day before (and a day they all leave is
+    emptied), as its sales do; done again, nothing changes."""
+    s = shop(client, db)
+    key = make_key(client, s)
+    soho = {"id": s.soho.id}
+    tuesday = (MONDAY + timedelta(days=1)).isoformat()
+    wednesday = (MONDAY + timedelta(days=2)).isoformat()
+    figures = {
+        (DAY, 9): 19,
+        (DAY, 22): 32,
+        (tuesday, 1): 101,
+        (tuesday, 2): 102,
+        (tuesday, 9): 109,
+        (wednesday, 0): 200,
+        (wednesday, 3): 203,
+    }
+    sent = send(
+        client,
+        key,
+        *(
+            item(soho, f"{day}T{hour:02d}:00:00+01:00", n, interval="hour")
+            for (day, hour), n in figures.items()
+        ),
+    )
+    assert sent == {"accepted": len(figures), "rejected": []}
+    before = {(e["date"], e["hour"]): e["count"] for e in listing(client, s.owner)}
+    assert before == figures
+
+    patched = client.patch(
+        f"/api/v1/locations/{s.soho.id}",
+        json={"business_day_start_hour": 4},
+        headers=s.admin.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert counters.redate(db=db, location_id=s.soho.id) == 4
+    db.commit()
+    after = {(e["date"], e["hour"], e["source"]): e["count"] for e in listing(client, s.owner)}
+    assert after == {
+        (DAY, 9, "api"): 19,
+        (DAY, 22, "api"): 32,
+        (DAY, 1, "api"): 101,  # Tuesday's night is Monday's business day now
+        (DAY, 2, "api"): 102,
+        (tuesday, 9, "api"): 109,
+        (tuesday, 0, "api"): 200,
+        (tuesday, 3, "api"): 203,
+    }
+    # The reports count the days as the grid shows them.
+    monday = client.get(
+        "/api/v1/reports/summary",
+        params={"date_from": DAY, "date_to": DAY, "location_ids": s.soho.id, "compare": "none"},
+        headers=s.owner.headers,
+    ).json()["metrics"]
+    assert monday["footfall"] == 19 + 32 + 101 + 102
+    # Again: nothing moves, nothing is written.
+    assert counters.redate(db=db, location_id=s.soho.id) == 0
+    assert {(e["date"], e["hour"], e["source"]): e["count"] for e in listing(client, s.owner)} == (
+        after
+    )
