@@ -8,10 +8,11 @@ its own level; days and hours wander around it), with a few walk-ins in quiet ho
 estate of counters, not all is well: now and then a store-day is missing (a counter offline),
 an hour is lost (estimated on the traffic page with "Include estimated footfall"), and one
 store's counter is faulty on some days (a blocked sensor counting a fraction of the visitors;
-the footfall grid questions those days). The figures are a pure function of the store,
-the hour and its sales, so sending them again changes nothing; each round (every minute) works
-the window out again and sends what is new or changed: the hours that have just ended, and the
-hours whose sales arrived since (the first sync loads history for a few minutes).
+the footfall grid questions those days). The figures are a pure function of the store, the
+hour and its sales, so sending them again changes nothing; a round (every minute) reads the
+window's sales, works the counts out again when an hour has ended or those sales changed, and
+sends what is new or changed: the hours that have just ended, and the hours whose sales arrived
+since (the first sync loads history for a few minutes).
 
     python -m app.scripts.demo_counters --base-url http://127.0.0.1:8000 [--days 56] [--once]
 
@@ -105,19 +106,15 @@ def _key(base_url: str, org_id: int) -> str:
     return secret
 
 
-def counts(org_id: int, days: int, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Every complete trading hour of the window, for every store of the organization."""
+Sold = dict[tuple[int, date], dict[int, int]]  # (store, business date) -> hour -> transactions
+
+
+def sales(org_id: int, days: int, now: datetime | None = None) -> Sold:
+    """The window's transactions per store-day and hour: what the counts are made from."""
     now = now or datetime.now(ZoneInfo("UTC"))
-    items: list[dict[str, Any]] = []
+    start = (now - timedelta(days=days)).date()
+    sold: Sold = defaultdict(dict)
     with session_scope() as db:
-        stores = list(
-            db.scalars(select(Location).where(Location.org_id == org_id).order_by(Location.id))
-        )
-        if not stores:
-            return []
-        faulty_id = stores[-1].id if len(stores) > 1 else None
-        start = (now - timedelta(days=days)).date()
-        sold: dict[tuple[int, date], dict[int, int]] = defaultdict(dict)
         for loc, day, hour, tx in db.execute(
             select(
                 RollupHour.location_id,
@@ -129,6 +126,25 @@ def counts(org_id: int, days: int, now: datetime | None = None) -> list[dict[str
             .group_by(RollupHour.location_id, RollupHour.business_date, RollupHour.hour)
         ):
             sold[(loc, day)][hour] = int(tx or 0)
+    return dict(sold)
+
+
+def counts(
+    org_id: int, days: int, now: datetime | None = None, sold: Sold | None = None
+) -> list[dict[str, Any]]:
+    """Every complete trading hour of the window, for every store of the organization (from
+    `sold`, the window's `sales`, when the caller has read them)."""
+    now = now or datetime.now(ZoneInfo("UTC"))
+    if sold is None:
+        sold = sales(org_id, days, now)
+    items: list[dict[str, Any]] = []
+    with session_scope() as db:
+        stores = list(
+            db.scalars(select(Location).where(Location.org_id == org_id).order_by(Location.id))
+        )
+        if not stores:
+            return []
+        faulty_id = stores[-1].id if len(stores) > 1 else None
         for store in stores:
             zone = ZoneInfo(store.timezone)
             local_now = now.astimezone(zone)
@@ -191,20 +207,29 @@ def main(argv: list[str] | None = None) -> int:
     # What the intake has accepted, so a round sends only new and changed hours (an hour that
     # has just ended, one whose sales arrived since); a restart sends everything once again.
     sent: dict[tuple[int, str], int] = {}
+    # The counts are worked out again only when they may have changed: an hour has ended, or the
+    # window's sales changed (the first sync loads history for a few minutes).
+    seen: tuple[datetime, Sold] | None = None
     while True:
         try:
             org_id = _org_id()
-            if org_id is not None:
+            clock = datetime.now(ZoneInfo("UTC"))
+            sold = sales(org_id, args.days, clock) if org_id is not None else {}
+            now = (clock.replace(minute=0, second=0, microsecond=0), sold)
+            if org_id is not None and now != seen:
                 items = [
                     i
-                    for i in counts(org_id, args.days)
+                    for i in counts(org_id, args.days, clock, sold)
                     if sent.get((i["store"]["id"], i["start"])) != i["count"]
                 ]
-                if items:
+                if not items:
+                    seen = now
+                else:
                     with httpx.Client(base_url=base, timeout=120) as client:
                         accepted, rejected = push(client, _key(base, org_id), items)
                     if accepted + rejected == len(items):  # else rate limited: again next round
                         sent.update({(i["store"]["id"], i["start"]): i["count"] for i in items})
+                        seen = now
                     done = f"{accepted} hourly counts sent, {rejected} refused"
                     print(f"demo counters: {done}", flush=True)
         except (httpx.HTTPError, OSError) as exc:

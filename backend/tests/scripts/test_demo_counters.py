@@ -51,6 +51,9 @@ def test_the_demo_counts_follow_the_sales_and_give_a_believable_conversion(
     assert max(datetime.fromisoformat(i["start"]) for i in items) < now - timedelta(minutes=30)
     # The same inputs give the same counts: sending them again changes nothing.
     assert demo_counters.counts(org_id, days=10, now=now) == items
+    sold = demo_counters.sales(org_id, days=10, now=now)
+    assert sum(sum(hours.values()) for hours in sold.values()) == len(orders)
+    assert demo_counters.counts(org_id, days=10, now=now, sold=sold) == items
 
     made = client.post(
         "/api/v1/api-keys", json={"name": "Demo door counters"}, headers=owner.headers
