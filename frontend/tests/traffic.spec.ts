@@ -20,7 +20,8 @@ function daysAgo(n: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-async function pushHourlyCounts(request: APIRequestContext, email: string, storeIds: number[], days: string[]) {
+/** Pushes the counts with a new key; returns their sum (every one is accepted). */
+async function pushHourlyCounts(request: APIRequestContext, email: string, storeIds: number[], days: string[]): Promise<number> {
   const login = await request.post("/api/v1/auth/login", { data: { email, password: PASSWORD } });
   const token = ((await login.json()) as { access_token: string }).access_token;
   const made = await request.post("/api/v1/api-keys", {
@@ -46,6 +47,7 @@ async function pushHourlyCounts(request: APIRequestContext, email: string, store
   });
   expect(pushed.status()).toBe(200);
   expect(((await pushed.json()) as { accepted: number }).accepted).toBe(counts.length);
+  return counts.reduce((sum, c) => sum + c.count, 0);
 }
 
 test("traffic by hour, power hours and the store comparison equal the report API's", async ({ page, request }) => {
@@ -66,7 +68,7 @@ test("traffic by hour, power hours and the store comparison equal the report API
 
   const stores = await apiGet<{ items: { id: number }[] }>(request, owner.email, "/locations", {});
   const days = Array.from({ length: 7 }, (_, i) => daysAgo(i + 2));
-  await pushHourlyCounts(request, owner.email, stores.items.map((s) => s.id), days);
+  const visitors = await pushHourlyCounts(request, owner.email, stores.items.map((s) => s.id), days);
 
   // In the main navigation, near Footfall; the page itself is reloaded with its filters.
   await openNavigation(page);
@@ -104,6 +106,19 @@ test("traffic by hour, power hours and the store comparison equal the report API
       );
     }
   }
+
+  // The dashboard's traffic figures for the same days: footfall is the counts pushed, conversion
+  // and sales per visitor the summary's (made from them and the synced sales).
+  const summary = await apiGet<{ currency: string; metrics: Metrics }>(request, owner.email, "/reports/summary", query);
+  expect(summary.metrics.footfall).toBe(visitors);
+  expect(summary.metrics.conversion_rate).not.toBeNull();
+  await page.goto(`/?range=custom&from=${from}&to=${to}&compare=none`);
+  for (const name of ["footfall", "conversion_rate", "sales_per_visitor"]) {
+    const figure = page.getByTestId(`kpi-${name}`).getByTestId("kpi-value");
+    await expect(figure, name).toHaveText(await shownFigure(page, name, summary.metrics[name] ?? null, summary.currency));
+  }
+  await page.goto(`/traffic?range=custom&from=${from}&to=${to}`);
+  await expect(page.getByTestId("traffic-coverage")).toBeVisible();
 
   // No sideways page scroll, on a phone too (measured as layout.spec.ts does: on a phone
   // window.innerWidth grows with a too-wide page, so the viewport's set width is the measure).
