@@ -3,8 +3,10 @@ sales or transactions against the usual weekday, conversion below a floor, footf
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -26,43 +28,71 @@ from app.footfall.rules import day_problem
 from app.locations.models import Location
 from app.notifications.formatting import money
 from app.reports import service as reports
-from app.reports.schemas import Compare
+from app.reports.schemas import Compare, Granularity
 
 MIN_WEEKS = 2  # the usual needs at least this many traded weeks
 
 
 class Figures:
-    """A store's day figures from the report service, each read once per evaluation."""
+    """A store's day figures from the report service, each read once per evaluation: whole days
+    from one day series over the weeks a rule looks back (`LOOK_BACK_WEEKS`), whose day points
+    are the summary's of each day; days cut at an hour one summary each (a series cuts only its
+    last day)."""
 
     def __init__(self, db: Session, org_id: int) -> None:
         self.db = db
         self.org_id = org_id
         self._cache: dict[tuple[int, date, int | None], DayFigures] = {}
+        self._read: set[tuple[int, date]] = set()  # (store, last day) of each series read
+
+    def _request(self, location: Location, first: date, last: date, until_hour: int | None) -> Any:
+        return reports.ReportRequest(
+            org_id=self.org_id,
+            date_from=first,
+            date_to=last,
+            location_ids=[location.id],
+            currency=location.currency,
+            compare=Compare.none,
+            lfl=False,
+            currencies=(location.currency,),
+            until_hour=until_hour,
+            marked=False,  # figures only: no estimated or questioned days to count
+        )
 
     def of(self, location: Location, day: date, until_hour: int | None = None) -> DayFigures:
         key = (location.id, day, until_hour)
+        if until_hour is None and key not in self._cache and (location.id, day) not in self._read:
+            # The weeks a rule may look back from this day, and the week after it (a rule asks
+            # for the weeks before the day it judges first), in one read.
+            self._read.add((location.id, day))
+            first, last = day - timedelta(weeks=LOOK_BACK_WEEKS), day + timedelta(weeks=1)
+            series = reports.timeseries(
+                db=self.db,
+                req=self._request(location, first, last, None),
+                granularity=Granularity.day,
+            )
+            for point in series.points:
+                point_day = date.fromisoformat(point.start[:10])
+                self._cache.setdefault((location.id, point_day, None), _figures(point.metrics))
         found = self._cache.get(key)
         if found is None:
-            req = reports.ReportRequest(
-                org_id=self.org_id,
-                date_from=day,
-                date_to=day,
-                location_ids=[location.id],
-                currency=location.currency,
-                compare=Compare.none,
-                lfl=False,
-                currencies=(location.currency,),
-                until_hour=until_hour,
-            )
-            metrics = reports.summary(db=self.db, req=req).metrics
-            conversion = metrics.get("conversion_rate")
-            found = DayFigures(
-                net_sales=Decimal(str(metrics.get("net_sales") or "0")),
-                transactions=int(metrics.get("transactions") or 0),
-                conversion=None if conversion is None else Decimal(str(conversion)),
-            )
+            req = self._request(location, day, day, until_hour)
+            found = _figures(reports.summary(db=self.db, req=req).metrics)
             self._cache[key] = found
         return found
+
+
+# The longest look-back of a rule (`weeks`, at most 8 in app/alerts/schemas.py).
+LOOK_BACK_WEEKS = 8
+
+
+def _figures(metrics: Mapping[str, Any]) -> DayFigures:
+    conversion = metrics.get("conversion_rate")
+    return DayFigures(
+        net_sales=Decimal(str(metrics.get("net_sales") or "0")),
+        transactions=int(metrics.get("transactions") or 0),
+        conversion=None if conversion is None else Decimal(str(conversion)),
+    )
 
 
 def business_today(location: Location, now: datetime) -> tuple[date, datetime]:

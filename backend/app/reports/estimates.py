@@ -48,12 +48,12 @@ MARKED_DAYS = 92
 
 def counts_estimates(req: ReportRequest) -> bool:
     """Whether the response counts its estimated (or estimable) store-days."""
-    return req.include_estimates or req.days <= MARKED_DAYS
+    return req.include_estimates or (req.marked and req.days <= MARKED_DAYS)
 
 
 def judges_flags(req: ReportRequest) -> bool:
     """Whether the response marks its store-days with a questioned footfall entry."""
-    return req.days <= MARKED_DAYS
+    return req.marked and req.days <= MARKED_DAYS
 
 
 def _estimated(db: Session, req: ReportRequest, window: _Window) -> Any:

@@ -55,6 +55,9 @@ class ReportRequest:
     # Estimated store-days (app/footfall/ESTIMATES.md) in footfall and conversion, or left out
     # (METRICS.md's rule, the default).
     footfall_estimates: FootfallEstimates = FootfallEstimates.leave_out
+    # Whether the response counts its estimated and questioned store-days (the marks); off for
+    # readers that need the figures only (the alerts' day figures).
+    marked: bool = True
 
     @property
     def include_estimates(self) -> bool:
