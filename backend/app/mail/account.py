@@ -19,21 +19,39 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
+def _queue(
+    db: Session,
+    user: User,
+    kind: MailKind,
+    subject: str,
+    context: dict[str, object],
+    *,
+    to: str | None = None,
+) -> MailMessage:
+    """Queue an account mail to the user (or `to`), from the template named as its kind, with
+    the user's name in its context."""
+    return mail_service.queue(
+        db=db,
+        org_id=user.org_id,
+        to=to or user.email,
+        kind=kind,
+        subject=subject,
+        template=kind.value,
+        context={"full_name": user.full_name, **context},
+    )
+
+
 def send_invitation(
     *, db: Session, user: User, token: str, expires_at: datetime, inviter: User | None
 ) -> MailMessage:
     """Mail an invited user the link to /accept-invite."""
     org_name = user.organization.name if user.organization else ""
-    subject = f"You are invited to {org_name} on Teliporter"
-    return mail_service.queue(
-        db=db,
-        org_id=user.org_id,
-        to=user.email,
-        kind=MailKind.invitation,
-        subject=subject,
-        template="invitation",
-        context={
-            "full_name": user.full_name,
+    return _queue(
+        db,
+        user,
+        MailKind.invitation,
+        f"You are invited to {org_name} on Teliporter",
+        {
             "inviter": inviter.full_name if inviter else "An administrator",
             "org_name": org_name,
             "role": user.role.value,
@@ -45,32 +63,23 @@ def send_invitation(
 
 def send_password_reset(*, db: Session, user: User, token: str) -> MailMessage:
     """Mail the single-use link to /reset-password."""
-    return mail_service.queue(
-        db=db,
-        org_id=user.org_id,
-        to=user.email,
-        kind=MailKind.password_reset,
-        subject="Reset your Teliporter password",
-        template="password_reset",
-        context={
-            "full_name": user.full_name,
-            "email": user.email,
-            "link": rendering.link("/reset-password", token=token),
-        },
+    return _queue(
+        db,
+        user,
+        MailKind.password_reset,
+        "Reset your Teliporter password",
+        {"email": user.email, "link": rendering.link("/reset-password", token=token)},
     )
 
 
 def send_password_changed(*, db: Session, user: User, changed_at: datetime) -> MailMessage:
     """Tell the user their password was reset (and how to react if it was not them)."""
-    return mail_service.queue(
-        db=db,
-        org_id=user.org_id,
-        to=user.email,
-        kind=MailKind.password_changed,
-        subject="Your Teliporter password was reset",
-        template="password_changed",
-        context={
-            "full_name": user.full_name,
+    return _queue(
+        db,
+        user,
+        MailKind.password_changed,
+        "Your Teliporter password was reset",
+        {
             "email": user.email,
             "changed_at": _when(changed_at),
             "link": rendering.link("/forgot-password"),
@@ -82,34 +91,29 @@ def send_email_change(
     *, db: Session, user: User, new_email: str, token: str, hours: int
 ) -> MailMessage:
     """Mail the new address the link to /confirm-email that makes it the sign-in address."""
-    return mail_service.queue(
-        db=db,
-        org_id=user.org_id,
-        to=new_email,
-        kind=MailKind.email_change,
-        subject="Confirm your new Teliporter sign-in address",
-        template="email_change",
-        context={
-            "full_name": user.full_name,
+    return _queue(
+        db,
+        user,
+        MailKind.email_change,
+        "Confirm your new Teliporter sign-in address",
+        {
             "old_email": user.email,
             "new_email": new_email,
             "hours": hours,
             "link": rendering.link("/confirm-email", token=token),
         },
+        to=new_email,
     )
 
 
 def send_email_change_notice(*, db: Session, user: User, new_email: str) -> MailMessage:
     """Tell the current address that a change away from it was asked for."""
-    return mail_service.queue(
-        db=db,
-        org_id=user.org_id,
-        to=user.email,
-        kind=MailKind.email_change_notice,
-        subject="A change of your Teliporter sign-in address was requested",
-        template="email_change_notice",
-        context={
-            "full_name": user.full_name,
+    return _queue(
+        db,
+        user,
+        MailKind.email_change_notice,
+        "A change of your Teliporter sign-in address was requested",
+        {
             "old_email": user.email,
             "new_email": new_email,
             "link": rendering.link("/forgot-password"),
