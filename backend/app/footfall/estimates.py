@@ -11,9 +11,9 @@ One implementation, in SQL for a whole period (`estimated_days`), read by the fo
 the reports (app/reports/estimates.py).
 
 Hours the same way (`estimated_hours`, read by the traffic report): on a store-day counted by the
-hour, an hour without a count is estimated when the store's counts had that hour on the same
-weekday in at least `MIN_WEEKS` of the previous `WEEKS` weeks (the hours it is usually open and
-counting), at the mean of those counts, rounded half up.
+hour, an hour without a count between two counted hours of the day (a counter's gap) is
+estimated when the store's counts had that hour on the same weekday in at least `MIN_WEEKS` of
+the previous `WEEKS` weeks, at the mean of those counts, rounded half up.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from app.footfall.models import FootfallEntry
 from app.footfall.rules import DayKey
+from app.locations.models import Location
 from app.rollups.models import RollupDay
 
 WEEKS = 4  # the same weekday of the previous 4 weeks
@@ -207,7 +208,25 @@ def estimated_hours(
         .subquery()
     )
     entry = FootfallEntry
+    store = Location.__table__.c
     rounded = cast((2 * means.c.total + means.c.weeks) // (2 * means.c.weeks), Integer)
+
+    def place(hour: Any) -> Any:
+        """An hour's place in the store's business day (0: its start hour)."""
+        return (hour + 24 - store.business_day_start_hour) % 24
+
+    def counted(before: bool) -> Any:
+        """The day has a count for an hour before (after) this one."""
+        return exists().where(
+            entry.location_id == means.c.location_id,
+            entry.entry_date == means.c.day,
+            entry.hour.is_not(None),
+            entry.count.is_not(None),
+            place(entry.hour) < place(means.c.hour)
+            if before
+            else place(entry.hour) > place(means.c.hour),
+        )
+
     return (
         select(
             means.c.location_id.label("location_id"),
@@ -216,15 +235,13 @@ def estimated_hours(
             rounded.label("n"),
             means.c.weeks.label("weeks"),
         )
+        .select_from(means.join(Location.__table__, store.id == means.c.location_id))
         .where(
-            # A day counted by the hour (an hour of it has a count) ...
-            exists().where(
-                entry.location_id == means.c.location_id,
-                entry.entry_date == means.c.day,
-                entry.hour.is_not(None),
-                entry.count.is_not(None),
-            ),
-            # ... that has no entry for this hour.
+            # An hour between two counted hours of its day (the store was open and counting
+            # before and after it) ...
+            counted(before=True),
+            counted(before=False),
+            # ... that has no entry.
             ~exists().where(
                 entry.location_id == means.c.location_id,
                 entry.entry_date == means.c.day,

@@ -4,7 +4,8 @@ user sees conversion and sales per visitor on the dashboard without typing a cou
 
 The counts follow each store's sales, as a real door counter's would: every trading hour's
 visitors are its transactions divided by a conversion rate between 10 % and 35 % (each store has
-its own level; days and hours wander around it), with a few walk-ins in quiet hours. Like a real
+its own level; days and hours wander around it), with a few walk-ins in the quiet hours of its
+usual opening hours (the hours its days most often start and end selling in). Like a real
 estate of counters, not all is well: now and then a store-day is missing (a counter offline),
 an hour is lost (estimated on the traffic page with "Include estimated footfall"), and one
 store's counter is faulty on some days (a blocked sensor counting a fraction of the visitors;
@@ -27,7 +28,7 @@ import hashlib
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -148,12 +149,15 @@ def counts(
         for store in stores:
             zone = ZoneInfo(store.timezone)
             local_now = now.astimezone(zone)
+            opens, closes = _usual_hours([h for (loc, _), h in sold.items() if loc == store.id])
             for (loc, day), by_hour in sorted(sold.items()):
                 if loc != store.id or not by_hour or (store.closed_on and day > store.closed_on):
                     continue
                 if _rng("gap", loc, day).randrange(GAP_ONE_IN) == 0:
                     continue  # the counter was offline that day
-                first, last = min(by_hour), max(by_hour)
+                # Every hour the store is open counts, a quiet one too (a few walk-ins), as a
+                # door counter does; and any hour it sold in.
+                first, last = min(min(by_hour), opens), max(max(by_hour), closes)
                 for hour in range(first, last + 1):
                     clock_day = (
                         day + timedelta(days=1) if hour < store.business_day_start_hour else day
@@ -176,6 +180,16 @@ def counts(
                         }
                     )
     return items
+
+
+def _usual_hours(days: list[dict[int, int]]) -> tuple[int, int]:
+    """A store's usual opening hours: the hours its days most often start and end selling in
+    (the first seen of equals); (24, -1), no hours, for a store without sales."""
+    firsts = Counter(min(hours) for hours in days if hours)
+    lasts = Counter(max(hours) for hours in days if hours)
+    if not firsts:
+        return 24, -1
+    return firsts.most_common(1)[0][0], lasts.most_common(1)[0][0]
 
 
 def push(client: httpx.Client, key: str, items: list[dict[str, Any]]) -> tuple[int, int]:

@@ -256,15 +256,17 @@ def test_a_missing_hour_is_estimated_from_the_same_hour_of_earlier_weeks(
     client: TestClient, db: Session, synced: Synced
 ) -> None:
     """London's Monday 26 is counted 09:00-18:00 but for 14:00, an hour it took a sale in; the
-    three Mondays before were counted at 14:00 too. `include` counts 14:00 at their mean (and
-    its sale in conversion), `leave_out` keeps the counted hours only; both say 1 store-hour."""
+    three Mondays before were counted at 14:00 too, and at 18:00. `include` counts 14:00 at
+    their mean (and its sale in conversion), `leave_out` keeps the counted hours only; both say
+    1 store-hour: 18:00 is after the day's last count (closed, or the counter off for the rest
+    of the day: not known), so it is not estimated."""
     counts = seed(client, synced)
     london, monday = synced.london.id, DAYS[2]
     assert (london, monday, 14) not in counts and (london, monday, 13) in counts
     earlier = {
         (london, monday - timedelta(weeks=w), hour): 10 * w + hour
         for w in (1, 2, 3)
-        for hour in range(9, 18)
+        for hour in range(9, 19)
     }
     push_counts(client, synced, earlier)
     estimate = int(
