@@ -7,11 +7,23 @@ PostgreSQL queries, and the posted amounts split among rows in SQL (`_split_in_s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Numeric, String, and_, bindparam, case, column, exists, func, select
+from sqlalchemy import (
+    Date,
+    Numeric,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
@@ -69,10 +81,18 @@ def _stale_months(
 
 
 def _claim_month(
-    db: Session, req: ReportRequest, conv: Converter, grouping: str, month: date, version: int
+    db: Session,
+    req: ReportRequest,
+    conv: Converter,
+    grouping: str,
+    month: date,
+    version: int,
+    rows: Any = None,
 ) -> None:
     """Write a month's `LineDaySet` row before its cached rows: a second report making the same
-    month waits on it, then replaces what the first stored (never adds to it)."""
+    month waits on it, then replaces what the first stored (never adds to it). Given the model
+    of a cache kept by business date (`rows`), its rows of the month are deleted, to be made
+    again."""
     head = postgresql_insert(LineDaySet).values(
         org_id=req.org_id,
         month=month,
@@ -87,6 +107,16 @@ def _claim_month(
             set_={"version": head.excluded.version},
         )
     )
+    if rows is not None:
+        db.execute(
+            delete(rows).where(
+                rows.org_id == req.org_id,
+                rows.target == conv.target,
+                rows.rates_key == _cache_key(conv),
+                rows.business_date >= month,
+                rows.business_date <= report_cache.next_month(month) - timedelta(days=1),
+            )
+        )
 
 
 def _split_values(found: list[Any], query: _Query, per_day: bool, digits: int) -> KeyedValues:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.fx.converter import Converter
@@ -143,16 +143,7 @@ def _cached_hours(
         )
         if found is None:
             return None
-        _claim_month(db, req, conv, _HOUR_GROUPING, month, version)
-        db.execute(
-            delete(hours).where(
-                hours.org_id == req.org_id,
-                hours.target == target,
-                hours.rates_key == rates_key,
-                hours.business_date >= month,
-                hours.business_date <= last,
-            )
-        )
+        _claim_month(db, req, conv, _HOUR_GROUPING, month, version, rows=hours)
         values = _split_values(found, query, True, digits)
         rows = [
             {

@@ -34,7 +34,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    delete,
     func,
     insert,
     literal,
@@ -443,16 +442,7 @@ def _cached_store_hours(
             )
             if split is None:
                 return None
-            _claim_month(db, req, conv, _GROUPING, month, version)
-            db.execute(
-                delete(c).where(
-                    c.org_id == req.org_id,
-                    c.target == target,
-                    c.rates_key == rates_key,
-                    c.business_date >= month,
-                    c.business_date <= last,
-                )
-            )
+            _claim_month(db, req, conv, _GROUPING, month, version, rows=c)
             # Stored straight from the split, in major units (as `_split_values` reads them).
             found = split.subquery("split")
             day, row, *sums = found.c
