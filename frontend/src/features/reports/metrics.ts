@@ -4,7 +4,7 @@
 // app/reports/metrics.py); nothing here computes a metric.
 import { catalogMetric, METRIC_NAMES } from "@/features/catalog/registry";
 import { compareDecimal, isNegativeDecimal } from "@/lib/decimal";
-import { formatChange, formatMoney, formatNumber, formatPercent, userLocale } from "@/lib/format";
+import { formatChange, formatMoney, formatNumber, formatPercent, numberFormat, userLocale } from "@/lib/format";
 
 export type MetricValue = string | number | null | undefined;
 export type MetricValues = Record<string, MetricValue>;
@@ -79,7 +79,7 @@ export function formatPoints(now: MetricValue, before: MetricValue, locale: stri
   // Shown to one decimal of a percent, so the points are the difference of what is shown.
   const points = Math.round(Number(now) * 1000) / 10 - Math.round(Number(before) * 1000) / 10;
   const rounded = Math.round(points * 10) / 10;
-  const text = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+  const text = numberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
     Math.abs(rounded),
   );
   return `${rounded > 0 ? "+" : rounded < 0 ? "−" : "±"}${text} pts`;

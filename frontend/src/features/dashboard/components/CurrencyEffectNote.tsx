@@ -2,11 +2,11 @@ import { Anchor, Text } from "@mantine/core";
 
 import { useFilters } from "@/features/filters/useFilters";
 import type { Summary } from "@/features/reports/api";
-import { formatChange, userLocale } from "@/lib/format";
+import { formatChange, numberFormat, userLocale } from "@/lib/format";
 
 /** A change in percentage points, signed, to one decimal ("+4.7 pts"). */
 export function formatPoints(fraction: number, locale: string = userLocale()): string {
-  const points = new Intl.NumberFormat(locale, {
+  const points = numberFormat(locale, {
     signDisplay: "exceptZero",
     minimumFractionDigits: 1,
     maximumFractionDigits: 1,

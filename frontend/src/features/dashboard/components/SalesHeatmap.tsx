@@ -2,11 +2,11 @@ import { Group, Text } from "@mantine/core";
 
 import type { Heatmap } from "@/features/reports/api";
 import { formatMetric } from "@/features/reports/metrics";
-import { userLocale } from "@/lib/format";
+import { dateFormat, userLocale } from "@/lib/format";
 
 /** Weekday names, Monday first (the API's weekday 0), in the user's language. */
 export function weekdayNames(locale: string = userLocale(), style: "short" | "long" = "short"): string[] {
-  const format = new Intl.DateTimeFormat(locale, { weekday: style, timeZone: "UTC" });
+  const format = dateFormat(locale, { weekday: style, timeZone: "UTC" });
   // 1 January 2024 was a Monday.
   return Array.from({ length: 7 }, (_, i) => format.format(new Date(Date.UTC(2024, 0, 1 + i))));
 }

@@ -6,7 +6,7 @@ import { LineChart } from "@mantine/charts";
 
 import type { Granularity, Timeseries } from "@/features/reports/api";
 import { formatMetric, metricKind, metricLabel } from "@/features/reports/metrics";
-import { userLocale } from "@/lib/format";
+import { dateFormat, numberFormat, userLocale } from "@/lib/format";
 
 type Props = {
   data: Timeseries;
@@ -24,9 +24,9 @@ export function bucketLabel(start: string, granularity: Granularity, locale: str
   if (granularity === "hour") return start.slice(11, 16) || start;
   const date = new Date(`${start.slice(0, 10)}T00:00:00Z`);
   if (granularity === "month") {
-    return new Intl.DateTimeFormat(locale, { month: "short", year: "numeric", timeZone: "UTC" }).format(date);
+    return dateFormat(locale, { month: "short", year: "numeric", timeZone: "UTC" }).format(date);
   }
-  const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(date);
+  const day = dateFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(date);
   return granularity === "week" ? `w/c ${day}` : day;
 }
 
@@ -55,15 +55,15 @@ function tickFormatter(metric: string, currency: string): (value: number) => str
   const locale = userLocale();
   switch (metricKind(metric)) {
     case "money": {
-      const compact = new Intl.NumberFormat(locale, { style: "currency", currency, notation: "compact", maximumFractionDigits: 1 });
+      const compact = numberFormat(locale, { style: "currency", currency, notation: "compact", maximumFractionDigits: 1 });
       return (value) => compact.format(value);
     }
     case "percent": {
-      const percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+      const percent = numberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
       return (value) => percent.format(value);
     }
     default: {
-      const compact = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
+      const compact = numberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
       return (value) => compact.format(value);
     }
   }

@@ -1,5 +1,5 @@
 import { Group, MultiSelect, Paper, Select, Stack, Switch, Text, TextInput } from "@mantine/core";
-import { useMemo } from "react";
+import { memo, useMemo } from "react";
 
 import { useMe } from "@/features/auth/api";
 import { ConstantCurrencySwitch } from "@/features/filters/components/ConstantCurrencySwitch";
@@ -20,8 +20,9 @@ import { currencyCodes, formatDateRange } from "@/lib/format";
 export const LFL_HELP = "Only stores that traded on both the day and its comparison day";
 
 /** The filters every report page shares: dates, stores, store groups, comparison (like-for-like
- * or not) and currency, in the URL. */
-export function FilterBar() {
+ * or not) and currency, in the URL. Memoised: it takes no props and reads its own queries, so a
+ * page re-rendering as each of its figures arrives does not re-render its seven inputs too. */
+export const FilterBar = memo(function FilterBar() {
   const { filters, range, comparison, setFilters } = useFilters();
   const locations = useLocations();
   const groups = useLocationGroups();
@@ -155,4 +156,4 @@ export function FilterBar() {
       </Stack>
     </Paper>
   );
-}
+});

@@ -5,7 +5,7 @@ import { IconAlertTriangle } from "@tabler/icons-react";
 import { type ClipboardEvent, type KeyboardEvent, type ReactNode, useRef } from "react";
 
 import { cellText, fromIso, isBlock, moveFocus, type ParsedCell, parseCell, parseClipboard, pasteBlock, type Pos } from "@/features/footfall/grid";
-import { userLocale } from "@/lib/format";
+import { dateFormat, userLocale } from "@/lib/format";
 
 type Change = { key: string; text: string };
 
@@ -165,8 +165,8 @@ export function GridCell({ id, pos, grid, label, cell: { value, changed, error }
 
 /** A day as a column heading ("Mon, Nov 2") and as a cell's name ("Monday, November 2"). */
 export function dayNames() {
-  const short = new Intl.DateTimeFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  const long = new Intl.DateTimeFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  const short = dateFormat(userLocale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const long = dateFormat(userLocale(), { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
   return { short: (day: string) => short.format(fromIso(day)), long: (day: string) => long.format(fromIso(day)) };
 }
 

@@ -16,7 +16,7 @@ import {
 import { FigureTable, type FigureRow } from "@/features/reports/components/FigureTable";
 import { RatesNote } from "@/features/reports/components/RatesNote";
 import { errorMessage } from "@/lib/api";
-import { userLocale } from "@/lib/format";
+import { dateFormat, userLocale } from "@/lib/format";
 
 type Step = Exclude<Granularity, "hour">;
 
@@ -31,9 +31,9 @@ export function bucketLabel(start: string, step: Step, locale: string = userLoca
   const [y, m, d] = start.split("-").map(Number);
   const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1));
   if (step === "month") {
-    return new Intl.DateTimeFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(date);
+    return dateFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(date);
   }
-  const day = new Intl.DateTimeFormat(locale, {
+  const day = dateFormat(locale, {
     weekday: step === "day" ? "short" : undefined,
     day: "numeric",
     month: "short",
