@@ -5,28 +5,8 @@ import { Loading } from "@/components/ui/Loading";
 import { RequireAuth } from "@/features/auth/components/RequireAuth";
 import { AppLayout } from "@/features/shell/components/AppLayout";
 import { RouteError } from "@/features/shell/components/RouteError";
+import { pages } from "@/pages";
 
-// Every page is its own chunk, loaded when first visited (or, for the page a load opens on,
-// from the start: preloadPage).
-const pages = {
-  signIn: () => import("@/features/auth/SignInPage"),
-  register: () => import("@/features/auth/RegisterPage"),
-  acceptInvite: () => import("@/features/auth/AcceptInvitePage"),
-  forgotPassword: () => import("@/features/auth/ForgotPasswordPage"),
-  resetPassword: () => import("@/features/auth/ResetPasswordPage"),
-  confirmEmail: () => import("@/features/auth/ConfirmEmailPage"),
-  unsubscribe: () => import("@/features/notifications/UnsubscribePage"),
-  mailbox: () => import("@/features/mail/MailboxPage"),
-  dashboard: () => import("@/features/dashboard/DashboardPage"),
-  alerts: () => import("@/features/alerts/AlertsPage"),
-  alertRules: () => import("@/features/alerts/AlertRulesPage"),
-  reports: () => import("@/features/reports/ReportsPage"),
-  footfall: () => import("@/features/footfall/FootfallPage"),
-  traffic: () => import("@/features/traffic/TrafficPage"),
-  settings: () => import("@/features/settings/SettingsPage"),
-  account: () => import("@/features/account/AccountPage"),
-  glossary: () => import("@/features/help/GlossaryPage"),
-};
 const SignInPage = lazy(pages.signIn);
 const RegisterPage = lazy(pages.register);
 const AcceptInvitePage = lazy(pages.acceptInvite);
@@ -45,38 +25,6 @@ const SettingsPage = lazy(pages.settings);
 const AccountPage = lazy(pages.account);
 const GlossaryPage = lazy(pages.glossary);
 const NotFoundPage = lazy(() => import("@/features/shell/NotFoundPage"));
-
-const PAGE_OF_PATH: Record<string, keyof typeof pages> = {
-  "/": "dashboard",
-  "/sign-in": "signIn",
-  "/register": "register",
-  "/accept-invite": "acceptInvite",
-  "/forgot-password": "forgotPassword",
-  "/reset-password": "resetPassword",
-  "/confirm-email": "confirmEmail",
-  "/unsubscribe": "unsubscribe",
-  "/dev/mailbox": "mailbox",
-  "/reports": "reports",
-  "/footfall": "footfall",
-  "/traffic": "traffic",
-  "/alerts": "alerts",
-  "/alerts/rules": "alertRules",
-  "/settings": "settings",
-  "/settings/stores": "settings",
-  "/settings/square": "settings",
-  "/settings/api-keys": "settings",
-  "/settings/notifications": "settings",
-  "/settings/mail": "settings",
-  "/account": "account",
-  "/help/metrics": "glossary",
-};
-
-/** Starts downloading the chunk of the page at `pathname` (and the chunks it imports), so it
- * arrives while the session is being restored instead of after. */
-export function preloadPage(pathname: string): void {
-  const page = PAGE_OF_PATH[pathname.replace(/(.)\/$/, "$1")];
-  if (page) void pages[page]().catch(() => undefined);
-}
 
 const errorElement = <RouteError />;
 

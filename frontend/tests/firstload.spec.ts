@@ -27,6 +27,10 @@ function firstPageJs(): string {
   return `${(bytes / 1024).toFixed(1)} KB gzip in ${files.length} files (budget 300 KB)`;
 }
 
+// Playwright's trace (retain-on-failure in the config) snapshots the page's DOM as the test acts
+// on it, inside the page: ~0.2–0.8 s of a cold load in the profile, work no user's browser does.
+test.use({ trace: "off" });
+
 test("first load to a filled dashboard, cold, several times (printed)", async ({ browser, request }) => {
   test.setTimeout(300_000);
   const setup = await (await browser.newContext()).newPage();
