@@ -3,7 +3,8 @@ of sign-in address (the link to the new address, the notice to the old)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -13,10 +14,12 @@ from app.mail.models import MailKind, MailMessage
 from app.users.models import User
 
 
-def _when(moment: datetime) -> str:
-    # The organization's timezone and formats come with the digests (#24); until then UTC,
-    # said so, is at least unambiguous.
-    return moment.strftime("%d %b %Y, %H:%M UTC")
+def _when(moment: datetime, user: User) -> str:
+    """A moment on the clock of the user's organization, its zone named ("14 Dec 2026, 09:30
+    GMT"), as the digests and alerts date things; UTC for a user without one."""
+    zone = ZoneInfo(user.organization.timezone if user.organization else "UTC")
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return f"{local:%d %b %Y, %H:%M} {local.tzname()}"
 
 
 def _queue(
@@ -56,7 +59,7 @@ def send_invitation(
             "org_name": org_name,
             "role": user.role.value,
             "link": rendering.link("/accept-invite", token=token),
-            "expires": _when(expires_at),
+            "expires": _when(expires_at, user),
         },
     )
 
@@ -81,7 +84,7 @@ def send_password_changed(*, db: Session, user: User, changed_at: datetime) -> M
         "Your Teliporter password was reset",
         {
             "email": user.email,
-            "changed_at": _when(changed_at),
+            "changed_at": _when(changed_at, user),
             "link": rendering.link("/forgot-password"),
         },
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import PasswordResetToken
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.users.models import Role
+from app.organizations.models import Organization
+from app.users.models import Role, User
 from tests.factories import make_org, make_user, member_of
 from tests.smtp import BASE_URL, SmtpServer, link_in, parts, token_of
 
@@ -62,6 +64,32 @@ def test_an_invitation_is_mailed_and_its_link_lets_the_person_in(
     assert client.get("/api/v1/mail/messages", headers=manager.headers).status_code == 403
     other = member_of(client, db, org_id=make_org(db), role=Role.owner)
     assert client.get("/api/v1/mail/messages", headers=other.headers).json()["total"] == 0
+
+
+def test_mail_dates_a_moment_on_the_organizations_clock(
+    client: TestClient, db: Session, smtp_server: SmtpServer
+) -> None:
+    # A New York business reads its invitation's expiry in New York time, its zone named, not
+    # in UTC.
+    org_id = make_org(db, "Hudson Books")
+    db.get(Organization, org_id).timezone = "America/New_York"  # type: ignore[union-attr]
+    db.commit()
+    owner = member_of(client, db, org_id=org_id, role=Role.owner)
+    created = client.post(
+        "/api/v1/users",
+        json={"email": "ny.manager@example.com", "full_name": "Ny Manager", "role": "manager"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    invited = db.scalars(select(User).where(User.email == "ny.manager@example.com")).one()
+    assert invited.invite_expires_at is not None
+    expires = invited.invite_expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo("America/New_York"))
+    [mail] = smtp_server.to("ny.manager@example.com")
+    text, html = parts(mail)
+    local = f"{expires:%d %b %Y, %H:%M} {expires.tzname()}"
+    assert expires.tzname() in {"EST", "EDT"}
+    assert f"valid until {local}" in text
+    assert local in html and "UTC" not in text
 
 
 def test_a_resent_invitation_replaces_the_old_link_and_a_revoked_one_stops_working(
