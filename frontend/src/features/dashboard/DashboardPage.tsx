@@ -147,15 +147,21 @@ function HeatmapSection() {
   );
 }
 
-function DashboardFigures() {
+/** Every section's request, started with the summary's (the sections read the same queries)
+ * instead of one after the other. A component of its own that draws nothing: each answer
+ * re-renders it, not the key figures (13 cards with their glossary popovers) four more times. */
+function SectionRequests() {
   const params = useReportParams();
-  const summary = useSummary(params);
-  // Every section's request starts now, in parallel with the summary (the sections read the
-  // same queries), instead of one after the other.
   useTimeseries(params, granularityFor(dayCount({ from: params.date_from, to: params.date_to })));
   useBreakdown(params, "location");
   useHeatmap(params);
   useFootfallCoverage(params.date_from, params.date_to);
+  return null;
+}
+
+function DashboardFigures() {
+  const params = useReportParams();
+  const summary = useSummary(params);
   useEffect(() => {
     const timer = setTimeout(() => void loadTrendChart(), 0);
     return () => clearTimeout(timer);
@@ -220,7 +226,14 @@ export default function DashboardPage() {
       <PageHeader title="Dashboard" description="How your stores are trading" />
       <HistoryLoadingNotice />
       <FilterBar />
-      <StoresGate>{() => <DashboardFigures />}</StoresGate>
+      <StoresGate>
+        {() => (
+          <>
+            <SectionRequests />
+            <DashboardFigures />
+          </>
+        )}
+      </StoresGate>
     </Stack>
   );
 }
