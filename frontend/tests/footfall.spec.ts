@@ -7,6 +7,9 @@ function iso(date: Date): string {
 }
 
 test("type a week of counts for a store, save, and find them after a reload", async ({ page }) => {
+  // A long walk (sign-up, first sync, two saves, a reload, a questioned count): through the
+  // containers on a busy 2-core machine it once ran past the default minute at its last step.
+  test.setTimeout(120_000);
   await registerOwner(page, "Footfall Stores");
   await connectSquare(page);
   await navLink(page, "Footfall").click();
