@@ -34,6 +34,8 @@ test("14 · the app and the workbook speak a shop's language", async ({ page }) 
 
   await page.goto(`/reports?range=custom&from=${daysAgo(30)}&to=${daysAgo(1)}`);
   await expect(page.getByRole("heading", { level: 1, name: "Reports" })).toBeVisible();
+  // The tabs come with the stores (the heading is drawn before): read them once they are there.
+  await expect(page.getByRole("tab").first()).toBeVisible();
   const tabs = await page.getByRole("tab").allTextContents();
   expect(tabs).toContain("By store");
   expect(tabs.join(" ")).not.toMatch(/location/i);
