@@ -14,8 +14,16 @@ export function uniqueEmail(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${process.pid}-${seq}@example.com`;
 }
 
-/** Axe on the page as it is: no serious or critical violations. */
+/**
+ * Axe on the page once its figures have settled: no serious or critical violations. Figures on
+ * their way are dimmed (aria-busy, 60 % opacity) and fade back in: checked while dimmed, their
+ * contrast is the dimmed one's, which is not what a person reads.
+ */
 export async function expectAccessible(page: Page): Promise<void> {
+  await expect(page.locator('[aria-busy="true"]')).toHaveCount(0);
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== "running"),
+  );
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(

@@ -180,7 +180,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   ];
   const left = data.coverage.days_left_out_of_conversion;
   return (
-    <Stack gap="xs" style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable

@@ -87,7 +87,7 @@ export function DayReport({ params, csv }: { params: ReportParams; csv: ReactNod
   const figures = dayFigures();
   const header = step === "day" ? "Day" : step === "week" ? "Week" : "Month";
   return (
-    <Stack gap="xs" style={{ opacity: series.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" aria-busy={series.isPlaceholderData || undefined} style={{ opacity: series.isPlaceholderData ? 0.6 : 1 }}>
       <SegmentedControl
         aria-label="Rows per"
         value={step}
