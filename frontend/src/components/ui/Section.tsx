@@ -1,6 +1,8 @@
 import { Box, Group, Paper, Title } from "@mantine/core";
 import type { ReactNode } from "react";
 
+import { dimmedWhileBusy } from "@/components/ui/busy";
+
 type SectionProps = {
   title: string;
   children: ReactNode;
@@ -16,7 +18,7 @@ type SectionProps = {
 export function Section({ title, children, busy, info, actions }: SectionProps) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, "-")}`;
   return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} aria-busy={busy || undefined} miw={0}>
+    <Paper withBorder p="md" radius="md" component="section" aria-labelledby={id} miw={0}>
       <Group justify="space-between" gap="xs" mb="sm">
         <Group gap={4} wrap="nowrap">
           <Title order={2} size="h4" id={id}>
@@ -26,7 +28,7 @@ export function Section({ title, children, busy, info, actions }: SectionProps) 
         </Group>
         {actions}
       </Group>
-      <Box style={{ opacity: busy ? 0.6 : 1, transition: "opacity 150ms" }}>{children}</Box>
+      <Box {...dimmedWhileBusy(Boolean(busy))}>{children}</Box>
     </Paper>
   );
 }

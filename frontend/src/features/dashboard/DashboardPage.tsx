@@ -3,6 +3,7 @@ import { IconCalendarOff } from "@tabler/icons-react";
 import { lazy, Suspense, useEffect, useMemo } from "react";
 import { Link, useSearchParams } from "react-router";
 
+import { dimmedWhileBusy } from "@/components/ui/busy";
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
@@ -194,10 +195,10 @@ function DashboardFigures() {
     );
   }
   return (
-    <Stack gap="md" data-testid="dashboard-figures" aria-busy={summary.isPlaceholderData || undefined}>
+    <Stack gap="md" data-testid="dashboard-figures">
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
-      <Box style={{ opacity: summary.isPlaceholderData ? 0.6 : 1 }}>
+      <Box {...dimmedWhileBusy(summary.isPlaceholderData)}>
         <KpiCards
           summary={data}
           compareLabel={compareLabel ?? "comparison"}

@@ -3,6 +3,7 @@ import { IconFileSpreadsheet, IconFileTypeCsv } from "@tabler/icons-react";
 import { type ReactNode, useMemo } from "react";
 import { useSearchParams } from "react-router";
 
+import { dimmedWhileBusy } from "@/components/ui/busy";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { PageHeader } from "@/components/ui/PageHeader";
@@ -76,7 +77,7 @@ function BreakdownReport({ spec, params, csv }: { spec: CatalogBreakdown; params
   }
   if (!data) return <Loading label="Loading the report" />;
   return (
-    <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" {...dimmedWhileBusy(query.isPlaceholderData)}>
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <FigureTable
@@ -180,7 +181,7 @@ function SummaryReport({ params, csv }: { params: ReportParams; csv: ReactNode }
   ];
   const left = data.coverage.days_left_out_of_conversion;
   return (
-    <Stack gap="xs" aria-busy={query.isPlaceholderData || undefined} style={{ opacity: query.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" {...dimmedWhileBusy(query.isPlaceholderData)}>
       <RatesAlert rates={data.rates} />
       <RecalculationNotice recalculating={data.recalculating} />
       <ReportTable

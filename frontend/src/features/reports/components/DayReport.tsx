@@ -1,6 +1,7 @@
 import { SegmentedControl, Stack, Text } from "@mantine/core";
 import { type ReactNode, useState } from "react";
 
+import { dimmedWhileBusy } from "@/components/ui/busy";
 import { ErrorState } from "@/components/ui/ErrorState";
 import { Loading } from "@/components/ui/Loading";
 import { catalogBreakdown } from "@/features/catalog/registry";
@@ -87,7 +88,7 @@ export function DayReport({ params, csv }: { params: ReportParams; csv: ReactNod
   const figures = dayFigures();
   const header = step === "day" ? "Day" : step === "week" ? "Week" : "Month";
   return (
-    <Stack gap="xs" aria-busy={series.isPlaceholderData || undefined} style={{ opacity: series.isPlaceholderData ? 0.6 : 1 }}>
+    <Stack gap="xs" {...dimmedWhileBusy(series.isPlaceholderData)}>
       <SegmentedControl
         aria-label="Rows per"
         value={step}
